@@ -1,0 +1,3 @@
+"""pixivcrawl: a Scrapy crawling framework for pixiv."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from pixivcrawl.replica.cli import main
+
+main()

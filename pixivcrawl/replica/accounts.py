@@ -1,0 +1,68 @@
+"""The replica's accounts and token store.
+
+Account ``k`` is the world's user ``USER_BASE + k``. Its refresh token and ``PHPSESSID`` are fixed strings
+derived from ``k``: they are credentials for the local replica only (the demo and the tests use them),
+never for pixiv.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+from .world import USER_BASE
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    index: int
+    user_id: int
+    refresh_token: str
+    phpsessid: str
+    x_restrict: int = 2  # R-18 and R-18G display on
+
+
+def replica_account(index: int) -> Account:
+    uid = USER_BASE + index
+    return Account(
+        index=index,
+        user_id=uid,
+        refresh_token=f"replica-refresh-token-{index}",
+        phpsessid=f"{uid}_replicasession{index}",
+    )
+
+
+class TokenStore:
+    """Issues access tokens for refresh tokens and checks bearers, with a configurable lifetime."""
+
+    def __init__(self, accounts: list[Account], lifetime: float = 3600.0) -> None:
+        self.accounts = accounts
+        self.lifetime = lifetime
+        self._by_refresh = {a.refresh_token: a for a in accounts}
+        self._by_session = {a.phpsessid: a for a in accounts}
+        self._access: dict[str, tuple[Account, float]] = {}
+
+    def account_for_refresh(self, token: str) -> Account | None:
+        return self._by_refresh.get(token)
+
+    def account_for_session(self, phpsessid: str | None) -> Account | None:
+        return self._by_session.get(phpsessid) if phpsessid else None
+
+    def issue(self, account: Account) -> tuple[str, int]:
+        token = secrets.token_urlsafe(32)
+        self._access[token] = (account, time.monotonic() + self.lifetime)
+        return token, int(self.lifetime)
+
+    def check_bearer(self, header: str | None) -> tuple[Account | None, str | None]:
+        """(account, None) for a valid bearer, else (None, 'invalid_request' | 'invalid_grant')."""
+        if not header or not header.startswith("Bearer "):
+            return None, "invalid_request"
+        entry = self._access.get(header[7:].strip())
+        if entry is None:
+            return None, "invalid_grant"
+        account, expires = entry
+        if time.monotonic() >= expires:
+            self._access.pop(header[7:].strip(), None)
+            return None, "invalid_grant"
+        return account, None

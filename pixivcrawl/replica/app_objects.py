@@ -1,0 +1,241 @@
+"""App API JSON objects for the replica's world, in the key order and types of pixiv's real captures.
+
+Reference captures (``shared/fixtures/app-api``): ``v1_illust_detail/pixivpy__126839540.json`` and
+``v1_illust_ranking/pixivpy__day_2025-02-04.json`` for illusts, ``v1_illust_series/anowlbear.json``,
+``v2_novel_series/anowlbear.json``, ``v2_novel_detail/anowlbear.json``,
+``v1_ugoira_metadata/pixko__126473222.json`` and ``webview_v2_novel/*.novel.json``.
+"""
+
+from __future__ import annotations
+
+from .world import World
+
+I = "https://i.pximg.net"
+S = "https://s.pximg.net"
+
+
+def profile_image_url(world: World, uid: int) -> str:
+    return f"{I}/user-profile/img/2019/01/01/00/00/00/{uid}_{world.user_avatar_hash(uid)}_170.jpg"
+
+
+def user_obj(world: World, uid: int) -> dict:
+    name, account = world.user_name(uid)
+    return {
+        "id": uid,
+        "name": name,
+        "account": account,
+        "profile_image_urls": {"medium": profile_image_url(world, uid)},
+        "is_followed": False,
+    }
+
+
+def work_image_urls(world: World, wid: int, page: int) -> dict:
+    """The four App API image URLs of one page of a work."""
+    work = world.work(wid)
+    detail = world.work_detail(wid)
+    path = world.date_path(work.created)
+    name = f"{wid}_p{page}"
+    return {
+        "square_medium": f"{I}/c/360x360_70/img-master/img/{path}/{name}_square1200.jpg",
+        "medium": f"{I}/c/540x540_70/img-master/img/{path}/{name}_master1200.jpg",
+        "large": f"{I}/c/600x1200_90/img-master/img/{path}/{name}_master1200.jpg",
+        "original": f"{I}/img-original/img/{path}/{name}.{detail.ext}",
+    }
+
+
+def ugoira_zip_url(world: World, wid: int, size: str = "600x600") -> str:
+    work = world.work(wid)
+    return f"{I}/img-zip-ugoira/img/{world.date_path(work.created)}/{wid}_ugoira{size}.zip"
+
+
+def illust_obj(world: World, wid: int, *, detail: bool = False) -> dict:
+    work = world.work(wid)
+    d = world.work_detail(wid)
+    page0 = work_image_urls(world, wid, 0)
+    series = world.illust_series.get(work.series_id) if work.series_id else None
+    obj = {
+        "id": wid,
+        "title": d.title,
+        "type": work.type,
+        "image_urls": {k: page0[k] for k in ("square_medium", "medium", "large")},
+        "caption": d.caption,
+        "restrict": 0,
+        "user": user_obj(world, work.user_id),
+        "tags": [{"name": t.name, "translated_name": t.translated_name} for t in d.tags],
+        "tools": list(d.tools),
+        "create_date": world.iso(work.created),
+        "page_count": work.page_count,
+        "width": d.sizes[0][0],
+        "height": d.sizes[0][1],
+        "sanity_level": d.sanity_level,
+        "x_restrict": d.x_restrict,
+        "series": {"id": series.id, "title": series_title(world, series.id)} if series else None,
+        "meta_single_page": {"original_image_url": page0["original"]} if work.page_count == 1 else {},
+        "meta_pages": [] if work.page_count == 1 else [
+            {"image_urls": work_image_urls(world, wid, p)} for p in range(work.page_count)
+        ],
+        "total_view": d.total_view,
+        "total_bookmarks": d.total_bookmarks,
+        "is_bookmarked": False,
+        "visible": True,
+        "is_muted": False,
+    }
+    if detail:
+        obj["total_comments"] = d.total_comments
+    obj["illust_ai_type"] = d.ai_type
+    obj["illust_book_style"] = d.book_style
+    if detail:
+        obj["comment_access_control"] = 0
+    return obj
+
+
+def series_title(world: World, sid: int) -> str:
+    return f"シリーズ{sid}"
+
+
+def illust_series_detail(world: World, sid: int) -> dict:
+    series = world.illust_series[sid]
+    first = world.work(series.member_ids[0])
+    d = world.work_detail(first.id)
+    return {
+        "id": sid,
+        "title": series_title(world, sid),
+        "caption": f"{series_title(world, sid)}の説明です。",
+        "cover_image_urls": {
+            "medium": f"{I}/c/782x410_80_a2_g5/illust-series-cover-original/img/{world.date_path(series.created)}/"
+                      f"{world.user_avatar_hash(sid)}.jpg"
+        },
+        "series_work_count": len(series.member_ids),
+        "create_date": world.iso(series.created),
+        "width": d.sizes[0][0],
+        "height": d.sizes[0][1],
+        "user": user_obj(world, series.user_id),
+    }
+
+
+def novel_image_urls(world: World, nid: int) -> dict:
+    novel = world.novel(nid)
+    h = world.novel_detail(nid).cover_hash
+    path = f"novel-cover-master/img/{world.date_path(novel.created)}/{nid}_{h}"
+    return {
+        "square_medium": f"{I}/c/128x128/{path}_square1200.jpg",
+        "medium": f"{I}/c/176x352/{path}_master1200.jpg",
+        "large": f"{I}/c/240x480_80/{path}_master1200.jpg",
+    }
+
+
+def novel_obj(world: World, nid: int) -> dict:
+    novel = world.novel(nid)
+    d = world.novel_detail(nid)
+    series = world.novel_series.get(novel.series_id) if novel.series_id else None
+    return {
+        "id": nid,
+        "title": d.title,
+        "caption": d.caption,
+        "restrict": 0,
+        "x_restrict": d.x_restrict,
+        "is_original": d.is_original,
+        "image_urls": novel_image_urls(world, nid),
+        "create_date": world.iso(novel.created),
+        "tags": [
+            {"name": t.name, "translated_name": t.translated_name, "added_by_uploaded_user": i < 3}
+            for i, t in enumerate(d.tags)
+        ],
+        "page_count": d.page_count,
+        "text_length": len(d.text),
+        "user": user_obj(world, novel.user_id),
+        "series": {"id": series.id, "title": novel_series_title(world, series.id)} if series else {},
+        "is_bookmarked": False,
+        "total_bookmarks": d.total_bookmarks,
+        "total_view": d.total_view,
+        "visible": True,
+        "total_comments": d.total_comments,
+        "is_muted": False,
+        "is_mypixiv_only": False,
+        "is_x_restricted": bool(d.x_restrict),
+        "novel_ai_type": d.ai_type,
+    }
+
+
+def novel_series_title(world: World, sid: int) -> str:
+    return f"小説シリーズ{sid}"
+
+
+def novel_series_detail(world: World, sid: int) -> dict:
+    series = world.novel_series[sid]
+    caption = f"{novel_series_title(world, sid)}のあらすじ"
+    return {
+        "id": sid,
+        "title": novel_series_title(world, sid),
+        "caption": caption,
+        "is_original": world.novel_detail(series.member_ids[0]).is_original,
+        "is_concluded": sid % 2 == 0,
+        "content_count": len(series.member_ids),
+        "total_character_count": sum(len(world.novel_detail(n).text) for n in series.member_ids),
+        "user": user_obj(world, series.user_id),
+        "display_text": caption,
+    }
+
+
+def ugoira_metadata(world: World, wid: int) -> dict:
+    d = world.work_detail(wid)
+    return {
+        "ugoira_metadata": {
+            "zip_urls": {"medium": ugoira_zip_url(world, wid)},
+            "frames": [{"file": f"{k:06d}.jpg", "delay": delay} for k, delay in enumerate(d.frames)],
+        }
+    }
+
+
+def webview_novel(world: World, nid: int) -> dict:
+    """The ``novel`` object that ``/webview/v2/novel`` embeds in its HTML (camelCase, ids as strings)."""
+    novel = world.novel(nid)
+    d = world.novel_detail(nid)
+    series = world.novel_series.get(novel.series_id) if novel.series_id else None
+    nav = None
+    if series:
+        idx = series.member_ids.index(nid)
+
+        def _nav(other: int | None):
+            if other is None:
+                return None
+            return {
+                "id": other,
+                "viewable": True,
+                "contentOrder": str(series.member_ids.index(other) + 1),
+                "title": world.novel_detail(other).title,
+                "coverUrl": novel_image_urls(world, other)["large"],
+                "viewableMessage": None,
+            }
+
+        nav = {
+            "nextNovel": _nav(series.member_ids[idx + 1] if idx + 1 < len(series.member_ids) else None),
+            "prevNovel": _nav(series.member_ids[idx - 1] if idx > 0 else None),
+        }
+    return {
+        "id": str(nid),
+        "title": d.title,
+        "seriesId": str(series.id) if series else None,
+        "seriesTitle": novel_series_title(world, series.id) if series else None,
+        "seriesIsWatched": False if series else None,
+        "userId": str(novel.user_id),
+        "coverUrl": novel_image_urls(world, nid)["large"],
+        "tags": [t.name for t in d.tags],
+        "caption": d.caption,
+        "cdate": world.iso(novel.created)[:10],
+        "rating": {"like": d.total_bookmarks // 2, "bookmark": d.total_bookmarks, "view": d.total_view},
+        "text": d.text,
+        "marker": None,
+        "illusts": [],
+        "images": [],
+        "seriesNavigation": nav,
+        "glossaryItems": [],
+        "replaceableItemIds": [],
+        "aiType": d.ai_type,
+        "isOriginal": d.is_original,
+    }
+
+
+def app_error(message: str, user_message: str = "") -> dict:
+    """pixiv's App API error envelope."""
+    return {"error": {"user_message": user_message, "message": message, "reason": "", "user_message_details": {}}}

@@ -1,0 +1,74 @@
+"""Real image bytes for the replica's CDN: JPEG/PNG pages, ugoira frame zips, avatars and placeholders.
+
+Images are drawn with Pillow from the work id, so the same URL always returns the same bytes; recent
+results are kept in an LRU cache so that a benchmark measures the crawler, not Pillow.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from functools import lru_cache
+
+from PIL import Image, ImageDraw
+
+from .world import World
+
+
+def _colour(key: int) -> tuple[int, int, int]:
+    return ((key * 97) % 200 + 30, (key * 57) % 200 + 30, (key * 151) % 200 + 30)
+
+
+def draw(width: int, height: int, key: int, label: str, fmt: str) -> bytes:
+    img = Image.new("RGB", (width, height), _colour(key))
+    pen = ImageDraw.Draw(img)
+    band = max(8, height // 12)
+    for y in range(0, height, band * 2):
+        pen.rectangle([0, y, width, y + band // 2], fill=_colour(key + y))
+    pen.ellipse([width // 4, height // 4, width * 3 // 4, height * 3 // 4], outline=(255, 255, 255), width=4)
+    pen.text((10, 10), label, fill=(255, 255, 255))
+    out = io.BytesIO()
+    if fmt == "png":
+        img.save(out, "PNG", compress_level=1)
+    else:
+        img.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+class ImageFactory:
+    """Builds and caches the bytes the CDN serves for one world."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.page = lru_cache(maxsize=512)(self._page)
+        self.ugoira_zip = lru_cache(maxsize=64)(self._ugoira_zip)
+
+    def _page(self, wid: int, page: int, variant: str) -> tuple[bytes, str]:
+        """variant: 'original' (true size, original extension) or a box like '600x1200' (JPEG)."""
+        detail = self.world.work_detail(wid)
+        width, height = detail.sizes[page]
+        if variant == "original":
+            fmt = detail.ext
+        else:
+            fmt = "jpg"
+            bw, bh = (int(v) for v in variant.split("x"))
+            scale = min(bw / width, bh / height, 1.0)
+            width, height = max(1, int(width * scale)), max(1, int(height * scale))
+        data = draw(width, height, wid + page, f"{wid} p{page}", fmt)
+        return data, "image/png" if fmt == "png" else "image/jpeg"
+
+    def _ugoira_zip(self, wid: int, size: str) -> bytes:
+        detail = self.world.work_detail(wid)
+        width, height = detail.sizes[0]
+        if size == "1920x1080":
+            width, height = width * 2, height * 2
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
+            for k in range(len(detail.frames)):
+                zf.writestr(f"{k:06d}.jpg", draw(width, height, wid + k * 13, f"{wid} f{k}", "jpg"))
+        return out.getvalue()
+
+    @staticmethod
+    @lru_cache(maxsize=256)
+    def small(key: int, label: str, width: int = 170, height: int = 170, fmt: str = "jpg") -> bytes:
+        return draw(width, height, key, label, fmt)

@@ -1,0 +1,491 @@
+"""The pixiv replica's HTTP server (aiohttp low-level server, one catch-all handler).
+
+A request is routed by the pixiv host it was meant for: the ``X-Forwarded-Host`` header that
+``PIXIV_MIRROR`` adds, else the ``Host`` header. Paths under ``/_replica/`` are the control API used by
+tests and the demo (request log, live knobs, world summary), on any host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+import socket
+import struct
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, fields
+from urllib.parse import urlencode
+
+import orjson
+from aiohttp import web
+
+from pixivcrawl.hosts import (
+    APP_API_HOST,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    IMAGE_HOST,
+    OAUTH_HOST,
+    STATIC_HOST,
+    WEB_HOST,
+)
+
+from . import app_objects as ao
+from .accounts import TokenStore, replica_account
+from .images import ImageFactory
+from .world import World
+
+logger = logging.getLogger(__name__)
+
+APP_PAGE_SIZE = 30
+PIXIV_REFERER = re.compile(r"^https?://([a-z0-9-]+\.)*pixiv\.net(/|$)")
+DELETED_WORK_MESSAGE = "該当作品は削除されたか、存在しない作品IDです。"
+
+
+@dataclass
+class ReplicaConfig:
+    """Every knob of the replica. All but ``seed``/``works``/``accounts`` can be changed while it runs."""
+
+    seed: int = 1
+    works: int = 2000
+    accounts: int = 3
+    token_lifetime: float = 3600.0
+    #: requests per account and API family (app / web) allowed in ``rate_window`` seconds; 0 = no limit
+    rate_limit: int = 0
+    rate_window: float = 60.0
+    #: HTTP status of the App API's "Rate Limit" error (pixiv's is not pinned down; 400 and 403 are reported)
+    app_limit_status: int = 403
+    #: seconds to announce in Retry-After on 429s; 0 = no header
+    retry_after: int = 0
+    fault_5xx: float = 0.0
+    fault_reset: float = 0.0
+    fault_truncate: float = 0.0
+    fault_slow: float = 0.0
+    slow_seconds: float = 2.0
+    fault_seed: int = 0
+    #: hosts the faults apply to
+    fault_hosts: tuple[str, ...] = (APP_API_HOST, WEB_HOST, IMAGE_HOST)
+    log_limit: int = 1_000_000
+
+    def update(self, values: dict) -> None:
+        known = {f.name: f for f in fields(self)}
+        for key, value in values.items():
+            if key not in known or key in ("seed", "works", "accounts"):
+                raise KeyError(key)
+            if key == "fault_hosts":
+                value = tuple(value)
+            else:
+                value = type(getattr(self, key))(value)
+            setattr(self, key, value)
+
+
+class _Fault(Exception):
+    pass
+
+
+class Replica:
+    def __init__(self, config: ReplicaConfig) -> None:
+        self.config = config
+        self.world = World(seed=config.seed, works=config.works)
+        self.images = ImageFactory(self.world)
+        self.tokens = TokenStore([replica_account(k) for k in range(config.accounts)], config.token_lifetime)
+        self.log: deque[dict] = deque(maxlen=config.log_limit)
+        self.log_total = 0
+        self.started = time.monotonic()
+        self._windows: dict[tuple[int, str], deque[float]] = {}
+        self._fault_rng = random.Random(config.fault_seed)
+        self._app_routes = {
+            "/v1/illust/detail": self.app_illust_detail,
+            "/v1/ugoira/metadata": self.app_ugoira_metadata,
+            "/v1/illust/series": self.app_illust_series,
+            "/v1/illust-series/illust": self.app_illust_series_illust,
+            "/v2/novel/series": self.app_novel_series,
+            "/v2/novel/detail": self.app_novel_detail,
+            "/webview/v2/novel": self.app_webview_novel,
+        }
+
+    # -- plumbing ---------------------------------------------------------------------------------------
+
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        if request.path.startswith("/_replica/"):
+            return await self.control(request)
+        host = (request.headers.get("X-Forwarded-Host") or request.host or "").split(":")[0].lower()
+        entry = {
+            "t": round(time.monotonic() - self.started, 4),
+            "host": host,
+            "method": request.method,
+            "path": request.path,
+            "query": request.query_string,
+            "referer": request.headers.get("Referer"),
+            "auth": "bearer" if "Authorization" in request.headers else (
+                "cookie" if "PHPSESSID" in request.cookies else None),
+            "account": None,
+            "status": None,
+            "fault": None,
+        }
+        try:
+            response = await self.dispatch(host, request, entry)
+        except _Fault:
+            response = None
+        entry["status"] = response.status if response is not None else None
+        self.log.append(entry)
+        self.log_total += 1
+        if response is None:
+            raise asyncio.CancelledError  # connection already dropped on purpose
+        return response
+
+    async def dispatch(self, host: str, request: web.BaseRequest, entry: dict) -> web.StreamResponse:
+        if host in self.config.fault_hosts:
+            fault = self._pick_fault()
+            if fault:
+                entry["fault"] = fault
+                if fault == "slow":
+                    await asyncio.sleep(self.config.slow_seconds)
+                elif fault == "5xx":
+                    return web.Response(status=self._fault_rng.choice([500, 502, 503, 504]),
+                                        text="<html><body>Server Error</body></html>", content_type="text/html")
+                elif fault == "reset":
+                    self._reset(request)
+                    raise _Fault
+                elif fault == "truncate":
+                    entry["status"] = 200
+                    response = await self.route(host, request, entry)
+                    await self._truncate(request, response)
+                    raise _Fault
+        return await self.route(host, request, entry)
+
+    async def route(self, host: str, request: web.BaseRequest, entry: dict) -> web.StreamResponse:
+        if host == OAUTH_HOST:
+            if request.path == "/auth/token" and request.method == "POST":
+                return await self.oauth_token(request, entry)
+            return _json({"error": "not_found"}, 404)
+        if host == APP_API_HOST:
+            return await self.app_api(request, entry)
+        if host == IMAGE_HOST:
+            return self.cdn(request, entry)
+        if host == STATIC_HOST:
+            return self.static(request, entry)
+        if host == WEB_HOST:
+            return _json({"error": True, "message": "", "body": []}, 404)
+        return web.Response(status=421, text=f"the replica does not serve host {host!r}")
+
+    def _pick_fault(self) -> str | None:
+        c = self.config
+        r = self._fault_rng.random()
+        for name, p in (("5xx", c.fault_5xx), ("reset", c.fault_reset), ("truncate", c.fault_truncate),
+                        ("slow", c.fault_slow)):
+            if r < p:
+                return name
+            r -= p
+        return None
+
+    @staticmethod
+    def _reset(request: web.BaseRequest) -> None:
+        transport = request.transport
+        sock = transport.get_extra_info("socket") if transport else None
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        if transport is not None:
+            transport.abort()
+
+    @staticmethod
+    async def _truncate(request: web.BaseRequest, response: web.Response) -> None:
+        body = response.body if isinstance(response.body, bytes) else b""
+        head = [f"HTTP/1.1 {response.status} OK", f"Content-Length: {len(body)}",
+                f"Content-Type: {response.headers.get('Content-Type', 'application/json')}", "Connection: close"]
+        transport = request.transport
+        if transport is not None:
+            transport.write(("\r\n".join(head) + "\r\n\r\n").encode() + body[: len(body) // 2])
+            await asyncio.sleep(0)
+            transport.close()
+
+    def _over_limit(self, account_id: int, family: str) -> bool:
+        c = self.config
+        if not c.rate_limit:
+            return False
+        now = time.monotonic()
+        window = self._windows.setdefault((account_id, family), deque())
+        while window and window[0] <= now - c.rate_window:
+            window.popleft()
+        if len(window) >= c.rate_limit:
+            return True
+        window.append(now)
+        return False
+
+    # -- OAuth -------------------------------------------------------------------------------------------
+
+    async def oauth_token(self, request: web.BaseRequest, entry: dict) -> web.Response:
+        form = await request.post()
+        if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
+            return _json({"has_error": True, "errors": {"system": {"message": "Invalid client", "code": 1508}},
+                          "error": "invalid_client"}, 400)
+        grant = form.get("grant_type")
+        if grant != "refresh_token":
+            return _json({"has_error": True, "errors": {"system": {
+                "message": "Invalid grant_type parameter or parameter missing", "code": 1508}},
+                "error": "invalid_grant"}, 400)
+        account = self.tokens.account_for_refresh(str(form.get("refresh_token", "")))
+        if account is None:
+            return _json({"has_error": True, "errors": {"system": {"message": "Invalid refresh token", "code": 1508}},
+                          "error": "invalid_grant"}, 400)
+        entry["account"] = account.user_id
+        access, expires_in = self.tokens.issue(account)
+        name, acct = self.world.user_name(account.user_id)
+        token = {
+            "access_token": access,
+            "expires_in": expires_in,
+            "token_type": "bearer",
+            "scope": "",
+            "refresh_token": account.refresh_token,
+            "user": {
+                "profile_image_urls": {
+                    "px_16x16": "https://s.pximg.net/common/images/no_profile_ss.png",
+                    "px_50x50": "https://s.pximg.net/common/images/no_profile_s.png",
+                    "px_170x170": "https://s.pximg.net/common/images/no_profile.png",
+                },
+                "id": str(account.user_id),
+                "name": name,
+                "account": acct,
+                "mail_address": f"{acct}@example.invalid",
+                "is_premium": False,
+                "x_restrict": account.x_restrict,
+                "is_mail_authorized": True,
+                "require_policy_agreement": False,
+            },
+        }
+        return _json({**token, "response": token})
+
+    # -- App API -----------------------------------------------------------------------------------------
+
+    async def app_api(self, request: web.BaseRequest, entry: dict) -> web.Response:
+        account, problem = self.tokens.check_bearer(request.headers.get("Authorization"))
+        if account is None:
+            return _json(ao.app_error(
+                "Error occurred at the OAuth process. Please check your Access Token to fix this. "
+                f"Error Message: {problem}"), 400)
+        entry["account"] = account.user_id
+        if self._over_limit(account.user_id, "app"):
+            entry["limited"] = True
+            return _json(ao.app_error("Rate Limit"), self.config.app_limit_status)
+        handler = self._app_routes.get(request.path)
+        if handler is None:
+            return _json(ao.app_error("", "Specified end-point doesn't exist"), 404)
+        return handler(request.query)
+
+    def _int_arg(self, query, name: str) -> int | None:
+        try:
+            return int(query.get(name, ""))
+        except ValueError:
+            return None
+
+    def _work_or_404(self, query):
+        wid = self._int_arg(query, "illust_id")
+        work = self.world.work(wid) if wid is not None else None
+        if work is None:
+            return None, _json(ao.app_error("", DELETED_WORK_MESSAGE), 404)
+        return work, None
+
+    def app_illust_detail(self, query) -> web.Response:
+        work, error = self._work_or_404(query)
+        if error:
+            return error
+        return _json({"illust": ao.illust_obj(self.world, work.id, detail=True)})
+
+    def app_ugoira_metadata(self, query) -> web.Response:
+        work, error = self._work_or_404(query)
+        if error:
+            return error
+        if work.type != "ugoira":
+            return _json(ao.app_error("", "This work is not an ugoira."), 400)
+        return _json(ao.ugoira_metadata(self.world, work.id))
+
+    def app_illust_series(self, query) -> web.Response:
+        sid = self._int_arg(query, "illust_series_id")
+        series = self.world.illust_series.get(sid) if sid is not None else None
+        if series is None:
+            return _json(ao.app_error("", "該当シリーズは削除されたか、存在しないシリーズIDです。"), 404)
+        offset = max(0, self._int_arg(query, "offset") or 0)
+        newest_first = series.member_ids[::-1]
+        page = newest_first[offset: offset + APP_PAGE_SIZE]
+        next_url = None
+        if offset + APP_PAGE_SIZE < len(newest_first):
+            next_url = _next_url("/v1/illust/series", query, {"illust_series_id": sid}, "offset",
+                                 offset + APP_PAGE_SIZE)
+        return _json({
+            "illust_series_detail": ao.illust_series_detail(self.world, sid),
+            "illust_series_first_illust": ao.illust_obj(self.world, series.member_ids[0]),
+            "illusts": [ao.illust_obj(self.world, wid) for wid in page],
+            "next_url": next_url,
+        })
+
+    def app_illust_series_illust(self, query) -> web.Response:
+        work, error = self._work_or_404(query)
+        if error:
+            return error
+        if work.series_id is None:
+            return _json(ao.app_error("", "This work is not in a series."), 404)
+        series = self.world.illust_series[work.series_id]
+        idx = series.member_ids.index(work.id)
+        prev_id = series.member_ids[idx - 1] if idx > 0 else None
+        next_id = series.member_ids[idx + 1] if idx + 1 < len(series.member_ids) else None
+        return _json({
+            "illust_series_detail": ao.illust_series_detail(self.world, series.id),
+            "illust_series_context": {
+                "content_order": idx + 1,
+                "prev": ao.illust_obj(self.world, prev_id) if prev_id else None,
+                "next": ao.illust_obj(self.world, next_id) if next_id else None,
+            },
+        })
+
+    def app_novel_series(self, query) -> web.Response:
+        sid = self._int_arg(query, "series_id")
+        series = self.world.novel_series.get(sid) if sid is not None else None
+        if series is None:
+            return _json(ao.app_error("", "該当シリーズは削除されたか、存在しないシリーズIDです。"), 404)
+        last_order = max(0, self._int_arg(query, "last_order") or 0)
+        page = series.member_ids[last_order: last_order + APP_PAGE_SIZE]
+        next_url = None
+        if last_order + APP_PAGE_SIZE < len(series.member_ids):
+            next_url = _next_url("/v2/novel/series", query, {"series_id": sid}, "last_order",
+                                 last_order + APP_PAGE_SIZE)
+        return _json({
+            "novel_series_detail": ao.novel_series_detail(self.world, sid),
+            "novel_series_first_novel": ao.novel_obj(self.world, series.member_ids[0]),
+            "novel_series_latest_novel": ao.novel_obj(self.world, series.member_ids[-1]),
+            "novels": [ao.novel_obj(self.world, nid) for nid in page],
+            "next_url": next_url,
+        })
+
+    def _novel_or_404(self, query, name: str):
+        nid = self._int_arg(query, name)
+        novel = self.world.novel(nid) if nid is not None else None
+        if novel is None:
+            return None, _json(ao.app_error("", "該当作品は削除されたか、存在しない作品IDです。"), 404)
+        return novel, None
+
+    def app_novel_detail(self, query) -> web.Response:
+        novel, error = self._novel_or_404(query, "novel_id")
+        if error:
+            return error
+        return _json({"novel": ao.novel_obj(self.world, novel.id)})
+
+    def app_webview_novel(self, query) -> web.Response:
+        novel, error = self._novel_or_404(query, "id")
+        if error:
+            return error
+        obj = orjson.dumps(ao.webview_novel(self.world, novel.id)).decode()
+        html = (
+            "<!DOCTYPE html>\n<html lang=\"ja\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<title>pixiv novel</title>\n</head>\n<body>\n<div id=\"root\"></div>\n<script>\n"
+            "    Object.defineProperty(window, 'pixiv', {\n        value: {\n"
+            f"            novel: {obj},\n"
+            "            isOwnWork: false,\n"
+            "            settings: {\"fontSize\": 1, \"lineHeight\": 1, \"fontType\": \"gothic\"},\n"
+            "        },\n        writable: false\n    });\n</script>\n</body>\n</html>\n"
+        )
+        return web.Response(text=html, content_type="text/html", charset="utf-8")
+
+    # -- CDN ---------------------------------------------------------------------------------------------
+
+    _ORIGINAL = re.compile(r"^/img-original/img/(\d{4}/\d\d/\d\d/\d\d/\d\d/\d\d)/(\d+)_p(\d+)\.(jpg|png|gif)$")
+    _MASTER = re.compile(
+        r"^/c/(\d+)x(\d+)[^/]*/img-master/img/(\d{4}/\d\d/\d\d/\d\d/\d\d/\d\d)/(\d+)_p(\d+)_(master|square)1200\.jpg$")
+    _MASTER_FULL = re.compile(r"^/img-master/img/(\d{4}/\d\d/\d\d/\d\d/\d\d/\d\d)/(\d+)_p(\d+)_master1200\.jpg$")
+    _UGOIRA = re.compile(r"^/img-zip-ugoira/img/(\d{4}/\d\d/\d\d/\d\d/\d\d/\d\d)/(\d+)_ugoira(600x600|1920x1080)\.zip$")
+    _AVATAR = re.compile(r"^/user-profile/img/[\d/]+/(\d+)_[0-9a-f]{32}(_170)?\.jpg$")
+    _COVER = re.compile(r"^/(?:c/[^/]+/)?(?:novel-cover-master|illust-series-cover-original)/img/.+\.jpg$")
+
+    def _cdn_refused(self, request: web.BaseRequest) -> bool:
+        return not PIXIV_REFERER.match(request.headers.get("Referer", ""))
+
+    def cdn(self, request: web.BaseRequest, entry: dict) -> web.Response:
+        if self._cdn_refused(request):
+            return web.Response(status=403, text="403 Forbidden", content_type="text/html")
+        path = request.path
+        if m := self._ORIGINAL.match(path):
+            return self._page(m.group(2), m.group(3), m.group(1), "original", m.group(4))
+        if m := self._MASTER.match(path):
+            box = f"{m.group(1)}x{m.group(2)}"
+            return self._page(m.group(4), m.group(5), m.group(3), box, "jpg")
+        if m := self._MASTER_FULL.match(path):
+            return self._page(m.group(2), m.group(3), m.group(1), "1200x1200", "jpg")
+        if m := self._UGOIRA.match(path):
+            work = self.world.work(int(m.group(2)))
+            if work is None or work.type != "ugoira" or self.world.date_path(work.created) != m.group(1):
+                return web.Response(status=404, text="404 Not Found")
+            return web.Response(body=self.images.ugoira_zip(work.id, m.group(3)), content_type="application/zip")
+        if m := self._AVATAR.match(path):
+            return web.Response(body=ImageFactory.small(int(m.group(1)), "avatar"), content_type="image/jpeg")
+        if self._COVER.match(path):
+            return web.Response(body=ImageFactory.small(len(path), "cover", 240, 320), content_type="image/jpeg")
+        return web.Response(status=404, text="404 Not Found")
+
+    def _page(self, wid_s: str, page_s: str, date_path: str, variant: str, ext: str) -> web.Response:
+        work = self.world.work(int(wid_s))
+        page = int(page_s)
+        if work is None or page >= work.page_count or self.world.date_path(work.created) != date_path:
+            return web.Response(status=404, text="404 Not Found")
+        if variant == "original" and ext != self.world.work_detail(work.id).ext:
+            return web.Response(status=404, text="404 Not Found")
+        data, ctype = self.images.page(work.id, page, variant)
+        return web.Response(body=data, content_type=ctype)
+
+    def static(self, request: web.BaseRequest, entry: dict) -> web.Response:
+        if self._cdn_refused(request):
+            return web.Response(status=403, text="403 Forbidden", content_type="text/html")
+        name = request.path.rsplit("/", 1)[-1]
+        if not request.path.startswith("/common/images/") or "." not in name:
+            return web.Response(status=404, text="404 Not Found")
+        fmt = "png" if name.endswith(".png") else "jpg"
+        size = 360 if "360" in name else 170
+        return web.Response(body=ImageFactory.small(len(name), name.rsplit(".", 1)[0], size, size, fmt),
+                            content_type=f"image/{'png' if fmt == 'png' else 'jpeg'}")
+
+    # -- control API -------------------------------------------------------------------------------------
+
+    async def control(self, request: web.BaseRequest) -> web.Response:
+        path = request.path
+        if path == "/_replica/health":
+            return _json({"ok": True, "requests": self.log_total})
+        if path == "/_replica/world":
+            return _json(self.world.summary())
+        if path == "/_replica/requests":
+            since = int(request.query.get("since", "0"))
+            skipped = self.log_total - len(self.log)
+            entries = list(self.log)[max(0, since - skipped):]
+            return _json({"total": self.log_total, "requests": entries})
+        if path == "/_replica/requests/clear" and request.method == "POST":
+            self.log.clear()
+            self.log_total = 0
+            return _json({"ok": True})
+        if path == "/_replica/config":
+            if request.method == "POST":
+                try:
+                    self.config.update(orjson.loads(await request.read()))
+                except (KeyError, ValueError, TypeError) as exc:
+                    return _json({"error": f"unknown or bad knob: {exc}"}, 400)
+                self.tokens.lifetime = self.config.token_lifetime
+            return _json(asdict(self.config))
+        return _json({"error": "no such control endpoint"}, 404)
+
+
+def _next_url(path: str, query, fixed: dict, cursor: str, value: int) -> str:
+    params = dict(query)
+    params.pop(cursor, None)
+    params.update({k: str(v) for k, v in fixed.items()})
+    params[cursor] = str(value)
+    return f"https://{APP_API_HOST}{path}?{urlencode(params)}"
+
+
+def _json(data, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
+
+
+async def serve(config: ReplicaConfig, host: str = "127.0.0.1", port: int = 0) -> tuple[asyncio.AbstractServer, int]:
+    replica = Replica(config)
+    server = web.Server(replica.handle, access_log=None)
+    loop = asyncio.get_running_loop()
+    srv = await loop.create_server(server, host, port, backlog=1024)
+    bound = srv.sockets[0].getsockname()[1]
+    return srv, bound

@@ -1,0 +1,348 @@
+"""The replica's generated pixiv: users, works, series and novels, deterministic for a seed and a size.
+
+The skeleton (who made which work, which series holds which works, when each was posted) is drawn once
+at start-up in one pass over a seeded RNG, so a 100,000-work world costs well under a second. Everything
+else about a work (title, tags, sizes, counters, text) is derived on demand from a per-id RNG, so it is the
+same on every request and in every process started with the same seed and size.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+
+JST = timezone(timedelta(hours=9))
+EPOCH = datetime(2019, 1, 1, tzinfo=JST)
+SPAN_SECONDS = int(6.5 * 365 * 86400)  # works are spread from 2019-01-01 to mid-2025
+
+USER_BASE = 5_000_000
+ILLUST_BASE = 100_000_000
+NOVEL_BASE = 20_000_000
+ILLUST_SERIES_BASE = 10_000
+NOVEL_SERIES_BASE = 1_000_000
+
+#: The first illust series and the first novel series are made large on purpose, so that demos and tests
+#: always have a series that spans several pages.
+FIRST_ILLUST_SERIES_SIZE = 75
+FIRST_NOVEL_SERIES_SIZE = 45
+
+_SYLLABLES = (
+    "ka ki ku ke ko sa shi su se so ta chi tsu te to na ni nu ne no ha hi fu he ho ma mi mu me mo "
+    "ya yu yo ra ri ru re ro wa n ga gi gu ge go za ji zu ze zo da de do ba bi bu be bo pa pi pu pe po"
+).split()
+_KANA = (
+    "かきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわんがぎぐげござじずぜぞだでどばびぶべぼ"
+)
+_WORDS_EN = (
+    "sky sea girl boy cat dog flower night star rain snow summer winter spring autumn city forest "
+    "dragon knight witch robot school idol music light shadow dream moon sun river mountain festival"
+).split()
+_TOOLS = ["SAI", "CLIP STUDIO PAINT", "Photoshop", "Procreate", "Krita", "MediBang Paint"]
+
+
+def _iso(ts: int) -> str:
+    return (EPOCH + timedelta(seconds=ts)).isoformat()
+
+
+def _kana_word(rng: random.Random, lo: int = 2, hi: int = 5) -> str:
+    return "".join(rng.choice(_KANA) for _ in range(rng.randint(lo, hi)))
+
+
+@dataclass(slots=True)
+class Tag:
+    name: str
+    translated_name: str | None
+
+
+@dataclass(slots=True)
+class User:
+    id: int
+    index: int
+    work_ids: list[int] = field(default_factory=list)
+    novel_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Work:
+    id: int
+    user_id: int
+    type: str  # illust | manga | ugoira
+    page_count: int
+    created: int  # seconds after EPOCH
+    series_id: int | None = None
+    series_order: int = 0
+
+
+@dataclass(slots=True)
+class Series:
+    id: int
+    user_id: int
+    member_ids: list[int]
+    created: int
+
+
+@dataclass(slots=True)
+class Novel:
+    id: int
+    user_id: int
+    created: int
+    series_id: int | None = None
+    series_order: int = 0
+
+
+@dataclass(slots=True, frozen=True)
+class WorkDetail:
+    title: str
+    caption: str
+    tags: tuple[Tag, ...]
+    tools: tuple[str, ...]
+    sizes: tuple[tuple[int, int], ...]  # (width, height) per page
+    ext: str  # original file extension
+    sanity_level: int
+    x_restrict: int
+    ai_type: int
+    book_style: int
+    total_view: int
+    total_bookmarks: int
+    total_comments: int
+    frames: tuple[int, ...]  # ugoira frame delays in ms; empty for other types
+
+
+@dataclass(slots=True, frozen=True)
+class NovelDetail:
+    title: str
+    caption: str
+    tags: tuple[Tag, ...]
+    text: str
+    page_count: int
+    x_restrict: int
+    is_original: bool
+    ai_type: int
+    total_view: int
+    total_bookmarks: int
+    total_comments: int
+    cover_hash: str
+
+
+class World:
+    """A deterministic pixiv of ``works`` illusts/manga/ugoira and about a quarter as many novels."""
+
+    def __init__(self, seed: int = 1, works: int = 2000) -> None:
+        if works < 10:
+            raise ValueError("a world needs at least 10 works")
+        self.seed = seed
+        self.n_works = works
+        self.n_novels = max(10, works // 4)
+        rng = random.Random(seed)
+        self.tags = self._make_tags(rng)
+        n_users = max(5, works // 20)
+        self.users: dict[int, User] = {USER_BASE + u: User(USER_BASE + u, u) for u in range(n_users)}
+        user_ids = list(self.users)
+        weights = [1.0 / (k + 1) ** 0.7 for k in range(n_users)]
+        # the first user is prolific, so that the first series can be large
+        weights[0] = max(weights[0], sum(weights) * 0.05)
+
+        step = SPAN_SECONDS // works
+        self.works: list[Work] = []
+        owners = rng.choices(user_ids, weights=weights, k=works)
+        for i, uid in enumerate(owners):
+            wid = ILLUST_BASE + i
+            created = i * step + rng.randrange(max(1, step))
+            work = Work(id=wid, user_id=uid, type="illust", page_count=1, created=created)
+            self.works.append(work)
+            self.users[uid].work_ids.append(wid)
+        self.illust_series: dict[int, Series] = {}
+        self._make_series(rng, user_ids, "work_ids", self.illust_series, ILLUST_SERIES_BASE,
+                          FIRST_ILLUST_SERIES_SIZE, self._work_by_id)
+        for work in self.works:
+            r = rng.random()
+            if work.series_id is not None:
+                work.type = "manga" if r < 0.8 else "illust"
+            else:
+                work.type = "illust" if r < 0.72 else ("manga" if r < 0.9 else "ugoira")
+            if work.type == "manga":
+                work.page_count = rng.randint(2, 12)
+            elif work.type == "illust":
+                work.page_count = 1 if rng.random() < 0.7 else rng.randint(2, 5)
+            else:
+                work.page_count = 1
+
+        nstep = SPAN_SECONDS // self.n_novels
+        self.novels: list[Novel] = []
+        novel_owners = rng.choices(user_ids, weights=weights, k=self.n_novels)
+        for j, uid in enumerate(novel_owners):
+            nid = NOVEL_BASE + j
+            self.novels.append(Novel(id=nid, user_id=uid, created=j * nstep + rng.randrange(max(1, nstep))))
+            self.users[uid].novel_ids.append(nid)
+        self.novel_series: dict[int, Series] = {}
+        self._make_series(rng, user_ids, "novel_ids", self.novel_series, NOVEL_SERIES_BASE,
+                          FIRST_NOVEL_SERIES_SIZE, self._novel_by_id)
+        self._work_created = [w.created for w in self.works]
+
+    # -- construction helpers -------------------------------------------------------------------------
+
+    @staticmethod
+    def _make_tags(rng: random.Random) -> list[Tag]:
+        tags: list[Tag] = []
+        seen: set[str] = set()
+        while len(tags) < 400:
+            name = _kana_word(rng, 2, 6)
+            if rng.random() < 0.3:
+                name += "".join(rng.choice(["イラスト", "漫画", "オリジナル", "創作", "1000users入り"]))
+            if name in seen:
+                continue
+            seen.add(name)
+            translated = " ".join(rng.choice(_WORDS_EN) for _ in range(rng.randint(1, 2))) if rng.random() < 0.5 else None
+            tags.append(Tag(name, translated))
+        return tags
+
+    def _make_series(self, rng, user_ids, attr, out, base, first_size, lookup) -> None:
+        # the most prolific user owns the first, large series
+        first_owner = max(user_ids, key=lambda u: (len(getattr(self.users[u], attr)), -u))
+        next_id = base
+        for uid in [first_owner] + [u for u in user_ids if u != first_owner]:
+            members = getattr(self.users[uid], attr)
+            if uid == first_owner:
+                runs = [(0, min(first_size, len(members)))]
+            elif len(members) >= 3 and rng.random() < 0.3:
+                length = rng.randint(2, min(len(members), 60))
+                start = rng.randrange(0, len(members) - length + 1)
+                runs = [(start, start + length)]
+            else:
+                runs = []
+            for start, stop in runs:
+                ids = members[start:stop]
+                if len(ids) < 2:
+                    continue
+                series = Series(id=next_id, user_id=uid, member_ids=ids, created=lookup(ids[0]).created)
+                for order, mid in enumerate(ids, 1):
+                    obj = lookup(mid)
+                    obj.series_id, obj.series_order = next_id, order
+                out[next_id] = series
+                next_id += 1
+
+    def _work_by_id(self, wid: int) -> Work:
+        return self.works[wid - ILLUST_BASE]
+
+    def _novel_by_id(self, nid: int) -> Novel:
+        return self.novels[nid - NOVEL_BASE]
+
+    # -- look-ups -------------------------------------------------------------------------------------
+
+    def work(self, wid: int) -> Work | None:
+        i = wid - ILLUST_BASE
+        return self.works[i] if 0 <= i < len(self.works) else None
+
+    def novel(self, nid: int) -> Novel | None:
+        i = nid - NOVEL_BASE
+        return self.novels[i] if 0 <= i < len(self.novels) else None
+
+    def user(self, uid: int) -> User | None:
+        return self.users.get(uid)
+
+    def works_created_between(self, start: int, stop: int) -> range:
+        """Indices of works created in [start, stop) (seconds after EPOCH); works are in creation order."""
+        lo = bisect.bisect_left(self._work_created, start)
+        hi = bisect.bisect_left(self._work_created, stop)
+        return range(lo, hi)
+
+    def iso(self, ts: int) -> str:
+        return _iso(ts)
+
+    def date_path(self, ts: int) -> str:
+        """The ``YYYY/MM/DD/hh/mm/ss`` part of a CDN URL for a work posted at ``ts``."""
+        return (EPOCH + timedelta(seconds=ts)).strftime("%Y/%m/%d/%H/%M/%S")
+
+    def user_name(self, uid: int) -> tuple[str, str]:
+        rng = random.Random(self.seed * 7_919 + uid)
+        return _kana_word(rng, 2, 4), f"user_{uid:x}{rng.choice(_SYLLABLES)}"
+
+    def user_avatar_hash(self, uid: int) -> str:
+        return hashlib.md5(f"{self.seed}:{uid}".encode()).hexdigest()
+
+    @lru_cache(maxsize=65536)
+    def work_detail(self, wid: int) -> WorkDetail:
+        work = self.work(wid)
+        assert work is not None
+        rng = random.Random(self.seed * 1_000_003 + wid)
+        tags = tuple(rng.sample(self.tags, rng.randint(2, 10)))
+        if work.type == "manga":
+            base = (rng.choice([1000, 1200, 1240]), rng.choice([1414, 1600, 1754]))
+            sizes = tuple(base for _ in range(work.page_count))
+        else:
+            sizes = tuple((rng.randint(60, 200) * 8, rng.randint(60, 220) * 8) for _ in range(work.page_count))
+        frames: tuple[int, ...] = ()
+        if work.type == "ugoira":
+            sizes = ((rng.choice([480, 600]), rng.choice([480, 600])),)
+            frames = tuple(rng.choice([30, 40, 50, 60, 70, 80, 100, 120]) for _ in range(rng.randint(4, 16)))
+        sanity = rng.choices([2, 4, 6], weights=[85, 10, 5])[0]
+        x_restrict = 1 if sanity == 6 and rng.random() < 0.6 else 0
+        views = int(rng.paretovariate(1.2) * 300)
+        series = self.illust_series.get(work.series_id) if work.series_id else None
+        title = f"{_kana_word(rng)}【{work.series_order}】" if series else _kana_word(rng, 2, 7)
+        return WorkDetail(
+            title=title,
+            caption=f"{_kana_word(rng, 4, 12)}<br />{_kana_word(rng, 3, 9)}" if rng.random() < 0.7 else "",
+            tags=tags,
+            tools=tuple(rng.sample(_TOOLS, rng.randint(0, 2))),
+            sizes=sizes,
+            ext="jpg" if work.type == "ugoira" or rng.random() < 0.75 else "png",
+            sanity_level=sanity,
+            x_restrict=x_restrict,
+            ai_type=2 if rng.random() < 0.08 else 1,
+            book_style=1 if work.type == "manga" and rng.random() < 0.3 else 0,
+            total_view=views,
+            total_bookmarks=int(views * rng.uniform(0.02, 0.2)),
+            total_comments=int(views * rng.uniform(0, 0.005)),
+            frames=frames,
+        )
+
+    @lru_cache(maxsize=16384)
+    def novel_detail(self, nid: int) -> NovelDetail:
+        novel = self.novel(nid)
+        assert novel is not None
+        rng = random.Random(self.seed * 2_000_029 + nid)
+        pages = rng.randint(1, 6)
+        chunks = []
+        for p in range(pages):
+            if p:
+                chunks.append("[newpage]")
+            if rng.random() < 0.4:
+                chunks.append(f"[chapter:{_kana_word(rng, 2, 6)}]")
+            for _ in range(rng.randint(3, 12)):
+                sentence = "".join(_kana_word(rng, 1, 4) for _ in range(rng.randint(3, 12))) + "。"
+                if rng.random() < 0.1:
+                    sentence += f"[[rb:漢字 > {_kana_word(rng, 2, 3)}]]"
+                chunks.append(sentence)
+        text = "\n".join(chunks)
+        views = int(rng.paretovariate(1.3) * 200)
+        x_restrict = 1 if rng.random() < 0.05 else 0
+        return NovelDetail(
+            title=_kana_word(rng, 3, 8) + (f" {novel.series_order}" if novel.series_id else ""),
+            caption=_kana_word(rng, 5, 15),
+            tags=tuple(rng.sample(self.tags, rng.randint(1, 8))),
+            text=text,
+            page_count=pages,
+            x_restrict=x_restrict,
+            is_original=rng.random() < 0.5,
+            ai_type=2 if rng.random() < 0.05 else 1,
+            total_view=views,
+            total_bookmarks=int(views * rng.uniform(0.02, 0.2)),
+            total_comments=int(views * rng.uniform(0, 0.01)),
+            cover_hash=hashlib.md5(f"{self.seed}:n{nid}".encode()).hexdigest(),
+        )
+
+    def summary(self) -> dict:
+        """What tests and the demo need to know about this world (ids and sizes, no secrets)."""
+        return {
+            "seed": self.seed,
+            "works": self.n_works,
+            "novels": self.n_novels,
+            "users": len(self.users),
+            "illust_series": {str(s.id): len(s.member_ids) for s in self.illust_series.values()},
+            "novel_series": {str(s.id): len(s.member_ids) for s in self.novel_series.values()},
+        }
