@@ -337,12 +337,12 @@ class World:
         )
 
     def summary(self) -> dict:
-        """What tests and the demo need to know about this world (ids and sizes, no secrets)."""
+        """What tests and the demo need to know about this world: its series and their members."""
         return {
             "seed": self.seed,
             "works": self.n_works,
             "novels": self.n_novels,
             "users": len(self.users),
-            "illust_series": {str(s.id): len(s.member_ids) for s in self.illust_series.values()},
-            "novel_series": {str(s.id): len(s.member_ids) for s in self.novel_series.values()},
+            "illust_series": {str(s.id): s.member_ids for s in self.illust_series.values()},
+            "novel_series": {str(s.id): s.member_ids for s in self.novel_series.values()},
         }

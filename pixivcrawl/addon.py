@@ -1,0 +1,28 @@
+"""Turns pixivcrawl's rate settings into Scrapy download slots, once the crawler's settings are final."""
+
+from __future__ import annotations
+
+from scrapy.settings import BaseSettings
+
+from .hosts import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, STATIC_HOST, WEB_HOST
+
+
+class PixivAddon:
+    """Sets ``DOWNLOAD_SLOTS`` for pixiv's hosts from ``PIXIV_API_DELAY``, ``PIXIV_API_CONCURRENCY`` and
+    ``PIXIV_CDN_CONCURRENCY``. A slot the user configured in ``DOWNLOAD_SLOTS`` is left as it is."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        delay = settings.getfloat("PIXIV_API_DELAY")
+        if delay < 0:
+            raise ValueError(f"PIXIV_API_DELAY must be 0 or more seconds, not {delay}")
+        api = {"concurrency": settings.getint("PIXIV_API_CONCURRENCY"), "delay": delay}
+        cdn = {"concurrency": settings.getint("PIXIV_CDN_CONCURRENCY"), "delay": 0.0}
+        slots = {
+            APP_API_HOST: api,
+            WEB_HOST: dict(api),
+            OAUTH_HOST: {"concurrency": 1, "delay": 0.0},
+            IMAGE_HOST: cdn,
+            STATIC_HOST: dict(cdn),
+        }
+        slots.update(settings.getdict("DOWNLOAD_SLOTS"))
+        settings.set("DOWNLOAD_SLOTS", slots, priority="addon")

@@ -1,0 +1,1 @@
+"""SQL storage: schema, migrations, and batched idempotent writes."""

@@ -1,0 +1,147 @@
+"""Batched, idempotent writes: one transaction per batch, upserts keyed on pixiv ids.
+
+A re-crawl updates rows and never duplicates them; a work's pages and tags are replaced as a whole in the
+same transaction as the work, so a crash leaves either the old or the new version, never a mix.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from . import schema
+from .rows import ItemRows
+
+logger = logging.getLogger(__name__)
+
+#: parents before children, in the order a batch writes them
+WRITE_ORDER = ("users", "tags", "illust_series", "novel_series", "illusts", "novels",
+               "illust_pages", "illust_tags", "novel_tags")
+_STAMPED = {t.name for t in schema.metadata.tables.values() if "updated_at" in t.c}
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgres://`` and ``postgresql://`` URLs (drivers: psycopg 3)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            cur = dbapi_conn.cursor()
+            if not url.endswith(":memory:"):
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+class Batch:
+    """Rows of many items, merged per primary key (the last version of a row wins)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[tuple, dict[str, Any]]] = {}
+        self.replace: dict[str, set[int]] = {}
+        self.items = 0
+
+    def __len__(self) -> int:
+        return self.items
+
+    def add(self, item_rows: ItemRows) -> None:
+        self.items += 1
+        for table, (col, parent_id) in item_rows.replace.items():
+            self.replace.setdefault(table, set()).add(parent_id)
+            bucket = self.rows.get(table)
+            if bucket:  # an earlier version of this parent in the same batch: drop its children
+                for key in [k for k, r in bucket.items() if r[col] == parent_id]:
+                    del bucket[key]
+        for table, rows in item_rows.rows.items():
+            pk = [c.name for c in schema.metadata.tables[table].primary_key]
+            bucket = self.rows.setdefault(table, {})
+            keep = schema.KEEP_IF_NULL.get(table, ())
+            for row in rows:
+                key = tuple(row[c] for c in pk)
+                old = bucket.get(key)
+                if old is not None:
+                    row = {**row, **{c: old[c] for c in keep if row.get(c) is None and old.get(c) is not None}}
+                bucket[key] = row
+
+
+def upsert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(table)
+    pk = [c.name for c in table.primary_key]
+    keep = schema.KEEP_IF_NULL.get(table.name, ())
+    updates = {
+        c.name: (sa.func.coalesce(stmt.excluded[c.name], table.c[c.name]) if c.name in keep else stmt.excluded[c.name])
+        for c in table.columns if c.name not in pk and c.name != "first_seen_at"
+    }
+    stmt = stmt.on_conflict_do_update(index_elements=pk, set_=updates) if updates else \
+        stmt.on_conflict_do_nothing(index_elements=pk)
+    conn.execute(stmt, rows)
+
+
+def _chunks(values: Iterable[int], size: int = 500) -> Iterable[list[int]]:
+    values = sorted(values)
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.engine = make_engine(self.url)
+
+    def describe(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def upgrade(self) -> None:
+        from .migrate import upgrade
+
+        upgrade(self.engine)
+
+    def write(self, batch: Batch) -> dict[str, int]:
+        """Write a batch in one transaction; returns rows written per table."""
+        now = datetime.now(timezone.utc)
+        counts: dict[str, int] = {}
+        with self.engine.begin() as conn:
+            for table_name in WRITE_ORDER:
+                table = schema.metadata.tables[table_name]
+                parents = batch.replace.get(table_name)
+                if parents:
+                    parent_col = table.c[next(iter(c.name for c in table.primary_key))]
+                    for chunk in _chunks(parents):
+                        conn.execute(table.delete().where(parent_col.in_(chunk)))
+                rows = list(batch.rows.get(table_name, {}).values())
+                if not rows:
+                    continue
+                if table_name in _STAMPED:
+                    rows = [{**r, "first_seen_at": now, "updated_at": now} for r in rows]
+                upsert(conn, table, rows)
+                counts[table_name] = len(rows)
+        return counts
+
+    def count_rows(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+                    for name, t in sorted(schema.metadata.tables.items())}
+
+    def dispose(self) -> None:
+        self.engine.dispose()

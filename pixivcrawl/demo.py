@@ -1,0 +1,110 @@
+"""``pixivcrawl demo``: crawl a local pixiv replica end to end and show what landed in the database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from typing import Iterator
+
+from pixivcrawl.replica.accounts import replica_account
+
+
+@contextmanager
+def running_replica(works: int, seed: int = 1, extra: list[str] | None = None) -> Iterator[str]:
+    """Start ``python -m pixivcrawl.replica`` on a free port; yield its origin; stop it afterwards."""
+    cmd = [sys.executable, "-m", "pixivcrawl.replica", "--port", "0", "--works", str(works), "--seed", str(seed),
+           *(extra or [])]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        if "listening on " not in line:
+            raise RuntimeError(f"the replica did not start (said {line!r})")
+        yield line.rsplit(" ", 1)[-1].strip()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def replica_get(origin: str, path: str) -> dict:
+    with urllib.request.urlopen(f"{origin}{path}", timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def demo_jobs(world: dict) -> list[tuple[str, dict[str, str]]]:
+    """Which spiders the demo runs, with their arguments, chosen from the replica's world."""
+    illust_series = list(world["illust_series"].items())
+    novel_series = list(world["novel_series"].items())
+    return [
+        ("illust_series", {"series_id": illust_series[0][0]}),
+        ("illust_series", {"illust_id": str(illust_series[1][1][0])}),
+        ("novel_series", {"series_id": novel_series[0][0]}),
+        ("novel_series", {"novel_id": str(novel_series[1][1][-1])}),
+    ]
+
+
+def run_demo(works: int = 3000, database_url: str | None = None) -> int:
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "pixivcrawl.settings")
+    from scrapy.crawler import AsyncCrawlerProcess
+    from scrapy.utils.project import get_project_settings
+
+    from pixivcrawl.db.store import Store
+
+    database_url = database_url or os.environ.get("DATABASE_URL") or "sqlite:///pixivcrawl.db"
+    store = Store(database_url)
+    store.upgrade()
+    store.dispose()
+    print(f"Starting a pixiv replica with {works} works…", flush=True)
+    with running_replica(works) as origin:
+        world = replica_get(origin, "/_replica/world")
+        account = replica_account(0)
+        settings = get_project_settings()
+        settings.setdict({
+            "PIXIV_MIRROR": origin,
+            "PIXIV_REFRESH_TOKEN": account.refresh_token,
+            "PIXIV_PHPSESSID": account.phpsessid,
+            "DATABASE_URL": database_url,
+            # the replica is local: the demo explicitly lifts the one-request-per-second default
+            "PIXIV_API_DELAY": 0,
+            "PIXIV_API_CONCURRENCY": 8,
+            "PIXIV_PROGRESS": True,
+            "LOG_LEVEL": "WARNING",
+        }, priority="cmdline")
+        process = AsyncCrawlerProcess(settings)
+        crawlers = []
+        print(f"Replica at {origin}; crawling into {Store(database_url).describe()}", flush=True)
+        for name, kwargs in demo_jobs(world):
+            print(f"  scrapy crawl {name} " + " ".join(f"-a {k}={v}" for k, v in kwargs.items()), flush=True)
+            crawler = process.create_crawler(name)
+            crawlers.append(crawler)
+            process.crawl(crawler, **kwargs)
+        started = time.monotonic()
+        process.start()
+        seconds = time.monotonic() - started
+        replica_requests = replica_get(origin, "/_replica/health")["requests"]
+    store = Store(database_url)
+    counts = store.count_rows()
+    store.dispose()
+    stats = [c.stats.get_stats() for c in crawlers]
+    requests = sum(s.get("downloader/request_count", 0) for s in stats)
+    errors = sum(s.get("log_count/ERROR", 0) for s in stats)
+    reasons = sorted({s.get("finish_reason", "?") for s in stats})
+    print()
+    print("Summary")
+    print("-" * 34)
+    for table, n in counts.items():
+        print(f"{table:<22}{n:>12,}")
+    print("-" * 34)
+    print(f"{'requests (crawler)':<22}{requests:>12,}")
+    print(f"{'requests (replica)':<22}{replica_requests:>12,}")
+    print(f"{'errors':<22}{errors:>12,}")
+    print(f"{'seconds':<22}{seconds:>12.1f}")
+    print(f"{'finish reasons':<22}{', '.join(reasons):>12}")
+    return 0 if errors == 0 and reasons == ["finished"] else 1

@@ -1,0 +1,117 @@
+"""Typed items. Pipelines read them through itemadapter; every field is plain data (no credentials).
+
+``raw`` holds the JSON object the item was parsed from, as pixiv sent it, so nothing is lost when a
+column is not (yet) parsed out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(kw_only=True, slots=True)
+class TagRef:
+    name: str
+    translated_name: str | None = None
+
+
+@dataclass(kw_only=True)
+class UserItem:
+    id: int
+    name: str
+    account: str | None = None
+    profile_image_url: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True, slots=True)
+class IllustPage:
+    page: int
+    original_url: str | None
+    large_url: str | None = None
+    medium_url: str | None = None
+    square_medium_url: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(kw_only=True)
+class IllustItem:
+    """An illust, manga or ugoira with all its pages and tags."""
+
+    id: int
+    user_id: int
+    type: str  # illust | manga | ugoira
+    title: str
+    caption: str
+    create_date: str  # ISO 8601 as pixiv sends it (JST)
+    page_count: int
+    width: int
+    height: int
+    sanity_level: int
+    x_restrict: int
+    restrict: int
+    ai_type: int | None
+    book_style: int | None
+    total_view: int
+    total_bookmarks: int
+    total_comments: int | None
+    visible: bool
+    series_id: int | None
+    pages: list[IllustPage]
+    tags: list[TagRef]
+    ugoira_zip_url: str | None = None
+    ugoira_frames: list[dict[str, Any]] | None = None  # [{"file": "000000.jpg", "delay": 60}, …]
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class IllustSeriesItem:
+    id: int
+    user_id: int
+    title: str
+    caption: str
+    cover_url: str | None
+    work_count: int
+    create_date: str | None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class NovelItem:
+    id: int
+    user_id: int
+    series_id: int | None
+    title: str
+    caption: str
+    create_date: str
+    page_count: int
+    text_length: int
+    x_restrict: int
+    restrict: int
+    is_original: bool
+    ai_type: int | None
+    total_view: int
+    total_bookmarks: int
+    total_comments: int | None
+    visible: bool
+    cover_url: str | None
+    tags: list[TagRef]
+    text: str | None = None
+    series_order: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+    webview_raw: dict[str, Any] | None = None  # the webview's novel object, without its text
+
+
+@dataclass(kw_only=True)
+class NovelSeriesItem:
+    id: int
+    user_id: int
+    title: str
+    caption: str
+    is_original: bool | None
+    is_concluded: bool | None
+    content_count: int
+    total_character_count: int | None
+    raw: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,188 @@
+"""OAuth bearer auth for the App API and cookie auth for the web Ajax API.
+
+- App API (``app-api.pixiv.net``): the refresh token is exchanged at ``/auth/token`` for an access token,
+  which is refreshed ``PIXIV_TOKEN_REFRESH_MARGIN`` seconds before it expires, and again when pixiv answers
+  with its OAuth error; the refused request is then retried once. Concurrent requests share one refresh.
+- Web (``www.pixiv.net``): the ``PHPSESSID`` cookie is added.
+
+Credentials are added as the very last step before the download and removed from the request as soon
+as the response (or error) comes back, so they never reach the scheduler, JOBDIR, logs, stats or items.
+
+Spiders declare what they need in ``pixiv_credentials`` (``"refresh_token"``, ``"phpsessid"``); a spider
+whose credential is missing is closed at start (reason ``missing_credentials``) with one sentence saying
+what to set. ``Request.meta["pixiv_auth"] = False`` sends a request without credentials.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from urllib.parse import urlencode
+
+import orjson
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.http import Response
+from scrapy.utils.httpobj import urlparse_cached
+
+from pixivcrawl.credentials import Credentials, CredentialsError, load_credentials
+from pixivcrawl.hosts import APP_API_HOST, CLIENT_ID, CLIENT_SECRET, OAUTH_TOKEN_URL, WEB_HOST
+
+logger = logging.getLogger(__name__)
+
+_HOW_TO = {
+    "refresh_token": "set PIXIV_REFRESH_TOKEN (environment or -s) or run `pixivcrawl login`",
+    "phpsessid": "set PIXIV_PHPSESSID (environment or -s) or run `pixivcrawl login --cookie`",
+}
+
+
+class AuthRejected(Exception):
+    """pixiv refused the refresh token."""
+
+
+class PixivAuthMiddleware:
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.margin = crawler.settings.getfloat("PIXIV_TOKEN_REFRESH_MARGIN", 60.0)
+        self._credentials_error: CredentialsError | None = None
+        try:
+            self.credentials = load_credentials(crawler.settings)
+        except CredentialsError as exc:
+            self._credentials_error = exc
+            self.credentials = Credentials()
+        self._token: str | None = None
+        self._expires = 0.0
+        self._generation = 0
+        self._lock: asyncio.Lock | None = None
+        self._rejected = False
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler):
+        return cls(crawler)
+
+    # -- start-up check ------------------------------------------------------------------------------
+
+    def spider_opened(self, spider: Spider) -> None:
+        needed = tuple(getattr(spider, "pixiv_credentials", ()))
+        if not needed:
+            return
+        if self._credentials_error is not None:
+            logger.error("%s", self._credentials_error)
+            self.crawler.stats.set_value("pixiv/auth/credentials_error", 1)
+            raise CloseSpider("missing_credentials")
+        for name in needed:
+            if getattr(self.credentials, name) is None:
+                logger.error("The %s spider needs a pixiv %s: %s.", spider.name, name.replace("_", " "),
+                             _HOW_TO[name])
+                self.crawler.stats.set_value("pixiv/auth/missing_credential", name)
+                raise CloseSpider("missing_credentials")
+
+    # -- requests ------------------------------------------------------------------------------------
+
+    async def process_request(self, request: Request) -> None:
+        if request.meta.get("pixiv_auth") is False:
+            return None
+        host = urlparse_cached(request).hostname
+        if host == APP_API_HOST and self.credentials.refresh_token is not None:
+            token, generation = await self._access_token()
+            request.headers["Authorization"] = f"Bearer {token}"
+            request.meta["_pixiv_token_generation"] = generation
+        elif host == WEB_HOST and self.credentials.phpsessid is not None:
+            session = f"PHPSESSID={self.credentials.phpsessid.reveal()}"
+            existing = request.headers.get("Cookie")
+            request.headers["Cookie"] = f"{existing.decode()}; {session}" if existing else session
+            request.meta["_pixiv_cookie"] = True
+        return None
+
+    def _strip(self, request: Request) -> None:
+        request.headers.pop("Authorization", None)
+        if request.meta.pop("_pixiv_cookie", False):
+            request.headers.pop("Cookie", None)
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        self._strip(request)
+        if urlparse_cached(request).hostname != APP_API_HOST or response.status not in (400, 401):
+            return response
+        if b"OAuth" not in response.body[:2048]:
+            return response
+        self.crawler.stats.inc_value("pixiv/auth/rejected_bearer")
+        generation = request.meta.get("_pixiv_token_generation")
+        if generation == self._generation:
+            self._token = None  # make the next request refresh, once
+        if request.meta.get("pixiv_auth_retried"):
+            logger.error("pixiv refused a fresh access token for %s; giving up on this request", request.url)
+            self.crawler.stats.inc_value("pixiv/auth/failed_requests")
+            return response
+        self.crawler.stats.inc_value("pixiv/auth/retried_requests")
+        retry = request.replace(dont_filter=True)
+        retry.meta["pixiv_auth_retried"] = True
+        retry.meta.pop("_pixiv_token_generation", None)
+        return retry
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        self._strip(request)
+        return None
+
+    # -- tokens --------------------------------------------------------------------------------------
+
+    async def _access_token(self) -> tuple[str, int]:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        if self._valid():
+            return self._token, self._generation  # type: ignore[return-value]
+        async with self._lock:
+            if not self._valid():  # another request may have refreshed while we waited
+                await self._refresh()
+            return self._token, self._generation  # type: ignore[return-value]
+
+    def _valid(self) -> bool:
+        return self._token is not None and time.monotonic() < self._expires - self.margin
+
+    async def _refresh(self) -> None:
+        if self._rejected:
+            raise IgnoreRequest("pixiv rejected the refresh token")
+        assert self.credentials.refresh_token is not None
+        form = {
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "grant_type": "refresh_token",
+            "refresh_token": self.credentials.refresh_token.reveal(),
+            "include_policy": "true",
+            "get_secure_url": "1",
+        }
+        request = Request(
+            OAUTH_TOKEN_URL,
+            method="POST",
+            body=urlencode(form),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            meta={"pixiv_auth": False, "handle_httpstatus_all": True},
+            dont_filter=True,
+        )
+        started = time.monotonic()
+        response = await self.crawler.engine.download_async(request)
+        del request, form
+        try:
+            data = orjson.loads(response.body)
+        except orjson.JSONDecodeError:
+            data = None
+        token_data = data.get("response", data) if isinstance(data, dict) else None
+        if response.status == 200 and isinstance(token_data, dict) and token_data.get("access_token"):
+            self._token = str(token_data["access_token"])
+            self._expires = started + float(token_data.get("expires_in") or 3600)
+            self._generation += 1
+            self.crawler.stats.inc_value("pixiv/auth/token_refreshes")
+            return
+        if response.status in (400, 401, 403) and isinstance(data, dict) and (
+                data.get("has_error") or data.get("error")):
+            self._rejected = True
+            reason = data.get("error") or "rejected"
+            logger.error("pixiv rejected the refresh token (%s): get a new one with `pixivcrawl login` "
+                         "and set PIXIV_REFRESH_TOKEN.", reason)
+            self.crawler.stats.set_value("pixiv/auth/refresh_token_rejected", 1)
+            asyncio.get_running_loop().create_task(self.crawler.engine.close_spider_async(reason="auth_failed"))
+            raise IgnoreRequest("pixiv rejected the refresh token")
+        self.crawler.stats.inc_value("pixiv/auth/token_errors")
+        raise IgnoreRequest(f"token endpoint answered HTTP {response.status}")

@@ -1,0 +1,54 @@
+"""``PIXIV_MIRROR``: send every request for a pixiv host to a replica origin instead.
+
+The rewrite happens in the download handler, below every middleware: the scheduler, the dupefilter,
+download slots, logs, items and the database all keep pixiv's real URLs; only the bytes on the wire go to
+the mirror, with the original host name in ``X-Forwarded-Host``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+from scrapy import Request
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy.utils.httpobj import urlparse_cached
+
+from .hosts import PIXIV_HOSTS
+
+
+def parse_mirror(origin: str) -> tuple[str, str]:
+    """Validate a mirror origin (``http://host:port``) and return (scheme, netloc)."""
+    parts = urlsplit(origin.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/") or parts.query:
+        raise ValueError(f"PIXIV_MIRROR must be an origin like http://127.0.0.1:8321, not {origin!r}")
+    return parts.scheme, parts.netloc
+
+
+def mirrored_url(url: str, scheme: str, netloc: str) -> str | None:
+    """The URL to fetch instead of ``url``, or None when ``url`` is not on a pixiv host."""
+    parts = urlsplit(url)
+    if (parts.hostname or "").lower() not in PIXIV_HOSTS:
+        return None
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+class MirrorDownloadHandler(HTTP11DownloadHandler):
+    """Scrapy's HTTP/1.1 handler, redirecting pixiv hosts to ``PIXIV_MIRROR`` when it is set."""
+
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        origin = crawler.settings.get("PIXIV_MIRROR") or ""
+        self._mirror = parse_mirror(origin) if origin else None
+
+    async def download_request(self, request: Request) -> Response:
+        if self._mirror is None:
+            return await super().download_request(request)
+        target = mirrored_url(request.url, *self._mirror)
+        if target is None:
+            return await super().download_request(request)
+        headers = request.headers.copy()
+        headers["X-Forwarded-Host"] = urlparse_cached(request).hostname
+        response = await super().download_request(request.replace(url=target, headers=headers))
+        return response.replace(url=request.url)

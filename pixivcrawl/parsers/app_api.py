@@ -1,0 +1,241 @@
+"""Pure functions from App API JSON (and the novel webview HTML) to items.
+
+Each raises :class:`ParseError`, with a message naming the field and the problem, when an object is not
+what pixiv sends; callers log it, count it and go on with the rest of the page.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from pixivcrawl.hosts import APP_API_HOST
+from pixivcrawl.items import (
+    IllustItem,
+    IllustPage,
+    IllustSeriesItem,
+    NovelItem,
+    NovelSeriesItem,
+    TagRef,
+    UserItem,
+)
+
+WORK_TYPES = ("illust", "manga", "ugoira")
+
+
+class ParseError(ValueError):
+    pass
+
+
+def _get(obj: Any, key: str, kind: type | tuple[type, ...], *, optional: bool = False, where: str = "object"):
+    if not isinstance(obj, dict):
+        raise ParseError(f"{where} is {type(obj).__name__}, not an object")
+    if key not in obj or obj[key] is None:
+        if optional:
+            return None
+        raise ParseError(f"{where} has no {key!r}")
+    value = obj[key]
+    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        if kind is int and isinstance(value, str) and value.isdigit():
+            return int(value)
+        raise ParseError(f"{where}.{key} is {type(value).__name__} {str(value)[:40]!r}, expected {_kind_name(kind)}")
+    return value
+
+
+def _kind_name(kind) -> str:
+    return "/".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__
+
+
+def _id(obj: Any, key: str = "id", where: str = "object") -> int:
+    value = _get(obj, key, int, where=where)
+    if value <= 0:
+        raise ParseError(f"{where}.{key} is {value}, not a pixiv id")
+    return value
+
+
+def app_error_message(data: Any) -> str | None:
+    """The text of an App API error envelope, or None when ``data`` is not one."""
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        err = data["error"]
+        return str(err.get("message") or err.get("user_message") or err.get("reason") or "unknown error")
+    return None
+
+
+def next_url(data: dict, *, where: str = "page") -> str | None:
+    """A page's ``next_url``, checked to stay on the App API host (we never follow a server to elsewhere)."""
+    url = data.get("next_url")
+    if url is None:
+        return None
+    if not isinstance(url, str) or urlsplit(url).hostname != APP_API_HOST:
+        raise ParseError(f"{where}.next_url {str(url)[:80]!r} is not an App API URL")
+    return url
+
+
+def parse_user(obj: Any, where: str = "user") -> UserItem:
+    images = obj.get("profile_image_urls") if isinstance(obj, dict) else None
+    return UserItem(
+        id=_id(obj, where=where),
+        name=_get(obj, "name", str, where=where),
+        account=_get(obj, "account", str, optional=True, where=where),
+        profile_image_url=images.get("medium") if isinstance(images, dict) else None,
+        raw=obj,
+    )
+
+
+def _tags(obj: Any, where: str) -> list[TagRef]:
+    tags = []
+    for i, tag in enumerate(_get(obj, "tags", list, where=where)):
+        name = _get(tag, "name", str, where=f"{where}.tags[{i}]")
+        translated = tag.get("translated_name")
+        tags.append(TagRef(name=name, translated_name=translated if isinstance(translated, str) else None))
+    return tags
+
+
+def parse_illust(obj: Any) -> IllustItem:
+    where = f"illust {obj.get('id')}" if isinstance(obj, dict) else "illust"
+    wid = _id(obj, where=where)
+    kind = _get(obj, "type", str, where=where)
+    if kind not in WORK_TYPES:
+        raise ParseError(f"{where} has unknown work type {kind!r}")
+    page_count = _get(obj, "page_count", int, where=where)
+    if page_count < 1:
+        raise ParseError(f"{where}.page_count is {page_count}")
+    user = _get(obj, "user", dict, where=where)
+    pages: list[IllustPage] = []
+    meta_pages = obj.get("meta_pages") or []
+    if not isinstance(meta_pages, list):
+        raise ParseError(f"{where}.meta_pages is not a list")
+    if meta_pages:
+        for n, page in enumerate(meta_pages):
+            urls = _get(page, "image_urls", dict, where=f"{where}.meta_pages[{n}]")
+            pages.append(IllustPage(page=n, original_url=urls.get("original"), large_url=urls.get("large"),
+                                    medium_url=urls.get("medium"), square_medium_url=urls.get("square_medium")))
+        if len(pages) != page_count:
+            raise ParseError(f"{where} has {len(pages)} meta_pages but page_count {page_count}")
+    else:
+        single = obj.get("meta_single_page") or {}
+        urls = _get(obj, "image_urls", dict, where=where)
+        pages.append(IllustPage(page=0, original_url=single.get("original_image_url") if isinstance(single, dict)
+                                else None, large_url=urls.get("large"), medium_url=urls.get("medium"),
+                                square_medium_url=urls.get("square_medium")))
+        if page_count != 1:
+            raise ParseError(f"{where} has page_count {page_count} but no meta_pages")
+    width = _get(obj, "width", int, where=where)
+    height = _get(obj, "height", int, where=where)
+    pages[0].width, pages[0].height = width, height
+    series = obj.get("series")
+    return IllustItem(
+        id=wid,
+        user_id=_id(user, where=f"{where}.user"),
+        type=kind,
+        title=_get(obj, "title", str, where=where),
+        caption=_get(obj, "caption", str, optional=True, where=where) or "",
+        create_date=_get(obj, "create_date", str, where=where),
+        page_count=page_count,
+        width=width,
+        height=height,
+        sanity_level=_get(obj, "sanity_level", int, optional=True, where=where) or 0,
+        x_restrict=_get(obj, "x_restrict", int, optional=True, where=where) or 0,
+        restrict=_get(obj, "restrict", int, optional=True, where=where) or 0,
+        ai_type=_get(obj, "illust_ai_type", int, optional=True, where=where),
+        book_style=_get(obj, "illust_book_style", int, optional=True, where=where),
+        total_view=_get(obj, "total_view", int, optional=True, where=where) or 0,
+        total_bookmarks=_get(obj, "total_bookmarks", int, optional=True, where=where) or 0,
+        total_comments=_get(obj, "total_comments", int, optional=True, where=where),
+        visible=bool(obj.get("visible", True)),
+        series_id=_id(series, where=f"{where}.series") if isinstance(series, dict) and series else None,
+        pages=pages,
+        tags=_tags(obj, where),
+        raw=obj,
+    )
+
+
+def parse_ugoira_metadata(data: Any, illust_id: int) -> tuple[str, list[dict[str, Any]]]:
+    where = f"ugoira_metadata of {illust_id}"
+    meta = _get(data, "ugoira_metadata", dict, where=where)
+    zip_url = _get(_get(meta, "zip_urls", dict, where=where), "medium", str, where=f"{where}.zip_urls")
+    frames = []
+    for i, frame in enumerate(_get(meta, "frames", list, where=where)):
+        frames.append({"file": _get(frame, "file", str, where=f"{where}.frames[{i}]"),
+                       "delay": _get(frame, "delay", int, where=f"{where}.frames[{i}]")})
+    if not frames:
+        raise ParseError(f"{where} has no frames")
+    return zip_url, frames
+
+
+def parse_illust_series_detail(obj: Any) -> IllustSeriesItem:
+    where = "illust_series_detail"
+    user = _get(obj, "user", dict, where=where)
+    cover = obj.get("cover_image_urls") or {}
+    return IllustSeriesItem(
+        id=_id(obj, where=where),
+        user_id=_id(user, where=f"{where}.user"),
+        title=_get(obj, "title", str, where=where),
+        caption=_get(obj, "caption", str, optional=True, where=where) or "",
+        cover_url=cover.get("medium") if isinstance(cover, dict) else None,
+        work_count=_get(obj, "series_work_count", int, where=where),
+        create_date=_get(obj, "create_date", str, optional=True, where=where),
+        raw=obj,
+    )
+
+
+def parse_novel(obj: Any) -> NovelItem:
+    where = f"novel {obj.get('id')}" if isinstance(obj, dict) else "novel"
+    user = _get(obj, "user", dict, where=where)
+    series = obj.get("series")
+    images = obj.get("image_urls") or {}
+    return NovelItem(
+        id=_id(obj, where=where),
+        user_id=_id(user, where=f"{where}.user"),
+        series_id=_id(series, where=f"{where}.series") if isinstance(series, dict) and series else None,
+        title=_get(obj, "title", str, where=where),
+        caption=_get(obj, "caption", str, optional=True, where=where) or "",
+        create_date=_get(obj, "create_date", str, where=where),
+        page_count=_get(obj, "page_count", int, where=where),
+        text_length=_get(obj, "text_length", int, where=where),
+        x_restrict=_get(obj, "x_restrict", int, optional=True, where=where) or 0,
+        restrict=_get(obj, "restrict", int, optional=True, where=where) or 0,
+        is_original=bool(obj.get("is_original")),
+        ai_type=_get(obj, "novel_ai_type", int, optional=True, where=where),
+        total_view=_get(obj, "total_view", int, optional=True, where=where) or 0,
+        total_bookmarks=_get(obj, "total_bookmarks", int, optional=True, where=where) or 0,
+        total_comments=_get(obj, "total_comments", int, optional=True, where=where),
+        visible=bool(obj.get("visible", True)),
+        cover_url=images.get("large") if isinstance(images, dict) else None,
+        tags=_tags(obj, where),
+        raw=obj,
+    )
+
+
+def parse_novel_series_detail(obj: Any) -> NovelSeriesItem:
+    where = "novel_series_detail"
+    user = _get(obj, "user", dict, where=where)
+    return NovelSeriesItem(
+        id=_id(obj, where=where),
+        user_id=_id(user, where=f"{where}.user"),
+        title=_get(obj, "title", str, where=where),
+        caption=_get(obj, "caption", str, optional=True, where=where) or "",
+        is_original=obj.get("is_original") if isinstance(obj.get("is_original"), bool) else None,
+        is_concluded=obj.get("is_concluded") if isinstance(obj.get("is_concluded"), bool) else None,
+        content_count=_get(obj, "content_count", int, where=where),
+        total_character_count=_get(obj, "total_character_count", int, optional=True, where=where),
+        raw=obj,
+    )
+
+
+_NOVEL_MARK = "novel: "
+
+
+def parse_webview_novel(html: str) -> dict[str, Any]:
+    """The ``novel`` object embedded in ``/webview/v2/novel``'s HTML (``novel: {…},`` then ``isOwnWork``)."""
+    start = html.find(_NOVEL_MARK)
+    if start < 0:
+        raise ParseError("the novel webview page has no 'novel: ' object")
+    try:
+        obj, _ = json.JSONDecoder().raw_decode(html, start + len(_NOVEL_MARK))
+    except ValueError as exc:
+        raise ParseError(f"the novel webview object is not JSON ({exc.msg} at {exc.pos})") from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+        raise ParseError("the novel webview object has no text")
+    return obj

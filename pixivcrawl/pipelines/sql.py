@@ -1,0 +1,94 @@
+"""SQL storage pipeline: items become rows, written in batched upserts, one transaction per batch.
+
+Settings: ``DATABASE_URL`` (default ``sqlite:///pixivcrawl.db``), ``PIXIV_DB_BATCH_SIZE`` (items per
+batch), ``PIXIV_DB_FLUSH_INTERVAL`` (seconds; a slow crawl still writes regularly) and
+``PIXIV_DB_AUTO_MIGRATE`` (run alembic migrations at start). An empty ``DATABASE_URL`` switches the
+pipeline off. Writes run in a thread so the crawl never waits on the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.asyncio import create_looping_call
+
+from pixivcrawl.db.rows import item_rows
+from pixivcrawl.db.store import Batch, Store
+
+logger = logging.getLogger(__name__)
+
+
+class SQLStoragePipeline:
+    def __init__(self, crawler: Crawler):
+        settings = crawler.settings
+        self.url = settings.get("DATABASE_URL") or ""
+        if not self.url:
+            raise NotConfigured("DATABASE_URL is empty")
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.batch_size = max(1, settings.getint("PIXIV_DB_BATCH_SIZE", 500))
+        self.interval = settings.getfloat("PIXIV_DB_FLUSH_INTERVAL", 5.0)
+        self.auto_migrate = settings.getbool("PIXIV_DB_AUTO_MIGRATE", True)
+        self.store: Store | None = None
+        self.batch = Batch()
+        self._lock = asyncio.Lock()
+        self._timer = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler):
+        return cls(crawler)
+
+    async def open_spider(self) -> None:
+        self.store = Store(self.url)
+        logger.info("Storing items in %s", self.store.describe())
+        if self.auto_migrate:
+            await asyncio.to_thread(self.store.upgrade)
+        if self.interval > 0:
+            self._timer = create_looping_call(self._on_timer)
+            self._timer.start(self.interval, now=False)
+
+    async def process_item(self, item: Any) -> Any:
+        try:
+            rows = item_rows(item)
+        except (TypeError, ValueError, KeyError) as exc:
+            logger.error("Not storing %s: %s", type(item).__name__, exc)
+            self.stats.inc_value("pixiv/db/unstorable_items")
+            return item
+        self.batch.add(rows)
+        if len(self.batch) >= self.batch_size:
+            await self.flush()
+        return item
+
+    def _on_timer(self) -> None:
+        if len(self.batch) and not self._lock.locked():
+            asyncio.ensure_future(self.flush())
+
+    async def flush(self) -> None:
+        async with self._lock:
+            batch, self.batch = self.batch, Batch()
+            if not len(batch):
+                return
+            assert self.store is not None
+            try:
+                counts = await asyncio.to_thread(self.store.write, batch)
+            except Exception as exc:  # the batch was rolled back as a whole: nothing half-written
+                logger.error("Database write of %d items failed and was rolled back: %s: %s",
+                             len(batch), type(exc).__name__, str(exc).splitlines()[0][:300])
+                self.stats.inc_value("pixiv/db/failed_batches")
+                self.stats.inc_value("pixiv/db/failed_items", len(batch))
+                return
+            self.stats.inc_value("pixiv/db/batches")
+            self.stats.inc_value("pixiv/db/items", len(batch))
+            for table, n in counts.items():
+                self.stats.inc_value(f"pixiv/db/rows/{table}", n)
+
+    async def close_spider(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        await self.flush()
+        if self.store is not None:
+            self.store.dispose()

@@ -1,0 +1,65 @@
+"""Scrapy settings for pixivcrawl.
+
+Every ``PIXIV_*`` setting and ``DATABASE_URL`` is documented in README.md ("Settings"), the one place
+that lists them. Settings can be given with ``-s NAME=VALUE``; the credentials, ``PIXIV_MIRROR`` and
+``DATABASE_URL`` are also read from the environment.
+"""
+
+import os
+
+BOT_NAME = "pixivcrawl"
+SPIDER_MODULES = ["pixivcrawl.spiders"]
+NEWSPIDER_MODULE = "pixivcrawl.spiders"
+ADDONS = {"pixivcrawl.addon.PixivAddon": 0}
+
+ROBOTSTXT_OBEY = False  # API endpoints, not pages
+LOG_LEVEL = "INFO"  # default DEBUG
+TELNETCONSOLE_ENABLED = False  # default True: a local code-execution surface
+REMOTE_CONTROL_ENABLED = False  # default True since 2.19: a local code-execution surface
+FEED_EXPORT_ENCODING = "utf-8"
+
+# Concurrency. Per-host budgets (DOWNLOAD_SLOTS) are derived by pixivcrawl.addon from PIXIV_API_DELAY,
+# PIXIV_API_CONCURRENCY and PIXIV_CDN_CONCURRENCY: by default about one metadata request per second per
+# API, and parallel image downloads.
+CONCURRENT_REQUESTS = 16  # default 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 8  # default 8
+PIXIV_API_DELAY = 1.0
+PIXIV_API_CONCURRENCY = 1
+PIXIV_CDN_CONCURRENCY = 8
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]  # default also has 429: rate limits are not plain errors
+COOKIES_ENABLED = True
+
+DOWNLOAD_HANDLERS = {
+    "http": "pixivcrawl.mirror.MirrorDownloadHandler",
+    "https": "pixivcrawl.mirror.MirrorDownloadHandler",
+}
+DOWNLOADER_MIDDLEWARES = {
+    "pixivcrawl.middlewares.headers.PixivHeadersMiddleware": 520,  # after UserAgentMiddleware (500)
+    # closest to the downloader: adds credentials last and strips them from the request first, so they
+    # never reach the scheduler, the JOBDIR queues or a retried copy of the request
+    "pixivcrawl.middlewares.auth.PixivAuthMiddleware": 950,
+}
+ITEM_PIPELINES = {
+    "pixivcrawl.pipelines.sql.SQLStoragePipeline": 800,
+}
+EXTENSIONS = {
+    "pixivcrawl.extensions.progress.ProgressExtension": 500,
+}
+
+# Where requests go: an origin such as http://127.0.0.1:8321 sends every pixiv request to a replica.
+PIXIV_MIRROR = os.environ.get("PIXIV_MIRROR", "")
+
+# Credentials: from these settings, the environment, or PIXIV_CREDENTIALS_FILE (mode 0600).
+PIXIV_REFRESH_TOKEN = ""
+PIXIV_PHPSESSID = ""
+PIXIV_CREDENTIALS_FILE = ""
+PIXIV_TOKEN_REFRESH_MARGIN = 60.0
+PIXIV_ACCEPT_LANGUAGE = "en-us"
+
+# Storage
+DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///pixivcrawl.db")
+PIXIV_DB_BATCH_SIZE = 500
+PIXIV_DB_FLUSH_INTERVAL = 5.0
+PIXIV_DB_AUTO_MIGRATE = True
+
+PIXIV_PROGRESS = False
