@@ -44,6 +44,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "pixivcrawl.extensions.progress.ProgressExtension": 500,
+    "pixivcrawl.extensions.stats_file.StatsFileExtension": 510,
 }
 
 # Where requests go: an origin such as http://127.0.0.1:8321 sends every pixiv request to a replica.
@@ -63,3 +64,4 @@ PIXIV_DB_FLUSH_INTERVAL = 5.0
 PIXIV_DB_AUTO_MIGRATE = True
 
 PIXIV_PROGRESS = False
+PIXIV_STATS_FILE = ""

@@ -48,7 +48,9 @@ def ugoira_zip_url(world: World, wid: int, size: str = "600x600") -> str:
     return f"{I}/img-zip-ugoira/img/{world.date_path(work.created)}/{wid}_ugoira{size}.zip"
 
 
-def illust_obj(world: World, wid: int, *, detail: bool = False) -> dict:
+def illust_obj(world: World, wid: int, *, detail: bool = False, comments: bool = False) -> dict:
+    """An illust as lists send it; ``comments`` adds ``total_comments`` (single-work objects such as a
+    series' first illust), ``detail`` adds that and ``comment_access_control`` (``/v1/illust/detail``)."""
     work = world.work(wid)
     d = world.work_detail(wid)
     page0 = work_image_urls(world, wid, 0)
@@ -80,7 +82,7 @@ def illust_obj(world: World, wid: int, *, detail: bool = False) -> dict:
         "visible": True,
         "is_muted": False,
     }
-    if detail:
+    if detail or comments:
         obj["total_comments"] = d.total_comments
     obj["illust_ai_type"] = d.ai_type
     obj["illust_book_style"] = d.book_style

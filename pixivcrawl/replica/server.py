@@ -314,7 +314,7 @@ class Replica:
                                  offset + APP_PAGE_SIZE)
         return _json({
             "illust_series_detail": ao.illust_series_detail(self.world, sid),
-            "illust_series_first_illust": ao.illust_obj(self.world, series.member_ids[0]),
+            "illust_series_first_illust": ao.illust_obj(self.world, series.member_ids[0], comments=True),
             "illusts": [ao.illust_obj(self.world, wid) for wid in page],
             "next_url": next_url,
         })
@@ -333,8 +333,8 @@ class Replica:
             "illust_series_detail": ao.illust_series_detail(self.world, series.id),
             "illust_series_context": {
                 "content_order": idx + 1,
-                "prev": ao.illust_obj(self.world, prev_id) if prev_id else None,
-                "next": ao.illust_obj(self.world, next_id) if next_id else None,
+                "prev": ao.illust_obj(self.world, prev_id, comments=True) if prev_id else None,
+                "next": ao.illust_obj(self.world, next_id, comments=True) if next_id else None,
             },
         })
 

@@ -161,7 +161,7 @@ class World:
         for work in self.works:
             r = rng.random()
             if work.series_id is not None:
-                work.type = "manga" if r < 0.8 else "illust"
+                work.type = "manga" if r < 0.7 else ("illust" if r < 0.9 else "ugoira")
             else:
                 work.type = "illust" if r < 0.72 else ("manga" if r < 0.9 else "ugoira")
             if work.type == "manga":

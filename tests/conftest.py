@@ -1,0 +1,178 @@
+"""Shared fixtures: the replica as a real subprocess, databases (SQLite file and the PostgreSQL service),
+and a helper that runs ``scrapy crawl`` the way a user does."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from pixivcrawl.demo import running_replica
+from pixivcrawl.replica.accounts import replica_account
+from pixivcrawl.replica.world import World
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+PG_URL = os.environ.get("PIXIVCRAWL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+#: the world every session-wide replica serves; tests compute their expectations from the same World
+SEED, WORKS = 1, 3000
+
+
+@dataclass
+class ReplicaClient:
+    origin: str
+
+    def call(self, path: str, host: str = "app-api.pixiv.net", headers: dict | None = None,
+             data: bytes | None = None, method: str | None = None) -> tuple[int, dict, bytes]:
+        req = urllib.request.Request(f"{self.origin}{path}", data=data, method=method,
+                                     headers={"X-Forwarded-Host": host, **(headers or {})})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, dict(resp.headers), resp.read()
+        except urllib.error.HTTPError as err:
+            return err.code, dict(err.headers), err.read()
+
+    def json(self, path: str, **kwargs) -> tuple[int, object]:
+        status, _, body = self.call(path, **kwargs)
+        return status, json.loads(body)
+
+    def control(self, path: str, payload: dict | None = None) -> dict:
+        data = json.dumps(payload).encode() if payload is not None else None
+        return self.json(f"/_replica/{path}", data=data, method="POST" if data is not None else None)[1]
+
+    def requests(self) -> list[dict]:
+        return self.control("requests")["requests"]
+
+    def clear(self) -> None:
+        self.call("/_replica/requests/clear", method="POST", data=b"")
+
+    def token(self, account: int = 0) -> str:
+        form = (f"client_id=MOBrBDS8blbauoSck0ZfDbtuzpyT&client_secret=lsACyCD94FhDUtGTXi3QzcFE2uU1hqtDaKeqrdwj"
+                f"&grant_type=refresh_token&refresh_token={replica_account(account).refresh_token}").encode()
+        status, body = self.json("/auth/token", host="oauth.secure.pixiv.net", data=form,
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert status == 200, body
+        return body["access_token"]
+
+
+@pytest.fixture(scope="session")
+def world() -> World:
+    return World(seed=SEED, works=WORKS)
+
+
+@pytest.fixture(scope="session")
+def replica() -> ReplicaClient:
+    """A replica shared by tests that do not change its knobs."""
+    with running_replica(WORKS, SEED) as origin:
+        yield ReplicaClient(origin)
+
+
+@pytest.fixture
+def fresh_replica() -> ReplicaClient:
+    """A replica of its own, for tests that turn knobs (faults, limits, token lifetime)."""
+    with running_replica(WORKS, SEED) as origin:
+        yield ReplicaClient(origin)
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str:
+    engine = sa.create_engine(PG_URL)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+    except sa.exc.OperationalError as exc:  # the service must be up: .ci/run starts it
+        pytest.fail(f"PostgreSQL is not reachable at {PG_URL}: {exc}")
+    finally:
+        engine.dispose()
+    return PG_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """A new, empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'pixivcrawl.db'}"
+        return
+    base = request.getfixturevalue("pg_server_url")
+    name = f"pixivcrawl_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@dataclass
+class CrawlResult:
+    returncode: int
+    output: str
+    stats: dict
+
+
+def crawl_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """An environment without the developer's own credentials (HOME points at an empty folder)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIXIV_", "DATABASE_URL"))}
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env["HOME"] = str(home)
+    env.update(extra)
+    return env
+
+
+def run_crawl(spider: str, args: dict, *, replica: ReplicaClient | None, db_url: str, tmp_path: Path,
+              settings: dict | None = None, account: int = 0, credentials: bool = True,
+              env: dict | None = None, timeout: float = 240) -> CrawlResult:
+    """``scrapy crawl`` in a subprocess, from the project folder, against the replica."""
+    stats_file = tmp_path / f"stats-{uuid.uuid4().hex[:8]}.json"
+    cmd = [sys.executable, "-m", "scrapy", "crawl", spider]
+    for key, value in args.items():
+        cmd += ["-a", f"{key}={value}"]
+    all_settings = {"PIXIV_API_DELAY": "0", "PIXIV_API_CONCURRENCY": "4", "LOG_LEVEL": "INFO",
+                    "PIXIV_STATS_FILE": str(stats_file), **(settings or {})}
+    for key, value in all_settings.items():
+        cmd += ["-s", f"{key}={value}"]
+    extra = {"DATABASE_URL": db_url}
+    if replica is not None:
+        extra["PIXIV_MIRROR"] = replica.origin
+    if credentials:
+        extra["PIXIV_REFRESH_TOKEN"] = replica_account(account).refresh_token
+        extra["PIXIV_PHPSESSID"] = replica_account(account).phpsessid
+    full_env = crawl_env(tmp_path, **extra)
+    full_env.update(env or {})
+    proc = subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout)
+    stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
+    return CrawlResult(proc.returncode, proc.stdout + proc.stderr, stats)
+
+
+def table_rows(db_url: str, query: str, **params) -> list[tuple]:
+    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(sa.text(query), params)]
+    finally:
+        engine.dispose()
+
+
+def load_fixture(relative: str):
+    """A fixture file as JSON; doc-extracts with trailing commas left by trimming are read leniently."""
+    import re
+
+    text = (FIXTURES / relative).read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return json.loads(re.sub(r",(\s*[\]}])", r"\1", text))

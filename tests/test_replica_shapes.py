@@ -1,0 +1,142 @@
+"""The replica answers with the key trees and value types of pixiv's real captures (shared/fixtures)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pixivcrawl.parsers.app_api import parse_webview_novel
+
+from .conftest import load_fixture
+from .shapes import compare, key_tree
+
+#: fields that newer captures document (pixivpy's 2025 dumps, the protocol notes) but 2019-2020 doc-extracts lack
+NEWER_ILLUST_FIELDS = frozenset({"illust_ai_type", "illust_book_style"})
+NEWER_NOVEL_FIELDS = frozenset({"novel_ai_type"})
+
+
+def _first_series_member(world, kind: str) -> tuple[int, int]:
+    series = world.illust_series if kind == "illust" else world.novel_series
+    first = next(iter(series.values()))
+    return first.id, first.member_ids[0]
+
+
+@pytest.fixture(scope="module")
+def bearer(replica) -> dict:
+    return {"Authorization": f"Bearer {replica.token()}"}
+
+
+def _assert_same_shape(replica_value, fixture_value, extra_ok=frozenset()):
+    problems = compare(key_tree(replica_value), key_tree(fixture_value), extra_ok)
+    assert problems == []
+
+
+def _ugoira_id(world) -> int:
+    return next(w.id for w in world.works if w.type == "ugoira")
+
+
+@pytest.mark.parametrize("fixture", [
+    "app-api/v1_illust_detail/pixivpy__126839540.json",
+    "app-api/v1_illust_detail/anowlbear.json",
+])
+def test_illust_detail(replica, world, bearer, fixture):
+    wid = next(w.id for w in world.works if w.page_count == 1)
+    status, body = replica.json(f"/v1/illust/detail?illust_id={wid}", headers=bearer)
+    assert status == 200
+    extra = frozenset({"total_comments", "comment_access_control"}) | NEWER_ILLUST_FIELDS
+    _assert_same_shape(body, load_fixture(fixture), extra)
+
+
+def test_illust_detail_multi_page_matches_capture(replica, world, bearer):
+    wid = next(w.id for w in world.works if w.page_count == 3)
+    status, body = replica.json(f"/v1/illust/detail?illust_id={wid}", headers=bearer)
+    assert status == 200
+    # a multi-page work: meta_single_page is {} and meta_pages lists every page, as in the series capture
+    capture = load_fixture("app-api/v1_illust_series/anowlbear.json")["illust_series_first_illust"]
+    _assert_same_shape(body["illust"]["meta_pages"], capture["meta_pages"])
+    assert body["illust"]["meta_single_page"] == {} and len(body["illust"]["meta_pages"]) == 3
+
+
+def test_illust_series(replica, world, bearer):
+    sid, _ = _first_series_member(world, "illust")
+    status, body = replica.json(f"/v1/illust/series?illust_series_id={sid}&filter=for_android", headers=bearer)
+    assert status == 200
+    # the capture's works are all multi-page (meta_single_page {}); single-page works carry
+    # meta_single_page.original_image_url as in the illust detail capture
+    _assert_same_shape(body, load_fixture("app-api/v1_illust_series/anowlbear.json"),
+                       NEWER_ILLUST_FIELDS | {"original_image_url"})
+    assert len(body["illusts"]) == 30 and "offset=30" in body["next_url"]
+
+
+def test_illust_series_illust(replica, world, bearer):
+    _, wid = _first_series_member(world, "illust")
+    second = world.illust_series[_first_series_member(world, "illust")[0]].member_ids[1]
+    status, body = replica.json(f"/v1/illust-series/illust?illust_id={second}", headers=bearer)
+    assert status == 200
+    _assert_same_shape(body, load_fixture("app-api/v1_illust-series_illust/anowlbear.json"), NEWER_ILLUST_FIELDS)
+    assert body["illust_series_context"]["prev"]["id"] == wid
+
+
+def test_novel_series(replica, world, bearer):
+    sid, _ = _first_series_member(world, "novel")
+    status, body = replica.json(f"/v2/novel/series?series_id={sid}", headers=bearer)
+    assert status == 200
+    _assert_same_shape(body, load_fixture("app-api/v2_novel_series/anowlbear.json"), NEWER_NOVEL_FIELDS)
+
+
+def test_novel_detail(replica, world, bearer):
+    _, nid = _first_series_member(world, "novel")
+    status, body = replica.json(f"/v2/novel/detail?novel_id={nid}", headers=bearer)
+    assert status == 200
+    _assert_same_shape(body, load_fixture("app-api/v2_novel_detail/anowlbear.json"), NEWER_NOVEL_FIELDS)
+
+
+def test_ugoira_metadata(replica, world, bearer):
+    status, body = replica.json(f"/v1/ugoira/metadata?illust_id={_ugoira_id(world)}", headers=bearer)
+    assert status == 200
+    _assert_same_shape(body, load_fixture("app-api/v1_ugoira_metadata/pixko__126473222.json"))
+
+
+@pytest.mark.parametrize("fixture", [
+    "app-api/webview_v2_novel/pixiv-shaft__21688446.novel.json",
+    "app-api/webview_v2_novel/pixko__19713880.novel.json",
+])
+def test_webview_novel_object(replica, world, bearer, fixture):
+    _, nid = _first_series_member(world, "novel")
+    status, _, html = replica.call(f"/webview/v2/novel?id={nid}&viewer_version=20221031_ai", headers=bearer)
+    assert status == 200
+    text = html.decode()
+    # both parsers known in the wild find the object: pixivpy's (…, isOwnWork) and gallery-dl's (up to ",\n")
+    assert ",\n            isOwnWork" in text
+    _assert_same_shape(parse_webview_novel(text), load_fixture(fixture))
+
+
+def test_oauth_token(replica):
+    form = ("client_id=MOBrBDS8blbauoSck0ZfDbtuzpyT&client_secret=lsACyCD94FhDUtGTXi3QzcFE2uU1hqtDaKeqrdwj"
+            "&grant_type=refresh_token&refresh_token=replica-refresh-token-1").encode()
+    status, body = replica.json("/auth/token", host="oauth.secure.pixiv.net", data=form)
+    assert status == 200
+    capture = load_fixture("app-api/oauth_auth_token/everpcpc__refresh_token.json")
+    _assert_same_shape({"response": body["response"]}, capture, frozenset({"require_policy_agreement"}))
+    top = {k: v for k, v in body.items() if k != "response"}
+    assert key_tree(top) == key_tree(body["response"])  # both copies, as pixiv sends them
+    assert body["expires_in"] == 3600 and isinstance(body["user"]["id"], str)
+
+
+def test_oauth_rejects_bad_refresh_token(replica):
+    form = ("client_id=MOBrBDS8blbauoSck0ZfDbtuzpyT&client_secret=lsACyCD94FhDUtGTXi3QzcFE2uU1hqtDaKeqrdwj"
+            "&grant_type=refresh_token&refresh_token=not-a-token").encode()
+    status, body = replica.json("/auth/token", host="oauth.secure.pixiv.net", data=form)
+    assert status == 400
+    capture = load_fixture("app-api/oauth_auth_token/everpcpc__error_invalid_refresh_token.json")
+    _assert_same_shape(body, capture, frozenset({"error"}))
+    assert body["errors"]["system"]["message"] == "Invalid refresh token" and body["error"] == "invalid_grant"
+
+
+def test_compare_catches_a_missing_key():
+    """The comparison itself can fail: a dropped key and a changed type are reported."""
+    capture = {"illust": {"id": 1, "title": "a", "tags": [{"name": "x", "translated_name": None}]}}
+    broken = {"illust": {"id": "1", "tags": [{"name": "x"}]}}
+    problems = compare(key_tree(broken), key_tree(capture))
+    assert "$.illust.title: missing in the replica" in problems
+    assert "$.illust.id: replica has str, capture has int" in problems
+    assert "$.illust.tags[].translated_name: missing in the replica" in problems

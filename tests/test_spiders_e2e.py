@@ -1,0 +1,208 @@
+"""``scrapy crawl`` of the series spiders against the replica, into SQLite and PostgreSQL.
+
+Expectations come from the same deterministic World the replica serves, never from hard-coded numbers.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pixivcrawl.replica.accounts import replica_account
+
+from .conftest import run_crawl, table_rows
+
+
+def _series(world, kind: str, index: int):
+    series = world.illust_series if kind == "illust" else world.novel_series
+    return list(series.values())[index]
+
+
+def test_illust_series_by_id(replica, world, db_url, tmp_path):
+    series = _series(world, "illust", 0)
+    replica.clear()
+    result = run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    assert result.returncode == 0, result.output
+    assert result.stats["finish_reason"] == "finished"
+    members = series.member_ids
+    works = [world.work(m) for m in members]
+
+    assert sorted(r[0] for r in table_rows(db_url, "select id from illusts")) == sorted(members)
+    pages = table_rows(db_url, "select illust_id, count(*) from illust_pages group by illust_id")
+    assert dict(pages) == {w.id: w.page_count for w in works}
+    tag_links = table_rows(db_url, "select illust_id, tag from illust_tags order by illust_id, position")
+    expected_links = [(w.id, t.name) for w in sorted(works, key=lambda w: w.id) for t in world.work_detail(w.id).tags]
+    assert tag_links == expected_links
+    assert table_rows(db_url, "select id, work_count, user_id from illust_series") == \
+        [(series.id, len(members), series.user_id)]
+    assert table_rows(db_url, "select id from users") == [(series.user_id,)]
+    # the real pixiv URLs are stored, not the replica's
+    originals = [r[0] for r in table_rows(db_url, "select original_url from illust_pages")]
+    assert originals and all(u.startswith("https://i.pximg.net/img-original/img/") for u in originals)
+    # raw JSON kept beside the columns
+    raw = table_rows(db_url, f"select raw from illusts where id = {members[0]}")[0][0]
+    assert '"meta_pages"' in raw if isinstance(raw, str) else "meta_pages" in raw
+
+    # ugoira works got their frames from /v1/ugoira/metadata
+    ugoiras = [w for w in works if w.type == "ugoira"]
+    assert ugoiras, "the first series of the test world holds ugoira"
+    for work in ugoiras:
+        frames = table_rows(db_url, f"select ugoira_frames from illusts where id = {work.id}")[0][0]
+        frames = frames if isinstance(frames, list) else __import__("json").loads(frames)
+        assert [f["delay"] for f in frames] == list(world.work_detail(work.id).frames)
+
+    # pagination ran to the end through next_url, every request went through the mirror
+    log = [r for r in replica.requests() if r["path"] == "/v1/illust/series"]
+    offsets = sorted(int(dict(p.split("=") for p in r["query"].split("&")).get("offset", 0)) for r in log)
+    assert offsets == list(range(0, len(members), 30))
+    assert all(r["host"] in ("app-api.pixiv.net", "oauth.secure.pixiv.net") for r in replica.requests())
+    assert sum(1 for r in replica.requests() if r["path"] == "/auth/token") == 1
+
+
+def test_recrawl_updates_and_never_duplicates(replica, world, db_url, tmp_path):
+    series = _series(world, "illust", 2)
+    counts_sql = ("select (select count(*) from illusts), (select count(*) from illust_pages), "
+                  "(select count(*) from illust_tags), (select count(*) from users), (select count(*) from tags)")
+    first = run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    assert first.returncode == 0, first.output
+    before = table_rows(db_url, counts_sql)
+    stamp = table_rows(db_url, f"select first_seen_at, updated_at from illusts where id = {series.member_ids[0]}")
+    second = run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path,
+                       settings={"PIXIV_DB_BATCH_SIZE": "7"})
+    assert second.returncode == 0, second.output
+    assert table_rows(db_url, counts_sql) == before
+    assert before[0][0] == len(series.member_ids)
+    again = table_rows(db_url, f"select first_seen_at, updated_at from illusts where id = {series.member_ids[0]}")
+    assert again[0][0] == stamp[0][0] and again[0][1] > stamp[0][1]
+    # a small batch size means several transactions, and every scraped item was written
+    assert second.stats["pixiv/db/batches"] >= 2
+    assert second.stats["pixiv/db/items"] == second.stats["item_scraped_count"]
+
+
+def test_illust_series_from_a_work_id(replica, world, db_url, tmp_path):
+    series = _series(world, "illust", 1)
+    result = run_crawl("illust_series", {"illust_id": series.member_ids[-1]}, replica=replica, db_url=db_url,
+                       tmp_path=tmp_path)
+    assert result.returncode == 0, result.output
+    assert sorted(r[0] for r in table_rows(db_url, "select id from illusts")) == sorted(series.member_ids)
+
+
+def test_work_outside_any_series_is_stored_alone(replica, world, db_url, tmp_path):
+    work = next(w for w in world.works if w.series_id is None and w.type != "ugoira")
+    result = run_crawl("illust_series", {"illust_id": work.id}, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    assert result.returncode == 0, result.output
+    assert table_rows(db_url, "select id, page_count from illusts") == [(work.id, work.page_count)]
+    assert result.stats["pixiv/series/not_in_series"] == 1
+    assert "is not part of a series" in result.output
+
+
+def test_novel_series_with_text(replica, world, db_url, tmp_path):
+    series = _series(world, "novel", 0)
+    replica.clear()
+    result = run_crawl("novel_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    assert result.returncode == 0, result.output
+    rows = table_rows(db_url, "select id, text, series_order, text_length from novels order by series_order")
+    assert [r[0] for r in rows] == series.member_ids
+    for nid, text, order, length in rows:
+        assert text == world.novel_detail(nid).text and length == len(text)
+    assert [r[2] for r in rows] == list(range(1, len(series.member_ids) + 1))
+    assert table_rows(db_url, "select id, content_count from novel_series") == [(series.id, len(series.member_ids))]
+    texts = [r for r in replica.requests() if r["path"] == "/webview/v2/novel"]
+    assert len(texts) == len(series.member_ids)
+    orders = [r["query"] for r in replica.requests() if r["path"] == "/v2/novel/series"]
+    assert any("last_order=30" in q for q in orders) == (len(series.member_ids) > 30)
+
+
+def test_novel_series_from_a_novel_id(replica, world, db_url, tmp_path):
+    series = _series(world, "novel", 1)
+    result = run_crawl("novel_series", {"novel_id": series.member_ids[0]}, replica=replica, db_url=db_url,
+                       tmp_path=tmp_path)
+    assert result.returncode == 0, result.output
+    assert sorted(r[0] for r in table_rows(db_url, "select id from novels")) == sorted(series.member_ids)
+
+
+@pytest.mark.parametrize("spider, args, sentence", [
+    ("illust_series", {"series_id": "abc"}, "Argument series_id must be a positive number, not 'abc'."),
+    ("illust_series", {}, "Give exactly one of -a series_id=… or -a illust_id=…."),
+    ("novel_series", {"series_id": "1", "colour": "red"}, "Unknown argument 'colour'; this spider takes: series_id, novel_id."),
+])
+def test_wrong_arguments_stop_at_start_with_one_sentence(spider, args, sentence, tmp_path):
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    result = run_crawl(spider, args, replica=None, db_url=db_url, tmp_path=tmp_path)
+    assert result.stats["finish_reason"] == "bad_arguments"
+    assert sentence in result.output
+    assert result.stats.get("downloader/request_count", 0) == 0
+
+
+def test_missing_credential_stops_at_start(replica, world, tmp_path):
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    result = run_crawl("illust_series", {"series_id": _series(world, "illust", 0).id}, replica=replica,
+                       db_url=db_url, tmp_path=tmp_path, credentials=False)
+    assert result.stats["finish_reason"] == "missing_credentials"
+    assert ("The illust_series spider needs a pixiv refresh token: set PIXIV_REFRESH_TOKEN (environment or -s) "
+            "or run `pixivcrawl login`.") in result.output
+    assert result.stats.get("downloader/request_count", 0) == 0
+    assert table_rows(db_url, "select count(*) from illusts") == [(0,)]
+
+
+def test_rejected_refresh_token_stops_the_crawl(replica, world, tmp_path):
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    result = run_crawl("illust_series", {"series_id": _series(world, "illust", 0).id}, replica=replica,
+                       db_url=db_url, tmp_path=tmp_path, credentials=False,
+                       env={"PIXIV_REFRESH_TOKEN": "revoked-token-value"})
+    assert result.stats["finish_reason"] == "auth_failed"
+    assert "pixiv rejected the refresh token (invalid_grant)" in result.output
+    assert "revoked-token-value" not in result.output
+
+
+def test_credentials_file_must_be_private(replica, world, tmp_path):
+    creds = tmp_path / "creds.json"
+    creds.write_text('{"refresh_token": "%s"}' % replica_account(0).refresh_token)
+    creds.chmod(0o644)
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    args = {"series_id": _series(world, "illust", 3).id}
+    result = run_crawl("illust_series", args, replica=replica, db_url=db_url, tmp_path=tmp_path,
+                       credentials=False, env={"PIXIV_CREDENTIALS_FILE": str(creds)})
+    assert result.stats["finish_reason"] == "missing_credentials"
+    assert f"run: chmod 600 {creds}" in result.output
+    creds.chmod(0o600)
+    result = run_crawl("illust_series", args, replica=replica, db_url=db_url, tmp_path=tmp_path,
+                       credentials=False, env={"PIXIV_CREDENTIALS_FILE": str(creds)})
+    assert result.stats["finish_reason"] == "finished"
+    assert table_rows(db_url, "select count(*) from illusts") == [(len(_series(world, "illust", 3).member_ids),)]
+
+
+@pytest.mark.parametrize("margin, reactive", [("0.5", False), ("-100", True)])
+def test_expiring_tokens_are_refreshed_and_no_request_is_lost(fresh_replica, world, tmp_path, margin, reactive):
+    """With a 1 s token lifetime the middleware refreshes before expiry (margin 0.5 s); with a clock that trusts
+    tokens 100 s too long (margin -100) pixiv refuses them, and each refused request is refreshed and replayed."""
+    fresh_replica.control("config", {"token_lifetime": 1})
+    series = _series(world, "illust", 0)
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    result = run_crawl("illust_series", {"series_id": series.id}, replica=fresh_replica, db_url=db_url,
+                       tmp_path=tmp_path, settings={"PIXIV_TOKEN_REFRESH_MARGIN": margin, "PIXIV_API_DELAY": "0.3",
+                                                     "PIXIV_API_CONCURRENCY": "1"})
+    assert result.stats["finish_reason"] == "finished", result.output
+    assert sorted(r[0] for r in table_rows(db_url, "select id from illusts")) == sorted(series.member_ids)
+    log = fresh_replica.requests()
+    refreshes = sum(1 for r in log if r["path"] == "/auth/token")
+    assert refreshes >= 2 and result.stats["pixiv/auth/token_refreshes"] == refreshes
+    refused = [r for r in log if r["host"] == "app-api.pixiv.net" and r["status"] == 400]
+    assert len(refused) == result.stats.get("pixiv/auth/retried_requests", 0)
+    assert (len(refused) > 0) == reactive
+    assert result.stats.get("pixiv/auth/failed_requests", 0) == 0
+
+
+def test_credentials_never_leave_the_process(replica, world, db_url, tmp_path):
+    series = _series(world, "novel", 2)
+    account = replica_account(0)
+    result = run_crawl("novel_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path,
+                       settings={"LOG_LEVEL": "DEBUG"})
+    assert result.returncode == 0
+    secrets = [account.refresh_token, account.phpsessid, "Bearer", "access_token"]
+    stats_text = repr(result.stats)
+    for secret in secrets:
+        assert secret not in result.output and secret not in stats_text
+    dump = repr(table_rows(db_url, "select * from novels")) + repr(table_rows(db_url, "select * from users")) + \
+        repr(table_rows(db_url, "select * from novel_series"))
+    for secret in secrets:
+        assert secret not in dump
