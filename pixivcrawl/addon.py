@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scrapy.settings import BaseSettings
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from .hosts import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, STATIC_HOST, WEB_HOST
 
@@ -25,4 +25,6 @@ class PixivAddon:
             STATIC_HOST: dict(cdn),
         }
         slots.update(settings.getdict("DOWNLOAD_SLOTS"))
-        settings.set("DOWNLOAD_SLOTS", slots, priority="addon")
+        # keep the priority of a user's own DOWNLOAD_SLOTS, which the merged dict includes
+        priority = max(settings.getpriority("DOWNLOAD_SLOTS") or 0, SETTINGS_PRIORITIES["addon"])
+        settings.set("DOWNLOAD_SLOTS", slots, priority=priority)

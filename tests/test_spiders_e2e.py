@@ -171,18 +171,21 @@ def test_credentials_file_must_be_private(replica, world, tmp_path):
     assert table_rows(db_url, "select count(*) from illusts") == [(len(_series(world, "illust", 3).member_ids),)]
 
 
-@pytest.mark.parametrize("margin, reactive", [("0.5", False), ("-100", True)])
+@pytest.mark.parametrize("margin, reactive", [("1", False), ("-100", True)])
 def test_expiring_tokens_are_refreshed_and_no_request_is_lost(fresh_replica, world, tmp_path, margin, reactive):
-    """With a 1 s token lifetime the middleware refreshes before expiry (margin 0.5 s); with a clock that trusts
-    tokens 100 s too long (margin -100) pixiv refuses them, and each refused request is refreshed and replayed."""
-    fresh_replica.control("config", {"token_lifetime": 1})
-    series = _series(world, "illust", 0)
+    """With a 2 s token lifetime the middleware refreshes before expiry (margin 1 s); with a clock that trusts
+    tokens 100 s too long (margin -100) pixiv refuses them, and each refused request is refreshed and replayed.
+    (Credentials are added when a request enters the downloader, so the margin must cover the time a request
+    waits in its slot: one request at a time here.)"""
+    fresh_replica.control("config", {"token_lifetime": 2})
+    series = _series(world, "novel", 0)
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
-    result = run_crawl("illust_series", {"series_id": series.id}, replica=fresh_replica, db_url=db_url,
-                       tmp_path=tmp_path, settings={"PIXIV_TOKEN_REFRESH_MARGIN": margin, "PIXIV_API_DELAY": "0.3",
-                                                     "PIXIV_API_CONCURRENCY": "1"})
+    result = run_crawl("novel_series", {"series_id": series.id}, replica=fresh_replica, db_url=db_url,
+                       tmp_path=tmp_path, settings={"PIXIV_TOKEN_REFRESH_MARGIN": margin, "PIXIV_API_DELAY": "0.1",
+                                                     "PIXIV_API_CONCURRENCY": "1", "CONCURRENT_REQUESTS": "1"})
     assert result.stats["finish_reason"] == "finished", result.output
-    assert sorted(r[0] for r in table_rows(db_url, "select id from illusts")) == sorted(series.member_ids)
+    rows = table_rows(db_url, "select id from novels where text is not null")
+    assert sorted(r[0] for r in rows) == sorted(series.member_ids)
     log = fresh_replica.requests()
     refreshes = sum(1 for r in log if r["path"] == "/auth/token")
     assert refreshes >= 2 and result.stats["pixiv/auth/token_refreshes"] == refreshes

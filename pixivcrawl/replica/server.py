@@ -15,6 +15,7 @@ import socket
 import struct
 import time
 from collections import deque
+from functools import lru_cache, partial
 from dataclasses import asdict, dataclass, fields
 from urllib.parse import urlencode
 
@@ -95,6 +96,9 @@ class Replica:
         self.started = time.monotonic()
         self._windows: dict[tuple[int, str], deque[float]] = {}
         self._fault_rng = random.Random(config.fault_seed)
+        # objects are deterministic per id: build each once (they are never mutated after building)
+        self._illust = lru_cache(maxsize=200_000)(partial(ao.illust_obj, self.world))
+        self._novel = lru_cache(maxsize=50_000)(partial(ao.novel_obj, self.world))
         self._app_routes = {
             "/v1/illust/detail": self.app_illust_detail,
             "/v1/ugoira/metadata": self.app_ugoira_metadata,
@@ -290,7 +294,7 @@ class Replica:
         work, error = self._work_or_404(query)
         if error:
             return error
-        return _json({"illust": ao.illust_obj(self.world, work.id, detail=True)})
+        return _json({"illust": self._illust(work.id, detail=True)})
 
     def app_ugoira_metadata(self, query) -> web.Response:
         work, error = self._work_or_404(query)
@@ -314,8 +318,8 @@ class Replica:
                                  offset + APP_PAGE_SIZE)
         return _json({
             "illust_series_detail": ao.illust_series_detail(self.world, sid),
-            "illust_series_first_illust": ao.illust_obj(self.world, series.member_ids[0], comments=True),
-            "illusts": [ao.illust_obj(self.world, wid) for wid in page],
+            "illust_series_first_illust": self._illust(series.member_ids[0], comments=True),
+            "illusts": [self._illust(wid) for wid in page],
             "next_url": next_url,
         })
 
@@ -333,8 +337,8 @@ class Replica:
             "illust_series_detail": ao.illust_series_detail(self.world, series.id),
             "illust_series_context": {
                 "content_order": idx + 1,
-                "prev": ao.illust_obj(self.world, prev_id, comments=True) if prev_id else None,
-                "next": ao.illust_obj(self.world, next_id, comments=True) if next_id else None,
+                "prev": self._illust(prev_id, comments=True) if prev_id else None,
+                "next": self._illust(next_id, comments=True) if next_id else None,
             },
         })
 
@@ -351,9 +355,9 @@ class Replica:
                                  last_order + APP_PAGE_SIZE)
         return _json({
             "novel_series_detail": ao.novel_series_detail(self.world, sid),
-            "novel_series_first_novel": ao.novel_obj(self.world, series.member_ids[0]),
-            "novel_series_latest_novel": ao.novel_obj(self.world, series.member_ids[-1]),
-            "novels": [ao.novel_obj(self.world, nid) for nid in page],
+            "novel_series_first_novel": self._novel(series.member_ids[0]),
+            "novel_series_latest_novel": self._novel(series.member_ids[-1]),
+            "novels": [self._novel(nid) for nid in page],
             "next_url": next_url,
         })
 
@@ -368,7 +372,7 @@ class Replica:
         novel, error = self._novel_or_404(query, "novel_id")
         if error:
             return error
-        return _json({"novel": ao.novel_obj(self.world, novel.id)})
+        return _json({"novel": self._novel(novel.id)})
 
     def app_webview_novel(self, query) -> web.Response:
         novel, error = self._novel_or_404(query, "id")

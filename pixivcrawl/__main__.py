@@ -1,0 +1,3 @@
+from pixivcrawl.cli import main
+
+main()

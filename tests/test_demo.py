@@ -1,0 +1,40 @@
+"""``pixivcrawl demo`` from an empty folder: replica up, spiders run, pixivcrawl.db written, summary shown."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from pixivcrawl.demo import demo_jobs
+from pixivcrawl.replica.world import World
+
+from .conftest import crawl_env, table_rows
+
+
+def test_demo_runs_offline_and_fills_the_database(tmp_path):
+    workdir = tmp_path / "demo"
+    workdir.mkdir()
+    proc = subprocess.run([sys.executable, "-m", "pixivcrawl", "demo", "--works", "1000"], cwd=workdir,
+                          env=crawl_env(tmp_path), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    db = workdir / "pixivcrawl.db"
+    assert db.exists()
+
+    world = World(seed=1, works=1000)
+    summary = world.summary()
+    expected_works, expected_novels = set(), set()
+    for spider, args in demo_jobs(summary):
+        if spider == "illust_series":
+            sid = args.get("series_id") or str(world.work(int(args["illust_id"])).series_id)
+            expected_works.update(summary["illust_series"][sid])
+        else:
+            sid = args.get("series_id") or str(world.novel(int(args["novel_id"])).series_id)
+            expected_novels.update(summary["novel_series"][sid])
+    url = f"sqlite:///{db}"
+    assert {r[0] for r in table_rows(url, "select id from illusts")} == expected_works
+    assert {r[0] for r in table_rows(url, "select id from novels where text is not null")} == expected_novels
+    out = proc.stdout
+    assert "Summary" in out and f"illusts{len(expected_works):>{34 - len('illusts')},}" in out
+    for label in ("requests (crawler)", "requests (replica)", "errors", "seconds"):
+        assert label in out
+    assert "errors                           0" in out

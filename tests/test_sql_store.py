@@ -1,0 +1,104 @@
+"""The SQL layer on SQLite and PostgreSQL: migrations, idempotent upserts, atomic batches."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from pixivcrawl.db.migrate import current_revision
+from pixivcrawl.db.rows import item_rows
+from pixivcrawl.db.schema import metadata
+from pixivcrawl.db.store import Batch, Store
+from pixivcrawl.parsers.app_api import parse_illust, parse_novel
+
+from .conftest import load_fixture, table_rows
+
+
+@pytest.fixture
+def store(db_url):
+    s = Store(db_url)
+    s.upgrade()
+    yield s
+    s.dispose()
+
+
+def _batch(*items) -> Batch:
+    batch = Batch()
+    for item in items:
+        batch.add(item_rows(item))
+    return batch
+
+
+def _illust():
+    return parse_illust(load_fixture("app-api/v1_illust_series/anowlbear.json")["illusts"][0])
+
+
+def test_migrations_build_exactly_the_schema(store):
+    assert current_revision(store.engine) == "0001"
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata) == []
+    store.upgrade()  # a second upgrade is a no-op
+    assert set(store.count_rows()) >= {"users", "illusts", "illust_pages", "tags", "illust_tags", "illust_series",
+                                       "novels", "novel_series"}
+
+
+def test_upsert_is_idempotent_and_replaces_children(store, db_url):
+    item = _illust()
+    store.write(_batch(item))
+    store.write(_batch(item))
+    assert table_rows(db_url, "select count(*) from illust_pages") == [(4,)]
+    assert table_rows(db_url, "select count(*) from illust_tags") == [(len(item.tags),)]
+
+    changed = copy.deepcopy(item)
+    changed.title = "new title"
+    changed.tags = changed.tags[:2]
+    changed.pages = changed.pages[:3]
+    changed.page_count = 3
+    store.write(_batch(changed))
+    assert table_rows(db_url, "select title, page_count from illusts") == [("new title", 3)]
+    assert table_rows(db_url, "select count(*) from illust_pages") == [(3,)]
+    assert [r[0] for r in table_rows(db_url, "select tag from illust_tags order by position")] == \
+        [t.name for t in item.tags[:2]]
+    assert table_rows(db_url, "select count(*) from tags") == [(len(item.tags),)]  # tags are a vocabulary
+
+
+def test_one_batch_holds_the_last_version_of_a_work(store, db_url):
+    first, second = _illust(), _illust()
+    second.title = "second"
+    second.tags = second.tags[:1]
+    store.write(_batch(first, second))
+    assert table_rows(db_url, "select title from illusts") == [("second",)]
+    assert table_rows(db_url, "select count(*) from illust_tags") == [(1,)]
+
+
+def test_known_text_is_not_erased_by_a_fetch_without_it(store, db_url):
+    novel = parse_novel(load_fixture("app-api/v2_novel_detail/anowlbear.json")["novel"])
+    novel.text = "本文"
+    store.write(_batch(novel))
+    novel.text = None
+    novel.total_view = 99
+    store.write(_batch(novel))
+    assert table_rows(db_url, "select text, total_view from novels") == [("本文", 99)]
+
+
+def test_a_failing_batch_writes_nothing(store, db_url):
+    good = _illust()
+    bad = copy.deepcopy(good)
+    bad.id = good.id + 1
+    bad.title = None  # NOT NULL: the database refuses the row
+    with pytest.raises(sa.exc.IntegrityError):
+        store.write(_batch(good, bad))
+    assert table_rows(db_url, "select count(*) from illusts") == [(0,)]
+    assert table_rows(db_url, "select count(*) from illust_pages") == [(0,)]
+    assert table_rows(db_url, "select count(*) from tags") == [(0,)]
+
+
+def test_times_are_stored_in_utc(store, db_url):
+    store.write(_batch(_illust()))
+    (stamp,) = table_rows(db_url, "select create_date from illusts")[0]
+    text = str(stamp)
+    assert text.startswith("2020-01-24 10:00:04")  # 19:00:04+09:00
