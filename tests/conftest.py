@@ -20,7 +20,8 @@ from pixivcrawl.replica.accounts import replica_account
 from pixivcrawl.replica.world import World
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT.parent / "shared" / "fixtures"
+#: pixiv's real captures: shared/fixtures beside the clone (as in CI), or $PIXIV_FIXTURES
+FIXTURES = Path(os.environ.get("PIXIV_FIXTURES") or ROOT.parent / "shared" / "fixtures")
 PG_URL = os.environ.get("PIXIVCRAWL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 #: the world every session-wide replica serves; tests compute their expectations from the same World
@@ -171,6 +172,8 @@ def load_fixture(relative: str):
     """A fixture file as JSON; doc-extracts with trailing commas left by trimming are read leniently."""
     import re
 
+    if not FIXTURES.is_dir():
+        pytest.fail(f"pixiv's captures are not at {FIXTURES}: put shared/ beside the clone or set PIXIV_FIXTURES")
     text = (FIXTURES / relative).read_text(encoding="utf-8")
     try:
         return json.loads(text)
