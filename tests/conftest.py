@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from pixivcrawl.demo import running_replica
+from pixivcrawl.hosts import CLIENT_ID, CLIENT_SECRET
 from pixivcrawl.replica.accounts import replica_account
 from pixivcrawl.replica.world import World
 
@@ -57,8 +58,8 @@ class ReplicaClient:
         self.call("/_replica/requests/clear", method="POST", data=b"")
 
     def token(self, account: int = 0) -> str:
-        form = (f"client_id=MOBrBDS8blbauoSck0ZfDbtuzpyT&client_secret=lsACyCD94FhDUtGTXi3QzcFE2uU1hqtDaKeqrdwj"
-                f"&grant_type=refresh_token&refresh_token={replica_account(account).refresh_token}").encode()
+        form = (f"client_id={CLIENT_ID}&client_secret={CLIENT_SECRET}&grant_type=refresh_token"
+                f"&refresh_token={replica_account(account).refresh_token}").encode()
         status, body = self.json("/auth/token", host="oauth.secure.pixiv.net", data=form,
                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert status == 200, body

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pixivcrawl.hosts import CLIENT_ID, CLIENT_SECRET
 from pixivcrawl.parsers.app_api import parse_webview_novel
 
 from .conftest import load_fixture
@@ -110,10 +111,14 @@ def test_webview_novel_object(replica, world, bearer, fixture):
     _assert_same_shape(parse_webview_novel(text), load_fixture(fixture))
 
 
+def _refresh(replica, refresh_token: str):
+    form = (f"client_id={CLIENT_ID}&client_secret={CLIENT_SECRET}&grant_type=refresh_token"
+            f"&refresh_token={refresh_token}").encode()
+    return replica.json("/auth/token", host="oauth.secure.pixiv.net", data=form)
+
+
 def test_oauth_token(replica):
-    form = ("client_id=MOBrBDS8blbauoSck0ZfDbtuzpyT&client_secret=lsACyCD94FhDUtGTXi3QzcFE2uU1hqtDaKeqrdwj"
-            "&grant_type=refresh_token&refresh_token=replica-refresh-token-1").encode()
-    status, body = replica.json("/auth/token", host="oauth.secure.pixiv.net", data=form)
+    status, body = _refresh(replica, "replica-refresh-token-1")
     assert status == 200
     capture = load_fixture("app-api/oauth_auth_token/everpcpc__refresh_token.json")
     _assert_same_shape({"response": body["response"]}, capture, frozenset({"require_policy_agreement"}))
@@ -123,9 +128,7 @@ def test_oauth_token(replica):
 
 
 def test_oauth_rejects_bad_refresh_token(replica):
-    form = ("client_id=MOBrBDS8blbauoSck0ZfDbtuzpyT&client_secret=lsACyCD94FhDUtGTXi3QzcFE2uU1hqtDaKeqrdwj"
-            "&grant_type=refresh_token&refresh_token=not-a-token").encode()
-    status, body = replica.json("/auth/token", host="oauth.secure.pixiv.net", data=form)
+    status, body = _refresh(replica, "not-a-token")
     assert status == 400
     capture = load_fixture("app-api/oauth_auth_token/everpcpc__error_invalid_refresh_token.json")
     _assert_same_shape(body, capture, frozenset({"error"}))

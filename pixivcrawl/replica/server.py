@@ -304,20 +304,27 @@ class Replica:
             return _json(ao.app_error("", "This work is not an ugoira."), 400)
         return _json(ao.ugoira_metadata(self.world, work.id))
 
-    def app_illust_series(self, query) -> web.Response:
-        sid = self._int_arg(query, "illust_series_id")
-        series = self.world.illust_series.get(sid) if sid is not None else None
+    def _series_or_404(self, query, name: str, table: dict):
+        sid = self._int_arg(query, name)
+        series = table.get(sid) if sid is not None else None
         if series is None:
-            return _json(ao.app_error("", "該当シリーズは削除されたか、存在しないシリーズIDです。"), 404)
-        offset = max(0, self._int_arg(query, "offset") or 0)
-        newest_first = series.member_ids[::-1]
-        page = newest_first[offset: offset + APP_PAGE_SIZE]
-        next_url = None
-        if offset + APP_PAGE_SIZE < len(newest_first):
-            next_url = _next_url("/v1/illust/series", query, {"illust_series_id": sid}, "offset",
-                                 offset + APP_PAGE_SIZE)
+            return None, _json(ao.app_error("", "該当シリーズは削除されたか、存在しないシリーズIDです。"), 404)
+        return series, None
+
+    def _app_page(self, ids: list[int], query, path: str, cursor: str) -> tuple[list[int], str | None]:
+        """One App API page of ``ids`` at the ``cursor`` query value, and the next page's URL."""
+        start = max(0, self._int_arg(query, cursor) or 0)
+        if start + APP_PAGE_SIZE >= len(ids):
+            return ids[start:], None
+        return ids[start: start + APP_PAGE_SIZE], _next_url(path, query, cursor, start + APP_PAGE_SIZE)
+
+    def app_illust_series(self, query) -> web.Response:
+        series, error = self._series_or_404(query, "illust_series_id", self.world.illust_series)
+        if error:
+            return error
+        page, next_url = self._app_page(series.member_ids[::-1], query, "/v1/illust/series", "offset")
         return _json({
-            "illust_series_detail": ao.illust_series_detail(self.world, sid),
+            "illust_series_detail": ao.illust_series_detail(self.world, series.id),
             "illust_series_first_illust": self._illust(series.member_ids[0], comments=True),
             "illusts": [self._illust(wid) for wid in page],
             "next_url": next_url,
@@ -343,18 +350,12 @@ class Replica:
         })
 
     def app_novel_series(self, query) -> web.Response:
-        sid = self._int_arg(query, "series_id")
-        series = self.world.novel_series.get(sid) if sid is not None else None
-        if series is None:
-            return _json(ao.app_error("", "該当シリーズは削除されたか、存在しないシリーズIDです。"), 404)
-        last_order = max(0, self._int_arg(query, "last_order") or 0)
-        page = series.member_ids[last_order: last_order + APP_PAGE_SIZE]
-        next_url = None
-        if last_order + APP_PAGE_SIZE < len(series.member_ids):
-            next_url = _next_url("/v2/novel/series", query, {"series_id": sid}, "last_order",
-                                 last_order + APP_PAGE_SIZE)
+        series, error = self._series_or_404(query, "series_id", self.world.novel_series)
+        if error:
+            return error
+        page, next_url = self._app_page(series.member_ids, query, "/v2/novel/series", "last_order")
         return _json({
-            "novel_series_detail": ao.novel_series_detail(self.world, sid),
+            "novel_series_detail": ao.novel_series_detail(self.world, series.id),
             "novel_series_first_novel": self._novel(series.member_ids[0]),
             "novel_series_latest_novel": self._novel(series.member_ids[-1]),
             "novels": [self._novel(nid) for nid in page],
@@ -474,10 +475,9 @@ class Replica:
         return _json({"error": "no such control endpoint"}, 404)
 
 
-def _next_url(path: str, query, fixed: dict, cursor: str, value: int) -> str:
-    params = dict(query)
-    params.pop(cursor, None)
-    params.update({k: str(v) for k, v in fixed.items()})
+def _next_url(path: str, query, cursor: str, value: int) -> str:
+    """The request's own query with the cursor moved on, as pixiv builds ``next_url``."""
+    params = {k: v for k, v in query.items() if k != cursor}
     params[cursor] = str(value)
     return f"https://{APP_API_HOST}{path}?{urlencode(params)}"
 

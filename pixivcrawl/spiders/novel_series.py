@@ -9,83 +9,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import scrapy
 from scrapy.http import Response
 
 from pixivcrawl.items import NovelItem
-from pixivcrawl.parsers.app_api import (
-    ParseError,
-    next_url,
-    parse_novel,
-    parse_novel_series_detail,
-    parse_webview_novel,
-)
+from pixivcrawl.parsers.app_api import ParseError, parse_novel, parse_novel_series_detail, parse_webview_novel
 
-from .base import PixivSpider, SpiderArgumentError, check_known, positive_int
+from .series import SeriesSpider
 
 
-class NovelSeriesSpider(PixivSpider):
+class NovelSeriesSpider(SeriesSpider):
     name = "novel_series"
+    member_arg = "novel_id"
+    series_path, series_param = "/v2/novel/series", "series_id"
+    member_path, member_param, member_key = "/v2/novel/detail", "novel_id", "novel"
+    detail_key, list_key = "novel_series_detail", "novels"
 
-    def parse_arguments(self, kwargs: dict[str, Any]) -> None:
-        check_known(kwargs, ("series_id", "novel_id"))
-        self.series_id = positive_int("series_id", kwargs["series_id"]) if "series_id" in kwargs else None
-        self.novel_id = positive_int("novel_id", kwargs["novel_id"]) if "novel_id" in kwargs else None
-        if (self.series_id is None) == (self.novel_id is None):
-            raise SpiderArgumentError("Give exactly one of -a series_id=… or -a novel_id=….")
+    def parse_series_detail(self, obj: Any):
+        return parse_novel_series_detail(obj)
 
-    def start_requests_for_arguments(self) -> Iterator[scrapy.Request]:
-        if self.series_id is not None:
-            yield self.series_request(self.series_id)
-        else:
-            yield self.app_request("/v2/novel/detail", {"novel_id": self.novel_id}, self.parse_detail)
-
-    def series_request(self, series_id: int) -> scrapy.Request:
-        return self.app_request("/v2/novel/series", {"series_id": series_id}, self.parse_series,
-                                cb_kwargs={"first_page": True})
-
-    def parse_detail(self, response: Response) -> Iterator[Any]:
-        data = self.app_json(response, f"novel {self.novel_id}")
-        if data is None:
-            return
-        novel = data.get("novel")
-        series = novel.get("series") if isinstance(novel, dict) else None
-        if not isinstance(series, dict) or not series.get("id"):
-            self.logger.warning("Novel %s is not part of a series; storing the novel alone.", self.novel_id)
-            self.count("series/not_in_series")
-            yield from self.novel_items(novel, order=None)
-            return
-        yield self.series_request(int(series["id"]))
-
-    def parse_series(self, response: Response, first_page: bool = False, offset: int = 0) -> Iterator[Any]:
-        data = self.app_json(response, "novel series page")
-        if data is None:
-            return
-        if first_page:
-            detail = data.get("novel_series_detail")
-            try:
-                yield parse_novel_series_detail(detail)
-            except ParseError as exc:
-                self.malformed("novel series", exc)
-            else:
-                yield from self.user_once(detail.get("user"))
-        novels = data.get("novels")
-        if not isinstance(novels, list):
-            self.logger.error("Novel series page without a novels list: %s", response.url)
-            self.count("errors/malformed")
-            return
-        for n, novel in enumerate(novels):
-            yield from self.novel_items(novel, order=offset + n + 1)
-        try:
-            url = next_url(data)
-        except ParseError as exc:
-            self.malformed("series page", exc)
-            return
-        if url:
-            yield scrapy.Request(url, callback=self.parse_series, errback=self.on_error,
-                                 cb_kwargs={"offset": offset + len(novels)})
-
-    def novel_items(self, obj: Any, order: int | None) -> Iterator[Any]:
+    def member_items(self, obj: Any, order: int | None) -> Iterator[Any]:
         try:
             item = parse_novel(obj)
         except ParseError as exc:

@@ -1,0 +1,94 @@
+"""What the two series spiders share: start from a series id or from one member, page through the
+series with ``next_url``, yield the series, its members and their users."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+
+from pixivcrawl.parsers.app_api import ParseError, next_url
+
+from .base import PixivSpider, SpiderArgumentError, check_known, positive_int
+
+
+class SeriesSpider(PixivSpider):
+    #: the member-id argument (``illust_id`` / ``novel_id``)
+    member_arg: str
+    #: App API endpoints and keys
+    series_path: str
+    series_param: str
+    member_path: str
+    member_param: str
+    member_key: str
+    detail_key: str
+    list_key: str
+
+    def parse_arguments(self, kwargs: dict[str, Any]) -> None:
+        check_known(kwargs, ("series_id", self.member_arg))
+        self.series_id = positive_int("series_id", kwargs["series_id"]) if "series_id" in kwargs else None
+        self.member_id = positive_int(self.member_arg, kwargs[self.member_arg]) if self.member_arg in kwargs else None
+        if (self.series_id is None) == (self.member_id is None):
+            raise SpiderArgumentError(f"Give exactly one of -a series_id=… or -a {self.member_arg}=….")
+
+    def start_requests_for_arguments(self) -> Iterator[scrapy.Request]:
+        if self.series_id is not None:
+            yield self.series_request(self.series_id)
+        else:
+            yield self.app_request(self.member_path, {self.member_param: self.member_id}, self.parse_member)
+
+    def series_request(self, series_id: int) -> scrapy.Request:
+        return self.app_request(self.series_path, {self.series_param: series_id, "filter": "for_ios"},
+                                self.parse_series, cb_kwargs={"first_page": True})
+
+    def parse_member(self, response: Response) -> Iterator[Any]:
+        """The starting work: store it, then crawl its series (or store it alone when it has none)."""
+        what = f"{self.member_key} {self.member_id}"
+        data = self.app_json(response, what)
+        if data is None:
+            return
+        obj = data.get(self.member_key)
+        yield from self.member_items(obj, order=None)
+        series = obj.get("series") if isinstance(obj, dict) else None
+        if not isinstance(series, dict) or not series.get("id"):
+            self.logger.warning("%s is not part of a series; stored it alone.", what.capitalize())
+            self.count("series/not_in_series")
+            return
+        yield self.series_request(int(series["id"]))
+
+    def parse_series(self, response: Response, first_page: bool = False, offset: int = 0) -> Iterator[Any]:
+        data = self.app_json(response, f"{self.name} page")
+        if data is None:
+            return
+        if first_page:
+            detail = data.get(self.detail_key)
+            try:
+                yield self.parse_series_detail(detail)
+            except ParseError as exc:
+                self.malformed(self.detail_key, exc)
+            else:
+                yield from self.user_once(detail.get("user"))
+        members = data.get(self.list_key)
+        if not isinstance(members, list):
+            self.logger.error("Series page without a %s list: %s", self.list_key, response.url)
+            self.count("errors/malformed")
+            return
+        for n, obj in enumerate(members):
+            yield from self.member_items(obj, order=offset + n + 1)
+        try:
+            url = next_url(data)
+        except ParseError as exc:
+            self.malformed("series page", exc)
+            return
+        if url:
+            yield scrapy.Request(url, callback=self.parse_series, errback=self.on_error,
+                                 cb_kwargs={"offset": offset + len(members)})
+
+    def parse_series_detail(self, obj: Any) -> Any:
+        raise NotImplementedError
+
+    def member_items(self, obj: Any, order: int | None) -> Iterator[Any]:
+        """Items (or follow-up requests) for one member of the series; ``order`` is its page position."""
+        raise NotImplementedError
