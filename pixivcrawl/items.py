@@ -23,6 +23,8 @@ class UserItem:
     account: str | None = None
     profile_image_url: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    #: False for the short user records that listings embed: they update name and image only
+    complete: bool = True
 
 
 @dataclass(kw_only=True, slots=True)
@@ -63,7 +65,11 @@ class IllustItem:
     tags: list[TagRef]
     ugoira_zip_url: str | None = None
     ugoira_frames: list[dict[str, Any]] | None = None  # [{"file": "000000.jpg", "delay": 60}, …]
+    update_date: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    #: False for thumbnails from listings (search, ranking, commission): they never overwrite what a
+    #: full record (App API detail) stored, only fill a new row and refresh the listing's own fields
+    complete: bool = True
 
 
 @dataclass(kw_only=True)
@@ -100,8 +106,11 @@ class NovelItem:
     tags: list[TagRef]
     text: str | None = None
     series_order: int | None = None
+    language: str | None = None
+    update_date: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     webview_raw: dict[str, Any] | None = None  # the webview's novel object, without its text
+    complete: bool = True
 
 
 @dataclass(kw_only=True)
@@ -115,3 +124,69 @@ class NovelSeriesItem:
     content_count: int
     total_character_count: int | None
     raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class SearchHitItem:
+    """One work found by a search: where it stood in the results."""
+
+    query_key: str  # canonical form of the search (kind, word and every filter)
+    query: dict[str, Any]
+    work_type: str  # illust | novel
+    work_id: int
+    page: int
+    position: int  # 1-based position on its page
+
+
+@dataclass(kw_only=True)
+class RankingItem:
+    """One position of one ranking on one day."""
+
+    source: str  # web (ranking.php) | app (App API)
+    mode: str
+    content: str
+    date: str  # YYYY-MM-DD
+    rank: int
+    work_type: str  # illust | novel
+    work_id: int
+    previous_rank: int | None  # yes_rank: yesterday's rank, 0 when unranked; None when the API does not say
+    rating_count: int | None = None
+    view_count: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class CommissionRequestItem:
+    id: int
+    status: str  # complete | inProgress
+    work_type: str
+    plan_id: int | None
+    fan_user_id: int | None  # None for anonymous requests
+    creator_user_id: int
+    price: int
+    currency: str
+    proposal: str
+    proposal_html: str | None
+    proposal_lang: str | None
+    translations: list[dict[str, Any]]
+    tags: list[str]
+    adult: bool
+    anonymous: bool
+    restricted: bool
+    accept_collaborate: bool
+    response_deadline: str | None
+    post_deadline: str | None
+    post_work_id: int | None
+    plan_title: str | None
+    plan_standard_price: int | None
+    collaborated_count: int | None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class CommissionCreatorItem:
+    """A creator listed as accepting requests for a work type."""
+
+    user_id: int
+    work_type: str
+    mode: str

@@ -5,14 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 NULL = "null"
+#: objects whose keys are data (tag names, ids, language codes), compared by the shape of their values
+MAP_KEYS = frozenset({"tagTranslation", "illusts", "images", "planTranslationTitle", "planTranslationDescription"})
 
 
-def key_tree(value: Any) -> Any:
-    """A value's shape: dicts keep their keys, lists merge their elements' shapes, scalars become type names."""
+def key_tree(value: Any, _key: str | None = None) -> Any:
+    """A value's shape: dicts keep their keys, lists merge their elements' shapes, scalars become type names;
+    the maps named in MAP_KEYS become ``["map", merged value shape]``."""
     if isinstance(value, dict):
-        return {k: key_tree(v) for k, v in value.items()}
+        if _key in MAP_KEYS:
+            merged: Any = None
+            for v in value.values():
+                merged = _merge(merged, key_tree(v))
+            return ["map", merged]
+        return {k: key_tree(v, k) for k, v in value.items()}
     if isinstance(value, list):
-        merged: Any = None
+        merged = None
         for element in value:
             merged = _merge(merged, key_tree(element))
         return ["list", merged]
@@ -32,11 +40,14 @@ def _merge(a: Any, b: Any) -> Any:
             out[k] = _merge(out.get(k), v)
         return out
     if isinstance(a, list) and isinstance(b, list):
-        return ["list", _merge(a[1], b[1])]
+        if a[1] is None and a[0] != b[0]:
+            return b
+        return [a[0], _merge(a[1], b[1])]
     return a
 
 
 def _is_empty_list(t: Any) -> bool:
+    """An empty list or map (pixiv sends ``[]`` for an empty map)."""
     return isinstance(t, list) and t[1] is None
 
 
@@ -57,6 +68,8 @@ def compare(replica: Any, fixture: Any, extra_ok: frozenset[str] = frozenset(), 
                 problems += compare(replica[k], fixture[k], extra_ok, f"{path}.{k}")
         return problems
     if isinstance(replica, list) and isinstance(fixture, list):
+        if replica[0] != fixture[0] and not (_is_empty_list(replica) or _is_empty_list(fixture)):
+            return [f"{path}: replica has a {replica[0]}, capture has a {fixture[0]}"]
         return compare(replica[1], fixture[1], extra_ok, f"{path}[]")
     if (isinstance(replica, dict) and _is_empty_list(fixture)) or (isinstance(fixture, dict) and _is_empty_list(replica)):
         return []

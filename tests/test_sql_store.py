@@ -38,7 +38,7 @@ def _illust():
 
 
 def test_migrations_build_exactly_the_schema(store):
-    assert current_revision(store.engine) == "0001"
+    assert current_revision(store.engine) == "0002"
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata) == []
     store.upgrade()  # a second upgrade is a no-op

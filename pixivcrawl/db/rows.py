@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from itemadapter import ItemAdapter
 
 from pixivcrawl.items import (
+    CommissionCreatorItem,
+    CommissionRequestItem,
     IllustItem,
     IllustSeriesItem,
     NovelItem,
     NovelSeriesItem,
+    RankingItem,
+    SearchHitItem,
     TagRef,
     UserItem,
 )
@@ -30,10 +34,16 @@ def parse_time(value: str | None) -> datetime | None:
 
 @dataclass
 class ItemRows:
-    """Rows per table; ``replace`` names child tables whose rows for a parent id are replaced."""
+    """Rows per table; ``replace`` names child tables whose rows for a parent id are replaced.
+
+    ``summary`` marks a listing record (``complete=False``): its parent row only fills a new row or
+    refreshes the listing's own columns, and it never displaces a full record of the same batch.
+    """
 
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     replace: dict[str, tuple[str, int]] = field(default_factory=dict)
+    summary: bool = False
+    parent: tuple[str, int] | None = None
 
     def add(self, table: str, row: dict[str, Any]) -> None:
         self.rows.setdefault(table, []).append(row)
@@ -53,38 +63,61 @@ def _tag_rows(out: ItemRows, link_table: str, parent_col: str, parent_id: int, t
 
 def item_rows(item: Any) -> ItemRows:
     """Convert one item into rows. Raises TypeError for an item type the database does not store."""
-    out = ItemRows()
     a = ItemAdapter(item)
+    out = ItemRows(summary=not a.get("complete", True))
     if isinstance(item, UserItem):
+        out.parent = ("users", item.id)
         out.add("users", {k: a[k] for k in ("id", "name", "account", "profile_image_url", "raw")})
     elif isinstance(item, IllustItem):
+        out.parent = ("illusts", item.id)
         row = {k: a[k] for k in (
             "id", "user_id", "type", "title", "caption", "page_count", "width", "height", "sanity_level",
             "x_restrict", "restrict", "ai_type", "book_style", "total_view", "total_bookmarks", "total_comments",
             "visible", "series_id", "ugoira_zip_url", "ugoira_frames", "raw")}
         row["create_date"] = parse_time(item.create_date)
+        row["update_date"] = parse_time(item.update_date)
         out.add("illusts", row)
-        out.replace["illust_pages"] = ("illust_id", item.id)
-        for page in item.pages:
-            p = ItemAdapter(page).asdict()
-            out.add("illust_pages", {"illust_id": item.id, **p})
+        if item.complete:  # listings carry no page URLs: the pages a full record stored stay
+            out.replace["illust_pages"] = ("illust_id", item.id)
+            for page in item.pages:
+                out.add("illust_pages", {"illust_id": item.id, **ItemAdapter(page).asdict()})
         _tag_rows(out, "illust_tags", "illust_id", item.id, item.tags)
     elif isinstance(item, IllustSeriesItem):
         row = {k: a[k] for k in ("id", "user_id", "title", "caption", "cover_url", "work_count", "raw")}
         row["create_date"] = parse_time(item.create_date)
         out.add("illust_series", row)
     elif isinstance(item, NovelItem):
+        out.parent = ("novels", item.id)
         row = {k: a[k] for k in (
             "id", "user_id", "series_id", "series_order", "title", "caption", "page_count", "text_length",
             "x_restrict", "restrict", "is_original", "ai_type", "total_view", "total_bookmarks", "total_comments",
-            "visible", "cover_url", "text", "raw", "webview_raw")}
+            "visible", "cover_url", "text", "language", "raw", "webview_raw")}
         row["create_date"] = parse_time(item.create_date)
+        row["update_date"] = parse_time(item.update_date)
         out.add("novels", row)
         _tag_rows(out, "novel_tags", "novel_id", item.id, item.tags)
     elif isinstance(item, NovelSeriesItem):
         out.add("novel_series", {k: a[k] for k in (
             "id", "user_id", "title", "caption", "is_original", "is_concluded", "content_count",
             "total_character_count", "raw")})
+    elif isinstance(item, SearchHitItem):
+        out.add("search_hits", {k: a[k] for k in ("query_key", "query", "work_type", "work_id", "page", "position")})
+    elif isinstance(item, RankingItem):
+        row = {k: a[k] for k in ("source", "mode", "content", "rank", "work_type", "work_id", "previous_rank",
+                                 "rating_count", "view_count", "raw")}
+        row["date"] = date.fromisoformat(item.date)
+        out.add("rankings", row)
+    elif isinstance(item, CommissionRequestItem):
+        row = {k: a[k] for k in (
+            "id", "status", "work_type", "plan_id", "fan_user_id", "creator_user_id", "price", "currency",
+            "proposal", "proposal_html", "proposal_lang", "translations", "tags", "adult", "anonymous",
+            "restricted", "accept_collaborate", "post_work_id", "plan_title", "plan_standard_price",
+            "collaborated_count", "raw")}
+        row["response_deadline"] = parse_time(item.response_deadline)
+        row["post_deadline"] = parse_time(item.post_deadline)
+        out.add("commission_requests", row)
+    elif isinstance(item, CommissionCreatorItem):
+        out.add("commission_creators", {k: a[k] for k in ("user_id", "work_type", "mode")})
     else:
         raise TypeError(f"no table stores {type(item).__name__} items")
     return out

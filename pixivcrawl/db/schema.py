@@ -51,6 +51,7 @@ illusts = sa.Table(
     sa.Column("series_id", sa.BigInteger, index=True),
     sa.Column("ugoira_zip_url", sa.Text),
     sa.Column("ugoira_frames", JSONType),
+    sa.Column("update_date", Stamp),
     sa.Column("raw", JSONType, nullable=False),
     *_crawl_columns(),
 )
@@ -115,6 +116,8 @@ novels = sa.Table(
     sa.Column("visible", sa.Boolean, nullable=False),
     sa.Column("cover_url", sa.Text),
     sa.Column("text", sa.Text),
+    sa.Column("language", sa.String(16)),
+    sa.Column("update_date", Stamp),
     sa.Column("raw", JSONType, nullable=False),
     sa.Column("webview_raw", JSONType),
     *_crawl_columns(),
@@ -142,9 +145,83 @@ novel_series = sa.Table(
     *_crawl_columns(),
 )
 
+search_hits = sa.Table(
+    "search_hits", metadata,
+    sa.Column("query_key", sa.Text, primary_key=True),
+    sa.Column("work_type", sa.String(16), primary_key=True),
+    sa.Column("work_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("query", JSONType, nullable=False),
+    sa.Column("page", sa.Integer, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Index("ix_search_hits_work", "work_type", "work_id"),
+    *_crawl_columns(),
+)
+
+rankings = sa.Table(
+    "rankings", metadata,
+    sa.Column("source", sa.String(8), primary_key=True),
+    sa.Column("mode", sa.String(32), primary_key=True),
+    sa.Column("content", sa.String(16), primary_key=True),
+    sa.Column("date", sa.Date, primary_key=True),
+    sa.Column("rank", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("work_type", sa.String(16), nullable=False),
+    sa.Column("work_id", sa.BigInteger, nullable=False),
+    sa.Column("previous_rank", sa.Integer),
+    sa.Column("rating_count", sa.BigInteger),
+    sa.Column("view_count", sa.BigInteger),
+    sa.Column("raw", JSONType, nullable=False),
+    sa.Index("ix_rankings_work", "work_type", "work_id"),
+    *_crawl_columns(),
+)
+
+commission_requests = sa.Table(
+    "commission_requests", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("work_type", sa.String(16), nullable=False),
+    sa.Column("plan_id", sa.BigInteger),
+    sa.Column("fan_user_id", sa.BigInteger, index=True),
+    sa.Column("creator_user_id", sa.BigInteger, nullable=False, index=True),
+    sa.Column("price", sa.Integer, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("proposal", sa.Text, nullable=False),
+    sa.Column("proposal_html", sa.Text),
+    sa.Column("proposal_lang", sa.String(16)),
+    sa.Column("translations", JSONType, nullable=False),
+    sa.Column("tags", JSONType, nullable=False),
+    sa.Column("adult", sa.Boolean, nullable=False),
+    sa.Column("anonymous", sa.Boolean, nullable=False),
+    sa.Column("restricted", sa.Boolean, nullable=False),
+    sa.Column("accept_collaborate", sa.Boolean, nullable=False),
+    sa.Column("response_deadline", Stamp),
+    sa.Column("post_deadline", Stamp),
+    sa.Column("post_work_id", sa.BigInteger),
+    sa.Column("plan_title", sa.Text),
+    sa.Column("plan_standard_price", sa.Integer),
+    sa.Column("collaborated_count", sa.Integer),
+    sa.Column("raw", JSONType, nullable=False),
+    *_crawl_columns(),
+)
+
+commission_creators = sa.Table(
+    "commission_creators", metadata,
+    sa.Column("user_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("work_type", sa.String(16), primary_key=True),
+    sa.Column("mode", sa.String(8), primary_key=True),
+    *_crawl_columns(),
+)
+
+#: columns a listing record (``complete=False`` item) may update on an existing row; the rest stay as the
+#: full record left them
+SUMMARY_COLUMNS = {
+    "users": ("name", "profile_image_url"),
+    "illusts": ("title", "page_count", "width", "height", "x_restrict", "update_date"),
+    "novels": ("title", "text_length", "x_restrict", "update_date"),
+}
+
 #: columns an upsert never overwrites with NULL (a later partial fetch must not erase what we have)
 KEEP_IF_NULL = {
-    "illusts": ("ugoira_zip_url", "ugoira_frames"),
-    "novels": ("text", "webview_raw", "series_order"),
+    "novels": ("text", "webview_raw", "series_order", "language", "update_date"),
+    "illusts": ("ugoira_zip_url", "ugoira_frames", "update_date"),
     "tags": ("translated_name",),
 }

@@ -22,7 +22,9 @@ logger = logging.getLogger(__name__)
 
 #: parents before children, in the order a batch writes them
 WRITE_ORDER = ("users", "tags", "illust_series", "novel_series", "illusts", "novels",
-               "illust_pages", "illust_tags", "novel_tags")
+               "illust_pages", "illust_tags", "novel_tags", "search_hits", "rankings", "commission_requests",
+               "commission_creators")
+SUMMARY = "_summary"  # marks a listing record's row inside a batch
 _STAMPED = {t.name for t in schema.metadata.tables.values() if "updated_at" in t.c}
 
 
@@ -64,6 +66,13 @@ class Batch:
 
     def add(self, item_rows: ItemRows) -> None:
         self.items += 1
+        if item_rows.summary and item_rows.parent:
+            table, key = item_rows.parent
+            existing = self.rows.get(table, {}).get((key,))
+            if existing is not None and not existing.get(SUMMARY):
+                return  # the batch already holds the full record: the listing adds nothing
+            for row in item_rows.rows.get(table, ()):
+                row[SUMMARY] = True
         for table, (col, parent_id) in item_rows.replace.items():
             self.replace.setdefault(table, set()).add(parent_id)
             bucket = self.rows.get(table)
@@ -82,7 +91,8 @@ class Batch:
                 bucket[key] = row
 
 
-def upsert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+def upsert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]], *, only: tuple[str, ...] | None = None) -> None:
+    """Insert ``rows``; on a key that exists, update every column (or just ``only`` and ``updated_at``)."""
     if not rows:
         return
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
@@ -92,6 +102,7 @@ def upsert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> Non
     updates = {
         c.name: (sa.func.coalesce(stmt.excluded[c.name], table.c[c.name]) if c.name in keep else stmt.excluded[c.name])
         for c in table.columns if c.name not in pk and c.name != "first_seen_at"
+        and (only is None or c.name in only or c.name == "updated_at")
     }
     stmt = stmt.on_conflict_do_update(index_elements=pk, set_=updates) if updates else \
         stmt.on_conflict_do_nothing(index_elements=pk)
@@ -132,9 +143,11 @@ class Store:
                 rows = list(batch.rows.get(table_name, {}).values())
                 if not rows:
                     continue
-                if table_name in _STAMPED:
-                    rows = [{**r, "first_seen_at": now, "updated_at": now} for r in rows]
-                upsert(conn, table, rows)
+                stamp = {"first_seen_at": now, "updated_at": now} if table_name in _STAMPED else {}
+                full = [{**r, **stamp} for r in rows if not r.get(SUMMARY)]
+                listed = [{**{k: v for k, v in r.items() if k != SUMMARY}, **stamp} for r in rows if r.get(SUMMARY)]
+                upsert(conn, table, full)
+                upsert(conn, table, listed, only=schema.SUMMARY_COLUMNS.get(table_name, ()))
                 counts[table_name] = len(rows)
         return counts
 

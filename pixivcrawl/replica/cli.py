@@ -24,6 +24,7 @@ _HELP = {
     "fault_slow": "probability of a slow answer",
     "slow_seconds": "delay of a slow answer",
     "fault_seed": "seed of the fault dice",
+    "search_page_cap": "deepest search page served (pixiv caps how deep a search can page)",
 }
 
 

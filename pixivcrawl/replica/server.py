@@ -35,6 +35,8 @@ from pixivcrawl.hosts import (
 from . import app_objects as ao
 from .accounts import TokenStore, replica_account
 from .images import ImageFactory
+from .rankings import APP_MODES, NOVEL_APP_MODES
+from .web_api import WebApi
 from .world import World
 
 logger = logging.getLogger(__name__)
@@ -65,6 +67,8 @@ class ReplicaConfig:
     fault_slow: float = 0.0
     slow_seconds: float = 2.0
     fault_seed: int = 0
+    #: deepest search page pixiv serves (lastPage never exceeds it)
+    search_page_cap: int = 1000
     #: hosts the faults apply to
     fault_hosts: tuple[str, ...] = (APP_API_HOST, WEB_HOST, IMAGE_HOST)
     log_limit: int = 1_000_000
@@ -99,7 +103,10 @@ class Replica:
         # objects are deterministic per id: build each once (they are never mutated after building)
         self._illust = lru_cache(maxsize=200_000)(partial(ao.illust_obj, self.world))
         self._novel = lru_cache(maxsize=50_000)(partial(ao.novel_obj, self.world))
+        self.web = WebApi(self)
         self._app_routes = {
+            "/v1/illust/ranking": self.app_illust_ranking,
+            "/v1/novel/ranking": self.app_novel_ranking,
             "/v1/illust/detail": self.app_illust_detail,
             "/v1/ugoira/metadata": self.app_ugoira_metadata,
             "/v1/illust/series": self.app_illust_series,
@@ -171,7 +178,7 @@ class Replica:
         if host == STATIC_HOST:
             return self.static(request, entry)
         if host == WEB_HOST:
-            return _json({"error": True, "message": "", "body": []}, 404)
+            return await self.web.handle(request, entry)
         return web.Response(status=421, text=f"the replica does not serve host {host!r}")
 
     def _pick_fault(self) -> str | None:
@@ -361,6 +368,37 @@ class Replica:
             "novels": [self._novel(nid) for nid in page],
             "next_url": next_url,
         })
+
+    def _ranking_day(self, query):
+        from datetime import date
+
+        value = query.get("date")
+        return date.fromisoformat(value) if value else self.web.rankings.latest
+
+    def app_illust_ranking(self, query) -> web.Response:
+        mode = query.get("mode", "day")
+        if mode not in APP_MODES:
+            return _json(ao.app_error("", "Invalid mode"), 400)
+        try:
+            day = self._ranking_day(query)
+        except ValueError:
+            return _json(ao.app_error("", "Invalid date"), 400)
+        web_mode, content = APP_MODES[mode]
+        ranked = self.web.rankings.ranked(day, web_mode, content) if day >= self.web.rankings.earliest else ()
+        page, next_url = self._app_page(list(ranked), query, "/v1/illust/ranking", "offset")
+        return _json({"illusts": [self._illust(w) for w in page], "next_url": next_url})
+
+    def app_novel_ranking(self, query) -> web.Response:
+        mode = query.get("mode", "day")
+        if mode not in NOVEL_APP_MODES:
+            return _json(ao.app_error("", "Invalid mode"), 400)
+        try:
+            day = self._ranking_day(query)
+        except ValueError:
+            return _json(ao.app_error("", "Invalid date"), 400)
+        ranked = self.web.rankings.novels_ranked(day, mode)
+        page, next_url = self._app_page(list(ranked), query, "/v1/novel/ranking", "offset")
+        return _json({"novels": [self._novel(n) for n in page], "next_url": next_url})
 
     def _novel_or_404(self, query, name: str):
         nid = self._int_arg(query, name)

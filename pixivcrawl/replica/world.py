@@ -117,6 +117,7 @@ class NovelDetail:
     title: str
     caption: str
     tags: tuple[Tag, ...]
+    language: str
     text: str
     page_count: int
     x_restrict: int
@@ -264,12 +265,19 @@ class World:
     def user_avatar_hash(self, uid: int) -> str:
         return hashlib.md5(f"{self.seed}:{uid}".encode()).hexdigest()
 
+    def _draw_work_tags(self, rng: random.Random) -> tuple[Tag, ...]:
+        return tuple(rng.sample(self.tags, rng.randint(2, 10)))
+
+    def work_tags(self, wid: int) -> tuple[Tag, ...]:
+        """A work's tags without building its whole detail (the first draws of the same RNG)."""
+        return self._draw_work_tags(random.Random(self.seed * 1_000_003 + wid))
+
     @lru_cache(maxsize=65536)
     def work_detail(self, wid: int) -> WorkDetail:
         work = self.work(wid)
         assert work is not None
         rng = random.Random(self.seed * 1_000_003 + wid)
-        tags = tuple(rng.sample(self.tags, rng.randint(2, 10)))
+        tags = self._draw_work_tags(rng)
         if work.type == "manga":
             base = (rng.choice([1000, 1200, 1240]), rng.choice([1414, 1600, 1754]))
             sizes = tuple(base for _ in range(work.page_count))
@@ -279,8 +287,9 @@ class World:
         if work.type == "ugoira":
             sizes = ((rng.choice([480, 600]), rng.choice([480, 600])),)
             frames = tuple(rng.choice([30, 40, 50, 60, 70, 80, 100, 120]) for _ in range(rng.randint(4, 16)))
-        sanity = rng.choices([2, 4, 6], weights=[85, 10, 5])[0]
-        x_restrict = 1 if sanity == 6 and rng.random() < 0.6 else 0
+        sanity = rng.choices([2, 4, 6], weights=[80, 10, 10])[0]
+        r = rng.random()
+        x_restrict = (2 if r < 0.1 else 1) if sanity == 6 and r < 0.7 else 0
         views = int(rng.paretovariate(1.2) * 300)
         series = self.illust_series.get(work.series_id) if work.series_id else None
         title = f"{_kana_word(rng)}【{work.series_order}】" if series else _kana_word(rng, 2, 7)
@@ -301,11 +310,23 @@ class World:
             frames=frames,
         )
 
+    def _draw_novel_tags(self, rng: random.Random) -> tuple[Tag, ...]:
+        return tuple(rng.sample(self.tags, rng.randint(1, 8)))
+
+    @staticmethod
+    def _draw_novel_language(rng: random.Random) -> str:
+        return rng.choices(["ja", "en", "zh-cn"], weights=[8, 1, 1])[0]
+
+    def novel_tags(self, nid: int) -> tuple[Tag, ...]:
+        return self._draw_novel_tags(random.Random(self.seed * 2_000_029 + nid))
+
     @lru_cache(maxsize=16384)
     def novel_detail(self, nid: int) -> NovelDetail:
         novel = self.novel(nid)
         assert novel is not None
         rng = random.Random(self.seed * 2_000_029 + nid)
+        tags = self._draw_novel_tags(rng)
+        language = self._draw_novel_language(rng)
         pages = rng.randint(1, 6)
         chunks = []
         for p in range(pages):
@@ -324,7 +345,8 @@ class World:
         return NovelDetail(
             title=_kana_word(rng, 3, 8) + (f" {novel.series_order}" if novel.series_id else ""),
             caption=_kana_word(rng, 5, 15),
-            tags=tuple(rng.sample(self.tags, rng.randint(1, 8))),
+            tags=tags,
+            language=language,
             text=text,
             page_count=pages,
             x_restrict=x_restrict,

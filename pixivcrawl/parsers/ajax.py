@@ -1,0 +1,201 @@
+"""Pure functions from web (www.pixiv.net) JSON to items: Ajax search, ranking.php, commission pages.
+
+Ids arrive as strings in the Ajax API and as numbers in ranking.php; both become ints here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pixivcrawl.items import (
+    CommissionRequestItem,
+    IllustItem,
+    NovelItem,
+    RankingItem,
+    TagRef,
+    UserItem,
+)
+
+from .common import ParseError, get_field, get_id
+
+ILLUST_TYPES = {0: "illust", 1: "manga", 2: "ugoira"}
+JST = timezone(timedelta(hours=9))
+#: pixiv lists request prices in Japanese yen
+COMMISSION_CURRENCY = "JPY"
+
+
+class AjaxError(Exception):
+    """An Ajax envelope with ``error: true``; the message is pixiv's own (may be empty)."""
+
+
+def ajax_body(data: Any) -> Any:
+    """The ``body`` of an Ajax envelope; AjaxError when pixiv reported an error."""
+    if not isinstance(data, dict) or "error" not in data:
+        raise ParseError("not an Ajax envelope (no 'error' key)")
+    if data["error"]:
+        raise AjaxError(data.get("message") or "General Error")
+    if "body" not in data:
+        raise ParseError("Ajax envelope without a body")
+    return data["body"]
+
+
+def _int_id(obj: Any, key: str, where: str) -> int:
+    value = get_field(obj, key, (str, int), where=where)
+    try:
+        number = int(value)
+    except ValueError:
+        raise ParseError(f"{where}.{key} is {value!r}, not a pixiv id") from None
+    if number <= 0:
+        raise ParseError(f"{where}.{key} is {value!r}, not a pixiv id")
+    return number
+
+
+def thumbnail_user(obj: dict) -> UserItem:
+    where = f"thumbnail {obj.get('id')}"
+    return UserItem(id=_int_id(obj, "userId", where), name=get_field(obj, "userName", str, where=where),
+                    profile_image_url=obj.get("profileImageUrl"), complete=False,
+                    raw={k: obj.get(k) for k in ("userId", "userName", "profileImageUrl")})
+
+
+def parse_illust_thumbnail(obj: Any) -> IllustItem:
+    """An illust/manga/ugoira thumbnail (search, commission thumbnails) as a listing record."""
+    where = f"thumbnail {obj.get('id')}" if isinstance(obj, dict) else "thumbnail"
+    wid = _int_id(obj, "id", where)
+    code = get_field(obj, "illustType", int, where=where)
+    if code not in ILLUST_TYPES:
+        raise ParseError(f"{where} has unknown illustType {code!r}")
+    x_restrict = get_field(obj, "xRestrict", int, where=where)
+    return IllustItem(
+        id=wid, user_id=_int_id(obj, "userId", where), type=ILLUST_TYPES[code],
+        title=get_field(obj, "title", str, where=where), caption=obj.get("description") or "",
+        create_date=get_field(obj, "createDate", str, where=where), update_date=obj.get("updateDate"),
+        page_count=get_field(obj, "pageCount", int, where=where),
+        width=get_field(obj, "width", int, where=where), height=get_field(obj, "height", int, where=where),
+        sanity_level=get_field(obj, "sl", int, optional=True, where=where) or 0, x_restrict=x_restrict,
+        restrict=get_field(obj, "restrict", int, optional=True, where=where) or 0,
+        ai_type=get_field(obj, "aiType", int, optional=True, where=where), book_style=None,
+        total_view=0, total_bookmarks=0, total_comments=None, visible=True,
+        series_id=int(obj["seriesId"]) if str(obj.get("seriesId") or "").isdigit() else None,
+        pages=[], tags=[TagRef(name=t) for t in get_field(obj, "tags", list, where=where) if isinstance(t, str)],
+        raw=obj, complete=False,
+    )
+
+
+def parse_novel_thumbnail(obj: Any) -> NovelItem:
+    where = f"novel thumbnail {obj.get('id')}" if isinstance(obj, dict) else "novel thumbnail"
+    return NovelItem(
+        id=_int_id(obj, "id", where), user_id=_int_id(obj, "userId", where),
+        series_id=int(obj["seriesId"]) if str(obj.get("seriesId") or "").isdigit() else None,
+        title=get_field(obj, "title", str, where=where), caption=obj.get("description") or "",
+        create_date=get_field(obj, "createDate", str, where=where), update_date=obj.get("updateDate"),
+        page_count=1, text_length=get_field(obj, "textCount", int, where=where),
+        x_restrict=get_field(obj, "xRestrict", int, where=where),
+        restrict=get_field(obj, "restrict", int, optional=True, where=where) or 0,
+        is_original=bool(obj.get("isOriginal")), ai_type=get_field(obj, "aiType", int, optional=True, where=where),
+        total_view=0, total_bookmarks=get_field(obj, "bookmarkCount", int, optional=True, where=where) or 0,
+        total_comments=None, visible=True, cover_url=obj.get("url"),
+        tags=[TagRef(name=t) for t in get_field(obj, "tags", list, where=where) if isinstance(t, str)],
+        language=obj.get("language") if isinstance(obj.get("language"), str) else None,
+        raw=obj, complete=False,
+    )
+
+
+def parse_search_page(body: Any, body_key: str) -> tuple[list[dict], int, int]:
+    """(thumbnails, total, lastPage) of a search page; lastPage is computed from the page count when absent."""
+    result = get_field(body, body_key, dict, where="search body")
+    data = get_field(result, "data", list, where=f"search body.{body_key}")
+    total = get_field(result, "total", int, where=f"search body.{body_key}")
+    last_page = result.get("lastPage")
+    if not isinstance(last_page, int):
+        raise ParseError(f"search body.{body_key} has no lastPage")
+    return [d for d in data if isinstance(d, dict) and not d.get("isAdContainer")], total, last_page
+
+
+def parse_ranking_page(data: Any, source_mode: str | None = None) -> tuple[dict, list[tuple[RankingItem, IllustItem, UserItem]]]:
+    """ranking.php?format=json: (page info, [(ranking row, work record, user)])."""
+    if not isinstance(data, dict) or "contents" not in data:
+        message = data.get("error") if isinstance(data, dict) else None
+        raise ParseError(f"not a ranking page ({message or 'no contents'})")
+    info = {
+        "mode": get_field(data, "mode", str, where="ranking"),
+        "content": get_field(data, "content", str, where="ranking"),
+        "date": get_field(data, "date", str, where="ranking"),
+        "page": get_field(data, "page", int, where="ranking"),
+        "next": data.get("next") if type(data.get("next")) is int else None,  # False on the last page
+        "rank_total": get_field(data, "rank_total", int, where="ranking"),
+    }
+    day = datetime.strptime(info["date"], "%Y%m%d").date().isoformat()
+    rows = []
+    for i, item in enumerate(get_field(data, "contents", list, where="ranking")):
+        where = f"ranking item {i}"
+        wid = get_id(item, "illust_id", where=where)
+        code = int(get_field(item, "illust_type", (str, int), where=where))
+        if code not in ILLUST_TYPES:
+            raise ParseError(f"{where} has unknown illust_type {code!r}")
+        uid = get_id(item, "user_id", where=where)
+        upload = get_field(item, "illust_upload_timestamp", int, where=where)
+        created = datetime.fromtimestamp(upload, JST).isoformat()
+        ranking = RankingItem(
+            source="web", mode=info["mode"], content=info["content"], date=day,
+            rank=get_field(item, "rank", int, where=where), work_type="illust", work_id=wid,
+            previous_rank=get_field(item, "yes_rank", int, optional=True, where=where),
+            rating_count=get_field(item, "rating_count", int, optional=True, where=where),
+            view_count=get_field(item, "view_count", int, optional=True, where=where), raw=item)
+        work = IllustItem(
+            id=wid, user_id=uid, type=ILLUST_TYPES[code], title=get_field(item, "title", str, where=where),
+            caption="", create_date=created, page_count=int(get_field(item, "illust_page_count", (str, int), where=where)),
+            width=get_field(item, "width", int, where=where), height=get_field(item, "height", int, where=where),
+            sanity_level=0, x_restrict=int((item.get("illust_content_type") or {}).get("sexual") or 0),
+            restrict=0, ai_type=None, book_style=int(item.get("illust_book_style") or 0),
+            total_view=ranking.view_count or 0, total_bookmarks=0, total_comments=None, visible=True,
+            series_id=None, pages=[], tags=[TagRef(name=t) for t in item.get("tags") or [] if isinstance(t, str)],
+            raw=item, complete=False)
+        user = UserItem(id=uid, name=get_field(item, "user_name", str, where=where),
+                        profile_image_url=item.get("profile_img"), complete=False,
+                        raw={k: item.get(k) for k in ("user_id", "user_name", "profile_img")})
+        rows.append((ranking, work, user))
+    return info, rows
+
+
+def parse_ajax_user(obj: Any) -> UserItem:
+    where = f"user {obj.get('userId')}" if isinstance(obj, dict) else "user"
+    return UserItem(id=_int_id(obj, "userId", where), name=get_field(obj, "name", str, where=where),
+                    profile_image_url=obj.get("imageBig") or obj.get("image"), complete=False, raw=obj)
+
+
+def parse_commission_request(obj: Any) -> CommissionRequestItem:
+    where = f"request {obj.get('requestId')}" if isinstance(obj, dict) else "request"
+    proposal = get_field(obj, "requestProposal", dict, where=where)
+    plan = obj.get("plan") if isinstance(obj.get("plan"), dict) else {}
+    title = plan.get("planTitle") if isinstance(plan.get("planTitle"), dict) else {}
+    post = obj.get("postWork") if isinstance(obj.get("postWork"), dict) else None
+    collaborate = obj.get("collaborateStatus") if isinstance(obj.get("collaborateStatus"), dict) else {}
+    fan = obj.get("fanUserId")
+    return CommissionRequestItem(
+        id=_int_id(obj, "requestId", where),
+        status=get_field(obj, "requestStatus", str, where=where),
+        work_type=get_field(obj, "requestPostWorkType", str, where=where),
+        plan_id=int(obj["planId"]) if str(obj.get("planId") or "").isdigit() else None,
+        fan_user_id=int(fan) if str(fan or "").isdigit() else None,
+        creator_user_id=_int_id(obj, "creatorUserId", where),
+        price=get_field(obj, "requestPrice", int, where=where),
+        currency=COMMISSION_CURRENCY,
+        proposal=get_field(proposal, "requestOriginalProposal", str, where=f"{where}.requestProposal"),
+        proposal_html=proposal.get("requestOriginalProposalHtml"),
+        proposal_lang=proposal.get("requestOriginalProposalLang"),
+        translations=[t for t in proposal.get("requestTranslationProposal") or [] if isinstance(t, dict)],
+        tags=[t for t in obj.get("requestTags") or [] if isinstance(t, str)],
+        adult=bool(obj.get("requestAdultFlg")),
+        anonymous=bool(obj.get("requestAnonymousFlg")),
+        restricted=bool(obj.get("requestRestrictFlg")),
+        accept_collaborate=bool(obj.get("requestAcceptCollaborateFlg")),
+        response_deadline=obj.get("requestResponseDeadlineDatetime"),
+        post_deadline=obj.get("requestPostDeadlineDatetime"),
+        post_work_id=int(post["postWorkId"]) if post and str(post.get("postWorkId") or "").isdigit() else None,
+        plan_title=title.get("planOriginalTitle"),
+        plan_standard_price=plan.get("planStandardPrice") if isinstance(plan.get("planStandardPrice"), int) else None,
+        collaborated_count=collaborate.get("collaboratedCnt") if isinstance(collaborate.get("collaboratedCnt"), int)
+        else None,
+        raw=obj,
+    )

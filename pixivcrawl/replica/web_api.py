@@ -1,0 +1,269 @@
+"""The replica's www.pixiv.net: Ajax search, ranking.php and the commission (request) pages.
+
+The ``PHPSESSID`` cookie identifies the account: R-18 modes need it, and the per-account rate limit of
+logged-in sessions answers 429 (with ``Retry-After`` when configured), as pixiv does since 2022.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime, timedelta
+from urllib.parse import quote, unquote
+
+from aiohttp import web
+
+from . import web_objects as wo
+from .commissions import Commissions
+from .rankings import PAGE as RANK_PAGE
+from .rankings import WEB_MODES, Rankings, content_allowed
+from .search import ILLUST_PAGE, NOVEL_PAGE, SEARCH_KINDS, TYPE_FILTERS, Query, Search
+
+_SEARCH = re.compile(r"^/ajax/search/(artworks|illustrations|manga|novels)/(.+)$")
+_COMMISSION = re.compile(r"^/ajax/commission/page/request/(complete|creators|in_progress)/(\w+)$")
+_COMMISSION_TYPES = {
+    "complete": ("illust", "manga", "ugoira"),
+    "creators": ("illust", "manga", "ugoira"),
+    "in_progress": ("all", "illust", "manga", "ugoira"),
+}
+COMMISSION_PAGE = {"complete": 24, "creators": 48, "in_progress": 24}
+_BOOKMARK_RANGES = [None, 10000, 5000, 1000, 500, 300, 100, 50]
+
+
+def _json(data, status: int = 200, headers: dict | None = None) -> web.Response:
+    import orjson
+
+    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json", headers=headers)
+
+
+def _error(message: str, status: int) -> web.Response:
+    return _json(wo.ajax(None, error=True, message=message), status)
+
+
+class WebApi:
+    def __init__(self, replica) -> None:
+        self.replica = replica
+        self.world = replica.world
+        self.search = Search(self.world)
+        self.rankings = Rankings(self.world)
+        self.commissions = Commissions(self.world)
+
+    async def handle(self, request: web.BaseRequest, entry: dict) -> web.Response:
+        account = self.replica.tokens.account_for_session(request.cookies.get("PHPSESSID"))
+        if account is not None:
+            entry["account"] = account.user_id
+            if self.replica._over_limit(account.user_id, "web"):
+                entry["limited"] = True
+                retry = self.replica.config.retry_after
+                return _json(wo.ajax(None, True, "Rate Limit"), 429,
+                             headers={"Retry-After": str(retry)} if retry else None)
+        logged_in = account is not None
+        path = request.path
+        query = request.query
+        if path == "/ranking.php":
+            return self.ranking(query, logged_in)
+        if m := _SEARCH.match(path):
+            return self.search_page(m.group(1), unquote(m.group(2)), query, logged_in)
+        if path == "/ajax/commission/page/request":
+            return self.commission_overview()
+        if m := _COMMISSION.match(path):
+            return self.commission_listing(m.group(1), m.group(2), query, logged_in)
+        return _error("", 404)
+
+    # -- ranking.php ---------------------------------------------------------------------------------
+
+    def ranking(self, query, logged_in: bool) -> web.Response:
+        if query.get("format") != "json":
+            return web.Response(status=400, text="<html>ranking page</html>", content_type="text/html")
+        mode = query.get("mode", "daily")
+        content = query.get("content", "all")
+        if mode not in WEB_MODES or not content_allowed(mode, content):
+            return _json({"error": "不正なリクエストです"}, 400)
+        if WEB_MODES[mode][2] and not logged_in:
+            return _json({"error": "ログインしてください"}, 403)
+        try:
+            day = datetime.strptime(query["date"], "%Y%m%d").date() if "date" in query else self.rankings.latest
+            page = int(query.get("p", "1"))
+        except ValueError:
+            return _json({"error": "不正なリクエストです"}, 400)
+        if not self.rankings.earliest <= day <= self.rankings.latest:
+            return _json({"error": "ランキングは存在しません"}, 404)
+        ranked = self.rankings.ranked(day, mode, content)
+        pages = max(1, math.ceil(len(ranked) / RANK_PAGE))
+        if not 1 <= page <= pages:
+            return _json({"error": "指定されたページは存在しません"}, 404)
+        yesterday = day - timedelta(days=1)
+        contents = [
+            wo.ranking_item(self.world, wid, rank, self.rankings.rank_of(yesterday, mode, content, wid))
+            for rank, wid in enumerate(ranked[(page - 1) * RANK_PAGE: page * RANK_PAGE], (page - 1) * RANK_PAGE + 1)
+        ]
+        return _json({
+            "contents": contents,
+            "mode": mode,
+            "content": content,
+            "page": page,
+            "prev": page - 1 if page > 1 else False,
+            "next": page + 1 if page < pages else False,
+            "date": day.strftime("%Y%m%d"),
+            "prev_date": yesterday.strftime("%Y%m%d") if yesterday >= self.rankings.earliest else False,
+            "next_date": (day + timedelta(days=1)).strftime("%Y%m%d") if day < self.rankings.latest else False,
+            "rank_total": len(ranked),
+        })
+
+    # -- search --------------------------------------------------------------------------------------
+
+    def search_page(self, kind: str, word: str, query, logged_in: bool) -> web.Response:
+        body_key, default_type = SEARCH_KINDS[kind]
+        try:
+            q = Query(
+                kind=kind, word=word, s_mode=query.get("s_mode", "s_tag_full"), order=query.get("order", "date_d"),
+                mode=_mode(query.get("mode", "all"), logged_in), type=query.get("type", default_type),
+                wlt=_int(query, "wlt"), wgt=_int(query, "wgt"), hlt=_int(query, "hlt"), hgt=_int(query, "hgt"),
+                ratio=float(query["ratio"]) if query.get("ratio") else None, tool=query.get("tool") or None,
+                scd=_date(query, "scd"), ecd=_date(query, "ecd"), blt=_int(query, "blt"), bgt=_int(query, "bgt"),
+                work_lang=query.get("work_lang") or None, ai_type=_int(query, "ai_type"),
+            )
+            page = int(query.get("p", "1"))
+        except ValueError:
+            return _error("不正なリクエストです", 400)
+        if q.type not in TYPE_FILTERS or q.s_mode not in ("s_tag_full", "s_tag", "s_tc") or page < 1:
+            return _error("不正なリクエストです", 400)
+        ids = self.search.results(q)
+        # since 2022 the illustrations and manga grids carry one ad placeholder among 59 works
+        with_ad = kind in ("illustrations", "manga")
+        size = NOVEL_PAGE if kind == "novels" else ILLUST_PAGE - with_ad
+        last_page = min(math.ceil(len(ids) / size), self.replica.config.search_page_cap)
+        on_page = ids[(page - 1) * size: page * size] if page <= last_page else ()
+        thumb = (lambda i: wo.novel_thumbnail(self.world, i)) if kind == "novels" else \
+            (lambda i: wo.illust_thumbnail(self.world, i))
+        data = [thumb(i) for i in on_page]
+        if with_ad and data:
+            data.insert(min(len(data), 42), {"isAdContainer": True})
+        result = {"data": data, "total": len(ids), "lastPage": last_page}
+        if kind != "novels":
+            result["bookmarkRanges"] = [{"min": b, "max": None} for b in _BOOKMARK_RANGES]
+        popular = sorted(ids[:500], key=lambda i: -self._bookmarks(kind, i))[:6]
+        tags = [t for i in on_page for t in (self.world.novel_tags(i) if kind == "novels" else self.world.work_tags(i))]
+        related = list(dict.fromkeys(t.name for t in tags if t.name != word))[:16]
+        encoded = quote(word, safe="")
+        return _json(wo.ajax({
+            body_key: result,
+            "popular": {"recent": [], "permanent": [thumb(i) for i in popular]},
+            "relatedTags": related,
+            "tagTranslation": wo.tag_translation(self.world, [word, *related]),
+            "zoneConfig": {z: {"url": f"https://pixon.ads-pixiv.net/show?zone_id={z}&format=js&l=ja"}
+                           for z in ("header", "footer", "infeed")},
+            "extraData": {"meta": {
+                "title": f"#{word}の作品 - pixiv",
+                "description": f"#{word}の作品は{len(ids)}件投稿されています。",
+                "canonical": f"https://www.pixiv.net/tags/{encoded}/{kind}",
+                "alternateLanguages": {"ja": f"https://www.pixiv.net/tags/{encoded}/{kind}",
+                                       "en": f"https://www.pixiv.net/en/tags/{encoded}/{kind}"},
+                "descriptionHeader": f"<a href=\"/tags/{encoded}\">#{word}</a>の作品は{len(ids)}件投稿されています。",
+            }},
+        }))
+
+    def _bookmarks(self, kind: str, i: int) -> int:
+        return (self.world.novel_detail(i) if kind == "novels" else self.world.work_detail(i)).total_bookmarks
+
+    # -- commissions ---------------------------------------------------------------------------------
+
+    def _commission_body(self, page: dict, requests, thumbnail_ids=(), novel_ids=()) -> dict:
+        c = self.commissions
+        users: list[int] = []
+        for r in requests:
+            users += [u for u in (r.fan_id, r.creator_id) if u is not None]
+        users = list(dict.fromkeys(users))
+        tags = [t for r in requests for t in r.tags]
+        return wo.ajax({
+            "page": page,
+            "tagTranslation": wo.tag_translation(self.world, tags),
+            "thumbnails": {
+                "illust": [wo.illust_thumbnail(self.world, w, with_urls=True) for w in dict.fromkeys(thumbnail_ids)],
+                "novel": [wo.novel_thumbnail(self.world, n) for n in dict.fromkeys(novel_ids)],
+                "novelSeries": [],
+                "novelDraft": [],
+            },
+            "illustSeries": [],
+            "requests": [wo.commission_request(self.world, c, r) for r in requests],
+            "users": [wo.web_user(self.world, u, u in c.plans) for u in users],
+        })
+
+    @staticmethod
+    def _posted(requests, novels: bool) -> list[int]:
+        return [r.post_work_id for r in requests if r.post_work_id and (r.work_type == "novel") == novels]
+
+    def commission_overview(self) -> web.Response:
+        c = self.commissions
+        complete = {t: c.listing("complete", t, "all")[:24] for t in ("illust", "manga", "novel")}
+        in_progress = c.listing("inProgress", "all", "all")[:12]
+        creators = c.creators[:12]
+        recent = [w for u in creators for w in self.world.users[u].work_ids[-5:]][:50]
+        recommend = [w for u in creators[:6] for w in self.world.users[u].work_ids[:2]][:12]
+        requests = complete["illust"] + complete["manga"] + complete["novel"] + in_progress
+        page = {
+            "completeRequestIdsIllust": [str(r.id) for r in complete["illust"]],
+            "completeRequestIdsManga": [str(r.id) for r in complete["manga"]],
+            "completeRequestIdsNovels": [str(r.id) for r in complete["novel"]],
+            "inProgressRequestIds": [str(r.id) for r in in_progress],
+            "creatorUserIds": [str(u) for u in creators],
+            "recentIllustIdsByCreatorAcceptingRequest": [str(w) for w in recent],
+            "recommendIllustIdsByCreatorAcceptingRequest": [str(w) for w in recommend],
+            "userList": [{"id": str(u), "illustIds": [str(w) for w in self.world.users[u].work_ids[-3:]]}
+                         for u in creators[:9]],
+        }
+        illusts = self._posted(requests, False) + recent + recommend
+        return _json(self._commission_body(page, requests, illusts, self._posted(requests, True)))
+
+    def commission_listing(self, section: str, work_type: str, query, logged_in: bool) -> web.Response:
+        if work_type not in _COMMISSION_TYPES[section]:
+            return _error("", 404)
+        mode = query.get("mode", "all")
+        if mode not in ("all", "safe", "r18"):
+            return _error("不正なリクエストです", 400)
+        if mode == "r18" and not logged_in:
+            return _error("ログインしてください", 403)
+        try:
+            page_no = max(1, int(query.get("p", "1")))
+        except ValueError:
+            return _error("不正なリクエストです", 400)
+        size = COMMISSION_PAGE[section]
+        start = (page_no - 1) * size
+        c = self.commissions
+        if section == "creators":
+            creators = c.creators_for(work_type, mode)
+            page = {"followCreatorUserIds": [], "creatorUserIds": [str(u) for u in creators[start:start + size]],
+                    "workType": work_type, "mode": mode,
+                    "pager": {"page": page_no, "hasNextPage": start + size < len(creators)}}
+            return _json(wo.ajax({"page": page, "tagTranslation": [], "thumbnails": {
+                "illust": [], "novel": [], "novelSeries": [], "novelDraft": []},
+                "illustSeries": [], "requests": [], "users": []}))
+        status = "complete" if section == "complete" else "inProgress"
+        listing = c.listing(status, work_type, mode)
+        on_page = listing[start:start + size]
+        pager = {"page": page_no, "hasNextPage": start + size < len(listing)}
+        if section == "complete":
+            recommend = [r for r in listing if r not in on_page][:36]
+            page = {"recommendRequestIds": [str(r.id) for r in recommend], "requestIds": [str(r.id) for r in on_page],
+                    "pager": pager, "workType": work_type, "mode": mode}
+            requests = recommend + on_page
+            return _json(self._commission_body(page, requests, self._posted(requests, False)))
+        page = {"followRequestIds": [], "requestIds": [str(r.id) for r in on_page], "workType": work_type,
+                "mode": mode, "pager": pager}
+        return _json(self._commission_body(page, on_page))
+
+
+def _mode(mode: str, logged_in: bool) -> str:
+    if mode not in ("all", "safe", "r18"):
+        raise ValueError(mode)
+    return mode if logged_in else "safe"
+
+
+def _int(query, name: str) -> int | None:
+    value = query.get(name)
+    return int(value) if value not in (None, "") else None
+
+
+def _date(query, name: str) -> date | None:
+    value = query.get(name)
+    return date.fromisoformat(value) if value else None
