@@ -42,11 +42,16 @@ def demo_jobs(world: dict) -> list[tuple[str, dict[str, str]]]:
     """Which spiders the demo runs, with their arguments, chosen from the replica's world."""
     illust_series = list(world["illust_series"].items())
     novel_series = list(world["novel_series"].items())
+    latest = world["latest_ranking_date"]
     return [
         ("illust_series", {"series_id": illust_series[0][0]}),
         ("illust_series", {"illust_id": str(illust_series[1][1][0])}),
         ("novel_series", {"series_id": novel_series[0][0]}),
         ("novel_series", {"novel_id": str(novel_series[1][1][-1])}),
+        ("search", {"word": "漫画", "s_mode": "s_tag", "order": "date_d"}),
+        ("ranking", {"mode": "daily", "date_from": world["ranking_week_start"], "date_to": latest}),
+        ("ranking", {"api": "app", "work": "novel", "mode": "day", "date": latest}),
+        ("commission", {}),
     ]
 
 

@@ -23,18 +23,24 @@ def test_demo_runs_offline_and_fills_the_database(tmp_path):
     world = World(seed=1, works=1000)
     summary = world.summary()
     expected_works, expected_novels = set(), set()
+    spiders = {spider for spider, _ in demo_jobs(summary)}
+    assert spiders == {"illust_series", "novel_series", "search", "ranking", "commission"}
     for spider, args in demo_jobs(summary):
         if spider == "illust_series":
             sid = args.get("series_id") or str(world.work(int(args["illust_id"])).series_id)
             expected_works.update(summary["illust_series"][sid])
-        else:
+        elif spider == "novel_series":
             sid = args.get("series_id") or str(world.novel(int(args["novel_id"])).series_id)
             expected_novels.update(summary["novel_series"][sid])
     url = f"sqlite:///{db}"
-    assert {r[0] for r in table_rows(url, "select id from illusts")} == expected_works
+    complete = {r[0] for r in table_rows(url, "select illust_id from illust_pages")}
+    assert complete == expected_works  # only the series crawls fetch whole works; listings add thumbnails
     assert {r[0] for r in table_rows(url, "select id from novels where text is not null")} == expected_novels
+    counts = {t: table_rows(url, f"select count(*) from {t}")[0][0]
+              for t in ("illusts", "rankings", "search_hits", "commission_requests")}
+    assert all(n > 0 for n in counts.values()), counts
     out = proc.stdout
-    assert "Summary" in out and f"illusts{len(expected_works):>{34 - len('illusts')},}" in out
+    assert "Summary" in out and f"illusts{counts['illusts']:>{34 - len('illusts')},}" in out
     for label in ("requests (crawler)", "requests (replica)", "errors", "seconds"):
         assert label in out
     assert "errors                           0" in out

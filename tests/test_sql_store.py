@@ -102,3 +102,42 @@ def test_times_are_stored_in_utc(store, db_url):
     (stamp,) = table_rows(db_url, "select create_date from illusts")[0]
     text = str(stamp)
     assert text.startswith("2020-01-24 10:00:04")  # 19:00:04+09:00
+
+
+def test_upgrade_from_the_first_revision_keeps_rows(db_url):
+    """A database made by revision 0001 (issue 2's schema) upgrades to head with its rows intact."""
+    from pixivcrawl.db.migrate import upgrade
+
+    s = Store(db_url)
+    try:
+        upgrade(s.engine, "0001")
+        assert current_revision(s.engine) == "0001"
+        with s.engine.begin() as conn:
+            conn.execute(sa.text("insert into users (id, name, raw, first_seen_at, updated_at) "
+                                 "values (7, 'seven', '{}', '2024-01-01', '2024-01-01')"))
+        s.upgrade()
+        assert current_revision(s.engine) == "0002"
+        assert table_rows(db_url, "select id, name from users") == [(7, "seven")]
+        assert table_rows(db_url, "select count(*) from rankings") == [(0,)]
+    finally:
+        s.dispose()
+
+
+def test_listing_records_never_overwrite_full_ones(store, db_url):
+    """A work stored from the App API keeps its caption, counters and pages when a search lists it again."""
+    full = _illust()
+    store.write(_batch(full))
+    listed = copy.deepcopy(full)
+    listed.complete = False
+    listed.caption, listed.total_view, listed.pages, listed.title = "", 0, [], "renamed"
+    store.write(_batch(listed))
+    assert table_rows(db_url, "select title, caption, total_view from illusts") == \
+        [("renamed", full.caption, full.total_view)]
+    assert table_rows(db_url, "select count(*) from illust_pages") == [(4,)]
+    # and in one batch, the full record wins whatever the order
+    other = copy.deepcopy(full)
+    other.id += 1
+    summary = copy.deepcopy(other)
+    summary.complete, summary.caption = False, ""
+    store.write(_batch(other, summary))
+    assert table_rows(db_url, f"select caption from illusts where id = {other.id}") == [(full.caption,)]

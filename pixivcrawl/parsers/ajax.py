@@ -101,15 +101,18 @@ def parse_novel_thumbnail(obj: Any) -> NovelItem:
     )
 
 
-def parse_search_page(body: Any, body_key: str) -> tuple[list[dict], int, int]:
-    """(thumbnails, total, lastPage) of a search page; lastPage is computed from the page count when absent."""
+def parse_search_page(body: Any, body_key: str) -> tuple[list[dict], int, int | None]:
+    """(thumbnails without ad placeholders, total, lastPage) of a search page.
+
+    ``lastPage`` is None when pixiv does not send it (captures before 2023): the caller then pages until a
+    page comes back empty.
+    """
     result = get_field(body, body_key, dict, where="search body")
     data = get_field(result, "data", list, where=f"search body.{body_key}")
     total = get_field(result, "total", int, where=f"search body.{body_key}")
     last_page = result.get("lastPage")
-    if not isinstance(last_page, int):
-        raise ParseError(f"search body.{body_key} has no lastPage")
-    return [d for d in data if isinstance(d, dict) and not d.get("isAdContainer")], total, last_page
+    return ([d for d in data if isinstance(d, dict) and not d.get("isAdContainer")], total,
+            last_page if type(last_page) is int else None)
 
 
 def parse_ranking_page(data: Any, source_mode: str | None = None) -> tuple[dict, list[tuple[RankingItem, IllustItem, UserItem]]]:
@@ -199,3 +202,31 @@ def parse_commission_request(obj: Any) -> CommissionRequestItem:
         else None,
         raw=obj,
     )
+
+
+def parse_commission_page(body: Any) -> dict[str, Any]:
+    """A commission page (overview or listing): its items and paging.
+
+    Returns ``requests``, ``works`` (thumbnails of fulfilling and listed works), ``novels``, ``users``,
+    ``creator_ids``, ``has_next`` (None on the overview, which has no pager) and ``errors`` (ParseErrors of
+    single objects that were skipped, so one bad object never loses the page).
+    """
+    page = get_field(body, "page", dict, where="commission body")
+    out: dict[str, Any] = {"requests": [], "works": [], "novels": [], "users": [], "errors": []}
+    thumbnails = body.get("thumbnails") if isinstance(body.get("thumbnails"), dict) else {}
+    for key, parser in (("requests", parse_commission_request), ("users", parse_ajax_user)):
+        for obj in body.get(key) or []:
+            try:
+                out[key].append(parser(obj))
+            except ParseError as exc:
+                out["errors"].append(exc)
+    for key, parser, target in (("illust", parse_illust_thumbnail, "works"), ("novel", parse_novel_thumbnail, "novels")):
+        for obj in thumbnails.get(key) or []:
+            try:
+                out[target].append(parser(obj))
+            except ParseError as exc:
+                out["errors"].append(exc)
+    out["creator_ids"] = [int(u) for u in page.get("creatorUserIds") or [] if str(u).isdigit()]
+    pager = page.get("pager")
+    out["has_next"] = bool(pager.get("hasNextPage")) if isinstance(pager, dict) else None
+    return out

@@ -359,8 +359,12 @@ class World:
         )
 
     def summary(self) -> dict:
-        """What tests and the demo need to know about this world: its series and their members."""
+        """What tests and the demo need to know about this world: its series and their members, the
+        newest ranking day (the day of the last work) and the start of that week."""
+        latest = (EPOCH + timedelta(seconds=self.works[-1].created)).date()
         return {
+            "latest_ranking_date": latest.isoformat(),
+            "ranking_week_start": (latest - timedelta(days=6)).isoformat(),
             "seed": self.seed,
             "works": self.n_works,
             "novels": self.n_novels,

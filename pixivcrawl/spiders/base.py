@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -12,9 +13,18 @@ import scrapy
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 
-from pixivcrawl.hosts import APP_API
-from pixivcrawl.items import UserItem
-from pixivcrawl.parsers.app_api import ParseError, app_error_message, parse_user
+from pixivcrawl.hosts import APP_API, WEB
+from pixivcrawl.items import IllustItem, NovelItem, UserItem
+from pixivcrawl.parsers.ajax import AjaxError, ajax_body
+from pixivcrawl.parsers.app_api import (
+    ParseError,
+    app_error_message,
+    parse_illust,
+    parse_novel,
+    parse_ugoira_metadata,
+    parse_user,
+    parse_webview_novel,
+)
 
 
 class SpiderArgumentError(ValueError):
@@ -29,6 +39,37 @@ def positive_int(name: str, value: Any) -> int:
     if number <= 0:
         raise SpiderArgumentError(f"Argument {name} must be a positive number, not {value!r}.")
     return number
+
+
+def non_negative_int(name: str, value: Any) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise SpiderArgumentError(f"Argument {name} must be a whole number of 0 or more, not {value!r}.")
+    return number
+
+
+def choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise SpiderArgumentError(f"Argument {name} must be one of {', '.join(allowed)}, not {value!r}.")
+    return value
+
+
+def day(name: str, value: Any) -> date:
+    """A date argument: YYYY-MM-DD or YYYYMMDD."""
+    text = str(value).strip()
+    for fmt in ("%Y-%m-%d", "%Y%m%d"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise SpiderArgumentError(f"Argument {name} must be a date like 2024-01-31 or 20240131, not {value!r}.")
+
+
+def flag(name: str, value: Any) -> bool:
+    return choice(name, str(value).strip().lower(), ("0", "1", "true", "false", "yes", "no")) in ("1", "true", "yes")
 
 
 def check_known(kwargs: dict[str, Any], allowed: tuple[str, ...]) -> None:
@@ -74,6 +115,10 @@ class PixivSpider(scrapy.Spider):
         return scrapy.Request(f"{APP_API}{path}?{urlencode(params)}", callback=callback,
                               errback=self.on_error, **kwargs)
 
+    def web_request(self, path: str, params: dict[str, Any], callback: Callable, **kwargs: Any) -> scrapy.Request:
+        query = urlencode({k: v for k, v in params.items() if v is not None})
+        return scrapy.Request(f"{WEB}{path}?{query}", callback=callback, errback=self.on_error, **kwargs)
+
     def on_error(self, failure) -> None:
         request = failure.request
         self.logger.error("Request failed for good: %s (%s: %s)", request.url, failure.type.__name__,
@@ -103,6 +148,37 @@ class PixivSpider(scrapy.Spider):
             return None
         return data
 
+    def web_json(self, response: Response, what: str) -> Any:
+        """The decoded JSON of a web response, or None (logged and counted) when it is not JSON."""
+        try:
+            return orjson.loads(response.body)
+        except orjson.JSONDecodeError:
+            self.logger.error("%s: HTTP %s with a body that is not JSON (%d bytes) from %s", what, response.status,
+                              len(response.body), response.url)
+            self.count("errors/bad_json")
+            return None
+
+    def ajax_body(self, response: Response, what: str) -> Any:
+        """The body of an Ajax response, or None (logged and counted) for errors and malformed envelopes."""
+        data = self.web_json(response, what)
+        if data is None:
+            return None
+        try:
+            body = ajax_body(data)
+        except AjaxError as exc:
+            self.logger.error("%s: pixiv answered HTTP %s with an error: %s (%s)", what, response.status, exc,
+                              response.url)
+            self.count(f"errors/http_{response.status}")
+            return None
+        except ParseError as exc:
+            self.malformed(what, exc)
+            return None
+        if response.status != 200:
+            self.logger.error("%s: HTTP %s (%s)", what, response.status, response.url)
+            self.count(f"errors/http_{response.status}")
+            return None
+        return body
+
     def malformed(self, what: str, exc: ParseError) -> None:
         self.logger.warning("Skipped malformed %s: %s", what, exc)
         self.count("errors/malformed")
@@ -117,3 +193,69 @@ class PixivSpider(scrapy.Spider):
         if user.id not in self._users_seen:
             self._users_seen.add(user.id)
             yield user
+
+    # -- full records from the App API, shared by every spider that stores whole works ---------------
+
+    def app_work_items(self, obj: Any) -> Iterator[Any]:
+        """A work object of the App API: its user and the work (ugoira after fetching its frame delays)."""
+        try:
+            item = parse_illust(obj)
+        except ParseError as exc:
+            self.malformed("work", exc)
+            return
+        yield from self.user_once(obj.get("user"))
+        if item.type == "ugoira":
+            yield self.app_request("/v1/ugoira/metadata", {"illust_id": item.id}, self.parse_ugoira,
+                                   cb_kwargs={"item": item})
+        else:
+            yield item
+
+    def parse_ugoira(self, response: Response, item: IllustItem) -> Iterator[IllustItem]:
+        data = self.app_json(response, f"ugoira metadata of {item.id}")
+        if data is not None:
+            try:
+                item.ugoira_zip_url, item.ugoira_frames = parse_ugoira_metadata(data, item.id)
+            except ParseError as exc:
+                self.malformed("ugoira metadata", exc)
+        if item.ugoira_frames is None:
+            self.count("ugoira/metadata_missing")
+        yield item
+
+    def parse_app_detail(self, response: Response, work_id: int) -> Iterator[Any]:
+        """``/v1/illust/detail`` of one work."""
+        data = self.app_json(response, f"illust {work_id}")
+        if data is not None:
+            yield from self.app_work_items(data.get("illust"))
+
+    def app_novel_items(self, obj: Any, order: int | None = None) -> Iterator[Any]:
+        """A novel object of the App API: its user, then the novel once its text is fetched."""
+        try:
+            item = parse_novel(obj)
+        except ParseError as exc:
+            self.malformed("novel", exc)
+            return
+        item.series_order = order
+        yield from self.user_once(obj.get("user"))
+        yield self.app_request("/webview/v2/novel", {"id": item.id, "viewer_version": "20221031_ai"},
+                               self.parse_novel_text, cb_kwargs={"item": item})
+
+    def parse_novel_text(self, response: Response, item: NovelItem) -> Iterator[NovelItem]:
+        if response.status != 200:
+            self.app_json(response, f"text of novel {item.id}")  # logs and counts the error
+        else:
+            try:
+                webview = parse_webview_novel(response.text)
+            except ParseError as exc:
+                self.malformed(f"text of novel {item.id}", exc)
+            else:
+                item.text = webview.pop("text")
+                item.webview_raw = webview
+        if item.text is None:
+            self.count("novels/text_missing")
+        yield item
+
+    def parse_app_novel_detail(self, response: Response, novel_id: int) -> Iterator[Any]:
+        """``/v2/novel/detail`` of one novel, then its text."""
+        data = self.app_json(response, f"novel {novel_id}")
+        if data is not None:
+            yield from self.app_novel_items(data.get("novel"))
