@@ -369,33 +369,34 @@ class Replica:
             "next_url": next_url,
         })
 
-    def _ranking_day(self, query):
+    def _ranking_args(self, query, modes):
+        """(mode, day, None) of an App ranking request, or (None, None, error response)."""
         from datetime import date
 
-        value = query.get("date")
-        return date.fromisoformat(value) if value else self.web.rankings.latest
+        mode = query.get("mode", "day")
+        if mode not in modes:
+            return None, None, _json(ao.app_error("", "Invalid mode"), 400)
+        rankings = self.web.rankings
+        try:
+            day = date.fromisoformat(query["date"]) if query.get("date") else rankings.latest
+        except ValueError:
+            day = None
+        if day is None or not rankings.earliest <= day <= rankings.latest:
+            return None, None, _json(ao.app_error("", "Invalid date"), 400)
+        return mode, day, None
 
     def app_illust_ranking(self, query) -> web.Response:
-        mode = query.get("mode", "day")
-        if mode not in APP_MODES:
-            return _json(ao.app_error("", "Invalid mode"), 400)
-        try:
-            day = self._ranking_day(query)
-        except ValueError:
-            return _json(ao.app_error("", "Invalid date"), 400)
-        web_mode, content = APP_MODES[mode]
-        ranked = self.web.rankings.ranked(day, web_mode, content) if day >= self.web.rankings.earliest else ()
+        mode, day, error = self._ranking_args(query, APP_MODES)
+        if error:
+            return error
+        ranked = self.web.rankings.ranked(day, *APP_MODES[mode])
         page, next_url = self._app_page(list(ranked), query, "/v1/illust/ranking", "offset")
         return _json({"illusts": [self._illust(w) for w in page], "next_url": next_url})
 
     def app_novel_ranking(self, query) -> web.Response:
-        mode = query.get("mode", "day")
-        if mode not in NOVEL_APP_MODES:
-            return _json(ao.app_error("", "Invalid mode"), 400)
-        try:
-            day = self._ranking_day(query)
-        except ValueError:
-            return _json(ao.app_error("", "Invalid date"), 400)
+        mode, day, error = self._ranking_args(query, NOVEL_APP_MODES)
+        if error:
+            return error
         ranked = self.web.rankings.novels_ranked(day, mode)
         page, next_url = self._app_page(list(ranked), query, "/v1/novel/ranking", "offset")
         return _json({"novels": [self._novel(n) for n in page], "next_url": next_url})
