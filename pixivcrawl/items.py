@@ -66,6 +66,10 @@ class IllustItem:
     ugoira_zip_url: str | None = None
     ugoira_frames: list[dict[str, Any]] | None = None  # [{"file": "000000.jpg", "delay": 60}, …]
     update_date: str | None = None
+    #: upload stamp from the image URLs (see pixivcrawl.signature): changes when the work is re-uploaded
+    image_stamp: str | None = None
+    #: files of this work, filled by the files pipeline: one dict per page / ugoira file (see the media table)
+    media: list[dict[str, Any]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
     #: False for thumbnails from listings (search, ranking, commission): they never overwrite what a
     #: full record (App API detail) stored, only fill a new row and refresh the listing's own fields
@@ -108,6 +112,7 @@ class NovelItem:
     series_order: int | None = None
     language: str | None = None
     update_date: str | None = None
+    image_stamp: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     webview_raw: dict[str, Any] | None = None  # the webview's novel object, without its text
     complete: bool = True

@@ -40,6 +40,9 @@ DOWNLOADER_MIDDLEWARES = {
     "pixivcrawl.middlewares.auth.PixivAuthMiddleware": 950,
 }
 ITEM_PIPELINES = {
+    "pixivcrawl.pipelines.dedupe.DedupePipeline": 100,  # cheap filter first: dropped items cost nothing
+    "pixivcrawl.pipelines.files.PixivFilesPipeline": 300,
+    "pixivcrawl.pipelines.ugoira.UgoiraConvertPipeline": 350,
     "pixivcrawl.pipelines.sql.SQLStoragePipeline": 800,
 }
 EXTENSIONS = {
@@ -62,6 +65,16 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///pixivcrawl.db")
 PIXIV_DB_BATCH_SIZE = 500
 PIXIV_DB_FLUSH_INTERVAL = 5.0
 PIXIV_DB_AUTO_MIGRATE = True
+
+# Files
+FILES_STORE = "files"
+PIXIV_IMAGE_SIZE = "original"
+PIXIV_IMAGE_TYPES = ["illust", "manga", "ugoira"]
+PIXIV_UGOIRA_FORMAT = "none"
+MEDIA_ALLOW_REDIRECTS = False
+
+# Incremental crawls: a listing stops after this many known, unchanged works in a row
+PIXIV_INCREMENTAL_STOP = 30
 
 PIXIV_PROGRESS = False
 PIXIV_STATS_FILE = ""

@@ -144,7 +144,7 @@ def run_crawl(spider: str, args: dict, *, replica: ReplicaClient | None, db_url:
     for key, value in args.items():
         cmd += ["-a", f"{key}={value}"]
     all_settings = {"PIXIV_API_DELAY": "0", "PIXIV_API_CONCURRENCY": "4", "LOG_LEVEL": "INFO",
-                    "PIXIV_STATS_FILE": str(stats_file), **(settings or {})}
+                    "PIXIV_STATS_FILE": str(stats_file), "FILES_STORE": str(tmp_path / "files"), **(settings or {})}
     for key, value in all_settings.items():
         cmd += ["-s", f"{key}={value}"]
     extra = {"DATABASE_URL": db_url}

@@ -54,7 +54,7 @@ def test_illust_series_by_id(replica, world, db_url, tmp_path):
     log = [r for r in replica.requests() if r["path"] == "/v1/illust/series"]
     offsets = sorted(int(dict(p.split("=") for p in r["query"].split("&")).get("offset", 0)) for r in log)
     assert offsets == list(range(0, len(members), 30))
-    assert all(r["host"] in ("app-api.pixiv.net", "oauth.secure.pixiv.net") for r in replica.requests())
+    assert {r["host"] for r in replica.requests()} == {"app-api.pixiv.net", "oauth.secure.pixiv.net", "i.pximg.net"}
     assert sum(1 for r in replica.requests() if r["path"] == "/auth/token") == 1
 
 
@@ -123,7 +123,7 @@ def test_novel_series_from_a_novel_id(replica, world, db_url, tmp_path):
 @pytest.mark.parametrize("spider, args, sentence", [
     ("illust_series", {"series_id": "abc"}, "Argument series_id must be a positive number, not 'abc'."),
     ("illust_series", {}, "Give exactly one of -a series_id=… or -a illust_id=…."),
-    ("novel_series", {"series_id": "1", "colour": "red"}, "Unknown argument 'colour'; this spider takes: series_id, novel_id."),
+    ("novel_series", {"series_id": "1", "colour": "red"}, "Unknown argument 'colour'; this spider takes: series_id, novel_id, incremental."),
 ])
 def test_wrong_arguments_stop_at_start_with_one_sentence(spider, args, sentence, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'x.db'}"

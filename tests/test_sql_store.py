@@ -38,7 +38,7 @@ def _illust():
 
 
 def test_migrations_build_exactly_the_schema(store):
-    assert current_revision(store.engine) == "0002"
+    assert current_revision(store.engine) == "0003"
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata) == []
     store.upgrade()  # a second upgrade is a no-op
@@ -116,7 +116,7 @@ def test_upgrade_from_the_first_revision_keeps_rows(db_url):
             conn.execute(sa.text("insert into users (id, name, raw, first_seen_at, updated_at) "
                                  "values (7, 'seven', '{}', '2024-01-01', '2024-01-01')"))
         s.upgrade()
-        assert current_revision(s.engine) == "0002"
+        assert current_revision(s.engine) == "0003"
         assert table_rows(db_url, "select id, name from users") == [(7, "seven")]
         assert table_rows(db_url, "select count(*) from rankings") == [(0,)]
     finally:

@@ -73,10 +73,12 @@ def item_rows(item: Any) -> ItemRows:
         row = {k: a[k] for k in (
             "id", "user_id", "type", "title", "caption", "page_count", "width", "height", "sanity_level",
             "x_restrict", "restrict", "ai_type", "book_style", "total_view", "total_bookmarks", "total_comments",
-            "visible", "series_id", "ugoira_zip_url", "ugoira_frames", "raw")}
+            "visible", "series_id", "ugoira_zip_url", "ugoira_frames", "image_stamp", "raw")}
         row["create_date"] = parse_time(item.create_date)
         row["update_date"] = parse_time(item.update_date)
         out.add("illusts", row)
+        for media in item.media:
+            out.add("media", {"work_id": item.id, **media})
         if item.complete:  # listings carry no page URLs: the pages a full record stored stay
             out.replace["illust_pages"] = ("illust_id", item.id)
             for page in item.pages:
@@ -91,7 +93,7 @@ def item_rows(item: Any) -> ItemRows:
         row = {k: a[k] for k in (
             "id", "user_id", "series_id", "series_order", "title", "caption", "page_count", "text_length",
             "x_restrict", "restrict", "is_original", "ai_type", "total_view", "total_bookmarks", "total_comments",
-            "visible", "cover_url", "text", "language", "raw", "webview_raw")}
+            "visible", "cover_url", "text", "language", "image_stamp", "raw", "webview_raw")}
         row["create_date"] = parse_time(item.create_date)
         row["update_date"] = parse_time(item.update_date)
         out.add("novels", row)

@@ -52,6 +52,7 @@ illusts = sa.Table(
     sa.Column("ugoira_zip_url", sa.Text),
     sa.Column("ugoira_frames", JSONType),
     sa.Column("update_date", Stamp),
+    sa.Column("image_stamp", sa.String(19)),
     sa.Column("raw", JSONType, nullable=False),
     *_crawl_columns(),
 )
@@ -118,6 +119,7 @@ novels = sa.Table(
     sa.Column("text", sa.Text),
     sa.Column("language", sa.String(16)),
     sa.Column("update_date", Stamp),
+    sa.Column("image_stamp", sa.String(19)),
     sa.Column("raw", JSONType, nullable=False),
     sa.Column("webview_raw", JSONType),
     *_crawl_columns(),
@@ -208,6 +210,22 @@ commission_creators = sa.Table(
     sa.Column("user_id", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("work_type", sa.String(16), primary_key=True),
     sa.Column("mode", sa.String(8), primary_key=True),
+    *_crawl_columns(),
+)
+
+media = sa.Table(
+    "media", metadata,
+    sa.Column("work_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String(16), primary_key=True),  # page | ugoira_zip | ugoira_webp | ugoira_gif
+    sa.Column("page", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("url", sa.Text),
+    sa.Column("path", sa.Text),
+    sa.Column("size", sa.BigInteger),
+    sa.Column("width", sa.Integer),
+    sa.Column("height", sa.Integer),
+    sa.Column("sha256", sa.String(64)),
+    sa.Column("status", sa.String(16), nullable=False),  # downloaded | failed | placeholder | converted
+    sa.Column("error", sa.Text),
     *_crawl_columns(),
 )
 

@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 #: parents before children, in the order a batch writes them
 WRITE_ORDER = ("users", "tags", "illust_series", "novel_series", "illusts", "novels",
-               "illust_pages", "illust_tags", "novel_tags", "search_hits", "rankings", "commission_requests",
+               "illust_pages", "illust_tags", "novel_tags", "media", "search_hits", "rankings", "commission_requests",
                "commission_creators")
 SUMMARY = "_summary"  # marks a listing record's row inside a batch
 _STAMPED = {t.name for t in schema.metadata.tables.values() if "updated_at" in t.c}

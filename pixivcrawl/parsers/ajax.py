@@ -17,6 +17,8 @@ from pixivcrawl.items import (
     UserItem,
 )
 
+from pixivcrawl.signature import image_stamp
+
 from .common import ParseError, get_field, get_id
 
 ILLUST_TYPES = {0: "illust", 1: "manga", 2: "ugoira"}
@@ -78,7 +80,7 @@ def parse_illust_thumbnail(obj: Any) -> IllustItem:
         total_view=0, total_bookmarks=0, total_comments=None, visible=True,
         series_id=int(obj["seriesId"]) if str(obj.get("seriesId") or "").isdigit() else None,
         pages=[], tags=[TagRef(name=t) for t in get_field(obj, "tags", list, where=where) if isinstance(t, str)],
-        raw=obj, complete=False,
+        image_stamp=image_stamp(obj.get("url")), raw=obj, complete=False,
     )
 
 
@@ -97,7 +99,7 @@ def parse_novel_thumbnail(obj: Any) -> NovelItem:
         total_comments=None, visible=True, cover_url=obj.get("url"),
         tags=[TagRef(name=t) for t in get_field(obj, "tags", list, where=where) if isinstance(t, str)],
         language=obj.get("language") if isinstance(obj.get("language"), str) else None,
-        raw=obj, complete=False,
+        image_stamp=image_stamp(obj.get("url")), raw=obj, complete=False,
     )
 
 
@@ -153,7 +155,7 @@ def parse_ranking_page(data: Any, source_mode: str | None = None) -> tuple[dict,
             restrict=0, ai_type=None, book_style=int(item.get("illust_book_style") or 0),
             total_view=ranking.view_count or 0, total_bookmarks=0, total_comments=None, visible=True,
             series_id=None, pages=[], tags=[TagRef(name=t) for t in item.get("tags") or [] if isinstance(t, str)],
-            raw=item, complete=False)
+            image_stamp=image_stamp(item.get("url")), raw=item, complete=False)
         user = UserItem(id=uid, name=get_field(item, "user_name", str, where=where),
                         profile_image_url=item.get("profile_img"), complete=False,
                         raw={k: item.get(k) for k in ("user_id", "user_name", "profile_img")})

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pixivcrawl.hosts import APP_API_HOST
+from pixivcrawl.signature import image_stamp
 from pixivcrawl.items import (
     IllustItem,
     IllustPage,
@@ -98,6 +99,7 @@ def parse_illust(obj: Any) -> IllustItem:
     pages[0].width, pages[0].height = width, height
     series = obj.get("series")
     return IllustItem(
+        image_stamp=image_stamp(pages[0].original_url, pages[0].large_url, pages[0].square_medium_url),
         id=wid,
         user_id=_id(user, where=f"{where}.user"),
         type=kind,
@@ -175,6 +177,7 @@ def parse_novel(obj: Any) -> NovelItem:
         total_comments=_get(obj, "total_comments", int, optional=True, where=where),
         visible=bool(obj.get("visible", True)),
         cover_url=images.get("large") if isinstance(images, dict) else None,
+        image_stamp=image_stamp(*images.values()) if isinstance(images, dict) else None,
         tags=_tags(obj, where),
         raw=obj,
     )

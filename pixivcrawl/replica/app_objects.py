@@ -33,7 +33,7 @@ def work_image_urls(world: World, wid: int, page: int) -> dict:
     """The four App API image URLs of one page of a work."""
     work = world.work(wid)
     detail = world.work_detail(wid)
-    path = world.date_path(work.created)
+    path = world.work_stamp(work.id)
     name = f"{wid}_p{page}"
     return {
         "square_medium": f"{I}/c/360x360_70/img-master/img/{path}/{name}_square1200.jpg",
@@ -45,7 +45,7 @@ def work_image_urls(world: World, wid: int, page: int) -> dict:
 
 def ugoira_zip_url(world: World, wid: int, size: str = "600x600") -> str:
     work = world.work(wid)
-    return f"{I}/img-zip-ugoira/img/{world.date_path(work.created)}/{wid}_ugoira{size}.zip"
+    return f"{I}/img-zip-ugoira/img/{world.work_stamp(work.id)}/{wid}_ugoira{size}.zip"
 
 
 def illust_obj(world: World, wid: int, *, detail: bool = False, comments: bool = False) -> dict:

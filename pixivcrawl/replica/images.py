@@ -43,6 +43,11 @@ class ImageFactory:
         self.page = lru_cache(maxsize=512)(self._page)
         self.ugoira_zip = lru_cache(maxsize=64)(self._ugoira_zip)
 
+    def forget(self) -> None:
+        """Drop cached bytes (after a re-upload)."""
+        self.page.cache_clear()
+        self.ugoira_zip.cache_clear()
+
     def _page(self, wid: int, page: int, variant: str) -> tuple[bytes, str]:
         """variant: 'original' (true size, original extension) or a box like '600x1200' (JPEG)."""
         detail = self.world.work_detail(wid)
@@ -54,7 +59,8 @@ class ImageFactory:
             bw, bh = (int(v) for v in variant.split("x"))
             scale = min(bw / width, bh / height, 1.0)
             width, height = max(1, int(width * scale)), max(1, int(height * scale))
-        data = draw(width, height, wid + page, f"{wid} p{page}", fmt)
+        revision = self.world.revisions.get(wid, 0)
+        data = draw(width, height, wid + page + revision * 7, f"{wid} p{page} r{revision}", fmt)
         return data, "image/png" if fmt == "png" else "image/jpeg"
 
     def _ugoira_zip(self, wid: int, size: str) -> bytes:
@@ -64,8 +70,9 @@ class ImageFactory:
             width, height = width * 2, height * 2
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
+            revision = self.world.revisions.get(wid, 0)
             for k in range(len(detail.frames)):
-                zf.writestr(f"{k:06d}.jpg", draw(width, height, wid + k * 13, f"{wid} f{k}", "jpg"))
+                zf.writestr(f"{k:06d}.jpg", draw(width, height, wid + k * 13 + revision, f"{wid} f{k} r{revision}", "jpg"))
         return out.getvalue()
 
     @staticmethod

@@ -456,7 +456,7 @@ class Replica:
             return self._page(m.group(2), m.group(3), m.group(1), "1200x1200", "jpg")
         if m := self._UGOIRA.match(path):
             work = self.world.work(int(m.group(2)))
-            if work is None or work.type != "ugoira" or self.world.date_path(work.created) != m.group(1):
+            if work is None or work.type != "ugoira" or self.world.work_stamp(work.id) != m.group(1):
                 return web.Response(status=404, text="404 Not Found")
             return web.Response(body=self.images.ugoira_zip(work.id, m.group(3)), content_type="application/zip")
         if m := self._AVATAR.match(path):
@@ -468,7 +468,7 @@ class Replica:
     def _page(self, wid_s: str, page_s: str, date_path: str, variant: str, ext: str) -> web.Response:
         work = self.world.work(int(wid_s))
         page = int(page_s)
-        if work is None or page >= work.page_count or self.world.date_path(work.created) != date_path:
+        if work is None or page >= work.page_count or self.world.work_stamp(work.id) != date_path:
             return web.Response(status=404, text="404 Not Found")
         if variant == "original" and ext != self.world.work_detail(work.id).ext:
             return web.Response(status=404, text="404 Not Found")
@@ -499,6 +499,15 @@ class Replica:
             skipped = self.log_total - len(self.log)
             entries = list(self.log)[max(0, since - skipped):]
             return _json({"total": self.log_total, "requests": entries})
+        if path == "/_replica/reupload" and request.method == "POST":
+            payload = orjson.loads(await request.read())
+            for wid in payload.get("ids", []):
+                if self.world.work(int(wid)) is None:
+                    return _json({"error": f"no work {wid}"}, 400)
+                self.world.reupload(int(wid), add_page=bool(payload.get("add_page")))
+            self._illust.cache_clear()
+            self.images.forget()
+            return _json({"ok": True, "revisions": {str(k): v for k, v in self.world.revisions.items()}})
         if path == "/_replica/requests/clear" and request.method == "POST":
             self.log.clear()
             self.log_total = 0

@@ -25,8 +25,9 @@ def illust_thumbnail(world: World, wid: int, *, with_urls: bool = False) -> dict
     work = world.work(wid)
     d = world.work_detail(wid)
     name, _ = world.user_name(work.user_id)
-    path = f"img/{world.date_path(work.created)}/{wid}_p0_square1200.jpg"
+    path = f"img/{world.work_stamp(work.id)}/{wid}_p0_square1200.jpg"
     created = world.iso(work.created)
+    updated = world.iso(world.upload_time(wid))
     obj = {
         "id": str(wid),
         "title": d.title,
@@ -47,7 +48,7 @@ def illust_thumbnail(world: World, wid: int, *, with_urls: bool = False) -> dict
         "alt": f"#{d.tags[0].name} {d.title} - {name}のイラスト",
         "titleCaptionTranslation": {"workTitle": None, "workCaption": None},
         "createDate": created,
-        "updateDate": created,
+        "updateDate": updated,
         "isUnlisted": False,
         "isMasked": False,
         "aiType": d.ai_type,
@@ -128,7 +129,7 @@ def ranking_item(world: World, wid: int, rank: int, yes_rank: int) -> dict:
         "title": d.title,
         "date": posted.strftime("%Y年%m月%d日 %H:%M"),
         "tags": [t.name for t in d.tags],
-        "url": f"{I}/c/240x480/img-master/img/{world.date_path(work.created)}/{wid}_p0_master1200.jpg",
+        "url": f"{I}/c/240x480/img-master/img/{world.work_stamp(work.id)}/{wid}_p0_master1200.jpg",
         "illust_type": str(TYPE_CODES[work.type]),
         "illust_book_style": str(d.book_style),
         "illust_page_count": str(work.page_count),

@@ -183,6 +183,8 @@ class World:
         self._make_series(rng, user_ids, "novel_ids", self.novel_series, NOVEL_SERIES_BASE,
                           FIRST_NOVEL_SERIES_SIZE, self._novel_by_id)
         self._work_created = [w.created for w in self.works]
+        #: re-uploads: work id -> how many times it was re-uploaded (each moves its upload time a day on)
+        self.revisions: dict[int, int] = {}
 
     # -- construction helpers -------------------------------------------------------------------------
 
@@ -253,6 +255,22 @@ class World:
 
     def iso(self, ts: int) -> str:
         return _iso(ts)
+
+    def upload_time(self, wid: int) -> int:
+        """When the work's current images were uploaded: its creation, moved a day on per re-upload."""
+        return self.work(wid).created + self.revisions.get(wid, 0) * 86400
+
+    def work_stamp(self, wid: int) -> str:
+        """The date path of the work's image URLs (it changes when the work is re-uploaded)."""
+        return self.date_path(self.upload_time(wid))
+
+    def reupload(self, wid: int, add_page: bool = False) -> None:
+        """Re-upload a work, as its artist would: new image URLs and bytes, optionally one page more."""
+        work = self.work(wid)
+        self.revisions[wid] = self.revisions.get(wid, 0) + 1
+        if add_page and work.type != "ugoira":
+            work.page_count += 1
+        World.work_detail.cache_clear()
 
     def date_path(self, ts: int) -> str:
         """The ``YYYY/MM/DD/hh/mm/ss`` part of a CDN URL for a work posted at ``ts``."""

@@ -15,6 +15,8 @@ from scrapy.http import Response
 
 from pixivcrawl.hosts import APP_API, WEB
 from pixivcrawl.items import IllustItem, NovelItem, UserItem
+from pixivcrawl.memory import CrawlMemory
+from pixivcrawl.signature import work_signature
 from pixivcrawl.parsers.ajax import AjaxError, ajax_body
 from pixivcrawl.parsers.app_api import (
     ParseError,
@@ -196,15 +198,32 @@ class PixivSpider(scrapy.Spider):
 
     # -- full records from the App API, shared by every spider that stores whole works ---------------
 
-    def app_work_items(self, obj: Any) -> Iterator[Any]:
-        """A work object of the App API: its user and the work (ugoira after fetching its frame delays)."""
+    # -- incremental crawls --------------------------------------------------------------------------
+
+    def parse_incremental(self, kwargs: dict[str, Any]) -> None:
+        self.incremental = flag("incremental", kwargs.get("incremental", "0"))
+
+    @property
+    def incremental_stop(self) -> int:
+        return max(1, self.crawler.settings.getint("PIXIV_INCREMENTAL_STOP", 30))
+
+    def known_unchanged(self, item: Any, *, need_full: bool = True) -> bool:
+        """In an incremental crawl: is this work stored already, unchanged (same pages, same upload)?"""
+        signed = work_signature(item) if getattr(self, "incremental", False) else None
+        if signed is None:
+            return False
+        return CrawlMemory.of(self.crawler).known_unchanged(*signed, need_full=need_full)
+
+    def app_work_items(self, obj: Any, *, skip_known: bool = False) -> Iterator[Any]:
+        """A work object of the App API: its user and the work (ugoira after fetching its frame delays,
+        unless ``skip_known`` and the work is stored unchanged)."""
         try:
             item = parse_illust(obj)
         except ParseError as exc:
             self.malformed("work", exc)
             return
         yield from self.user_once(obj.get("user"))
-        if item.type == "ugoira":
+        if item.type == "ugoira" and not (skip_known and self.known_unchanged(item)):
             yield self.app_request("/v1/ugoira/metadata", {"illust_id": item.id}, self.parse_ugoira,
                                    cb_kwargs={"item": item})
         else:
@@ -227,8 +246,9 @@ class PixivSpider(scrapy.Spider):
         if data is not None:
             yield from self.app_work_items(data.get("illust"))
 
-    def app_novel_items(self, obj: Any, order: int | None = None) -> Iterator[Any]:
-        """A novel object of the App API: its user, then the novel once its text is fetched."""
+    def app_novel_items(self, obj: Any, order: int | None = None, *, skip_known: bool = False) -> Iterator[Any]:
+        """A novel object of the App API: its user, then the novel once its text is fetched (not fetched
+        again when ``skip_known`` and the novel is stored unchanged with its text)."""
         try:
             item = parse_novel(obj)
         except ParseError as exc:
@@ -236,6 +256,9 @@ class PixivSpider(scrapy.Spider):
             return
         item.series_order = order
         yield from self.user_once(obj.get("user"))
+        if skip_known and self.known_unchanged(item):
+            yield item
+            return
         yield self.app_request("/webview/v2/novel", {"id": item.id, "viewer_version": "20221031_ai"},
                                self.parse_novel_text, cb_kwargs={"item": item})
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pixivcrawl.parsers.app_api import parse_illust_series_detail
+from pixivcrawl.parsers.app_api import parse_illust, parse_illust_series_detail
 
 from .series import SeriesSpider
 
@@ -24,5 +24,8 @@ class IllustSeriesSpider(SeriesSpider):
     def parse_series_detail(self, obj: Any):
         return parse_illust_series_detail(obj)
 
+    def parse_member_object(self, obj: Any):
+        return parse_illust(obj)
+
     def member_items(self, obj: Any, order: int | None) -> Iterator[Any]:
-        yield from self.app_work_items(obj)
+        yield from self.app_work_items(obj, skip_known=self.incremental)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pixivcrawl.parsers.app_api import parse_novel_series_detail
+from pixivcrawl.parsers.app_api import parse_novel, parse_novel_series_detail
 
 from .series import SeriesSpider
 
@@ -20,9 +20,14 @@ class NovelSeriesSpider(SeriesSpider):
     series_path, series_param = "/v2/novel/series", "series_id"
     member_path, member_param, member_key = "/v2/novel/detail", "novel_id", "novel"
     detail_key, list_key = "novel_series_detail", "novels"
+    #: novel series list the oldest first: an incremental crawl skips known texts but reads every page
+    newest_first = False
 
     def parse_series_detail(self, obj: Any):
         return parse_novel_series_detail(obj)
 
+    def parse_member_object(self, obj: Any):
+        return parse_novel(obj)
+
     def member_items(self, obj: Any, order: int | None) -> Iterator[Any]:
-        yield from self.app_novel_items(obj, order)
+        yield from self.app_novel_items(obj, order, skip_known=self.incremental)

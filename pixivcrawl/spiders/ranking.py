@@ -18,6 +18,7 @@ import scrapy
 from scrapy.http import Response
 
 from pixivcrawl.items import RankingItem
+from pixivcrawl.memory import CrawlMemory
 from pixivcrawl.parsers.ajax import parse_ranking_page
 from pixivcrawl.parsers.app_api import next_url, parse_illust, parse_novel
 from pixivcrawl.parsers.common import ParseError
@@ -35,7 +36,7 @@ APP_ILLUST_MODES = ("day", "week", "month", "day_male", "day_female", "week_orig
                     "week_manga", "month_manga", "week_rookie_manga", "day_r18", "day_male_r18", "day_female_r18",
                     "week_r18", "week_r18g", "day_ai", "day_r18_ai")
 APP_NOVEL_MODES = ("day", "week", "day_male", "day_female", "week_rookie", "day_r18")
-ARGUMENTS = ("mode", "content", "date", "date_from", "date_to", "api", "work", "max_pages")
+ARGUMENTS = ("mode", "content", "date", "date_from", "date_to", "api", "work", "max_pages", "incremental")
 
 
 class RankingSpider(PixivSpider):
@@ -61,7 +62,8 @@ class RankingSpider(PixivSpider):
             self.mode = choice("mode", kwargs.get("mode", "day"), modes)
             if "content" in kwargs:
                 raise SpiderArgumentError("Argument content is for api=web; App API modes name it (day_manga, …).")
-            self.content = "all"
+            # novel and illust rankings share mode names: the content column tells them apart
+            self.content = "novel" if self.work == "novel" else "all"
             self.pixiv_credentials = ("refresh_token",)
         if "date" in kwargs and ("date_from" in kwargs or "date_to" in kwargs):
             raise SpiderArgumentError("Give either -a date=… or -a date_from=… -a date_to=…, not both.")
@@ -82,9 +84,15 @@ class RankingSpider(PixivSpider):
         else:
             self.dates = [None]  # ranking.php's latest day
         self.max_pages = positive_int("max_pages", kwargs["max_pages"]) if "max_pages" in kwargs else None
+        self.parse_incremental(kwargs)
 
     def start_requests_for_arguments(self) -> Iterator[scrapy.Request]:
+        done = CrawlMemory.of(self.crawler).complete_ranking_days(self.api, self.mode, self.content) \
+            if self.incremental else set()
         for when in self.dates:
+            if when in done:
+                self.count("incremental/days_skipped")
+                continue
             if self.api == "web":
                 yield self.web_page(when, 1)
             else:

@@ -34,7 +34,7 @@ CONTENTS = ("all", "illust_and_ugoira", "illust", "manga", "ugoira")
 PIXIV_START = date(2007, 9, 10)
 JST = timezone(timedelta(hours=9))
 ARGUMENTS = ("word", "type", "order", "mode", "s_mode", "content", "wlt", "wgt", "hlt", "hgt", "ratio", "tool",
-             "scd", "ecd", "blt", "bgt", "work_lang", "ai_type", "lang", "max_pages", "details")
+             "scd", "ecd", "blt", "bgt", "work_lang", "ai_type", "lang", "max_pages", "details", "incremental")
 
 
 class SearchSpider(PixivSpider):
@@ -84,6 +84,7 @@ class SearchSpider(PixivSpider):
         self.params = params
         self.max_pages = positive_int("max_pages", kwargs["max_pages"]) if "max_pages" in kwargs else None
         self.details = flag("details", kwargs.get("details", "0"))
+        self.parse_incremental(kwargs)
         needs = []
         if params["mode"] == "r18":
             needs.append("phpsessid")
@@ -99,7 +100,8 @@ class SearchSpider(PixivSpider):
 
     # -- requests ------------------------------------------------------------------------------------
 
-    def page_request(self, window: tuple[date | None, date | None], page: int) -> scrapy.Request | None:
+    def page_request(self, window: tuple[date | None, date | None], page: int,
+                     streak: int = 0) -> scrapy.Request | None:
         if self.max_pages is not None and self.pages_requested >= self.max_pages:
             self.count("search/stopped_at_max_pages")
             return None
@@ -108,7 +110,7 @@ class SearchSpider(PixivSpider):
         params = {**self.params, "scd": scd.isoformat() if scd else None, "ecd": ecd.isoformat() if ecd else None,
                   "p": page}
         return self.web_request(f"/ajax/search/{self.kind}/{quote(self.params['word'], safe='')}", params,
-                                self.parse_page, cb_kwargs={"window": window, "page": page})
+                                self.parse_page, cb_kwargs={"window": window, "page": page, "streak": streak})
 
     def start_requests_for_arguments(self) -> Iterator[scrapy.Request]:
         request = self.page_request((self.scd, self.ecd), 1)
@@ -117,7 +119,8 @@ class SearchSpider(PixivSpider):
 
     # -- responses -----------------------------------------------------------------------------------
 
-    def parse_page(self, response: Response, window: tuple[date | None, date | None], page: int) -> Iterator[Any]:
+    def parse_page(self, response: Response, window: tuple[date | None, date | None], page: int,
+                   streak: int = 0) -> Iterator[Any]:
         body = self.ajax_body(response, f"search page {page}")
         if body is None:
             return
@@ -140,10 +143,15 @@ class SearchSpider(PixivSpider):
             self.count("search/truncated_windows")
         if page == 1:
             self.count("search/windows_crawled")
-        yield from self.hits(data, page)
+        tally = [streak]
+        yield from self.hits(data, page, tally)
         more = page < last_page if last_page is not None else bool(data)
+        if more and self.incremental and self.params["order"] == "date_d" and tally[0] >= self.incremental_stop:
+            self.logger.info("Stopping the search after %d known, unchanged works in a row.", tally[0])
+            self.count("incremental/stopped_listings")
+            more = False
         if more:
-            request = self.page_request(window, page + 1)
+            request = self.page_request(window, page + 1, tally[0])
             if request is not None:
                 yield request
 
@@ -155,7 +163,8 @@ class SearchSpider(PixivSpider):
         middle = start + (end - start) // 2
         return [(start, middle), (middle + timedelta(days=1), end)]
 
-    def hits(self, data: list[dict], page: int) -> Iterator[Any]:
+    def hits(self, data: list[dict], page: int, tally: list[int]) -> Iterator[Any]:
+        """Hits, works and users of one page; ``tally[0]`` counts known, unchanged works in a row."""
         novels = self.kind == "novels"
         for position, obj in enumerate(data, 1):
             try:
@@ -167,7 +176,11 @@ class SearchSpider(PixivSpider):
             self.count("search/hits")
             yield SearchHitItem(query_key=self.query_key, query=self.query, work_type="novel" if novels else "illust",
                                 work_id=item.id, page=page, position=position)
-            if item.id in self._works_seen:
+            known = self.known_unchanged(item, need_full=self.details)
+            tally[0] = tally[0] + 1 if known else 0
+            if known:
+                self.count("incremental/known")
+            if item.id in self._works_seen or (known and self.details):
                 continue
             self._works_seen.add(item.id)
             if not self.details:

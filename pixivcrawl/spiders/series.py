@@ -26,8 +26,12 @@ class SeriesSpider(PixivSpider):
     detail_key: str
     list_key: str
 
+    #: whether pages list the newest works first (an incremental crawl can then stop early)
+    newest_first: bool = True
+
     def parse_arguments(self, kwargs: dict[str, Any]) -> None:
-        check_known(kwargs, ("series_id", self.member_arg))
+        check_known(kwargs, ("series_id", self.member_arg, "incremental"))
+        self.parse_incremental(kwargs)
         self.series_id = positive_int("series_id", kwargs["series_id"]) if "series_id" in kwargs else None
         self.member_id = positive_int(self.member_arg, kwargs[self.member_arg]) if self.member_arg in kwargs else None
         if (self.series_id is None) == (self.member_id is None):
@@ -58,7 +62,8 @@ class SeriesSpider(PixivSpider):
             return
         yield self.series_request(int(series["id"]))
 
-    def parse_series(self, response: Response, first_page: bool = False, offset: int = 0) -> Iterator[Any]:
+    def parse_series(self, response: Response, first_page: bool = False, offset: int = 0,
+                     streak: int = 0) -> Iterator[Any]:
         data = self.app_json(response, f"{self.name} page")
         if data is None:
             return
@@ -76,15 +81,33 @@ class SeriesSpider(PixivSpider):
             self.count("errors/malformed")
             return
         for n, obj in enumerate(members):
+            known = self.incremental and self.member_known(obj)
+            streak = streak + 1 if known else 0
+            if known:
+                self.count("incremental/known")
             yield from self.member_items(obj, order=offset + n + 1)
         try:
             url = next_url(data)
         except ParseError as exc:
             self.malformed("series page", exc)
             return
+        if url and self.incremental and self.newest_first and streak >= self.incremental_stop:
+            self.logger.info("Stopping the series listing after %d known, unchanged works in a row.", streak)
+            self.count("incremental/stopped_listings")
+            return
         if url:
             yield scrapy.Request(url, callback=self.parse_series, errback=self.on_error,
-                                 cb_kwargs={"offset": offset + len(members)})
+                                 cb_kwargs={"offset": offset + len(members), "streak": streak})
+
+    def member_known(self, obj: Any) -> bool:
+        """Is this member stored already, unchanged (for incremental crawls)?"""
+        try:
+            return self.known_unchanged(self.parse_member_object(obj))
+        except ParseError:
+            return False
+
+    def parse_member_object(self, obj: Any) -> Any:
+        raise NotImplementedError
 
     def parse_series_detail(self, obj: Any) -> Any:
         raise NotImplementedError

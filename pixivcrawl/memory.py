@@ -1,0 +1,145 @@
+"""The database as the crawler's memory across runs.
+
+Loaded once per crawl, on first use (after the SQL pipeline has migrated the schema): each stored work's
+signature (page count or text length, and the upload stamp of its image URLs — see pixivcrawl.signature),
+whether a whole record of it is stored, and which files were downloaded from which URL. The dedupe
+pipeline classifies items with it, the files pipeline skips files it already has, and spiders run with
+``-a incremental=1`` stop listings once they only meet works they know.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+from scrapy.crawler import Crawler
+
+from pixivcrawl.db import schema
+from pixivcrawl.db.store import make_engine, normalise_url
+
+logger = logging.getLogger(__name__)
+
+Signature = tuple[int | None, str | None]
+_MEMORIES: "weakref.WeakKeyDictionary[Crawler, CrawlMemory]" = weakref.WeakKeyDictionary()
+
+
+class CrawlMemory:
+    def __init__(self, database_url: str, files_store: str | None = None) -> None:
+        self.url = database_url
+        self.files_root = _local_root(files_store)
+        self._works: dict[tuple[str, int], tuple[Signature, bool]] | None = None
+        self._media: dict[tuple[int, str, int], tuple[str, str]] = {}
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> "CrawlMemory":
+        """The crawl's memory (one per crawler)."""
+        memory = _MEMORIES.get(crawler)
+        if memory is None:
+            memory = cls(crawler.settings.get("DATABASE_URL") or "", crawler.settings.get("FILES_STORE"))
+            _MEMORIES[crawler] = memory
+        return memory
+
+    # -- loading -------------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        self._works = {}
+        if not self.url:
+            return
+        engine = make_engine(normalise_url(self.url))
+        try:
+            with engine.connect() as conn:
+                if not sa.inspect(conn).has_table("illusts"):
+                    return
+                i, p = schema.illusts, schema.illust_pages
+                has_pages = sa.exists().where(p.c.illust_id == i.c.id)
+                for wid, pages, stamp, full in conn.execute(sa.select(i.c.id, i.c.page_count, i.c.image_stamp,
+                                                                      has_pages)):
+                    self._works[("illust", wid)] = ((pages, stamp), bool(full))
+                n = schema.novels
+                for nid, length, stamp, full in conn.execute(sa.select(n.c.id, n.c.text_length, n.c.image_stamp,
+                                                                       n.c.text.isnot(None))):
+                    self._works[("novel", nid)] = ((length, stamp), bool(full))
+                if sa.inspect(conn).has_table("media"):
+                    m = schema.media
+                    for wid, kind, page, url, path in conn.execute(
+                            sa.select(m.c.work_id, m.c.kind, m.c.page, m.c.url, m.c.path)
+                            .where(m.c.status.in_(("downloaded", "converted")))):
+                        self._media[(wid, kind, page)] = (url, path)
+        finally:
+            engine.dispose()
+        logger.info("Crawl memory: %d works and %d files known from earlier runs", len(self._works), len(self._media))
+
+    @property
+    def works(self) -> dict[tuple[str, int], tuple[Signature, bool]]:
+        if self._works is None:
+            self._load()
+        return self._works  # type: ignore[return-value]
+
+    # -- works ---------------------------------------------------------------------------------------
+
+    def work_state(self, kind: str, wid: int, signature: Signature, complete: bool) -> str:
+        """``new``, ``updated`` (changed, or now a whole record of a work known only from listings) or
+        ``unchanged``."""
+        known = self.works.get((kind, wid))
+        if known is None:
+            return "new"
+        old_signature, old_full = known
+        if old_signature != signature or (complete and not old_full):
+            return "updated"
+        return "unchanged"
+
+    def remember(self, kind: str, wid: int, signature: Signature, complete: bool) -> None:
+        old = self.works.get((kind, wid))
+        self.works[(kind, wid)] = (signature, complete or bool(old and old[0] == signature and old[1]))
+
+    def known_unchanged(self, kind: str, wid: int, signature: Signature, *, need_full: bool = True) -> bool:
+        known = self.works.get((kind, wid))
+        return known is not None and known[0] == signature and (known[1] or not need_full)
+
+    # -- files ---------------------------------------------------------------------------------------
+
+    def stored_file(self, wid: int, kind: str, page: int, url: str) -> str | None:
+        """The path of a file an earlier run downloaded from this very URL, if it is still in the store."""
+        self.works  # noqa: B018 - loads on first use
+        known = self._media.get((wid, kind, page))
+        if known is None or known[0] != url:
+            return None
+        if self.files_root is not None and not (self.files_root / known[1]).is_file():
+            return None
+        return known[1]
+
+    def remember_file(self, wid: int, kind: str, page: int, url: str, path: str) -> None:
+        self._media[(wid, kind, page)] = (url, path)
+
+    # -- rankings ------------------------------------------------------------------------------------
+
+    def complete_ranking_days(self, source: str, mode: str, content: str) -> set[date]:
+        """Days whose ranking is stored whole (ranks 1..n without a gap)."""
+        if not self.url:
+            return set()
+        engine = make_engine(normalise_url(self.url))
+        try:
+            with engine.connect() as conn:
+                if not sa.inspect(conn).has_table("rankings"):
+                    return set()
+                r = schema.rankings
+                rows = conn.execute(sa.select(r.c.date, sa.func.count(), sa.func.max(r.c.rank))
+                                    .where(r.c.source == source, r.c.mode == mode, r.c.content == content)
+                                    .group_by(r.c.date))
+                return {d if isinstance(d, date) else date.fromisoformat(str(d)) for d, n, top in rows if n == top}
+        finally:
+            engine.dispose()
+
+
+def _local_root(store: str | None) -> Path | None:
+    """The folder of a local FILES_STORE (None for remote stores, whose files are not checked)."""
+    if not store:
+        return None
+    if store.startswith("file://"):
+        return Path(store[7:])
+    if "://" in store:
+        return None
+    return Path(store)

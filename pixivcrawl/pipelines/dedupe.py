@@ -1,0 +1,71 @@
+"""Dedupe pipeline: an item already seen in this run is dropped before it costs a write or a download,
+and every work is classified against the database (new, updated, unchanged).
+
+Keys are the same for every spider: works by id (a whole record still passes after a listing record of
+the same work), users by id, rankings by (source, mode, content, date, rank), search hits by (query, work),
+commission requests by id. Stats: ``pixiv/items/{new,updated,unchanged}`` for works and
+``pixiv/items/dropped_duplicate``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from pixivcrawl.items import (
+    CommissionCreatorItem,
+    CommissionRequestItem,
+    IllustItem,
+    IllustSeriesItem,
+    NovelItem,
+    NovelSeriesItem,
+    RankingItem,
+    SearchHitItem,
+    UserItem,
+)
+from pixivcrawl.memory import CrawlMemory
+from pixivcrawl.signature import work_signature
+
+
+def dedupe_key(item: Any) -> tuple | None:
+    if isinstance(item, (IllustItem, NovelItem, UserItem, IllustSeriesItem, NovelSeriesItem, CommissionRequestItem)):
+        return type(item).__name__, item.id
+    if isinstance(item, RankingItem):
+        return "rank", item.source, item.mode, item.content, item.date, item.rank
+    if isinstance(item, SearchHitItem):
+        return "hit", item.query_key, item.work_type, item.work_id
+    if isinstance(item, CommissionCreatorItem):
+        return "creator", item.user_id, item.work_type, item.mode
+    return None
+
+
+class DedupePipeline:
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.seen: dict[tuple, bool] = {}  # key -> whether a whole record passed
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler):
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        key = dedupe_key(item)
+        if key is None:
+            return item
+        complete = bool(ItemAdapter(item).get("complete", True))
+        if key in self.seen and (self.seen[key] or not complete):
+            self.stats.inc_value("pixiv/items/dropped_duplicate")
+            raise DropItem(f"already seen in this run: {key[0]} {key[1:]}", log_level="DEBUG")
+        self.seen[key] = complete
+        signed = work_signature(item)
+        if signed is not None:
+            memory = CrawlMemory.of(self.crawler)
+            kind, wid, signature = signed
+            state = memory.work_state(kind, wid, signature, complete)
+            self.stats.inc_value(f"pixiv/items/{state}")
+            memory.remember(kind, wid, signature, complete)
+        return item

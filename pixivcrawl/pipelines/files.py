@@ -1,0 +1,198 @@
+"""Image download pipeline: every page of a work (or an ugoira's frame zip) from pixiv's CDN, stored as the
+exact bytes pixiv sent.
+
+A ``FilesPipeline`` subclass (``ImagesPipeline`` would re-encode originals). Settings:
+
+- ``PIXIV_IMAGE_SIZE``: ``original`` (default), ``regular`` (1200 px master), ``small`` (540 px) or ``none``
+  (pipeline off).
+- ``PIXIV_IMAGE_TYPES``: which work types to download (default ``illust,manga,ugoira``).
+- ``FILES_STORE``: where files go (a local folder by default, ``files``; any store Scrapy supports).
+
+Paths are made from numeric ids and page numbers only (``works/<id // 10^6>/<id>/<id>_p<page>.<ext>``,
+``…/<id>_ugoira.zip``), never from titles or server-chosen names; the extension comes from a short
+allow-list. Local files are written to a temporary name and renamed into place, so a crash never leaves a
+partial file where a later run would take it as complete. A file already downloaded from the same URL
+(the database's ``media`` table) is not downloaded again; a re-uploaded work has new URLs and is. pixiv's
+placeholder images (``s.pximg.net/common/images/limit_*``) are recorded as such, never stored as art.
+Results go to the item's ``media`` list and from there to the ``media`` table. Stats under
+``pixiv/media/…``: downloaded, bytes, failed, placeholder, skipped_known.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
+from scrapy.pipelines.files import FilesPipeline, FSFilesStore
+from scrapy.pipelines.media import FileException
+from scrapy.utils.defer import ensure_awaitable
+from scrapy.utils.httpobj import urlparse_cached
+
+from pixivcrawl.hosts import STATIC_HOST
+from pixivcrawl.items import IllustItem
+from pixivcrawl.memory import CrawlMemory
+
+logger = logging.getLogger(__name__)
+
+SIZES = ("original", "regular", "small", "none")
+WORK_TYPES = ("illust", "manga", "ugoira")
+EXTENSIONS = {".jpg": ".jpg", ".jpeg": ".jpg", ".png": ".png", ".gif": ".gif", ".zip": ".zip", ".webp": ".webp"}
+PIXIV_REFERER = "https://www.pixiv.net/"
+
+
+def media_path(work_id: int, kind: str, page: int, url: str) -> str:
+    """A file's path in the store, from numbers and an allow-listed extension only."""
+    suffix = EXTENSIONS.get(PurePosixPath(urlparse_cached(Request(url)).path).suffix.lower(), ".bin")
+    folder = f"works/{work_id // 1_000_000:04d}/{work_id}"
+    if kind == "page":
+        return f"{folder}/{work_id}_p{page}{suffix}"
+    if kind == "ugoira_zip":
+        return f"{folder}/{work_id}_ugoira.zip"
+    return f"{folder}/{work_id}_{kind}{suffix}"
+
+
+def is_placeholder(url: str) -> bool:
+    """pixiv's stand-in images for restricted, deleted or hidden works."""
+    parts = urlparse_cached(Request(url))
+    return parts.hostname == STATIC_HOST and "/common/images/" in parts.path and (
+        PurePosixPath(parts.path).name.startswith(("limit_", "no_profile")))
+
+
+def regular_url(original: str | None) -> str | None:
+    """The 1200 px master of a page, from its original URL (same date path and page)."""
+    if not original or "/img-original/" not in original:
+        return None
+    base, _, _ = original.rpartition(".")
+    return base.replace("/img-original/", "/img-master/") + "_master1200.jpg"
+
+
+class AtomicFSFilesStore(FSFilesStore):
+    """Scrapy's local store, but a file appears under its name only once it is complete."""
+
+    def persist_file(self, path, buf, info, meta=None, headers=None) -> None:
+        target = self._get_filesystem_path(path)
+        self._mkdir(target.parent, info)
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(buf.getvalue())
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+class PixivFilesPipeline(FilesPipeline):
+    STORE_SCHEMES = {**FilesPipeline.STORE_SCHEMES, "": AtomicFSFilesStore, "file": AtomicFSFilesStore}
+
+    def __init__(self, store_uri, download_func=None, *, crawler: Crawler):
+        settings = crawler.settings
+        self.size = settings.get("PIXIV_IMAGE_SIZE", "original")
+        if self.size not in SIZES:
+            raise ValueError(f"PIXIV_IMAGE_SIZE must be one of {', '.join(SIZES)}, not {self.size!r}")
+        if self.size == "none":
+            raise NotConfigured("PIXIV_IMAGE_SIZE is none")
+        self.types = tuple(settings.getlist("PIXIV_IMAGE_TYPES") or WORK_TYPES)
+        unknown = set(self.types) - set(WORK_TYPES)
+        if unknown:
+            raise ValueError(f"PIXIV_IMAGE_TYPES takes {', '.join(WORK_TYPES)}, not {', '.join(sorted(unknown))}")
+        super().__init__(store_uri, crawler=crawler)
+        self._done: dict[str, dict[str, Any]] = {}  # path -> size, dimensions, sha256 of a stored file
+        self._pending: dict[int, list[tuple[str, int, str]]] = {}  # id(item) -> its requests, in order
+
+    # -- which files ---------------------------------------------------------------------------------
+
+    def _targets(self, item: IllustItem) -> list[tuple[str, int, str | None]]:
+        if item.type == "ugoira":
+            url = item.ugoira_zip_url
+            if url and self.size == "original":
+                url = url.replace("_ugoira600x600.zip", "_ugoira1920x1080.zip")
+            return [("ugoira_zip", 0, url)]
+        pick = {"original": lambda p: p.original_url, "regular": lambda p: regular_url(p.original_url) or p.large_url,
+                "small": lambda p: p.medium_url}[self.size]
+        return [("page", page.page, pick(page)) for page in item.pages]
+
+    def get_media_requests(self, item: Any, info) -> list[Request]:
+        if not isinstance(item, IllustItem) or not item.complete or item.type not in self.types:
+            return []
+        memory = CrawlMemory.of(self.crawler)
+        stats = self.crawler.stats
+        requests = []
+        for kind, page, url in self._targets(item):
+            if not url:
+                if kind == "ugoira_zip":
+                    stats.inc_value("pixiv/media/no_url")
+                continue
+            if is_placeholder(url):
+                item.media.append({"kind": kind, "page": page, "url": url, "path": None, "size": None, "width": None,
+                                   "height": None, "sha256": None, "status": "placeholder", "error": None})
+                stats.inc_value("pixiv/media/placeholder")
+                continue
+            if memory.stored_file(item.id, kind, page, url):
+                stats.inc_value("pixiv/media/skipped_known")
+                continue
+            requests.append(Request(url, callback=NO_CALLBACK, headers={"Referer": PIXIV_REFERER},
+                                    meta={"pixiv_media": (item.id, kind, page), "pixiv_auth": False}))
+        self._pending[id(item)] = [r.meta["pixiv_media"][1:] + (r.url,) for r in requests]
+        return requests
+
+    def media_to_download(self, request, info, *, item=None):
+        return None  # the database decides what is known (get_media_requests), not the file's age
+
+    def file_path(self, request: Request, response=None, info=None, *, item=None) -> str:
+        work_id, kind, page = request.meta["pixiv_media"]
+        return media_path(work_id, kind, page, request.url)
+
+    # -- storing -------------------------------------------------------------------------------------
+
+    async def file_downloaded(self, response: Response, request: Request, info, *, item=None) -> str:
+        body = response.body
+        declared = response.headers.get(b"Content-Length")
+        if declared is not None and int(declared) != len(body):
+            raise FileException(f"truncated: {len(body)} of {int(declared)} bytes")
+        work_id, kind, page = request.meta["pixiv_media"]
+        width = height = None
+        if kind == "ugoira_zip":
+            if not body.startswith(b"PK"):
+                raise FileException("not a zip archive")
+        else:
+            try:
+                with Image.open(io.BytesIO(body)) as image:
+                    width, height = image.size
+            except (UnidentifiedImageError, OSError) as exc:
+                raise FileException(f"not an image ({exc})") from None
+        path = self.file_path(request, response=response, info=info, item=item)
+        digest = hashlib.sha256(body).hexdigest()
+        await ensure_awaitable(self.store.persist_file(path, io.BytesIO(body), info))
+        self._done[path] = {"size": len(body), "width": width, "height": height, "sha256": digest}
+        self.crawler.stats.inc_value("pixiv/media/downloaded")
+        self.crawler.stats.inc_value("pixiv/media/bytes", len(body))
+        return digest
+
+    def item_completed(self, results, item: Any, info) -> Any:
+        """Record every file's outcome on the item (results come in the order of the requests)."""
+        pending = self._pending.pop(id(item), [])
+        memory = CrawlMemory.of(self.crawler)
+        for (kind, page, url), (ok, value) in zip(pending, results):
+            entry = {"kind": kind, "page": page, "url": url, "path": None, "size": None, "width": None,
+                     "height": None, "sha256": None, "status": "failed", "error": None}
+            if ok:
+                entry.update(self._done.pop(value["path"], {}), path=value["path"], status="downloaded")
+                memory.remember_file(item.id, kind, page, url, value["path"])
+            else:
+                entry["error"] = (str(getattr(value, "value", value)) or type(getattr(value, "value", value)).__name__)[:500]
+                self.crawler.stats.inc_value("pixiv/media/failed")
+                logger.warning("Gave up downloading %s of work %s page %s: %s", kind, item.id, page, entry["error"])
+            item.media.append(entry)
+        return item
