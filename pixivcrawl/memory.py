@@ -54,7 +54,8 @@ class CrawlMemory:
                 if not sa.inspect(conn).has_table("illusts"):
                     return
                 i, p = schema.illusts, schema.illust_pages
-                has_pages = sa.exists().where(p.c.illust_id == i.c.id)
+                # a whole record has its pages, or is pixiv's placeholder for a work it will not show
+                has_pages = sa.or_(sa.exists().where(p.c.illust_id == i.c.id), i.c.visible.is_(False))
                 for wid, pages, stamp, full in conn.execute(sa.select(i.c.id, i.c.page_count, i.c.image_stamp,
                                                                       has_pages)):
                     self._works[("illust", wid)] = ((pages, stamp), bool(full))

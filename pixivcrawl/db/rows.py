@@ -44,6 +44,8 @@ class ItemRows:
     replace: dict[str, tuple[str, int]] = field(default_factory=dict)
     summary: bool = False
     parent: tuple[str, int] | None = None
+    #: for a summary: the parent columns it may update on an existing row
+    summary_columns: tuple[str, ...] = ()
 
     def add(self, table: str, row: dict[str, Any]) -> None:
         self.rows.setdefault(table, []).append(row)
@@ -65,6 +67,10 @@ def item_rows(item: Any) -> ItemRows:
     """Convert one item into rows. Raises TypeError for an item type the database does not store."""
     a = ItemAdapter(item)
     out = ItemRows(summary=not a.get("complete", True))
+    if isinstance(item, IllustItem) and not item.visible:
+        # pixiv's placeholder for a work it will not show: a new row records it; an existing row keeps what
+        # was stored and is only marked invisible
+        out.summary, out.summary_columns = True, ("visible",)
     if isinstance(item, UserItem):
         out.parent = ("users", item.id)
         out.add("users", {k: a[k] for k in ("id", "name", "account", "profile_image_url", "raw")})
@@ -79,11 +85,12 @@ def item_rows(item: Any) -> ItemRows:
         out.add("illusts", row)
         for media in item.media:
             out.add("media", {"work_id": item.id, **media})
-        if item.complete:  # listings carry no page URLs: the pages a full record stored stay
+        if item.complete and item.visible:  # listings carry no page URLs: the pages a full record stored stay
             out.replace["illust_pages"] = ("illust_id", item.id)
             for page in item.pages:
                 out.add("illust_pages", {"illust_id": item.id, **ItemAdapter(page).asdict()})
-        _tag_rows(out, "illust_tags", "illust_id", item.id, item.tags)
+        if item.visible:
+            _tag_rows(out, "illust_tags", "illust_id", item.id, item.tags)
     elif isinstance(item, IllustSeriesItem):
         row = {k: a[k] for k in ("id", "user_id", "title", "caption", "cover_url", "work_count", "raw")}
         row["create_date"] = parse_time(item.create_date)

@@ -69,10 +69,11 @@ class Batch:
         if item_rows.summary and item_rows.parent:
             table, key = item_rows.parent
             existing = self.rows.get(table, {}).get((key,))
-            if existing is not None and not existing.get(SUMMARY):
+            if existing is not None and SUMMARY not in existing:
                 return  # the batch already holds the full record: the listing adds nothing
+            columns = item_rows.summary_columns or schema.SUMMARY_COLUMNS.get(table, ())
             for row in item_rows.rows.get(table, ()):
-                row[SUMMARY] = True
+                row[SUMMARY] = columns
         for table, (col, parent_id) in item_rows.replace.items():
             self.replace.setdefault(table, set()).add(parent_id)
             bucket = self.rows.get(table)
@@ -144,10 +145,14 @@ class Store:
                 if not rows:
                     continue
                 stamp = {"first_seen_at": now, "updated_at": now} if table_name in _STAMPED else {}
-                full = [{**r, **stamp} for r in rows if not r.get(SUMMARY)]
-                listed = [{**{k: v for k, v in r.items() if k != SUMMARY}, **stamp} for r in rows if r.get(SUMMARY)]
-                upsert(conn, table, full)
-                upsert(conn, table, listed, only=schema.SUMMARY_COLUMNS.get(table_name, ()))
+                upsert(conn, table, [{**r, **stamp} for r in rows if SUMMARY not in r])
+                by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+                for r in rows:
+                    if SUMMARY in r:
+                        by_columns.setdefault(r[SUMMARY], []).append(
+                            {**{k: v for k, v in r.items() if k != SUMMARY}, **stamp})
+                for columns, listed in by_columns.items():
+                    upsert(conn, table, listed, only=columns)
                 counts[table_name] = len(rows)
         return counts
 

@@ -88,7 +88,22 @@ def illust_obj(world: World, wid: int, *, detail: bool = False, comments: bool =
     obj["illust_book_style"] = d.book_style
     if detail:
         obj["comment_access_control"] = 0
+    if world.restricted(wid):
+        _as_placeholder(obj)
     return obj
+
+
+PLACEHOLDER = f"{S}/common/images/limit_sanity_level_360.png"
+
+
+def _as_placeholder(obj: dict) -> None:
+    """What the App API sends for a work it will not show (protocol notes §6.1): visible false, blank
+    title and tags, 100x100, zero counters, every image URL a ``limit_*`` placeholder."""
+    obj.update(title="", caption="", tags=[], tools=[], width=100, height=100, total_view=0, total_bookmarks=0,
+               visible=False, page_count=1, meta_pages=[],
+               image_urls={k: PLACEHOLDER for k in obj["image_urls"]},
+               meta_single_page={"original_image_url": PLACEHOLDER})
+    obj["user"] = {**obj["user"], "name": "", "account": ""}
 
 
 def series_title(world: World, sid: int) -> str:

@@ -256,6 +256,12 @@ class World:
     def iso(self, ts: int) -> str:
         return _iso(ts)
 
+    def restricted(self, wid: int) -> bool:
+        """Works the App API shows only as pixiv's placeholder (sensitive works hidden on mobile): about
+        one in a hundred, never in a series."""
+        work = self.work(wid)
+        return work is not None and work.series_id is None and wid % 101 == 7
+
     def upload_time(self, wid: int) -> int:
         """When the work's current images were uploaded: its creation, moved a day on per re-upload."""
         return self.work(wid).created + self.revisions.get(wid, 0) * 86400

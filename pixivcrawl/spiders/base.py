@@ -222,6 +222,10 @@ class PixivSpider(scrapy.Spider):
         except ParseError as exc:
             self.malformed("work", exc)
             return
+        if not item.visible:  # pixiv's placeholder: blank title, tags and user name; nothing to fetch
+            self.count("works/invisible")
+            yield item
+            return
         yield from self.user_once(obj.get("user"))
         if item.type == "ugoira" and not (skip_known and self.known_unchanged(item)):
             yield self.app_request("/v1/ugoira/metadata", {"illust_id": item.id}, self.parse_ugoira,
