@@ -102,7 +102,7 @@ class PixivFilesPipeline(FilesPipeline):
         if self.size not in SIZES:
             raise ValueError(f"PIXIV_IMAGE_SIZE must be one of {', '.join(SIZES)}, not {self.size!r}")
         if self.size == "none":
-            raise NotConfigured("PIXIV_IMAGE_SIZE is none")
+            raise NotConfigured  # switched off on purpose: no warning
         self.types = tuple(settings.getlist("PIXIV_IMAGE_TYPES") or WORK_TYPES)
         unknown = set(self.types) - set(WORK_TYPES)
         if unknown:

@@ -63,7 +63,7 @@ class UgoiraConvertPipeline:
         if self.format not in FORMATS:
             raise ValueError(f"PIXIV_UGOIRA_FORMAT must be one of {', '.join(FORMATS)}, not {self.format!r}")
         if self.format == "none":
-            raise NotConfigured("PIXIV_UGOIRA_FORMAT is none")
+            raise NotConfigured  # off by default: no warning
         self.root = _local_root(crawler.settings.get("FILES_STORE"))
         if self.root is None:
             raise NotConfigured("ugoira conversion needs a local FILES_STORE")

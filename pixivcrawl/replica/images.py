@@ -40,8 +40,8 @@ class ImageFactory:
 
     def __init__(self, world: World) -> None:
         self.world = world
-        self.page = lru_cache(maxsize=512)(self._page)
-        self.ugoira_zip = lru_cache(maxsize=64)(self._ugoira_zip)
+        self.page = lru_cache(maxsize=4096)(self._page)
+        self.ugoira_zip = lru_cache(maxsize=256)(self._ugoira_zip)
 
     def forget(self) -> None:
         """Drop cached bytes (after a re-upload)."""
