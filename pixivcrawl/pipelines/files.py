@@ -77,20 +77,27 @@ def regular_url(original: str | None) -> str | None:
     return base.replace("/img-original/", "/img-master/") + "_master1200.jpg"
 
 
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``target`` and rename it into place: ``target`` is either
+    absent, its old version, or complete — never partial."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 class AtomicFSFilesStore(FSFilesStore):
     """Scrapy's local store, but a file appears under its name only once it is complete."""
 
     def persist_file(self, path, buf, info, meta=None, headers=None) -> None:
         target = self._get_filesystem_path(path)
         self._mkdir(target.parent, info)
-        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(buf.getvalue())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(target, buf.getvalue())
 
 
 class PixivFilesPipeline(FilesPipeline):

@@ -12,10 +12,7 @@ import asyncio
 import hashlib
 import io
 import logging
-import os
-import tempfile
 import zipfile
-from pathlib import Path
 from typing import Any
 
 from PIL import Image
@@ -24,7 +21,7 @@ from scrapy.exceptions import NotConfigured
 
 from pixivcrawl.items import IllustItem
 from pixivcrawl.memory import _local_root
-from pixivcrawl.pipelines.files import media_path
+from pixivcrawl.pipelines.files import media_path, write_atomically
 
 logger = logging.getLogger(__name__)
 FORMATS = ("none", "webp", "gif")
@@ -43,18 +40,6 @@ def animate(zip_bytes: bytes, frames: list[dict[str, Any]], fmt: str) -> tuple[b
         palette[0].save(out, "GIF", save_all=True, append_images=palette[1:], duration=delays, loop=0,
                         disposal=1, optimize=False)
     return out.getvalue(), images[0].width, images[0].height
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 class UgoiraConvertPipeline:
@@ -85,7 +70,7 @@ class UgoiraConvertPipeline:
         try:
             data, width, height = await asyncio.to_thread(
                 animate, (self.root / zips[0]["path"]).read_bytes(), item.ugoira_frames, self.format)
-            await asyncio.to_thread(_write_atomically, self.root / relative, data)
+            await asyncio.to_thread(write_atomically, self.root / relative, data)
         except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
             logger.error("Could not convert ugoira %s to %s: %s", item.id, self.format, exc)
             self.stats.inc_value("pixiv/media/conversion_failed")
