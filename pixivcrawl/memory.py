@@ -29,7 +29,7 @@ _MEMORIES: "weakref.WeakKeyDictionary[Crawler, CrawlMemory]" = weakref.WeakKeyDi
 class CrawlMemory:
     def __init__(self, database_url: str, files_store: str | None = None) -> None:
         self.url = database_url
-        self.files_root = _local_root(files_store)
+        self.files_root = local_store_root(files_store)
         self._works: dict[tuple[str, int], tuple[Signature, bool]] | None = None
         self._media: dict[tuple[int, str, int], tuple[str, str]] = {}
 
@@ -135,7 +135,7 @@ class CrawlMemory:
             engine.dispose()
 
 
-def _local_root(store: str | None) -> Path | None:
+def local_store_root(store: str | None) -> Path | None:
     """The folder of a local FILES_STORE (None for remote stores, whose files are not checked)."""
     if not store:
         return None

@@ -20,7 +20,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from pixivcrawl.items import IllustItem
-from pixivcrawl.memory import _local_root
+from pixivcrawl.memory import local_store_root
 from pixivcrawl.pipelines.files import media_path, write_atomically
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class UgoiraConvertPipeline:
             raise ValueError(f"PIXIV_UGOIRA_FORMAT must be one of {', '.join(FORMATS)}, not {self.format!r}")
         if self.format == "none":
             raise NotConfigured  # off by default: no warning
-        self.root = _local_root(crawler.settings.get("FILES_STORE"))
+        self.root = local_store_root(crawler.settings.get("FILES_STORE"))
         if self.root is None:
             raise NotConfigured("ugoira conversion needs a local FILES_STORE")
         self.stats = crawler.stats
