@@ -8,14 +8,16 @@ from .hosts import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, STATIC_HOST, WEB_HOST
 
 
 class PixivAddon:
-    """Sets ``DOWNLOAD_SLOTS`` for pixiv's hosts from ``PIXIV_API_DELAY``, ``PIXIV_API_CONCURRENCY`` and
-    ``PIXIV_CDN_CONCURRENCY``. A slot the user configured in ``DOWNLOAD_SLOTS`` is left as it is."""
+    """Sets ``DOWNLOAD_SLOTS`` for pixiv's hosts from ``PIXIV_API_CONCURRENCY`` and ``PIXIV_CDN_CONCURRENCY``
+    (the request rate itself is paced by pixivcrawl.middlewares.throttle). A slot the user configured in
+    ``DOWNLOAD_SLOTS`` is left as it is."""
 
     def update_settings(self, settings: BaseSettings) -> None:
         delay = settings.getfloat("PIXIV_API_DELAY")
         if delay < 0:
             raise ValueError(f"PIXIV_API_DELAY must be 0 or more seconds, not {delay}")
-        api = {"concurrency": settings.getint("PIXIV_API_CONCURRENCY"), "delay": delay}
+        # pacing is the throttle middleware's job (token buckets): slots only cap concurrency
+        api = {"concurrency": settings.getint("PIXIV_API_CONCURRENCY"), "delay": 0.0}
         cdn = {"concurrency": settings.getint("PIXIV_CDN_CONCURRENCY"), "delay": 0.0}
         slots = {
             APP_API_HOST: api,

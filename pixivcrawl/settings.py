@@ -27,6 +27,27 @@ PIXIV_API_DELAY = 1.0
 PIXIV_API_CONCURRENCY = 1
 PIXIV_CDN_CONCURRENCY = 8
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]  # default also has 429: rate limits are not plain errors
+RETRY_TIMES = 5  # default 2; each retry waits PIXIV_RETRY_BACKOFF * 2^(n-1) seconds
+
+# Rate limits (pixivcrawl.middlewares.throttle): requests per second per API; unset = 1 / PIXIV_API_DELAY
+PIXIV_APP_RATE = None
+PIXIV_WEB_RATE = None
+PIXIV_CDN_RATE = 0  # unlimited: image downloads run in parallel (PIXIV_CDN_CONCURRENCY)
+PIXIV_RATE_BURST = 1
+PIXIV_RATELIMIT_POLICY = "wait"  # wait | skip | stop
+PIXIV_RATELIMIT_STOP_AFTER = 3
+PIXIV_RATELIMIT_WINDOW = 60.0  # pixiv's limits count requests over 1-2 minutes
+PIXIV_RATELIMIT_SAFETY = 0.95
+PIXIV_BACKOFF_BASE = 60.0
+PIXIV_BACKOFF_MAX = 900.0
+PIXIV_RETRY_BACKOFF = 1.0
+
+# JOBDIR (pause/resume, and resume after a hard kill): crash-safe SQLite queues. pixivcrawl's spiders need
+# no request dupefilter (listings are walked, not discovered), so a resumed crawl walks its listings
+# again and fetches only what the database does not hold yet.
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleLifoSQLiteQueue"
+SCHEDULER_START_DISK_QUEUE = "scrapy.squeues.PickleFifoSQLiteQueue"
+DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
 COOKIES_ENABLED = True
 
 DOWNLOAD_HANDLERS = {
@@ -34,7 +55,10 @@ DOWNLOAD_HANDLERS = {
     "https": "pixivcrawl.mirror.MirrorDownloadHandler",
 }
 DOWNLOADER_MIDDLEWARES = {
+    # waits for the request's budget; on the way back it is the last to see a response, after Retry (550)
+    "pixivcrawl.middlewares.throttle.PixivThrottleMiddleware": 540,
     "pixivcrawl.middlewares.headers.PixivHeadersMiddleware": 520,  # after UserAgentMiddleware (500)
+    "pixivcrawl.middlewares.bodycheck.PixivBodyCheckMiddleware": 560,  # sees bodies before Retry (550)
     # closest to the downloader: adds credentials last and strips them from the request first, so they
     # never reach the scheduler, the JOBDIR queues or a retried copy of the request
     "pixivcrawl.middlewares.auth.PixivAuthMiddleware": 950,

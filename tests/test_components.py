@@ -86,9 +86,9 @@ def test_project_settings_are_safe_and_polite():
     assert "pixivcrawl.addon.PixivAddon" in settings.getdict("ADDONS")
     PixivAddon().update_settings(settings)
     slots = settings.getdict("DOWNLOAD_SLOTS")
-    # by default about one metadata request per second per API; the CDN in parallel
-    assert slots["app-api.pixiv.net"] == {"concurrency": 1, "delay": 1.0}
-    assert slots["www.pixiv.net"] == {"concurrency": 1, "delay": 1.0}
+    # one metadata request at a time per API (paced by the throttle middleware); the CDN in parallel
+    assert slots["app-api.pixiv.net"] == {"concurrency": 1, "delay": 0.0}
+    assert slots["www.pixiv.net"] == {"concurrency": 1, "delay": 0.0}
     assert slots["i.pximg.net"]["concurrency"] > 1
     assert "429" not in [str(c) for c in settings.getlist("RETRY_HTTP_CODES")]
 
@@ -98,6 +98,6 @@ def test_explicit_slot_settings_win(tmp_path):
                          "DOWNLOAD_SLOTS": {"i.pximg.net": {"concurrency": 16, "delay": 0}}})
     PixivAddon().update_settings(settings)
     slots = settings.getdict("DOWNLOAD_SLOTS")
-    assert slots["app-api.pixiv.net"] == {"concurrency": 2, "delay": 0.25}
+    assert slots["app-api.pixiv.net"] == {"concurrency": 2, "delay": 0.0}
     assert slots["i.pximg.net"] == {"concurrency": 16, "delay": 0}
     assert json.loads(json.dumps(slots))["s.pximg.net"]["concurrency"] == 4

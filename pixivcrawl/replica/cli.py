@@ -22,6 +22,7 @@ _HELP = {
     "fault_reset": "probability of a connection reset",
     "fault_truncate": "probability of a truncated body",
     "fault_slow": "probability of a slow answer",
+    "fault_html": "probability of a 200 answer with an HTML page instead of JSON",
     "slow_seconds": "delay of a slow answer",
     "fault_seed": "seed of the fault dice",
     "search_page_cap": "deepest search page served (pixiv caps how deep a search can page)",

@@ -65,6 +65,8 @@ class ReplicaConfig:
     fault_reset: float = 0.0
     fault_truncate: float = 0.0
     fault_slow: float = 0.0
+    #: a 200 answer with an HTML page instead of the JSON (what a proxy or a challenge page sends)
+    fault_html: float = 0.0
     slow_seconds: float = 2.0
     fault_seed: int = 0
     #: deepest search page pixiv serves (lastPage never exceeds it)
@@ -156,6 +158,9 @@ class Replica:
                 elif fault == "5xx":
                     return web.Response(status=self._fault_rng.choice([500, 502, 503, 504]),
                                         text="<html><body>Server Error</body></html>", content_type="text/html")
+                elif fault == "html":
+                    return web.Response(status=200, text="<!DOCTYPE html><html><body>Just a moment...</body></html>",
+                                        content_type="text/html")
                 elif fault == "reset":
                     self._reset(request)
                     raise _Fault
@@ -185,7 +190,7 @@ class Replica:
         c = self.config
         r = self._fault_rng.random()
         for name, p in (("5xx", c.fault_5xx), ("reset", c.fault_reset), ("truncate", c.fault_truncate),
-                        ("slow", c.fault_slow)):
+                        ("slow", c.fault_slow), ("html", c.fault_html)):
             if r < p:
                 return name
             r -= p

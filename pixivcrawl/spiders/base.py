@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
+from pathlib import Path
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -105,8 +106,30 @@ class PixivSpider(scrapy.Spider):
             self.logger.error("%s", self.argument_error)
             self.crawler.stats.set_value("pixiv/errors/bad_argument", str(self.argument_error))
             raise CloseSpider("bad_arguments")
+        self.resumed = self._mark_job_started()
         for request in self.start_requests_for_arguments():
             yield request
+
+    def _mark_job_started(self) -> bool:
+        """With JOBDIR: True when an earlier run of this job started (and maybe was killed). A resumed crawl
+        walks its listings again (cheap) and fetches only what the database does not hold yet: the requests
+        and items that were in flight when the earlier run died are not lost."""
+        jobdir = self.crawler.settings.get("JOBDIR")
+        if not jobdir:
+            return False
+        marker = Path(jobdir) / "pixivcrawl.started"
+        if marker.exists():
+            self.logger.info("Resuming the job in %s: known works are not fetched again.", jobdir)
+            self.count("job/resumed")
+            return True
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text("started\n")
+        return False
+
+    @property
+    def skip_known(self) -> bool:
+        """Whether sub-requests (details, texts, ugoira metadata) of stored, unchanged works are skipped."""
+        return getattr(self, "incremental", False) or getattr(self, "resumed", False)
 
     def start_requests_for_arguments(self) -> Iterator[scrapy.Request]:
         raise NotImplementedError
@@ -208,8 +231,9 @@ class PixivSpider(scrapy.Spider):
         return max(1, self.crawler.settings.getint("PIXIV_INCREMENTAL_STOP", 30))
 
     def known_unchanged(self, item: Any, *, need_full: bool = True) -> bool:
-        """In an incremental crawl: is this work stored already, unchanged (same pages, same upload)?"""
-        signed = work_signature(item) if getattr(self, "incremental", False) else None
+        """In an incremental or resumed crawl: is this work stored already, unchanged (same pages, same
+        upload)?"""
+        signed = work_signature(item) if self.skip_known else None
         if signed is None:
             return False
         return CrawlMemory.of(self.crawler).known_unchanged(*signed, need_full=need_full)

@@ -28,4 +28,4 @@ class IllustSeriesSpider(SeriesSpider):
         return parse_illust(obj)
 
     def member_items(self, obj: Any, order: int | None) -> Iterator[Any]:
-        yield from self.app_work_items(obj, skip_known=self.incremental)
+        yield from self.app_work_items(obj, skip_known=self.skip_known)

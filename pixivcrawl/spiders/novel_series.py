@@ -30,4 +30,4 @@ class NovelSeriesSpider(SeriesSpider):
         return parse_novel(obj)
 
     def member_items(self, obj: Any, order: int | None) -> Iterator[Any]:
-        yield from self.app_novel_items(obj, order, skip_known=self.incremental)
+        yield from self.app_novel_items(obj, order, skip_known=self.skip_known)

@@ -81,7 +81,7 @@ class SeriesSpider(PixivSpider):
             self.count("errors/malformed")
             return
         for n, obj in enumerate(members):
-            known = self.incremental and self.member_known(obj)
+            known = self.skip_known and self.member_known(obj)
             streak = streak + 1 if known else 0
             if known:
                 self.count("incremental/known")

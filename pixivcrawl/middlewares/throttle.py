@@ -1,0 +1,218 @@
+"""Per-account, per-API request budgets that stay inside pixiv's limits, and back off when pixiv says so.
+
+Budgets (token buckets): ``app`` (app-api.pixiv.net), ``web`` (www.pixiv.net) and ``cdn`` (i.pximg.net,
+s.pximg.net), each ``PIXIV_APP_RATE`` / ``PIXIV_WEB_RATE`` / ``PIXIV_CDN_RATE`` requests per second
+(default: one per ``PIXIV_API_DELAY`` second for the APIs, unlimited for the CDN) with a burst of
+``PIXIV_RATE_BURST``. A request waits for its budget just before it is sent.
+
+"Slow down" is recognised in every form pixiv uses: HTTP 429, the App API's ``Rate Limit`` error body
+(whatever its status, 403 included). Then the whole budget pauses — for ``Retry-After`` when pixiv sends
+it, else ``PIXIV_BACKOFF_BASE`` seconds doubling with each consecutive limit (±10% jitter, at most
+``PIXIV_BACKOFF_MAX``) — and its rate drops to what pixiv accepted: the requests that succeeded in the
+last ``PIXIV_RATELIMIT_WINDOW`` seconds, times ``PIXIV_RATELIMIT_SAFETY``. ``PIXIV_RATELIMIT_POLICY``
+decides what happens to the refused request: ``wait`` (default: retried after the pause), ``skip``
+(dropped, counted) or ``stop`` (retried like ``wait``, but the spider closes with reason ``rate_limited``
+after ``PIXIV_RATELIMIT_STOP_AFTER`` consecutive limits).
+
+Retried requests (5xx, resets, timeouts, truncated or non-JSON bodies) wait ``PIXIV_RETRY_BACKOFF`` ×
+2^(attempt-1) seconds (±10% jitter) before they go out again.
+
+Stats: ``pixiv/ratelimit/hits``, ``pixiv/ratelimit/paused_seconds``, ``pixiv/budget/<api>/requests``,
+``pixiv/retry/backoff_seconds``. ``Request.meta["pixiv_budget"]`` picks a budget (``None``: none).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import deque
+from email.utils import parsedate_to_datetime
+
+import orjson
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.utils.httpobj import urlparse_cached
+
+from pixivcrawl.hosts import APP_API_HOST, CDN_HOSTS, WEB_HOST
+
+logger = logging.getLogger(__name__)
+
+POLICIES = ("wait", "skip", "stop")
+
+
+def budget_for(request: Request) -> str | None:
+    if "pixiv_budget" in request.meta:
+        return request.meta["pixiv_budget"]
+    host = urlparse_cached(request).hostname
+    if host == APP_API_HOST:
+        return "app"
+    if host == WEB_HOST:
+        return "web"
+    if host in CDN_HOSTS:
+        return "cdn"
+    return None
+
+
+def is_rate_limited(response: Response) -> bool:
+    """pixiv's ways of saying "slow down": 429, or the App API's "Rate Limit" error body."""
+    if response.status == 429:
+        return True
+    if b"Rate Limit" not in response.body[:400]:
+        return False
+    try:
+        error = orjson.loads(response.body).get("error")
+    except (orjson.JSONDecodeError, AttributeError):
+        return False
+    return isinstance(error, dict) and error.get("message") == "Rate Limit"
+
+
+def retry_after(response: Response) -> float | None:
+    value = response.headers.get(b"Retry-After")
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        return max(0.0, parsedate_to_datetime(text).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+class Budget:
+    """A token bucket that can be paused as a whole."""
+
+    def __init__(self, name: str, rate: float, burst: float) -> None:
+        self.name = name
+        self.rate = rate  # requests per second; 0 = unlimited
+        self.burst = max(1.0, burst)
+        self.tokens = self.burst
+        self.stamp = time.monotonic()
+        self.paused_until = 0.0
+        self.consecutive_limits = 0
+        self.successes: deque[float] = deque()
+
+    async def acquire(self) -> None:
+        while True:
+            now = time.monotonic()
+            if now < self.paused_until:
+                await asyncio.sleep(self.paused_until - now)
+                continue
+            if self.rate <= 0:
+                return
+            self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return
+            await asyncio.sleep((1 - self.tokens) / self.rate)
+
+    def succeeded(self, window: float) -> None:
+        now = time.monotonic()
+        self.successes.append(now)
+        while self.successes and self.successes[0] < now - window:
+            self.successes.popleft()
+        self.consecutive_limits = 0
+
+
+class PixivThrottleMiddleware:
+    def __init__(self, crawler: Crawler):
+        s = crawler.settings
+        self.crawler = crawler
+        self.stats = crawler.stats
+        delay = s.getfloat("PIXIV_API_DELAY", 1.0)
+        api_rate = 1.0 / delay if delay > 0 else 0.0
+        burst = s.getfloat("PIXIV_RATE_BURST", 1.0)
+        self.budgets = {
+            "app": Budget("app", _rate(s.get("PIXIV_APP_RATE"), api_rate), burst),
+            "web": Budget("web", _rate(s.get("PIXIV_WEB_RATE"), api_rate), burst),
+            "cdn": Budget("cdn", _rate(s.get("PIXIV_CDN_RATE"), 0.0), max(burst, s.getint("PIXIV_CDN_CONCURRENCY", 8))),
+        }
+        self.policy = s.get("PIXIV_RATELIMIT_POLICY", "wait")
+        if self.policy not in POLICIES:
+            raise ValueError(f"PIXIV_RATELIMIT_POLICY must be one of {', '.join(POLICIES)}, not {self.policy!r}")
+        self.stop_after = s.getint("PIXIV_RATELIMIT_STOP_AFTER", 3)
+        self.backoff_base = s.getfloat("PIXIV_BACKOFF_BASE", 60.0)
+        self.backoff_max = s.getfloat("PIXIV_BACKOFF_MAX", 900.0)
+        self.window = s.getfloat("PIXIV_RATELIMIT_WINDOW", 60.0)
+        self.safety = s.getfloat("PIXIV_RATELIMIT_SAFETY", 0.95)
+        self.retry_backoff = s.getfloat("PIXIV_RETRY_BACKOFF", 1.0)
+        self._stopping = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler):
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        attempt = request.meta.get("retry_times", 0)
+        if attempt and self.retry_backoff > 0:
+            pause = self.retry_backoff * 2 ** (attempt - 1) * random.uniform(0.9, 1.1)
+            self.stats.inc_value("pixiv/retry/backoff_seconds", round(pause, 3))
+            await asyncio.sleep(pause)
+        name = budget_for(request)
+        if name is None:
+            return None
+        await self.budgets[name].acquire()
+        self.stats.inc_value(f"pixiv/budget/{name}/requests")
+        return None
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        name = budget_for(request)
+        if name is None:
+            return response
+        budget = self.budgets[name]
+        if not is_rate_limited(response):
+            if 200 <= response.status < 400:
+                budget.succeeded(self.window)
+            return response
+        return self._limited(request, response, budget)
+
+    def _limited(self, request: Request, response: Response, budget: Budget) -> Request | Response:
+        now = time.monotonic()
+        budget.consecutive_limits += 1
+        self.stats.inc_value("pixiv/ratelimit/hits")
+        self.stats.inc_value(f"pixiv/ratelimit/hits/{budget.name}")
+        accepted = sum(1 for t in budget.successes if t >= now - self.window)
+        if accepted:
+            learned = self.safety * accepted / self.window
+            if budget.rate <= 0 or learned < budget.rate:
+                budget.rate = learned
+                budget.tokens = min(budget.tokens, 1.0)
+        elif budget.rate > 0:
+            budget.rate /= 2
+        self.stats.set_value(f"pixiv/budget/{budget.name}/rate", round(budget.rate, 3))
+        announced = retry_after(response)
+        pause = announced if announced is not None else min(
+            self.backoff_max, self.backoff_base * 2 ** (budget.consecutive_limits - 1) * random.uniform(0.9, 1.1))
+        if now + pause > budget.paused_until:
+            self.stats.inc_value("pixiv/ratelimit/paused_seconds", round(max(0.0, now + pause - max(now, budget.paused_until)), 3))
+            budget.paused_until = now + pause
+        budget.successes.clear()
+        logger.warning("pixiv rate limit on the %s API (HTTP %s): pausing it %.1f s, then %.2f requests/s.",
+                       budget.name, response.status, pause, budget.rate)
+        if self.policy == "stop" and budget.consecutive_limits >= self.stop_after and not self._stopping:
+            self._stopping = True
+            logger.error("Stopping: pixiv refused %d requests in a row for rate limits (PIXIV_RATELIMIT_POLICY=stop).",
+                         budget.consecutive_limits)
+            asyncio.get_running_loop().create_task(self.crawler.engine.close_spider_async(reason="rate_limited"))
+            raise IgnoreRequest("rate limited")
+        if self.policy in ("wait", "stop") and not self._stopping:  # "stop" waits until its limit of limits
+            retry = request.replace(dont_filter=True)
+            retry.meta["pixiv_ratelimit_retries"] = request.meta.get("pixiv_ratelimit_retries", 0) + 1
+            return retry
+        self.stats.inc_value("pixiv/ratelimit/skipped_requests")
+        raise IgnoreRequest(f"rate limited ({self.policy})")
+
+
+def _rate(value, default: float) -> float:
+    if value in (None, ""):
+        return default
+    rate = float(value)
+    if rate < 0:
+        raise ValueError(f"request rates are 0 (unlimited) or more per second, not {rate}")
+    return rate

@@ -1,0 +1,174 @@
+"""Throttling and resilience against the replica's limit and fault knobs."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from pixivcrawl.demo import running_replica
+from pixivcrawl.replica.accounts import replica_account
+from pixivcrawl.replica.rankings import Rankings
+from pixivcrawl.replica.search import Query, Search
+from pixivcrawl.replica.world import World
+
+from .conftest import ROOT, ReplicaClient, crawl_env, run_crawl, table_rows
+
+FAST = {"PIXIV_RETRY_BACKOFF": "0.05"}
+
+
+def _limited(log: list[dict]) -> list[dict]:
+    return [r for r in log if r["status"] in (429, 403) and r.get("limited")]
+
+
+def test_web_rate_limit_is_learned_and_then_never_hit(tmp_path):
+    """A 2,000-work search against a limit of 6 requests per second, starting far too fast."""
+    world = World(seed=1, works=7000)
+    expected = Search(world).results(Query(kind="artworks", word="イラスト", s_mode="s_tag", mode="all"))
+    assert len(expected) >= 2000
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    with running_replica(7000, 1) as origin:
+        replica = ReplicaClient(origin)
+        replica.control("config", {"rate_limit": 6, "rate_window": 1.0})
+        result = run_crawl("search", {"word": "イラスト", "s_mode": "s_tag"}, replica=replica, db_url=db_url,
+                           tmp_path=tmp_path, settings={"PIXIV_WEB_RATE": "50", "PIXIV_RATELIMIT_WINDOW": "1",
+                                                        "PIXIV_BACKOFF_BASE": "1", "PIXIV_API_CONCURRENCY": "1"})
+        log = [r for r in replica.requests() if r["host"] == "www.pixiv.net"]
+    assert result.stats["finish_reason"] == "finished", result.output
+    assert {r[0] for r in table_rows(db_url, "select work_id from search_hits")} == set(expected)
+    limited = _limited(log)
+    assert len(limited) == 1 and result.stats["pixiv/ratelimit/hits"] == 1  # none after the first back-off
+    first = log.index(limited[0])
+    served = [r["t"] for r in log[first + 1:] if r["status"] == 200]
+    assert served and all(sum(1 for u in served if t - 1.0 < u <= t) <= 6 for t in served)
+    assert served[0] - limited[0]["t"] >= 0.85  # the whole budget paused (1 s, ±10% jitter)
+    assert 0.9 * 6 <= result.stats["pixiv/budget/web/rate"] <= 6
+
+
+def test_app_rate_limit_body_is_recognised(fresh_replica, world, tmp_path):
+    """The App API says "Rate Limit" in a 403 error body: recognised, learned, the crawl completes."""
+    fresh_replica.control("config", {"rate_limit": 5, "rate_window": 1.0, "app_limit_status": 403})
+    rankings = Rankings(world)
+    days = [rankings.latest.fromordinal(rankings.latest.toordinal() - n) for n in (2, 1, 0)]
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    result = run_crawl("ranking", {"api": "app", "mode": "day_manga", "date_from": days[0].isoformat(),
+                                   "date_to": days[-1].isoformat()}, replica=fresh_replica, db_url=db_url,
+                       tmp_path=tmp_path, settings={"PIXIV_APP_RATE": "40", "PIXIV_RATELIMIT_WINDOW": "1",
+                                                    "PIXIV_BACKOFF_BASE": "1", "PIXIV_IMAGE_SIZE": "none"})
+    assert result.stats["finish_reason"] == "finished", result.output
+    expected = sum(len(rankings.ranked(d, "daily", "manga")) for d in days)
+    assert table_rows(db_url, "select count(*) from rankings") == [(expected,)]
+    limited = _limited(fresh_replica.requests())
+    assert len(limited) == 1 and limited[0]["status"] == 403
+
+
+def test_retry_after_is_honoured(fresh_replica, world, tmp_path):
+    fresh_replica.control("config", {"rate_limit": 3, "rate_window": 1.0, "retry_after": 2})
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    result = run_crawl("search", {"word": "漫画", "s_mode": "s_tag", "max_pages": "6"}, replica=fresh_replica,
+                       db_url=db_url, tmp_path=tmp_path,
+                       settings={"PIXIV_WEB_RATE": "100", "PIXIV_RATELIMIT_WINDOW": "1", "PIXIV_BACKOFF_BASE": "30"})
+    assert result.stats["finish_reason"] == "finished", result.output
+    log = [r for r in fresh_replica.requests() if r["host"] == "www.pixiv.net"]
+    limited = _limited(log)
+    assert limited
+    after = [r for r in log if r["t"] > limited[0]["t"]]
+    assert 1.9 <= after[0]["t"] - limited[0]["t"] < 10  # Retry-After (2 s), not the 30 s backoff
+    assert table_rows(db_url, "select count(*) from search_hits") == [(6 * 60,)]
+
+
+@pytest.mark.parametrize("policy", ["skip", "stop"])
+def test_rate_limit_policies(fresh_replica, tmp_path, policy):
+    """pixiv keeps refusing (2 requests per 10 minutes): skip drops refused pages, stop closes the spider."""
+    fresh_replica.control("config", {"rate_limit": 2, "rate_window": 600.0})
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    result = run_crawl("search", {"word": "漫画", "s_mode": "s_tag", "max_pages": "8"}, replica=fresh_replica,
+                       db_url=db_url, tmp_path=tmp_path,
+                       settings={"PIXIV_WEB_RATE": "100", "PIXIV_RATELIMIT_POLICY": policy, "PIXIV_BACKOFF_BASE": "0.1",
+                                 "PIXIV_RATELIMIT_WINDOW": "1", "PIXIV_RATELIMIT_STOP_AFTER": "3",
+                                 "PIXIV_API_CONCURRENCY": "1"})
+    if policy == "stop":
+        assert result.stats["finish_reason"] == "rate_limited"
+        assert "Stopping: pixiv refused 3 requests in a row for rate limits" in result.output
+    else:
+        assert result.stats["finish_reason"] == "finished"
+        assert result.stats["pixiv/ratelimit/skipped_requests"] >= 1
+        assert table_rows(db_url, "select count(*) from search_hits")[0][0] == 2 * 60
+
+
+def test_faults_lose_nothing(fresh_replica, world, tmp_path):
+    """5% 5xx, 2% resets, 1% truncated bodies and 1% HTML pages on the App API, the web and the CDN."""
+    fresh_replica.control("config", {"fault_5xx": 0.05, "fault_reset": 0.02, "fault_truncate": 0.01,
+                                     "fault_html": 0.01, "fault_seed": 7})
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    series = list(world.illust_series.values())[:3]
+    for s in series:
+        result = run_crawl("illust_series", {"series_id": s.id}, replica=fresh_replica, db_url=db_url,
+                           tmp_path=tmp_path, settings=FAST)
+        assert result.stats["finish_reason"] == "finished", result.output
+    search = run_crawl("search", {"word": "漫画", "s_mode": "s_tag"}, replica=fresh_replica, db_url=db_url,
+                       tmp_path=tmp_path, settings=FAST)
+    assert search.stats["finish_reason"] == "finished", search.output
+    members = {w for s in series for w in s.member_ids}
+    full = {r[0] for r in table_rows(db_url, "select distinct illust_id from illust_pages")}
+    assert members <= full
+    files = sum(1 if world.work(w).type == "ugoira" else world.work(w).page_count for w in members)
+    assert table_rows(db_url, "select count(*) from media where status = 'downloaded'") == [(files,)]
+    hits = Search(world).results(Query(kind="artworks", word="漫画", s_mode="s_tag", mode="all"))
+    assert table_rows(db_url, "select count(*) from search_hits") == [(len(hits),)]
+    faults = {r["fault"] for r in fresh_replica.requests() if r["fault"]}
+    assert faults == {"5xx", "reset", "truncate", "html"}
+
+
+def test_kill_and_resume_gives_the_clean_database(tmp_path):
+    """SIGKILL a 1,000-work crawl at random moments, resume it with the same JOBDIR, compare with a clean run."""
+    seed = random.randrange(1_000_000)
+    rng = random.Random(seed)
+    args = ["-a", "word=イラスト", "-a", "s_mode=s_tag", "-a", "details=1"]
+    settings = ["-s", "PIXIV_API_DELAY=0", "-s", "PIXIV_API_CONCURRENCY=8", "-s", "PIXIV_IMAGE_SIZE=none",
+                "-s", "LOG_LEVEL=WARNING"]
+    world = World(seed=1, works=3500)
+    expected = Search(world).results(Query(kind="artworks", word="イラスト", s_mode="s_tag", mode="all"))
+    assert len(expected) >= 1000
+    with running_replica(3500, 1) as origin:
+        def crawl(db: str, jobdir: str | None) -> subprocess.Popen:
+            env = crawl_env(tmp_path, DATABASE_URL=db, PIXIV_MIRROR=origin,
+                            PIXIV_REFRESH_TOKEN=replica_account(0).refresh_token,
+                            PIXIV_PHPSESSID=replica_account(0).phpsessid)
+            extra = ["-s", f"JOBDIR={jobdir}"] if jobdir else []
+            return subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "search", *args, *settings, *extra],
+                                    cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        clean = f"sqlite:///{tmp_path / 'clean.db'}"
+        started = time.monotonic()
+        assert crawl(clean, None).wait(timeout=600) == 0
+        duration = time.monotonic() - started
+        resumed = f"sqlite:///{tmp_path / 'resumed.db'}"
+        jobdir = str(tmp_path / "job")
+        kills = []
+        for _ in range(3):
+            proc = crawl(resumed, jobdir)
+            moment = rng.uniform(0.15, 0.8) * duration
+            time.sleep(moment)
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+                kills.append(round(moment, 2))
+            proc.wait(timeout=60)
+        assert kills, f"no kill landed (seed {seed})"
+        assert crawl(resumed, jobdir).wait(timeout=600) == 0
+    for table in ("illusts", "illust_pages", "illust_tags", "tags", "users", "search_hits"):
+        columns = {"illusts": "id, user_id, type, title, page_count, width, height, total_view, ugoira_frames, image_stamp",
+                   "illust_pages": "illust_id, page, original_url, width, height",
+                   "illust_tags": "illust_id, tag, position", "tags": "name, translated_name",
+                   "users": "id, name, account", "search_hits": "query_key, work_id, page, position"}[table]
+        order = columns.split(",")[0] + ", " + columns.split(",")[1]
+        a = table_rows(clean, f"select {columns} from {table} order by {order}")
+        b = table_rows(resumed, f"select {columns} from {table} order by {order}")
+        assert a == b, f"{table} differs after kills at {kills} s (seed {seed})"
+    assert len(table_rows(clean, "select id from illusts")) == len(expected)
