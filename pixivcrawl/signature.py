@@ -15,7 +15,7 @@ _STAMP = re.compile(r"/img/(\d{4}/\d\d/\d\d/\d\d/\d\d/\d\d)/")
 def image_stamp(*urls: str | None) -> str | None:
     """The upload stamp of the first URL that has one."""
     for url in urls:
-        if url and (m := _STAMP.search(url)):
+        if isinstance(url, str) and (m := _STAMP.search(url)):
             return m.group(1)
     return None
 

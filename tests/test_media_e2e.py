@@ -116,7 +116,7 @@ def test_truncated_downloads_leave_no_file(fresh_replica, world, tmp_path):
     series = list(world.illust_series.values())[5]
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     result = run_crawl("illust_series", {"series_id": series.id}, replica=fresh_replica, db_url=db_url,
-                       tmp_path=tmp_path)
+                       tmp_path=tmp_path, settings={"RETRY_TIMES": "2", "PIXIV_RETRY_BACKOFF": "0.05"})
     assert result.stats["finish_reason"] == "finished", result.output
     media = _media(db_url)
     expected = sum(1 if world.work(w).type == "ugoira" else world.work(w).page_count for w in series.member_ids)

@@ -171,8 +171,9 @@ def test_credentials_file_must_be_private(replica, world, tmp_path):
     assert table_rows(db_url, "select count(*) from illusts") == [(len(_series(world, "illust", 3).member_ids),)]
 
 
-@pytest.mark.parametrize("margin, reactive", [("1", False), ("-100", True)])
-def test_expiring_tokens_are_refreshed_and_no_request_is_lost(fresh_replica, world, tmp_path, margin, reactive):
+@pytest.mark.parametrize("margin, reactive, concurrency", [("1", False, 1), ("-100", True, 1), ("-100", True, 4)])
+def test_expiring_tokens_are_refreshed_and_no_request_is_lost(fresh_replica, world, tmp_path, margin, reactive,
+                                                             concurrency):
     """With a 2 s token lifetime the middleware refreshes before expiry (margin 1 s); with a clock that trusts
     tokens 100 s too long (margin -100) pixiv refuses them, and each refused request is refreshed and replayed.
     (Credentials are added when a request enters the downloader, so the margin must cover the time a request
@@ -182,7 +183,9 @@ def test_expiring_tokens_are_refreshed_and_no_request_is_lost(fresh_replica, wor
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     result = run_crawl("novel_series", {"series_id": series.id}, replica=fresh_replica, db_url=db_url,
                        tmp_path=tmp_path, settings={"PIXIV_TOKEN_REFRESH_MARGIN": margin, "PIXIV_API_DELAY": "0.1",
-                                                     "PIXIV_API_CONCURRENCY": "1", "CONCURRENT_REQUESTS": "1"})
+                                                     "PIXIV_API_CONCURRENCY": str(concurrency),
+                                                     "CONCURRENT_REQUESTS": str(concurrency),
+                                                     "PIXIV_IMAGE_SIZE": "none"})
     assert result.stats["finish_reason"] == "finished", result.output
     rows = table_rows(db_url, "select id from novels where text is not null")
     assert sorted(r[0] for r in rows) == sorted(series.member_ids)
@@ -193,6 +196,9 @@ def test_expiring_tokens_are_refreshed_and_no_request_is_lost(fresh_replica, wor
     assert len(refused) == result.stats.get("pixiv/auth/retried_requests", 0)
     assert (len(refused) > 0) == reactive
     assert result.stats.get("pixiv/auth/failed_requests", 0) == 0
+    # the token endpoint is hit once per expiry, however many requests were waiting (no refresh storm)
+    expiries = result.stats["elapsed_time_seconds"] / (2 - max(0.0, float(margin)))
+    assert refreshes <= expiries + 2
 
 
 def test_credentials_never_leave_the_process(replica, world, db_url, tmp_path):

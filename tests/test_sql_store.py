@@ -141,3 +141,33 @@ def test_listing_records_never_overwrite_full_ones(store, db_url):
     summary.complete, summary.caption = False, ""
     store.write(_batch(other, summary))
     assert table_rows(db_url, f"select caption from illusts where id = {other.id}") == [(full.caption,)]
+
+
+def test_the_pipeline_loses_only_the_item_the_database_refuses(db_url, tmp_path):
+    """A batch with one row the database refuses (smallint overflow) keeps every other item."""
+    import asyncio
+
+    from scrapy.utils.test import get_crawler
+
+    from pixivcrawl.pipelines.sql import SQLStoragePipeline
+
+    crawler = get_crawler(settings_dict={"DATABASE_URL": db_url, "PIXIV_DB_BATCH_SIZE": 100,
+                                         "PIXIV_DB_FLUSH_INTERVAL": 0})
+    pipeline = SQLStoragePipeline(crawler)
+    good = [_illust() for _ in range(3)]
+    for n, item in enumerate(good):
+        item.id += n
+    bad = _illust()
+    bad.id += 10
+    bad.sanity_level = 10**12 if "postgresql" in db_url else None  # out of smallint range / NOT NULL
+
+    async def run():
+        await pipeline.open_spider()
+        for item in [good[0], bad, good[1], good[2]]:
+            await pipeline.process_item(item)
+        await pipeline.close_spider()
+
+    asyncio.run(run())
+    assert sorted(r[0] for r in table_rows(db_url, "select id from illusts")) == [g.id for g in good]
+    assert crawler.stats.get_value("pixiv/db/failed_items") == 1
+    assert crawler.stats.get_value("pixiv/db/items") == 3

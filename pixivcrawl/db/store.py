@@ -60,12 +60,15 @@ class Batch:
         self.rows: dict[str, dict[tuple, dict[str, Any]]] = {}
         self.replace: dict[str, set[int]] = {}
         self.items = 0
+        #: every item's rows as added, to write them one by one if the batch as a whole is refused
+        self.members: list[ItemRows] = []
 
     def __len__(self) -> int:
         return self.items
 
     def add(self, item_rows: ItemRows) -> None:
         self.items += 1
+        self.members.append(item_rows)
         if item_rows.summary and item_rows.parent:
             table, key = item_rows.parent
             existing = self.rows.get(table, {}).get((key,))

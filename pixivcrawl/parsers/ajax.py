@@ -19,7 +19,7 @@ from pixivcrawl.items import (
 
 from pixivcrawl.signature import image_stamp
 
-from .common import ParseError, get_field, get_id
+from .common import ParseError, get_field, get_id, iso_time, opt_int, opt_str
 
 ILLUST_TYPES = {0: "illust", 1: "manga", 2: "ugoira"}
 JST = timezone(timedelta(hours=9))
@@ -56,7 +56,7 @@ def _int_id(obj: Any, key: str, where: str) -> int:
 def thumbnail_user(obj: dict) -> UserItem:
     where = f"thumbnail {obj.get('id')}"
     return UserItem(id=_int_id(obj, "userId", where), name=get_field(obj, "userName", str, where=where),
-                    profile_image_url=obj.get("profileImageUrl"), complete=False,
+                    profile_image_url=opt_str(obj.get("profileImageUrl")), complete=False,
                     raw={k: obj.get(k) for k in ("userId", "userName", "profileImageUrl")})
 
 
@@ -70,15 +70,16 @@ def parse_illust_thumbnail(obj: Any) -> IllustItem:
     x_restrict = get_field(obj, "xRestrict", int, where=where)
     return IllustItem(
         id=wid, user_id=_int_id(obj, "userId", where), type=ILLUST_TYPES[code],
-        title=get_field(obj, "title", str, where=where), caption=obj.get("description") or "",
-        create_date=get_field(obj, "createDate", str, where=where), update_date=obj.get("updateDate"),
+        title=get_field(obj, "title", str, where=where), caption=opt_str(obj.get("description")) or "",
+        create_date=iso_time(obj, "createDate", where=where),
+        update_date=iso_time(obj, "updateDate", optional=True, where=where),
         page_count=get_field(obj, "pageCount", int, where=where),
         width=get_field(obj, "width", int, where=where), height=get_field(obj, "height", int, where=where),
         sanity_level=get_field(obj, "sl", int, optional=True, where=where) or 0, x_restrict=x_restrict,
         restrict=get_field(obj, "restrict", int, optional=True, where=where) or 0,
         ai_type=get_field(obj, "aiType", int, optional=True, where=where), book_style=None,
         total_view=0, total_bookmarks=0, total_comments=None, visible=True,
-        series_id=int(obj["seriesId"]) if str(obj.get("seriesId") or "").isdigit() else None,
+        series_id=opt_int(obj.get("seriesId")),
         pages=[], tags=[TagRef(name=t) for t in get_field(obj, "tags", list, where=where) if isinstance(t, str)],
         image_stamp=image_stamp(obj.get("url")), raw=obj, complete=False,
     )
@@ -88,15 +89,16 @@ def parse_novel_thumbnail(obj: Any) -> NovelItem:
     where = f"novel thumbnail {obj.get('id')}" if isinstance(obj, dict) else "novel thumbnail"
     return NovelItem(
         id=_int_id(obj, "id", where), user_id=_int_id(obj, "userId", where),
-        series_id=int(obj["seriesId"]) if str(obj.get("seriesId") or "").isdigit() else None,
-        title=get_field(obj, "title", str, where=where), caption=obj.get("description") or "",
-        create_date=get_field(obj, "createDate", str, where=where), update_date=obj.get("updateDate"),
+        series_id=opt_int(obj.get("seriesId")),
+        title=get_field(obj, "title", str, where=where), caption=opt_str(obj.get("description")) or "",
+        create_date=iso_time(obj, "createDate", where=where),
+        update_date=iso_time(obj, "updateDate", optional=True, where=where),
         page_count=1, text_length=get_field(obj, "textCount", int, where=where),
         x_restrict=get_field(obj, "xRestrict", int, where=where),
         restrict=get_field(obj, "restrict", int, optional=True, where=where) or 0,
         is_original=bool(obj.get("isOriginal")), ai_type=get_field(obj, "aiType", int, optional=True, where=where),
         total_view=0, total_bookmarks=get_field(obj, "bookmarkCount", int, optional=True, where=where) or 0,
-        total_comments=None, visible=True, cover_url=obj.get("url"),
+        total_comments=None, visible=True, cover_url=opt_str(obj.get("url")),
         tags=[TagRef(name=t) for t in get_field(obj, "tags", list, where=where) if isinstance(t, str)],
         language=obj.get("language") if isinstance(obj.get("language"), str) else None,
         image_stamp=image_stamp(obj.get("url")), raw=obj, complete=False,
@@ -130,17 +132,23 @@ def parse_ranking_page(data: Any, source_mode: str | None = None) -> tuple[dict,
         "next": data.get("next") if type(data.get("next")) is int else None,  # False on the last page
         "rank_total": get_field(data, "rank_total", int, where="ranking"),
     }
-    day = datetime.strptime(info["date"], "%Y%m%d").date().isoformat()
+    try:
+        day = datetime.strptime(info["date"], "%Y%m%d").date().isoformat()
+    except ValueError:
+        raise ParseError(f"ranking date {info['date'][:20]!r} is not YYYYMMDD") from None
     rows = []
     for i, item in enumerate(get_field(data, "contents", list, where="ranking")):
         where = f"ranking item {i}"
         wid = get_id(item, "illust_id", where=where)
-        code = int(get_field(item, "illust_type", (str, int), where=where))
+        code = opt_int(get_field(item, "illust_type", (str, int), where=where))
         if code not in ILLUST_TYPES:
             raise ParseError(f"{where} has unknown illust_type {code!r}")
         uid = get_id(item, "user_id", where=where)
         upload = get_field(item, "illust_upload_timestamp", int, where=where)
-        created = datetime.fromtimestamp(upload, JST).isoformat()
+        try:
+            created = datetime.fromtimestamp(upload, JST).isoformat()
+        except (OverflowError, OSError, ValueError):
+            raise ParseError(f"{where}.illust_upload_timestamp {upload} is not a time") from None
         ranking = RankingItem(
             source="web", mode=info["mode"], content=info["content"], date=day,
             rank=get_field(item, "rank", int, where=where), work_type="illust", work_id=wid,
@@ -149,15 +157,16 @@ def parse_ranking_page(data: Any, source_mode: str | None = None) -> tuple[dict,
             view_count=get_field(item, "view_count", int, optional=True, where=where), raw=item)
         work = IllustItem(
             id=wid, user_id=uid, type=ILLUST_TYPES[code], title=get_field(item, "title", str, where=where),
-            caption="", create_date=created, page_count=int(get_field(item, "illust_page_count", (str, int), where=where)),
+            caption="", create_date=created,
+            page_count=_positive(opt_int(get_field(item, "illust_page_count", (str, int), where=where)), where),
             width=get_field(item, "width", int, where=where), height=get_field(item, "height", int, where=where),
-            sanity_level=0, x_restrict=int((item.get("illust_content_type") or {}).get("sexual") or 0),
-            restrict=0, ai_type=None, book_style=int(item.get("illust_book_style") or 0),
+            sanity_level=0, x_restrict=_sexual(item.get("illust_content_type")),
+            restrict=0, ai_type=None, book_style=opt_int(item.get("illust_book_style")),
             total_view=ranking.view_count or 0, total_bookmarks=0, total_comments=None, visible=True,
             series_id=None, pages=[], tags=[TagRef(name=t) for t in item.get("tags") or [] if isinstance(t, str)],
             image_stamp=image_stamp(item.get("url")), raw=item, complete=False)
         user = UserItem(id=uid, name=get_field(item, "user_name", str, where=where),
-                        profile_image_url=item.get("profile_img"), complete=False,
+                        profile_image_url=opt_str(item.get("profile_img")), complete=False,
                         raw={k: item.get(k) for k in ("user_id", "user_name", "profile_img")})
         rows.append((ranking, work, user))
     return info, rows
@@ -166,7 +175,7 @@ def parse_ranking_page(data: Any, source_mode: str | None = None) -> tuple[dict,
 def parse_ajax_user(obj: Any) -> UserItem:
     where = f"user {obj.get('userId')}" if isinstance(obj, dict) else "user"
     return UserItem(id=_int_id(obj, "userId", where), name=get_field(obj, "name", str, where=where),
-                    profile_image_url=obj.get("imageBig") or obj.get("image"), complete=False, raw=obj)
+                    profile_image_url=opt_str(obj.get("imageBig")) or opt_str(obj.get("image")), complete=False, raw=obj)
 
 
 def parse_commission_request(obj: Any) -> CommissionRequestItem:
@@ -181,24 +190,24 @@ def parse_commission_request(obj: Any) -> CommissionRequestItem:
         id=_int_id(obj, "requestId", where),
         status=get_field(obj, "requestStatus", str, where=where),
         work_type=get_field(obj, "requestPostWorkType", str, where=where),
-        plan_id=int(obj["planId"]) if str(obj.get("planId") or "").isdigit() else None,
-        fan_user_id=int(fan) if str(fan or "").isdigit() else None,
+        plan_id=opt_int(obj.get("planId")),
+        fan_user_id=opt_int(fan),
         creator_user_id=_int_id(obj, "creatorUserId", where),
         price=get_field(obj, "requestPrice", int, where=where),
         currency=COMMISSION_CURRENCY,
         proposal=get_field(proposal, "requestOriginalProposal", str, where=f"{where}.requestProposal"),
-        proposal_html=proposal.get("requestOriginalProposalHtml"),
-        proposal_lang=proposal.get("requestOriginalProposalLang"),
+        proposal_html=opt_str(proposal.get("requestOriginalProposalHtml")),
+        proposal_lang=opt_str(proposal.get("requestOriginalProposalLang")),
         translations=[t for t in proposal.get("requestTranslationProposal") or [] if isinstance(t, dict)],
         tags=[t for t in obj.get("requestTags") or [] if isinstance(t, str)],
         adult=bool(obj.get("requestAdultFlg")),
         anonymous=bool(obj.get("requestAnonymousFlg")),
         restricted=bool(obj.get("requestRestrictFlg")),
         accept_collaborate=bool(obj.get("requestAcceptCollaborateFlg")),
-        response_deadline=obj.get("requestResponseDeadlineDatetime"),
-        post_deadline=obj.get("requestPostDeadlineDatetime"),
-        post_work_id=int(post["postWorkId"]) if post and str(post.get("postWorkId") or "").isdigit() else None,
-        plan_title=title.get("planOriginalTitle"),
+        response_deadline=iso_time(obj, "requestResponseDeadlineDatetime", optional=True, where=where),
+        post_deadline=iso_time(obj, "requestPostDeadlineDatetime", optional=True, where=where),
+        post_work_id=opt_int(post.get("postWorkId")) if post else None,
+        plan_title=opt_str(title.get("planOriginalTitle")),
         plan_standard_price=plan.get("planStandardPrice") if isinstance(plan.get("planStandardPrice"), int) else None,
         collaborated_count=collaborate.get("collaboratedCnt") if isinstance(collaborate.get("collaboratedCnt"), int)
         else None,
@@ -228,7 +237,19 @@ def parse_commission_page(body: Any) -> dict[str, Any]:
                 out[target].append(parser(obj))
             except ParseError as exc:
                 out["errors"].append(exc)
-    out["creator_ids"] = [int(u) for u in page.get("creatorUserIds") or [] if str(u).isdigit()]
+    creators = page.get("creatorUserIds")
+    out["creator_ids"] = [u for u in map(opt_int, creators if isinstance(creators, list) else []) if u and u > 0]
     pager = page.get("pager")
     out["has_next"] = bool(pager.get("hasNextPage")) if isinstance(pager, dict) else None
     return out
+
+
+def _positive(value: int | None, where: str) -> int:
+    if value is None or value < 1:
+        raise ParseError(f"{where} has no page count")
+    return value
+
+
+def _sexual(content_type: Any) -> int:
+    value = opt_int(content_type.get("sexual")) if isinstance(content_type, dict) else None
+    return value if value in (0, 1, 2) else 0

@@ -22,7 +22,7 @@ from pixivcrawl.items import (
     UserItem,
 )
 
-from .common import ParseError, get_field as _get, get_id as _id
+from .common import ParseError, get_field as _get, get_id as _id, iso_time, opt_str
 
 WORK_TYPES = ("illust", "manga", "ugoira")
 
@@ -37,6 +37,8 @@ def app_error_message(data: Any) -> str | None:
 
 def next_url(data: dict, *, where: str = "page") -> str | None:
     """A page's ``next_url``, checked to stay on the App API host (we never follow a server to elsewhere)."""
+    if not isinstance(data, dict):
+        raise ParseError(f"{where} is {type(data).__name__}, not an object")
     url = data.get("next_url")
     if url is None:
         return None
@@ -51,7 +53,7 @@ def parse_user(obj: Any, where: str = "user") -> UserItem:
         id=_id(obj, where=where),
         name=_get(obj, "name", str, where=where),
         account=_get(obj, "account", str, optional=True, where=where),
-        profile_image_url=images.get("medium") if isinstance(images, dict) else None,
+        profile_image_url=opt_str(images.get("medium")) if isinstance(images, dict) else None,
         raw=obj,
     )
 
@@ -82,16 +84,18 @@ def parse_illust(obj: Any) -> IllustItem:
     if meta_pages:
         for n, page in enumerate(meta_pages):
             urls = _get(page, "image_urls", dict, where=f"{where}.meta_pages[{n}]")
-            pages.append(IllustPage(page=n, original_url=urls.get("original"), large_url=urls.get("large"),
-                                    medium_url=urls.get("medium"), square_medium_url=urls.get("square_medium")))
+            pages.append(IllustPage(page=n, original_url=opt_str(urls.get("original")),
+                                    large_url=opt_str(urls.get("large")), medium_url=opt_str(urls.get("medium")),
+                                    square_medium_url=opt_str(urls.get("square_medium"))))
         if len(pages) != page_count:
             raise ParseError(f"{where} has {len(pages)} meta_pages but page_count {page_count}")
     else:
         single = obj.get("meta_single_page") or {}
         urls = _get(obj, "image_urls", dict, where=where)
-        pages.append(IllustPage(page=0, original_url=single.get("original_image_url") if isinstance(single, dict)
-                                else None, large_url=urls.get("large"), medium_url=urls.get("medium"),
-                                square_medium_url=urls.get("square_medium")))
+        pages.append(IllustPage(page=0, original_url=opt_str(single.get("original_image_url")) if isinstance(
+                                single, dict) else None, large_url=opt_str(urls.get("large")),
+                                medium_url=opt_str(urls.get("medium")),
+                                square_medium_url=opt_str(urls.get("square_medium"))))
         if page_count != 1:
             raise ParseError(f"{where} has page_count {page_count} but no meta_pages")
     width = _get(obj, "width", int, where=where)
@@ -105,7 +109,7 @@ def parse_illust(obj: Any) -> IllustItem:
         type=kind,
         title=_get(obj, "title", str, where=where),
         caption=_get(obj, "caption", str, optional=True, where=where) or "",
-        create_date=_get(obj, "create_date", str, where=where),
+        create_date=iso_time(obj, "create_date", where=where),
         page_count=page_count,
         width=width,
         height=height,
@@ -147,9 +151,9 @@ def parse_illust_series_detail(obj: Any) -> IllustSeriesItem:
         user_id=_id(user, where=f"{where}.user"),
         title=_get(obj, "title", str, where=where),
         caption=_get(obj, "caption", str, optional=True, where=where) or "",
-        cover_url=cover.get("medium") if isinstance(cover, dict) else None,
+        cover_url=opt_str(cover.get("medium")) if isinstance(cover, dict) else None,
         work_count=_get(obj, "series_work_count", int, where=where),
-        create_date=_get(obj, "create_date", str, optional=True, where=where),
+        create_date=iso_time(obj, "create_date", optional=True, where=where),
         raw=obj,
     )
 
@@ -165,7 +169,7 @@ def parse_novel(obj: Any) -> NovelItem:
         series_id=_id(series, where=f"{where}.series") if isinstance(series, dict) and series else None,
         title=_get(obj, "title", str, where=where),
         caption=_get(obj, "caption", str, optional=True, where=where) or "",
-        create_date=_get(obj, "create_date", str, where=where),
+        create_date=iso_time(obj, "create_date", where=where),
         page_count=_get(obj, "page_count", int, where=where),
         text_length=_get(obj, "text_length", int, where=where),
         x_restrict=_get(obj, "x_restrict", int, optional=True, where=where) or 0,
@@ -176,7 +180,7 @@ def parse_novel(obj: Any) -> NovelItem:
         total_bookmarks=_get(obj, "total_bookmarks", int, optional=True, where=where) or 0,
         total_comments=_get(obj, "total_comments", int, optional=True, where=where),
         visible=bool(obj.get("visible", True)),
-        cover_url=images.get("large") if isinstance(images, dict) else None,
+        cover_url=opt_str(images.get("large")) if isinstance(images, dict) else None,
         image_stamp=image_stamp(*images.values()) if isinstance(images, dict) else None,
         tags=_tags(obj, where),
         raw=obj,

@@ -35,3 +35,35 @@ def get_id(obj: Any, key: str = "id", where: str = "object") -> int:
     return value
 
 
+
+
+def opt_str(value: Any) -> str | None:
+    """A string value, or None for anything else (pixiv's optional text and URL fields)."""
+    return value if isinstance(value, str) else None
+
+
+def opt_int(value: Any) -> int | None:
+    """An integer (or digit string) value, or None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def iso_time(obj: Any, key: str, *, optional: bool = False, where: str = "object") -> str | None:
+    """An ISO 8601 time field, checked to parse (a bad one is a ParseError, or None when optional)."""
+    from datetime import datetime
+
+    value = get_field(obj, key, str, optional=optional, where=where)
+    if value is None:
+        return None
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        if optional:
+            return None
+        raise ParseError(f"{where}.{key} is {value[:40]!r}, not an ISO 8601 time") from None
+    return value

@@ -35,6 +35,7 @@ class SQLStoragePipeline:
         self.auto_migrate = settings.getbool("PIXIV_DB_AUTO_MIGRATE", True)
         self.store: Store | None = None
         self.batch = Batch()
+        self._lost = 0
         self._lock = asyncio.Lock()
         self._timer = None
 
@@ -76,15 +77,34 @@ class SQLStoragePipeline:
             try:
                 counts = await asyncio.to_thread(self.store.write, batch)
             except Exception as exc:  # the batch was rolled back as a whole: nothing half-written
-                logger.error("Database write of %d items failed and was rolled back: %s: %s",
-                             len(batch), type(exc).__name__, str(exc).splitlines()[0][:300])
+                logger.warning("Database write of %d items was refused (%s: %s); writing them one by one.",
+                               len(batch), type(exc).__name__, _first_line(exc))
                 self.stats.inc_value("pixiv/db/failed_batches")
-                self.stats.inc_value("pixiv/db/failed_items", len(batch))
-                return
+                counts = await asyncio.to_thread(self._write_one_by_one, batch)
             self.stats.inc_value("pixiv/db/batches")
-            self.stats.inc_value("pixiv/db/items", len(batch))
+            self.stats.inc_value("pixiv/db/items", len(batch) - self._lost)
+            self._lost = 0
             for table, n in counts.items():
                 self.stats.inc_value(f"pixiv/db/rows/{table}", n)
+
+    def _write_one_by_one(self, batch: Batch) -> dict[str, int]:
+        """Each item in its own transaction, so that only the item the database refuses is lost."""
+        counts: dict[str, int] = {}
+        for member in batch.members:
+            single = Batch()
+            single.add(member)
+            try:
+                written = self.store.write(single)
+            except Exception as exc:
+                self._lost += 1
+                parent = member.parent or next(iter(member.rows), "?")
+                logger.error("Not stored (the database refused it, nothing written): %s: %s: %s", parent,
+                             type(exc).__name__, _first_line(exc))
+                self.stats.inc_value("pixiv/db/failed_items")
+                continue
+            for table, n in written.items():
+                counts[table] = counts.get(table, 0) + n
+        return counts
 
     async def close_spider(self) -> None:
         if self._timer is not None:
@@ -92,3 +112,7 @@ class SQLStoragePipeline:
         await self.flush()
         if self.store is not None:
             self.store.dispose()
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
