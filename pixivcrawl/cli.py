@@ -21,6 +21,21 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--database-url", default=None,
                       help="where to store (default: $DATABASE_URL or sqlite:///pixivcrawl.db)")
 
+    export = sub.add_parser("export", help="write a dataset (Parquet, WebDataset shards, manifest)")
+    export.add_argument("out", help="folder to write into")
+    export.add_argument("--database-url", default=None, help="default: $DATABASE_URL or sqlite:///pixivcrawl.db")
+    export.add_argument("--files-store", default="files", help="the crawl's FILES_STORE folder (default files)")
+    export.add_argument("--rating", default="all", help="all, safe, r18, r18g or nsfw (default all)")
+    export.add_argument("--ai", default="include", help="include, exclude or only AI-generated works")
+    export.add_argument("--min-bookmarks", type=int, default=0)
+    export.add_argument("--since", type=_day, default=None, help="first posting day, YYYY-MM-DD")
+    export.add_argument("--until", type=_day, default=None, help="last posting day, YYYY-MM-DD")
+    export.add_argument("--tags", default="", help="comma-separated tags a work must all have")
+    export.add_argument("--type", default="illust,manga,ugoira", help="work types (default all)")
+    export.add_argument("--shard-size", type=int, default=1000, help="images per WebDataset shard")
+    export.add_argument("--val-fraction", type=float, default=0.05, help="share of works in validation")
+    export.add_argument("--no-webdataset", action="store_true", help="write only the Parquet and manifest")
+
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade", "counts"], help="upgrade: run migrations; counts: rows per table")
     db.add_argument("--database-url", default=None, help="default: $DATABASE_URL or sqlite:///pixivcrawl.db")
@@ -32,6 +47,21 @@ def main(argv: list[str] | None = None) -> None:
         from pixivcrawl.demo import run_demo
 
         sys.exit(run_demo(works=args.works, database_url=args.database_url))
+    elif args.command == "export":
+        from pixivcrawl.export import Filters, export as run_export
+
+        filters = Filters(rating=args.rating, ai=args.ai, min_bookmarks=args.min_bookmarks, since=args.since,
+                          until=args.until, tags=[t for t in args.tags.split(",") if t],
+                          types=[t for t in args.type.split(",") if t])
+        try:
+            manifest = run_export(args.database_url or os.environ.get("DATABASE_URL") or "sqlite:///pixivcrawl.db",
+                                  args.files_store, args.out, filters, shard_size=args.shard_size,
+                                  val_fraction=args.val_fraction, webdataset=not args.no_webdataset,
+                                  progress=sys.stderr.isatty())
+        except ValueError as exc:
+            parser.error(str(exc))
+        print(f"{manifest['images']} images of {manifest['works']} works written to {args.out} "
+              f"(train {manifest['splits']['train']}, validation {manifest['splits']['validation']})")
     elif args.command == "db":
         from pixivcrawl.db.store import Store
 
@@ -42,3 +72,9 @@ def main(argv: list[str] | None = None) -> None:
         else:
             for table, n in store.count_rows().items():
                 print(f"{table:<22}{n:>12,}")
+
+
+def _day(value: str):
+    from datetime import date
+
+    return date.fromisoformat(value)

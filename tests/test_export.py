@@ -1,0 +1,97 @@
+"""``pixivcrawl export`` from a real crawl's database and files: Parquet, WebDataset shards, manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tarfile
+
+import pyarrow.parquet as pq
+import pytest
+
+from pixivcrawl.export import split_of
+
+from .conftest import crawl_env, run_crawl, table_rows
+
+
+@pytest.fixture(scope="module")
+def crawled(replica, world, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("export")
+    db_url = f"sqlite:///{tmp / 'x.db'}"
+    series = list(world.illust_series.values())[:2]
+    for s in series:
+        result = run_crawl("illust_series", {"series_id": s.id}, replica=replica, db_url=db_url, tmp_path=tmp,
+                           settings={"PIXIV_UGOIRA_FORMAT": "webp"})
+        assert result.stats["finish_reason"] == "finished", result.output
+    run_crawl("ranking", {"mode": "weekly", "content": "manga"}, replica=replica, db_url=db_url, tmp_path=tmp)
+    return tmp, db_url
+
+
+def _export(tmp, db_url, out, *extra):
+    proc = subprocess.run([sys.executable, "-m", "pixivcrawl", "export", str(out), "--database-url", db_url,
+                           "--files-store", str(tmp / "files"), "--shard-size", "100", *extra],
+                          env=crawl_env(tmp), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads((out / "manifest.json").read_text())
+
+
+def test_export_everything(crawled, world):
+    tmp, db_url = crawled
+    out = tmp / "all"
+    manifest = _export(tmp, db_url, out)
+    images = table_rows(db_url, "select count(*) from media where status in ('downloaded', 'converted') "
+                                "and kind in ('page', 'ugoira_webp')")[0][0]
+    table = pq.read_table(out / "metadata.parquet")
+    assert table.num_rows == images == manifest["images"] and manifest["missing_files"] == []
+    rows = table.to_pylist()
+    for row in rows[:50]:
+        assert row["tags"] == [t.name for t in world.work_detail(row["work_id"]).tags]
+        assert row["split"] == split_of(row["work_id"], 0.05)
+        assert row["sha256"] == hashlib.sha256((tmp / "files" / row["path"]).read_bytes()).hexdigest()
+    assert {r["split"] for r in rows} <= {"train", "validation"}
+    assert sum(1 for r in rows if r["split"] == "train") == manifest["splits"]["train"]
+    ranked = [r for r in rows if r["ranks"]]
+    assert all(r["ranks"][0]["mode"] == "weekly" for r in ranked)
+    # shards: every image with its JSON, checksums as in the manifest
+    in_shards = 0
+    for name, info in manifest["files"].items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == info["sha256"]
+        if name.endswith(".tar"):
+            with tarfile.open(out / name) as tar:
+                names = tar.getnames()
+                assert len(names) == 2 * info["images"]
+                first = json.loads(tar.extractfile(names[1]).read())
+                image = tar.extractfile(names[0]).read()
+                assert hashlib.sha256(image).hexdigest() == first["sha256"]
+            in_shards += info["images"]
+    assert in_shards == images
+
+
+def test_export_filters_and_loads_with_datasets(crawled, world):
+    tmp, db_url = crawled
+    out = tmp / "filtered"
+    manifest = _export(tmp, db_url, out, "--rating", "safe", "--ai", "exclude", "--min-bookmarks", "50",
+                       "--type", "manga", "--no-webdataset")
+    rows = pq.read_table(out / "metadata.parquet").to_pylist()
+    assert rows and len(rows) == manifest["images"]
+    for row in rows:
+        detail = world.work_detail(row["work_id"])
+        assert row["type"] == "manga" and row["x_restrict"] == 0 and detail.ai_type != 2
+        assert row["total_bookmarks"] >= 50
+    assert not (out / "shards").exists()
+    os.environ["HF_DATASETS_OFFLINE"] = "1"
+    from datasets import load_dataset
+
+    loaded = load_dataset("parquet", data_files=str(out / "metadata.parquet"), split="train",
+                          cache_dir=str(tmp / "hf-cache"))
+    assert loaded.num_rows == len(rows) and loaded[0]["work_id"] == rows[0]["work_id"]
+
+
+def test_export_refuses_bad_filters(crawled):
+    tmp, db_url = crawled
+    proc = subprocess.run([sys.executable, "-m", "pixivcrawl", "export", str(tmp / "x"), "--database-url", db_url,
+                           "--rating", "spicy"], env=crawl_env(tmp), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "--rating must be one of all, safe, r18, r18g, nsfw, not 'spicy'" in proc.stderr
