@@ -36,6 +36,12 @@ def main(argv: list[str] | None = None) -> None:
     export.add_argument("--val-fraction", type=float, default=0.05, help="share of works in validation")
     export.add_argument("--no-webdataset", action="store_true", help="write only the Parquet and manifest")
 
+    schedule = sub.add_parser("schedule", help="submit due crawls of a schedule file to scrapyd (for cron)")
+    schedule.add_argument("file", help="the schedule (TOML, see README)")
+    schedule.add_argument("--scrapyd", default=None, help="scrapyd URL (default $SCRAPYD_URL)")
+    schedule.add_argument("--project", default="pixivcrawl")
+    schedule.add_argument("--now", default=None, help="pretend it is this ISO time (for testing a schedule)")
+
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade", "counts"], help="upgrade: run migrations; counts: rows per table")
     db.add_argument("--database-url", default=None, help="default: $DATABASE_URL or sqlite:///pixivcrawl.db")
@@ -62,6 +68,28 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(str(exc))
         print(f"{manifest['images']} images of {manifest['works']} works written to {args.out} "
               f"(train {manifest['splits']['train']}, validation {manifest['splits']['validation']})")
+    elif args.command == "schedule":
+        from datetime import datetime, timezone
+        from pathlib import Path
+
+        from pixivcrawl.schedule import ScheduleError, Scrapyd, run as run_schedule
+
+        url = args.scrapyd or os.environ.get("SCRAPYD_URL")
+        if not url:
+            parser.error("set SCRAPYD_URL or give --scrapyd http://host:6800")
+        now = datetime.fromisoformat(args.now) if args.now else datetime.now(timezone.utc)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=timezone.utc)
+        try:
+            submitted = run_schedule(Path(args.file), Scrapyd(url, os.environ.get("SCRAPYD_USERNAME"),
+                                                              os.environ.get("SCRAPYD_PASSWORD")),
+                                     args.project, now)
+        except ScheduleError as exc:
+            parser.error(str(exc))
+        for name, jobid in submitted:
+            print(f"submitted {name}: job {jobid}")
+        if not submitted:
+            print("nothing due")
     elif args.command == "db":
         from pixivcrawl.db.store import Store
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
 import logging
+import tempfile
 import threading
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
@@ -11,9 +15,31 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
 
 
+@functools.lru_cache(maxsize=1)
+def script_location() -> str:
+    """The migrations folder; copied out to a temporary folder when the package is zipped (a scrapyd egg),
+    since alembic needs real files."""
+    root = importlib.resources.files("pixivcrawl.db") / "migrations"
+    if isinstance(root, Path) and root.is_dir():
+        return str(root)
+    target = Path(tempfile.mkdtemp(prefix="pixivcrawl-migrations-"))
+
+    def copy(node, into: Path) -> None:
+        for child in node.iterdir():
+            if child.is_dir():
+                if child.name != "__pycache__":
+                    (into / child.name).mkdir()
+                    copy(child, into / child.name)
+            elif child.name.endswith((".py", ".mako")):
+                (into / child.name).write_bytes(child.read_bytes())
+
+    copy(root, target)
+    return str(target)
+
+
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", "pixivcrawl.db:migrations")
+    cfg.set_main_option("script_location", script_location())
     if url:
         cfg.set_main_option("sqlalchemy.url", url)
     cfg.attributes["connection"] = connection
