@@ -21,7 +21,8 @@ from pixivcrawl.items import CommissionCreatorItem
 from pixivcrawl.parsers.ajax import parse_commission_page
 from pixivcrawl.parsers.common import ParseError
 
-from .base import PixivSpider, SpiderArgumentError, check_known, choice, positive_int
+from .arguments import SpiderArgumentError, check_known, choice, positive_int
+from .base import PixivSpider
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "overview": (),

@@ -23,7 +23,8 @@ from pixivcrawl.parsers.ajax import parse_ranking_page
 from pixivcrawl.parsers.app_api import next_url, parse_illust, parse_novel
 from pixivcrawl.parsers.common import ParseError
 
-from .base import PixivSpider, SpiderArgumentError, check_known, choice, day, positive_int
+from .arguments import SpiderArgumentError, check_known, choice, day, positive_int
+from .base import PixivSpider
 
 #: ranking.php modes, and the contents each accepts besides "all" (pixiv refuses other pairs)
 WEB_MODES: dict[str, tuple[str, ...]] = {

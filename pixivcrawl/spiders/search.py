@@ -23,7 +23,8 @@ from pixivcrawl.items import SearchHitItem
 from pixivcrawl.parsers.ajax import parse_illust_thumbnail, parse_novel_thumbnail, parse_search_page, thumbnail_user
 from pixivcrawl.parsers.common import ParseError
 
-from .base import PixivSpider, SpiderArgumentError, check_known, choice, day, flag, non_negative_int, positive_int
+from .arguments import SpiderArgumentError, check_known, choice, day, flag, non_negative_int, positive_int
+from .base import PixivSpider
 
 KINDS = {"artworks": "illustManga", "illustrations": "illust", "manga": "manga", "novels": "novel"}
 ORDERS = ("date_d", "date", "popular_d", "popular_male_d", "popular_female_d")

@@ -11,7 +11,8 @@ from scrapy.http import Response
 
 from pixivcrawl.parsers.app_api import ParseError, next_url
 
-from .base import PixivSpider, SpiderArgumentError, check_known, positive_int
+from .arguments import SpiderArgumentError, check_known, positive_int
+from .base import PixivSpider
 
 
 class SeriesSpider(PixivSpider):
