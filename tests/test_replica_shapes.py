@@ -11,7 +11,7 @@ from .conftest import load_fixture
 from .shapes import compare, key_tree
 
 #: fields that newer captures document (pixivpy's 2025 dumps, the protocol notes) but 2019-2020 doc-extracts lack
-NEWER_ILLUST_FIELDS = frozenset({"illust_ai_type", "illust_book_style"})
+NEWER_ILLUST_FIELDS = frozenset({"illust_ai_type", "illust_book_style", "restriction_attributes"})
 NEWER_NOVEL_FIELDS = frozenset({"novel_ai_type"})
 
 
@@ -133,6 +133,21 @@ def test_oauth_rejects_bad_refresh_token(replica):
     capture = load_fixture("app-api/oauth_auth_token/everpcpc__error_invalid_refresh_token.json")
     _assert_same_shape(body, capture, frozenset({"error"}))
     assert body["errors"]["system"]["message"] == "Invalid refresh token" and body["error"] == "invalid_grant"
+
+
+def test_app_rankings(replica, bearer):
+    status, body = replica.json("/v1/illust/ranking?mode=day&filter=for_ios", headers=bearer)
+    assert status == 200 and len(body["illusts"]) == 30 and "offset=30" in body["next_url"]
+    _assert_same_shape(body, load_fixture("app-api/v1_illust_ranking/pixivpy__day_2025-02-04.json"))
+    status, body = replica.json("/v1/novel/ranking?mode=day", headers=bearer)
+    assert status == 200 and body["novels"]
+    capture = load_fixture("app-api/v1_novel_ranking/anowlbear.json")
+    for novel in capture["novels"]:
+        novel.pop("etc", None)  # the doc-extract's "etc": "etc" placeholder (INDEX.md)
+    # the capture's novels are all outside series ({}); series members carry {id, title} as in the series capture
+    body["novels"] = [n for n in body["novels"] if n["series"] == {}]
+    assert body["novels"]
+    _assert_same_shape(body, capture, NEWER_NOVEL_FIELDS)
 
 
 def test_compare_catches_a_missing_key():
