@@ -120,6 +120,7 @@ def test_search_r18_needs_the_cookie_and_gets_r18_works(replica, world, models, 
     assert refused.stats["finish_reason"] == "missing_credentials"
     assert "The search spider needs a pixiv phpsessid: set PIXIV_PHPSESSID" in refused.output
     result = run_crawl("search", {"word": word, "mode": "r18"}, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    assert result.stats["finish_reason"] == "finished", result.output
     expected = models["search"].results(Query(kind="artworks", word=word, mode="r18"))
     assert expected and [r[0] for r in table_rows(db_url, "select work_id from search_hits order by page, position")] \
         == list(expected)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import urllib.parse
-from pathlib import Path
 
 import pytest
 from PIL import Image
