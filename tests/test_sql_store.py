@@ -171,3 +171,15 @@ def test_the_pipeline_loses_only_the_item_the_database_refuses(db_url, tmp_path)
     assert sorted(r[0] for r in table_rows(db_url, "select id from illusts")) == [g.id for g in good]
     assert crawler.stats.get_value("pixiv/db/failed_items") == 1
     assert crawler.stats.get_value("pixiv/db/items") == 3
+
+
+def test_crawls_starting_together_migrate_one_after_another(db_url):
+    """Six processes migrate the same new database at once (two scrapyd jobs starting together)."""
+    import subprocess
+    import sys
+
+    code = f"from pixivcrawl.db.store import Store; Store({db_url!r}).upgrade()"
+    procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, errors
+    assert current_revision(Store(db_url).engine) == "0003"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import importlib.resources
 import logging
@@ -53,11 +55,27 @@ _PG_LOCK_KEY = 0x706978_6976  # "pixiv"
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate to ``revision``, one process at a time: a PostgreSQL advisory lock, or for an SQLite file a
+    lock file beside it (crawls started together, e.g. two scrapyd jobs, must not both create tables)."""
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines are plugin chatter
-    with _LOCK, engine.begin() as conn:
+    with _LOCK, _sqlite_file_lock(engine), engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
         command.upgrade(alembic_config(conn), revision)
+
+
+@contextlib.contextmanager
+def _sqlite_file_lock(engine: Engine):
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def current_revision(engine: Engine) -> str | None:
