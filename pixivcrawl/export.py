@@ -194,7 +194,7 @@ def _write_shards(records: list[dict], store_root: Path, out: Path, shard_size: 
                         continue
                     data = source.read_bytes()
                     ext = source.suffix.lstrip(".")
-                    meta = json.dumps({k: v for k, v in record.items()}, ensure_ascii=False, default=str).encode()
+                    meta = json.dumps(record, ensure_ascii=False, default=str).encode()
                     for suffix, payload in ((ext, data), ("json", meta)):
                         info = tarfile.TarInfo(f"{record['key']}.{suffix}")
                         info.size, info.mtime, info.mode = len(payload), 0, 0o644

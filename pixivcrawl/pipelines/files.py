@@ -27,6 +27,7 @@ import os
 import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 from PIL import Image, UnidentifiedImageError
 from scrapy import Request
@@ -37,7 +38,6 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 from scrapy.pipelines.media import FileException
 from scrapy.utils.defer import ensure_awaitable
-from scrapy.utils.httpobj import urlparse_cached
 
 from pixivcrawl.hosts import STATIC_HOST
 from pixivcrawl.items import IllustItem
@@ -53,7 +53,7 @@ PIXIV_REFERER = "https://www.pixiv.net/"
 
 def media_path(work_id: int, kind: str, page: int, url: str) -> str:
     """A file's path in the store, from numbers and an allow-listed extension only."""
-    suffix = EXTENSIONS.get(PurePosixPath(urlparse_cached(Request(url)).path).suffix.lower(), ".bin")
+    suffix = EXTENSIONS.get(PurePosixPath(urlsplit(url).path).suffix.lower(), ".bin")
     folder = f"works/{work_id // 1_000_000:04d}/{work_id}"
     if kind == "page":
         return f"{folder}/{work_id}_p{page}{suffix}"
@@ -64,7 +64,7 @@ def media_path(work_id: int, kind: str, page: int, url: str) -> str:
 
 def is_placeholder(url: str) -> bool:
     """pixiv's stand-in images for restricted, deleted or hidden works."""
-    parts = urlparse_cached(Request(url))
+    parts = urlsplit(url)
     return parts.hostname == STATIC_HOST and "/common/images/" in parts.path and (
         PurePosixPath(parts.path).name.startswith(("limit_", "no_profile")))
 

@@ -35,7 +35,6 @@ class SQLStoragePipeline:
         self.auto_migrate = settings.getbool("PIXIV_DB_AUTO_MIGRATE", True)
         self.store: Store | None = None
         self.batch = Batch()
-        self._lost = 0
         self._lock = asyncio.Lock()
         self._timer = None
 
@@ -74,29 +73,31 @@ class SQLStoragePipeline:
             if not len(batch):
                 return
             assert self.store is not None
+            lost = 0
             try:
                 counts = await asyncio.to_thread(self.store.write, batch)
             except Exception as exc:  # the batch was rolled back as a whole: nothing half-written
                 logger.warning("Database write of %d items was refused (%s: %s); writing them one by one.",
                                len(batch), type(exc).__name__, _first_line(exc))
                 self.stats.inc_value("pixiv/db/failed_batches")
-                counts = await asyncio.to_thread(self._write_one_by_one, batch)
+                counts, lost = await asyncio.to_thread(self._write_one_by_one, batch)
             self.stats.inc_value("pixiv/db/batches")
-            self.stats.inc_value("pixiv/db/items", len(batch) - self._lost)
-            self._lost = 0
+            self.stats.inc_value("pixiv/db/items", len(batch) - lost)
             for table, n in counts.items():
                 self.stats.inc_value(f"pixiv/db/rows/{table}", n)
 
-    def _write_one_by_one(self, batch: Batch) -> dict[str, int]:
-        """Each item in its own transaction, so that only the item the database refuses is lost."""
+    def _write_one_by_one(self, batch: Batch) -> tuple[dict[str, int], int]:
+        """Each item in its own transaction, so that only the item the database refuses is lost; returns the
+        rows written per table and how many items were lost."""
         counts: dict[str, int] = {}
+        lost = 0
         for member in batch.members:
             single = Batch()
             single.add(member)
             try:
                 written = self.store.write(single)
             except Exception as exc:
-                self._lost += 1
+                lost += 1
                 parent = member.parent or next(iter(member.rows), "?")
                 logger.error("Not stored (the database refused it, nothing written): %s: %s: %s", parent,
                              type(exc).__name__, _first_line(exc))
@@ -104,7 +105,7 @@ class SQLStoragePipeline:
                 continue
             for table, n in written.items():
                 counts[table] = counts.get(table, 0) + n
-        return counts
+        return counts, lost
 
     async def close_spider(self) -> None:
         if self._timer is not None:

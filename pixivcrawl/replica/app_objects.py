@@ -14,8 +14,8 @@ I = "https://i.pximg.net"
 S = "https://s.pximg.net"
 
 
-def profile_image_url(world: World, uid: int) -> str:
-    return f"{I}/user-profile/img/2019/01/01/00/00/00/{uid}_{world.user_avatar_hash(uid)}_170.jpg"
+def profile_image_url(world: World, uid: int, size: int = 170) -> str:
+    return f"{I}/user-profile/img/2019/01/01/00/00/00/{uid}_{world.user_avatar_hash(uid)}_{size}.jpg"
 
 
 def user_obj(world: World, uid: int) -> dict:

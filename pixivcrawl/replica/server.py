@@ -36,6 +36,7 @@ from . import app_objects as ao
 from .accounts import TokenStore, replica_account
 from .images import ImageFactory
 from .rankings import APP_MODES, NOVEL_APP_MODES
+from .responses import json_response as _json
 from .web_api import WebApi
 from .world import World
 
@@ -533,10 +534,6 @@ def _next_url(path: str, query, cursor: str, value: int) -> str:
     params = {k: v for k, v in query.items() if k != cursor}
     params[cursor] = str(value)
     return f"https://{APP_API_HOST}{path}?{urlencode(params)}"
-
-
-def _json(data, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
 
 
 async def serve(config: ReplicaConfig, host: str = "127.0.0.1", port: int = 0) -> tuple[asyncio.AbstractServer, int]:

@@ -16,6 +16,7 @@ from aiohttp import web
 from . import web_objects as wo
 from .commissions import Commissions
 from .rankings import PAGE as RANK_PAGE
+from .responses import json_response as _json
 from .rankings import WEB_MODES, Rankings, content_allowed
 from .search import ILLUST_PAGE, NOVEL_PAGE, SEARCH_KINDS, TYPE_FILTERS, Query, Search
 
@@ -30,18 +31,12 @@ COMMISSION_PAGE = {"complete": 24, "creators": 48, "in_progress": 24}
 _BOOKMARK_RANGES = [None, 10000, 5000, 1000, 500, 300, 100, 50]
 
 
-def _json(data, status: int = 200, headers: dict | None = None) -> web.Response:
-    import orjson
-
-    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json", headers=headers)
-
-
 def _error(message: str, status: int) -> web.Response:
     return _json(wo.ajax(None, error=True, message=message), status)
 
 
 class WebApi:
-    def __init__(self, replica) -> None:
+    def __init__(self, replica) -> None:  # replica: pixivcrawl.replica.server.Replica
         self.replica = replica
         self.world = replica.world
         self.search = Search(self.world)

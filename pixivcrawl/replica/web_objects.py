@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .app_objects import I, novel_series_title, series_title
+from .app_objects import I, novel_series_title, profile_image_url, series_title
 from .commissions import CommissionRequest, Commissions
 from .world import EPOCH, World
 
@@ -18,7 +18,7 @@ TYPE_CODES = {"illust": 0, "manga": 1, "ugoira": 2}
 
 
 def _avatar(world: World, uid: int, size: int = 50) -> str:
-    return f"{I}/user-profile/img/2019/01/01/00/00/00/{uid}_{world.user_avatar_hash(uid)}_{size}.jpg"
+    return profile_image_url(world, uid, size)
 
 
 def illust_thumbnail(world: World, wid: int, *, with_urls: bool = False) -> dict:

@@ -102,12 +102,8 @@ class PixivSpider(scrapy.Spider):
 
     def app_json(self, response: Response, what: str) -> dict | None:
         """The JSON object of an App API response, or None (logged and counted) when it is an error."""
-        try:
-            data = orjson.loads(response.body)
-        except orjson.JSONDecodeError:
-            self.logger.error("%s: HTTP %s with a body that is not JSON (%d bytes) from %s", what, response.status,
-                              len(response.body), response.url)
-            self.count("errors/bad_json")
+        data = self.web_json(response, what)
+        if data is None:
             return None
         message = app_error_message(data)
         if message is not None or response.status != 200:
@@ -121,7 +117,7 @@ class PixivSpider(scrapy.Spider):
         return data
 
     def web_json(self, response: Response, what: str) -> Any:
-        """The decoded JSON of a web response, or None (logged and counted) when it is not JSON."""
+        """The decoded JSON of a response, or None (logged and counted) when it is not JSON."""
         try:
             return orjson.loads(response.body)
         except orjson.JSONDecodeError:
@@ -156,17 +152,19 @@ class PixivSpider(scrapy.Spider):
         self.count("errors/malformed")
 
     def user_once(self, obj: Any) -> Iterator[UserItem]:
-        """A UserItem for this user the first time it is seen in this run."""
+        """A UserItem from an App API user object, the first time this user is seen in this run."""
         try:
             user = parse_user(obj)
         except ParseError as exc:
             self.malformed("user", exc)
             return
+        yield from self.once(user)
+
+    def once(self, user: UserItem) -> Iterator[UserItem]:
+        """``user``, unless this run already yielded it."""
         if user.id not in self._users_seen:
             self._users_seen.add(user.id)
             yield user
-
-    # -- full records from the App API, shared by every spider that stores whole works ---------------
 
     # -- incremental crawls --------------------------------------------------------------------------
 
@@ -185,6 +183,8 @@ class PixivSpider(scrapy.Spider):
             return False
         return CrawlMemory.of(self.crawler).known_unchanged(*signed, need_full=need_full)
 
+    # -- full records from the App API, shared by every spider that stores whole works ---------------
+
     def app_work_items(self, obj: Any, *, skip_known: bool = False) -> Iterator[Any]:
         """A work object of the App API: its user and the work (ugoira after fetching its frame delays,
         unless ``skip_known`` and the work is stored unchanged)."""
@@ -193,6 +193,10 @@ class PixivSpider(scrapy.Spider):
         except ParseError as exc:
             self.malformed("work", exc)
             return
+        yield from self.work_items(item, obj, skip_known=skip_known)
+
+    def work_items(self, item: IllustItem, obj: Any, *, skip_known: bool = False) -> Iterator[Any]:
+        """The user and the work of a parsed App API work object ``obj``."""
         if not item.visible:  # pixiv's placeholder: blank title, tags and user name; nothing to fetch
             self.count("works/invisible")
             yield item

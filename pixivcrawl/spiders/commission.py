@@ -94,9 +94,7 @@ class CommissionSpider(PixivSpider):
         for exc in parsed["errors"]:
             self.malformed(f"object in {what}", exc)
         for user in parsed["users"]:
-            if user.id not in self._users_seen:
-                self._users_seen.add(user.id)
-                yield user
+            yield from self.once(user)
         yield from parsed["works"]
         yield from parsed["novels"]
         yield from parsed["requests"]

@@ -120,9 +120,7 @@ class RankingSpider(PixivSpider):
             self.count(f"errors/http_{response.status}")
             return
         for ranking, work, user in rows:
-            if user.id not in self._users_seen:
-                self._users_seen.add(user.id)
-                yield user
+            yield from self.once(user)
             yield work
             yield ranking
         if info["next"] and (self.max_pages is None or page < self.max_pages):
@@ -146,11 +144,11 @@ class RankingSpider(PixivSpider):
             except ParseError as exc:
                 self.malformed("ranked work", exc)
                 continue
-            yield from self.user_once(obj.get("user"))
             if self.work == "novel":
+                yield from self.user_once(obj.get("user"))
                 yield item
             else:
-                yield from self.app_work_items(obj)
+                yield from self.work_items(item, obj)
             yield RankingItem(source="app", mode=self.mode, content=self.content, date=when.isoformat(),
                               rank=offset + n + 1, work_type=self.work, work_id=item.id, previous_rank=None,
                               view_count=item.total_view, rating_count=item.total_bookmarks, raw={"id": item.id})

@@ -185,9 +185,7 @@ class SearchSpider(PixivSpider):
                 continue
             self._works_seen.add(item.id)
             if not self.details:
-                if user.id not in self._users_seen:
-                    self._users_seen.add(user.id)
-                    yield user
+                yield from self.once(user)
                 yield item
             elif novels:
                 yield self.app_request("/v2/novel/detail", {"novel_id": item.id}, self.parse_app_novel_detail,
