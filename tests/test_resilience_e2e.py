@@ -59,7 +59,10 @@ def test_app_rate_limit_body_is_recognised(fresh_replica, world, tmp_path):
     result = run_crawl("ranking", {"api": "app", "mode": "day_manga", "date_from": days[0].isoformat(),
                                    "date_to": days[-1].isoformat()}, replica=fresh_replica, db_url=db_url,
                        tmp_path=tmp_path, settings={"PIXIV_APP_RATE": "40", "PIXIV_RATELIMIT_WINDOW": "1",
-                                                    "PIXIV_BACKOFF_BASE": "1", "PIXIV_IMAGE_SIZE": "none"})
+                                                    "PIXIV_BACKOFF_BASE": "1", "PIXIV_IMAGE_SIZE": "none",
+                                                    # one in flight: with more, the requests already sent when
+                                                    # the first limit arrives can be refused too
+                                                    "PIXIV_API_CONCURRENCY": "1"})
     assert result.stats["finish_reason"] == "finished", result.output
     expected = sum(len(rankings.ranked(d, "daily", "manga")) for d in days)
     assert table_rows(db_url, "select count(*) from rankings") == [(expected,)]
