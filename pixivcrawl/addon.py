@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
+from .distributed.connection import redis_url
 from .hosts import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, STATIC_HOST, WEB_HOST
 
 
 class PixivAddon:
     """Sets ``DOWNLOAD_SLOTS`` for pixiv's hosts from ``PIXIV_API_CONCURRENCY`` and ``PIXIV_CDN_CONCURRENCY``
     (the request rate itself is paced by pixivcrawl.middlewares.throttle). A slot the user configured in
-    ``DOWNLOAD_SLOTS`` is left as it is."""
+    ``DOWNLOAD_SLOTS`` is left as it is. With ``PIXIV_REDIS_URL`` the scheduler is the shared Redis one."""
 
     def update_settings(self, settings: BaseSettings) -> None:
         delay = settings.getfloat("PIXIV_API_DELAY")
@@ -30,3 +31,5 @@ class PixivAddon:
         # keep the priority of a user's own DOWNLOAD_SLOTS, which the merged dict includes
         priority = max(settings.getpriority("DOWNLOAD_SLOTS") or 0, SETTINGS_PRIORITIES["addon"])
         settings.set("DOWNLOAD_SLOTS", slots, priority=priority)
+        if redis_url(settings):  # distributed: the frontier lives in Redis, shared with the other workers
+            settings.set("SCHEDULER", "pixivcrawl.distributed.scheduler.RedisScheduler", priority="addon")

@@ -69,6 +69,11 @@ ITEM_PIPELINES = {
     "pixivcrawl.pipelines.ugoira.UgoiraConvertPipeline": 350,
     "pixivcrawl.pipelines.sql.SQLStoragePipeline": 800,
 }
+SPIDER_MIDDLEWARES = {
+    # distributed crawls only (PIXIV_REDIS_URL): sees each callback's final output, to know when a request
+    # taken from the shared frontier is finished
+    "pixivcrawl.distributed.leases.LeaseSpiderMiddleware": 10,
+}
 EXTENSIONS = {
     "pixivcrawl.extensions.progress.ProgressExtension": 500,
     "pixivcrawl.extensions.stats_file.StatsFileExtension": 510,
@@ -99,6 +104,12 @@ MEDIA_ALLOW_REDIRECTS = False
 
 # Incremental crawls: a listing stops after this many known, unchanged works in a row
 PIXIV_INCREMENTAL_STOP = 30
+
+# Distributed crawls: workers sharing a frontier and the account budgets in Redis (empty: one process)
+PIXIV_REDIS_URL = os.environ.get("PIXIV_REDIS_URL", "")
+PIXIV_REDIS_PREFIX = "pixivcrawl"
+PIXIV_FRONTIER = ""  # default: the spider's name and a digest of its arguments
+PIXIV_LEASE_SECONDS = 60.0
 
 PIXIV_PROGRESS = False
 PIXIV_STATS_FILE = ""

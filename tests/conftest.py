@@ -3,6 +3,7 @@ and a helper that runs ``scrapy crawl`` the way a user does."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -104,7 +105,19 @@ def db_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'pixivcrawl.db'}"
         return
-    base = request.getfixturevalue("pg_server_url")
+    with new_pg_database(request.getfixturevalue("pg_server_url")) as url:
+        yield url
+
+
+@pytest.fixture
+def pg_db_url(pg_server_url) -> str:
+    """A new, empty PostgreSQL database."""
+    with new_pg_database(pg_server_url) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def new_pg_database(base: str):
     name = f"pixivcrawl_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -3,7 +3,8 @@
 Budgets (token buckets): ``app`` (app-api.pixiv.net), ``web`` (www.pixiv.net) and ``cdn`` (i.pximg.net,
 s.pximg.net), each ``PIXIV_APP_RATE`` / ``PIXIV_WEB_RATE`` / ``PIXIV_CDN_RATE`` requests per second
 (default: one per ``PIXIV_API_DELAY`` second for the APIs, unlimited for the CDN) with a burst of
-``PIXIV_RATE_BURST``. A request waits for its budget just before it is sent.
+``PIXIV_RATE_BURST``. A request waits for its budget just before it is sent. With ``PIXIV_REDIS_URL`` the
+budgets live in Redis, shared by every worker using the same account (pixivcrawl.distributed.budget).
 
 "Slow down" is recognised in every form pixiv uses: HTTP 429, the App API's ``Rate Limit`` error body
 (whatever its status, 403 included). Then the whole budget pauses — for ``Retry-After`` when pixiv sends
@@ -85,7 +86,8 @@ def retry_after(response: Response) -> float | None:
 
 
 class Budget:
-    """A token bucket that can be paused as a whole."""
+    """A token bucket of this process that can be paused as a whole (pixivcrawl.distributed.budget has the
+    same interface, shared by workers in Redis)."""
 
     def __init__(self, name: str, rate: float, burst: float) -> None:
         self.name = name
@@ -112,12 +114,29 @@ class Budget:
                 return
             await asyncio.sleep((1 - self.tokens) / self.rate)
 
-    def succeeded(self, window: float) -> None:
+    async def succeeded(self, window: float) -> None:
         now = time.monotonic()
         self.successes.append(now)
         while self.successes and self.successes[0] < now - window:
             self.successes.popleft()
         self.consecutive_limits = 0
+
+    async def limited(self, pause: float, window: float, safety: float) -> tuple[float, float]:
+        """A rate limit: learn the rate from the successes in the window, pause ``pause`` seconds; returns
+        (rate, seconds the pause was extended by)."""
+        now = time.monotonic()
+        accepted = sum(1 for t in self.successes if t >= now - window)
+        if accepted:
+            learned = safety * accepted / window
+            if self.rate <= 0 or learned < self.rate:
+                self.rate = learned
+                self.tokens = min(self.tokens, 1.0)
+        elif self.rate > 0:
+            self.rate /= 2
+        self.successes.clear()
+        added = max(0.0, now + pause - max(now, self.paused_until))
+        self.paused_until = max(self.paused_until, now + pause)
+        return self.rate, added
 
 
 class PixivThrottleMiddleware:
@@ -128,11 +147,10 @@ class PixivThrottleMiddleware:
         delay = s.getfloat("PIXIV_API_DELAY", 1.0)
         api_rate = 1.0 / delay if delay > 0 else 0.0
         burst = s.getfloat("PIXIV_RATE_BURST", 1.0)
-        self.budgets = {
-            "app": Budget("app", _rate(s.get("PIXIV_APP_RATE"), api_rate), burst),
-            "web": Budget("web", _rate(s.get("PIXIV_WEB_RATE"), api_rate), burst),
-            "cdn": Budget("cdn", _rate(s.get("PIXIV_CDN_RATE"), 0.0), max(burst, s.getint("PIXIV_CDN_CONCURRENCY", 8))),
-        }
+        rates = {"app": (_rate(s.get("PIXIV_APP_RATE"), api_rate), burst),
+                 "web": (_rate(s.get("PIXIV_WEB_RATE"), api_rate), burst),
+                 "cdn": (_rate(s.get("PIXIV_CDN_RATE"), 0.0), max(burst, s.getint("PIXIV_CDN_CONCURRENCY", 8)))}
+        self.budgets = shared_budgets(s, rates) or {name: Budget(name, *rate) for name, rate in rates.items()}
         self.policy = s.get("PIXIV_RATELIMIT_POLICY", "wait")
         if self.policy not in POLICIES:
             raise ValueError(f"PIXIV_RATELIMIT_POLICY must be one of {', '.join(POLICIES)}, not {self.policy!r}")
@@ -161,40 +179,30 @@ class PixivThrottleMiddleware:
         self.stats.inc_value(f"pixiv/budget/{name}/requests")
         return None
 
-    def process_response(self, request: Request, response: Response) -> Request | Response:
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
         name = budget_for(request)
         if name is None:
             return response
         budget = self.budgets[name]
         if not is_rate_limited(response):
             if 200 <= response.status < 400:
-                budget.succeeded(self.window)
+                await budget.succeeded(self.window)
             return response
-        return self._limited(request, response, budget)
+        return await self._limited(request, response, budget)
 
-    def _limited(self, request: Request, response: Response, budget: Budget) -> Request | Response:
-        now = time.monotonic()
+    async def _limited(self, request: Request, response: Response, budget) -> Request | Response:
         budget.consecutive_limits += 1
         self.stats.inc_value("pixiv/ratelimit/hits")
         self.stats.inc_value(f"pixiv/ratelimit/hits/{budget.name}")
-        accepted = sum(1 for t in budget.successes if t >= now - self.window)
-        if accepted:
-            learned = self.safety * accepted / self.window
-            if budget.rate <= 0 or learned < budget.rate:
-                budget.rate = learned
-                budget.tokens = min(budget.tokens, 1.0)
-        elif budget.rate > 0:
-            budget.rate /= 2
-        self.stats.set_value(f"pixiv/budget/{budget.name}/rate", round(budget.rate, 3))
         announced = retry_after(response)
         pause = announced if announced is not None else min(
             self.backoff_max, self.backoff_base * 2 ** (budget.consecutive_limits - 1) * random.uniform(0.9, 1.1))
-        if now + pause > budget.paused_until:
-            self.stats.inc_value("pixiv/ratelimit/paused_seconds", round(max(0.0, now + pause - max(now, budget.paused_until)), 3))
-            budget.paused_until = now + pause
-        budget.successes.clear()
+        rate, added = await budget.limited(pause, self.window, self.safety)
+        self.stats.set_value(f"pixiv/budget/{budget.name}/rate", round(rate, 3))
+        if added > 0:
+            self.stats.inc_value("pixiv/ratelimit/paused_seconds", round(added, 3))
         logger.warning("pixiv rate limit on the %s API (HTTP %s): pausing it %.1f s, then %.2f requests/s.",
-                       budget.name, response.status, pause, budget.rate)
+                       budget.name, response.status, pause, rate)
         if self.policy == "stop" and budget.consecutive_limits >= self.stop_after and not self._stopping:
             self._stopping = True
             logger.error("Stopping: pixiv refused %d requests in a row for rate limits (PIXIV_RATELIMIT_POLICY=stop).",
@@ -207,6 +215,34 @@ class PixivThrottleMiddleware:
             return retry
         self.stats.inc_value("pixiv/ratelimit/skipped_requests")
         raise IgnoreRequest(f"rate limited ({self.policy})")
+
+
+def shared_budgets(settings, rates: dict[str, tuple[float, float]]) -> dict | None:
+    """With ``PIXIV_REDIS_URL``: budgets in Redis, shared by every worker using the same account (the App
+    API budget is the refresh token's, the web one the session's, the CDN one the whole crawl's)."""
+    from pixivcrawl.credentials import CredentialsError, load_credentials
+    from pixivcrawl.distributed.connection import fingerprint_of, key_prefix, redis_url
+
+    url = redis_url(settings)
+    if not url:
+        return None
+    import redis.asyncio as aioredis
+
+    from pixivcrawl.distributed.budget import SharedBudget
+
+    try:
+        credentials = load_credentials(settings)
+    except CredentialsError:  # the auth middleware stops the crawl with the reason
+        credentials = None
+    secrets = {"app": credentials and credentials.refresh_token, "web": credentials and credentials.phpsessid}
+    client = aioredis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10)
+    prefix = key_prefix(settings)
+    budgets = {}
+    for name, (rate, burst) in rates.items():
+        secret = secrets.get(name)
+        account = fingerprint_of(secret.reveal() if secret else None) if name != "cdn" else "all"
+        budgets[name] = SharedBudget(client, f"{prefix}:budget:{name}:{account}", name, rate, burst)
+    return budgets
 
 
 def _rate(value, default: float) -> float:

@@ -3,7 +3,9 @@
 Settings: ``DATABASE_URL`` (default ``sqlite:///pixivcrawl.db``), ``PIXIV_DB_BATCH_SIZE`` (items per
 batch), ``PIXIV_DB_FLUSH_INTERVAL`` (seconds; a slow crawl still writes regularly) and
 ``PIXIV_DB_AUTO_MIGRATE`` (run alembic migrations at start). An empty ``DATABASE_URL`` switches the
-pipeline off. Writes run in a thread so the crawl never waits on the database.
+pipeline off. Writes run in a thread so the crawl never waits on the database. After each write the
+pipeline sends the ``items_stored`` signal with the batch's items (a distributed worker releases a
+request only when its items are stored).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from scrapy.utils.asyncio import create_looping_call
 
 from pixivcrawl.db.rows import item_rows
 from pixivcrawl.db.store import Batch, Store
+from pixivcrawl.signals import items_stored
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,7 @@ class SQLStoragePipeline:
         self.auto_migrate = settings.getbool("PIXIV_DB_AUTO_MIGRATE", True)
         self.store: Store | None = None
         self.batch = Batch()
+        self.batch_items: list[Any] = []  # the items of ``batch``, announced with ``items_stored`` once written
         self._lock = asyncio.Lock()
         self._timer = None
 
@@ -57,8 +61,10 @@ class SQLStoragePipeline:
         except (TypeError, ValueError, KeyError) as exc:
             logger.error("Not storing %s: %s", type(item).__name__, exc)
             self.stats.inc_value("pixiv/db/unstorable_items")
+            self.crawler.signals.send_catch_log(items_stored, items=[item])
             return item
         self.batch.add(rows)
+        self.batch_items.append(item)
         if len(self.batch) >= self.batch_size:
             await self.flush()
         return item
@@ -70,6 +76,7 @@ class SQLStoragePipeline:
     async def flush(self) -> None:
         async with self._lock:
             batch, self.batch = self.batch, Batch()
+            items, self.batch_items = self.batch_items, []
             if not len(batch):
                 return
             assert self.store is not None
@@ -85,6 +92,7 @@ class SQLStoragePipeline:
             self.stats.inc_value("pixiv/db/items", len(batch) - lost)
             for table, n in counts.items():
                 self.stats.inc_value(f"pixiv/db/rows/{table}", n)
+            self.crawler.signals.send_catch_log(items_stored, items=items)
 
     def _write_one_by_one(self, batch: Batch) -> tuple[dict[str, int], int]:
         """Each item in its own transaction, so that only the item the database refuses is lost; returns the

@@ -38,6 +38,7 @@ class PixivSpider(scrapy.Spider):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.arguments = {key: str(value) for key, value in kwargs.items()}  # names a shared frontier
         self.argument_error: SpiderArgumentError | None = None
         self._users_seen: set[int] = set()
         try:

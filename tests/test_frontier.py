@@ -1,0 +1,121 @@
+"""The shared frontier and the shared budgets on the real Redis: what two workers see of each other."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+
+import pytest
+import redis
+import redis.asyncio as aioredis
+
+from pixivcrawl.distributed.budget import SharedBudget
+from pixivcrawl.distributed.frontier import Frontier
+
+REDIS_URL = os.environ.get("PIXIVCRAWL_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def client():
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:  # the service must be up: .ci/run starts it
+        pytest.fail(f"Redis is not reachable at {REDIS_URL}: {exc}")
+    prefix = f"pixivcrawl-test-{uuid.uuid4().hex[:8]}"
+    client.prefix = prefix
+    yield client
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+    client.close()
+
+
+def workers(client, lease: float = 30.0) -> tuple[Frontier, Frontier]:
+    return (Frontier(client, client.prefix, "job", "worker-a", lease),
+            Frontier(client, client.prefix, "job", "worker-b", lease))
+
+
+def test_duplicates_are_dropped_and_each_request_goes_to_one_worker(client):
+    a, b = workers(client)
+    assert a.push(b"page-1", 0, "fp1") is not None
+    assert b.push(b"page-1 again", 0, "fp1") is None  # the other worker's copy of the same request
+    assert b.push(b"retry of page-1", 0, None) is not None  # dont_filter
+    taken = [a.take(), b.take()]
+    assert {payload for _, payload in taken} == {b"page-1", b"retry of page-1"}
+    assert a.take() is None and b.take() is None
+    assert a.size().queued == 0 and a.size().leased == 2
+
+
+def test_priority_first_then_newest(client):
+    a, _ = workers(client)
+    for payload, priority in ((b"old", 0), (b"urgent", 5), (b"new", 0)):
+        a.push(payload, priority, None)
+    assert [a.take()[1] for _ in range(3)] == [b"urgent", b"new", b"old"]
+
+
+def test_only_the_owner_releases_and_expired_leases_come_back(client):
+    a, b = workers(client, lease=0.5)
+    a.push(b"work", 0, "fp")
+    lease, _ = a.take()
+    assert b.release(lease) == 0  # not b's
+    assert b.requeue_expired() == 0
+    time.sleep(0.3)
+    assert a.renew([lease]) == 1  # a is alive
+    time.sleep(0.3)
+    assert b.requeue_expired() == 0
+    time.sleep(0.6)  # a stopped renewing: it died
+    assert b.requeue_expired() == 1
+    again, payload = b.take()
+    assert payload == b"work"
+    assert a.release(lease) == 0  # the dead worker's late release changes nothing
+    assert b.release(again) == 1
+    assert a.size().empty and a.delete_if_finished()
+    assert list(client.scan_iter(f"{client.prefix}:frontier:*")) == []
+
+
+def test_a_stopping_worker_gives_back_what_it_took(client):
+    a, b = workers(client)
+    for n in range(3):
+        a.push(f"r{n}".encode(), 0, f"fp{n}")
+    leases = [a.take()[0] for _ in range(2)]
+    assert a.give_back(leases) == 2
+    assert not a.delete_if_finished()
+    assert sorted(b.take()[1] for _ in range(3)) == [b"r0", b"r1", b"r2"]
+
+
+async def _send_for(budget: SharedBudget, seconds: float, sent: list[float]) -> None:
+    end = time.monotonic() + seconds
+    while True:
+        await budget.acquire()
+        now = time.monotonic()
+        if now > end:
+            return
+        sent.append(now)
+        await budget.succeeded(window=1.0)
+
+
+def test_two_workers_share_one_budget_and_one_pause(client):
+    key = f"{client.prefix}:budget:app:acct"
+
+    async def run():
+        clients = [aioredis.Redis.from_url(REDIS_URL) for _ in range(2)]
+        budgets = [SharedBudget(c, key, "app", rate=20, burst=1) for c in clients]
+        sent: list[float] = []
+        await asyncio.gather(*(_send_for(b, 1.5, sent) for b in budgets for _ in range(3)))
+        # worker a is told to slow down: worker b pauses too
+        limited_at = time.monotonic()
+        rate, added = await budgets[0].limited(pause=0.5, window=1.0, safety=0.9)
+        started = time.monotonic()
+        await budgets[1].acquire()
+        waited = time.monotonic() - started
+        for c in clients:
+            await c.aclose()
+        return sent, waited, rate, added, sum(1 for t in sent if t >= limited_at - 1.0)
+
+    sent, waited, rate, added, last_second = asyncio.run(run())
+    # six senders in two workers: together 20 per second, as one worker alone
+    assert 26 <= len(sent) <= 32
+    assert waited >= 0.4 and added == pytest.approx(0.5, abs=0.05)
+    assert last_second >= 10 and rate == pytest.approx(0.9 * last_second, abs=1)  # what both got through
