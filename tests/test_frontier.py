@@ -119,3 +119,15 @@ def test_two_workers_share_one_budget_and_one_pause(client):
     assert 26 <= len(sent) <= 32
     assert waited >= 0.4 and added == pytest.approx(0.5, abs=0.05)
     assert last_second >= 10 and rate == pytest.approx(0.9 * last_second, abs=1)  # what both got through
+
+
+def test_workers_of_one_job_name_the_same_frontier():
+    from pixivcrawl.distributed.scheduler import default_frontier_name
+    from pixivcrawl.spiders.search import SearchSpider
+
+    def name(**kwargs) -> str:
+        return default_frontier_name(SearchSpider(**kwargs))
+
+    # scrapyd gives each host's job its own _job id: still one crawl
+    assert name(word="猫", details="1", _job="a1") == name(details="1", word="猫", _job="b2")
+    assert name(word="猫") != name(word="犬") and name(word="猫").startswith("search:")

@@ -160,7 +160,9 @@ class RedisScheduler(BaseScheduler):
 
 
 def default_frontier_name(spider: Spider) -> str:
-    arguments = getattr(spider, "arguments", {}) or {}
+    """The spider's name and a digest of its arguments, leaving out scrapyd's ``_job`` (each host's job has
+    its own id)."""
+    arguments = {k: v for k, v in (getattr(spider, "arguments", {}) or {}).items() if not k.startswith("_")}
     text = "&".join(f"{k}={arguments[k]}" for k in sorted(arguments))
     return f"{spider.name}:{hashlib.sha1(text.encode()).hexdigest()[:12]}"
 
