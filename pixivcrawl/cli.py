@@ -1,4 +1,4 @@
-"""The ``pixivcrawl`` command: ``replica``, ``demo`` and ``db``. Crawls themselves run with ``scrapy crawl``."""
+"""The ``pixivcrawl`` command: ``replica``, ``demo``, ``login``, ``db`` and more; crawls run with ``scrapy crawl``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,23 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--works", type=int, default=3000, help="size of the replica's world (default 3000)")
     demo.add_argument("--database-url", default=None,
                       help="where to store (default: $DATABASE_URL or sqlite:///pixivcrawl.db)")
+
+    login = sub.add_parser("login", help="log in to pixiv in a browser and store the refresh token (mode 0600 file)")
+    login.add_argument("--cookie", action="store_true",
+                       help="also log in to the web site and store its PHPSESSID cookie (for the web API)")
+    login.add_argument("--headless", action="store_true",
+                       help="no browser window (needs --username/--password or PIXIV_USERNAME/PIXIV_PASSWORD)")
+    login.add_argument("--username", default=None, help="fill the login form with this pixiv ID or email "
+                                                        "(default $PIXIV_USERNAME; else you type it)")
+    login.add_argument("--password", default=None,
+                       help="fill in this password (prefer $PIXIV_PASSWORD: arguments show in the process list)")
+    login.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the login (default 300)")
+    login.add_argument("--chromium", default=None,
+                       help="the Chromium executable (default $PIXIV_CHROMIUM_PATH, else chromium on the PATH)")
+    login.add_argument("--credentials-file", default=None, help="where to write (default $PIXIV_CREDENTIALS_FILE, "
+                                                                "else ~/.config/pixivcrawl/credentials.json)")
+    login.add_argument("--mirror", default=None,
+                       help="log in to a replica at this origin, e.g. http://127.0.0.1:8321 (default $PIXIV_MIRROR)")
 
     export = sub.add_parser("export", help="write a dataset (Parquet, WebDataset shards, manifest)")
     export.add_argument("out", help="folder to write into")
@@ -53,6 +70,10 @@ def main(argv: list[str] | None = None) -> None:
         from pixivcrawl.demo import run_demo
 
         sys.exit(run_demo(works=args.works, database_url=args.database_url))
+    elif args.command == "login":
+        from pixivcrawl.login import main as run_login
+
+        sys.exit(run_login(args))
     elif args.command == "export":
         from pixivcrawl.export import Filters, export as run_export
 

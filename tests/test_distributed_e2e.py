@@ -82,11 +82,12 @@ def detail_requests(log: list[dict]) -> Counter:
                    if r["path"] == "/v1/illust/detail" and r["status"] == 200)
 
 
-def busiest_second(times: list[float]) -> int:
+def busiest(times: list[float], seconds: float) -> int:
+    """The most requests in any window of ``seconds``."""
     times = sorted(times)
     most, start = 0, 0
     for end, t in enumerate(times):
-        while times[start] <= t - 1.0:
+        while times[start] <= t - seconds:
             start += 1
         most = max(most, end - start + 1)
     return most
@@ -116,10 +117,12 @@ def test_two_workers_share_frontier_and_budget(pg_db_url, redis_prefix, expected
     # both workers took part
     taken = [s["pixiv/frontier/taken"] for s in stats]
     assert min(taken) > 0.2 * sum(taken), taken
-    # together they kept to one account's budget: at most RATE (+ the burst of 1) in any second
+    # together they kept to one account's budget, not twice it (times are when the replica handled each
+    # request: a stalled process on this small machine can bunch a few, never double the rate)
     for host in ("app-api.pixiv.net", "www.pixiv.net"):
         times = [r["t"] for r in log if r["host"] == host]
-        assert busiest_second(times) <= RATE + 2, host
+        assert busiest(times, 1.0) <= RATE * 1.25 + 1, host
+        assert busiest(times, 5.0) <= RATE * 5 * 1.05 + 1, host
     app = sorted(r["t"] for r in log if r["host"] == "app-api.pixiv.net")
     assert len(app) / (app[-1] - app[0]) <= RATE * 1.02
     # a finished crawl leaves no frontier behind: the next run of the same job starts afresh

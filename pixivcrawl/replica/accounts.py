@@ -1,8 +1,8 @@
 """The replica's accounts and token store.
 
-Account ``k`` is the world's user ``USER_BASE + k``. Its refresh token and ``PHPSESSID`` are fixed strings
-derived from ``k``: they are credentials for the local replica only (the demo and the tests use them),
-never for pixiv.
+Account ``k`` is the world's user ``USER_BASE + k``. Its refresh token, ``PHPSESSID`` and login (username
+``replica-user-k``, password ``replica-password-k``) are fixed strings derived from ``k``: they are
+credentials for the local replica only (the demo and the tests use them), never for pixiv.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ class Account:
     user_id: int
     refresh_token: str
     phpsessid: str
+    username: str
+    password: str
     x_restrict: int = 2  # R-18 and R-18G display on
 
 
@@ -30,6 +32,8 @@ def replica_account(index: int) -> Account:
         user_id=uid,
         refresh_token=f"replica-refresh-token-{index}",
         phpsessid=f"{uid}_replicasession{index}",
+        username=f"replica-user-{index}",
+        password=f"replica-password-{index}",
     )
 
 
@@ -41,6 +45,7 @@ class TokenStore:
         self.lifetime = lifetime
         self._by_refresh = {a.refresh_token: a for a in accounts}
         self._by_session = {a.phpsessid: a for a in accounts}
+        self._by_username = {a.username: a for a in accounts}
         self._access: dict[str, tuple[Account, float]] = {}
 
     def account_for_refresh(self, token: str) -> Account | None:
@@ -48,6 +53,12 @@ class TokenStore:
 
     def account_for_session(self, phpsessid: str | None) -> Account | None:
         return self._by_session.get(phpsessid) if phpsessid else None
+
+    def account_for_login(self, username: str, password: str) -> Account | None:
+        account = self._by_username.get(username)
+        if account is None or not secrets.compare_digest(account.password.encode(), password.encode()):
+            return None
+        return account
 
     def issue(self, account: Account) -> tuple[str, int]:
         token = secrets.token_urlsafe(32)

@@ -35,6 +35,7 @@ from pixivcrawl.hosts import (
 from . import app_objects as ao
 from .accounts import TokenStore, replica_account
 from .images import ImageFactory
+from .login import LoginPages
 from .rankings import APP_MODES, NOVEL_APP_MODES
 from .responses import json_response as _json
 from .web_api import WebApi
@@ -107,6 +108,7 @@ class Replica:
         self._illust = lru_cache(maxsize=200_000)(partial(ao.illust_obj, self.world))
         self._novel = lru_cache(maxsize=50_000)(partial(ao.novel_obj, self.world))
         self.web = WebApi(self)
+        self.login = LoginPages(self)
         self._app_routes = {
             "/v1/illust/ranking": self.app_illust_ranking,
             "/v1/novel/ranking": self.app_novel_ranking,
@@ -177,6 +179,8 @@ class Replica:
             if request.path == "/auth/token" and request.method == "POST":
                 return await self.oauth_token(request, entry)
             return _json({"error": "not_found"}, 404)
+        if self.login.serves(host, request.path):
+            return await self.login.handle(host, request, entry)
         if host == APP_API_HOST:
             return await self.app_api(request, entry)
         if host == IMAGE_HOST:
@@ -238,6 +242,9 @@ class Replica:
             return _json({"has_error": True, "errors": {"system": {"message": "Invalid client", "code": 1508}},
                           "error": "invalid_client"}, 400)
         grant = form.get("grant_type")
+        entry["grant"] = grant
+        if grant == "authorization_code":
+            return self.login.exchange(form, entry)
         if grant != "refresh_token":
             return _json({"has_error": True, "errors": {"system": {
                 "message": "Invalid grant_type parameter or parameter missing", "code": 1508}},
@@ -247,6 +254,11 @@ class Replica:
             return _json({"has_error": True, "errors": {"system": {"message": "Invalid refresh token", "code": 1508}},
                           "error": "invalid_grant"}, 400)
         entry["account"] = account.user_id
+        return _json(self.token_response(account))
+
+    def token_response(self, account) -> dict:
+        """A new access token for ``account``, in pixiv's token response shape (fields at top level and
+        under ``response``)."""
         access, expires_in = self.tokens.issue(account)
         name, acct = self.world.user_name(account.user_id)
         token = {
@@ -271,7 +283,7 @@ class Replica:
                 "require_policy_agreement": False,
             },
         }
-        return _json({**token, "response": token})
+        return {**token, "response": token}
 
     # -- App API -----------------------------------------------------------------------------------------
 
