@@ -7,6 +7,7 @@ APP_API_HOST = "app-api.pixiv.net"
 WEB_HOST = "www.pixiv.net"
 IMAGE_HOST = "i.pximg.net"
 STATIC_HOST = "s.pximg.net"
+ACCOUNTS_HOST = "accounts.pixiv.net"  # the web login (pixivcrawl login)
 
 #: Every host a request may be redirected to a replica for (``PIXIV_MIRROR``).
 PIXIV_HOSTS = frozenset({OAUTH_HOST, APP_API_HOST, WEB_HOST, IMAGE_HOST, STATIC_HOST})

@@ -31,6 +31,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 import aiohttp
 
 from pixivcrawl.hosts import (
+    ACCOUNTS_HOST,
     APP_API,
     APP_API_HOST,
     CLIENT_ID,
@@ -41,7 +42,6 @@ from pixivcrawl.hosts import (
     WEB,
 )
 
-ACCOUNTS_HOST = "accounts.pixiv.net"
 #: Hosts a browser login visits: the crawler's hosts plus pixiv's account pages.
 BROWSER_HOSTS = PIXIV_HOSTS | {ACCOUNTS_HOST}
 LOGIN_PATH = "/web/v1/login"

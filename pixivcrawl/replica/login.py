@@ -22,8 +22,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from pixivcrawl.hosts import APP_API_HOST, WEB_HOST
-from pixivcrawl.login import ACCOUNTS_HOST, CALLBACK_PATH, CALLBACK_URL, LOGIN_PATH, s256
+from pixivcrawl.hosts import ACCOUNTS_HOST, APP_API_HOST, WEB_HOST
+from pixivcrawl.login import CALLBACK_PATH, CALLBACK_URL, LOGIN_PATH, s256
 
 from .accounts import Account
 from .responses import json_response as _json
