@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 import sqlalchemy as sa
 
 from pixivcrawl.demo import running_replica
@@ -24,6 +25,7 @@ from pixivcrawl.replica.world import World
 ROOT = Path(__file__).resolve().parent.parent
 #: pixiv's real captures: shared/fixtures beside the clone (as in CI), or $PIXIV_FIXTURES
 FIXTURES = Path(os.environ.get("PIXIV_FIXTURES") or ROOT.parent / "shared" / "fixtures")
+REDIS_URL = os.environ.get("PIXIVCRAWL_TEST_REDIS", "redis://127.0.0.1:6379/0")
 PG_URL = os.environ.get("PIXIVCRAWL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 #: the world every session-wide replica serves; tests compute their expectations from the same World
@@ -129,6 +131,27 @@ def new_pg_database(base: str):
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@dataclass
+class RedisSpace:
+    client: redis.Redis
+    prefix: str  # every key a test makes starts with it; removed afterwards
+
+
+@pytest.fixture
+def redis_space() -> RedisSpace:
+    """The Redis service, with a key prefix of the test's own."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:  # the service must be up: .ci/run starts it
+        pytest.fail(f"Redis is not reachable at {REDIS_URL}: {exc}")
+    space = RedisSpace(client, f"pixivcrawl-test-{uuid.uuid4().hex[:8]}")
+    yield space
+    for key in client.scan_iter(f"{space.prefix}:*"):
+        client.delete(key)
+    client.close()
 
 
 @dataclass

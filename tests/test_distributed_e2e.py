@@ -9,40 +9,23 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
-import redis
 
 from pixivcrawl.demo import running_replica
 from pixivcrawl.replica.accounts import replica_account
 from pixivcrawl.replica.search import Query, Search
 from pixivcrawl.replica.world import World
 
-from .conftest import ROOT, ReplicaClient, crawl_env, table_rows
+from .conftest import REDIS_URL, ROOT, ReplicaClient, crawl_env, table_rows
 
-REDIS_URL = os.environ.get("PIXIVCRAWL_TEST_REDIS", "redis://127.0.0.1:6379/0")
 WORKS, SEED = 7000, 1
 WORD = "イラスト"
 RATE = 50  # the account's budget per API, requests per second, shared by the workers
 LEASE = 3.0
-
-
-@pytest.fixture
-def redis_prefix():
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:  # the service must be up: .ci/run starts it
-        pytest.fail(f"Redis is not reachable at {REDIS_URL}: {exc}")
-    prefix = f"pixivcrawl-test-{uuid.uuid4().hex[:8]}"
-    yield prefix
-    for key in client.scan_iter(f"{prefix}:*"):
-        client.delete(key)
-    client.close()
 
 
 @pytest.fixture(scope="module")
@@ -93,18 +76,14 @@ def busiest(times: list[float], seconds: float) -> int:
     return most
 
 
-def frontier_keys(prefix: str) -> list[bytes]:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        return list(client.scan_iter(f"{prefix}:frontier:*"))
-    finally:
-        client.close()
+def frontier_keys(space) -> list[bytes]:
+    return list(space.client.scan_iter(f"{space.prefix}:frontier:*"))
 
 
-def test_two_workers_share_frontier_and_budget(pg_db_url, redis_prefix, expected, tmp_path):
+def test_two_workers_share_frontier_and_budget(pg_db_url, redis_space, expected, tmp_path):
     with running_replica(WORKS, SEED) as origin:
         replica = ReplicaClient(origin)
-        workers = [start_worker(name, origin, pg_db_url, redis_prefix, tmp_path) for name in ("a", "b")]
+        workers = [start_worker(name, origin, pg_db_url, redis_space.prefix, tmp_path) for name in ("a", "b")]
         stats = [finish(proc, name, tmp_path) for proc, name in zip(workers, ("a", "b"))]
         log = replica.requests()
 
@@ -126,14 +105,14 @@ def test_two_workers_share_frontier_and_budget(pg_db_url, redis_prefix, expected
     app = sorted(r["t"] for r in log if r["host"] == "app-api.pixiv.net")
     assert len(app) / (app[-1] - app[0]) <= RATE * 1.02
     # a finished crawl leaves no frontier behind: the next run of the same job starts afresh
-    assert frontier_keys(redis_prefix) == []
+    assert frontier_keys(redis_space) == []
 
 
-def test_killed_worker_loses_nothing(pg_db_url, redis_prefix, expected, tmp_path):
+def test_killed_worker_loses_nothing(pg_db_url, redis_space, expected, tmp_path):
     with running_replica(WORKS, SEED) as origin:
         replica = ReplicaClient(origin)
-        a = start_worker("a", origin, pg_db_url, redis_prefix, tmp_path)
-        b = start_worker("b", origin, pg_db_url, redis_prefix, tmp_path)
+        a = start_worker("a", origin, pg_db_url, redis_space.prefix, tmp_path)
+        b = start_worker("b", origin, pg_db_url, redis_space.prefix, tmp_path)
         deadline = time.monotonic() + 120
         while sum(detail_requests(replica.requests()).values()) < 0.4 * len(expected):
             assert a.poll() is None and b.poll() is None and time.monotonic() < deadline
@@ -152,4 +131,4 @@ def test_killed_worker_loses_nothing(pg_db_url, redis_prefix, expected, tmp_path
     assert set(fetched) == expected
     # only what the dead worker had in hand (in flight, or not yet written) was fetched twice
     assert sum(n - 1 for n in fetched.values()) <= survivor["pixiv/frontier/requeued_expired"]
-    assert frontier_keys(redis_prefix) == []
+    assert frontier_keys(redis_space) == []

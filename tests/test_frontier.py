@@ -3,42 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-import uuid
 
 import pytest
-import redis
 import redis.asyncio as aioredis
 
 from pixivcrawl.distributed.budget import SharedBudget
 from pixivcrawl.distributed.frontier import Frontier
 
-REDIS_URL = os.environ.get("PIXIVCRAWL_TEST_REDIS", "redis://127.0.0.1:6379/0")
+from .conftest import REDIS_URL
 
 
-@pytest.fixture
-def client():
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:  # the service must be up: .ci/run starts it
-        pytest.fail(f"Redis is not reachable at {REDIS_URL}: {exc}")
-    prefix = f"pixivcrawl-test-{uuid.uuid4().hex[:8]}"
-    client.prefix = prefix
-    yield client
-    for key in client.scan_iter(f"{prefix}:*"):
-        client.delete(key)
-    client.close()
+def workers(space, lease: float = 30.0) -> tuple[Frontier, Frontier]:
+    return (Frontier(space.client, space.prefix, "job", "worker-a", lease),
+            Frontier(space.client, space.prefix, "job", "worker-b", lease))
 
 
-def workers(client, lease: float = 30.0) -> tuple[Frontier, Frontier]:
-    return (Frontier(client, client.prefix, "job", "worker-a", lease),
-            Frontier(client, client.prefix, "job", "worker-b", lease))
-
-
-def test_duplicates_are_dropped_and_each_request_goes_to_one_worker(client):
-    a, b = workers(client)
+def test_duplicates_are_dropped_and_each_request_goes_to_one_worker(redis_space):
+    a, b = workers(redis_space)
     assert a.push(b"page-1", 0, "fp1") is not None
     assert b.push(b"page-1 again", 0, "fp1") is None  # the other worker's copy of the same request
     assert b.push(b"retry of page-1", 0, None) is not None  # dont_filter
@@ -48,15 +30,15 @@ def test_duplicates_are_dropped_and_each_request_goes_to_one_worker(client):
     assert a.size().queued == 0 and a.size().leased == 2
 
 
-def test_priority_first_then_newest(client):
-    a, _ = workers(client)
+def test_priority_first_then_newest(redis_space):
+    a, _ = workers(redis_space)
     for payload, priority in ((b"old", 0), (b"urgent", 5), (b"new", 0)):
         a.push(payload, priority, None)
     assert [a.take()[1] for _ in range(3)] == [b"urgent", b"new", b"old"]
 
 
-def test_only_the_owner_releases_and_expired_leases_come_back(client):
-    a, b = workers(client, lease=0.5)
+def test_only_the_owner_releases_and_expired_leases_come_back(redis_space):
+    a, b = workers(redis_space, lease=0.5)
     a.push(b"work", 0, "fp")
     lease, _ = a.take()
     assert b.release(lease) == 0  # not b's
@@ -72,11 +54,11 @@ def test_only_the_owner_releases_and_expired_leases_come_back(client):
     assert a.release(lease) == 0  # the dead worker's late release changes nothing
     assert b.release(again) == 1
     assert a.size().empty and a.delete_if_finished()
-    assert list(client.scan_iter(f"{client.prefix}:frontier:*")) == []
+    assert list(redis_space.client.scan_iter(f"{redis_space.prefix}:frontier:*")) == []
 
 
-def test_a_stopping_worker_gives_back_what_it_took(client):
-    a, b = workers(client)
+def test_a_stopping_worker_gives_back_what_it_took(redis_space):
+    a, b = workers(redis_space)
     for n in range(3):
         a.push(f"r{n}".encode(), 0, f"fp{n}")
     leases = [a.take()[0] for _ in range(2)]
@@ -96,8 +78,8 @@ async def _send_for(budget: SharedBudget, seconds: float, sent: list[float]) -> 
         await budget.succeeded(window=1.0)
 
 
-def test_two_workers_share_one_budget_and_one_pause(client):
-    key = f"{client.prefix}:budget:app:acct"
+def test_two_workers_share_one_budget_and_one_pause(redis_space):
+    key = f"{redis_space.prefix}:budget:app:acct"
 
     async def run():
         clients = [aioredis.Redis.from_url(REDIS_URL) for _ in range(2)]
