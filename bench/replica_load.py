@@ -49,6 +49,39 @@ def wrk(origin: str, path: str, headers: dict, seconds: int, connections: int, c
     lua_headers = "{" + ", ".join(f'["{k}"] = "{v}"' for k, v in headers.items()) + "}"
     script.write_text(f'PATH = "{path}"\nBASE = {ILLUST_BASE}\nCOUNT = {count}\nHEADERS = {lua_headers}\n'
                       + LUA.replace("%%", "%"))
+    return _run_wrk(origin, script, seconds, connections)
+
+
+MIX_LUA = """
+i = 0
+request = function()
+  i = i + 1
+  local r = requests[(i % #requests) + 1]
+  return wrk.format("GET", r[1], header_sets[r[2]])
+end
+"""
+
+
+def _lua(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def wrk_mix(origin: str, requests: list[tuple[str, dict]], seconds: int, connections: int) -> tuple[float, float]:
+    """wrk over a fixed list of (path with query, headers) requests, taken in turn: the raw throughput of
+    the replica for exactly the requests a crawl sent. Returns requests/s and MB/s."""
+    sets: list[dict] = []
+    rows = []
+    for path, headers in requests:
+        if headers not in sets:
+            sets.append(headers)
+        rows.append(f"{{{_lua(path)}, {sets.index(headers) + 1}}}")
+    header_sets = ", ".join("{" + ", ".join(f"[{_lua(k)}] = {_lua(v)}" for k, v in h.items()) + "}" for h in sets)
+    script = Path(tempfile.mkdtemp()) / "mix.lua"
+    script.write_text(f"requests = {{{', '.join(rows)}}}\nheader_sets = {{{header_sets}}}\n" + MIX_LUA)
+    return _run_wrk(origin, script, seconds, connections)
+
+
+def _run_wrk(origin: str, script: Path, seconds: int, connections: int) -> tuple[float, float]:
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), origin],
                          capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -12,6 +12,7 @@ from pixivcrawl.items import (
     CommissionCreatorItem,
     CommissionRequestItem,
     IllustItem,
+    IllustPage,
     IllustSeriesItem,
     NovelItem,
     NovelSeriesItem,
@@ -63,10 +64,33 @@ def _tag_rows(out: ItemRows, link_table: str, parent_col: str, parent_id: int, t
         out.add(link_table, {parent_col: parent_id, "tag": tag.name, "position": position})
 
 
+_PAGE_FIELDS = tuple(f.name for f in fields(IllustPage))
+
+
+def _page_row(illust_id: int, page: Any) -> dict[str, Any]:
+    if isinstance(page, IllustPage):
+        return {"illust_id": illust_id, **{f: getattr(page, f) for f in _PAGE_FIELDS}}
+    return {"illust_id": illust_id, **ItemAdapter(page).asdict()}
+
+
+class _Fields:
+    """``a[k]`` reads of an item's fields: plain attribute reads (ItemAdapter's per-field dispatch cost
+    more than the rest of the conversion); only the item types below reach it, all dataclasses."""
+
+    __slots__ = ("item",)
+
+    def __init__(self, item: Any) -> None:
+        self.item = item
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self.item, key)
+
+
 def item_rows(item: Any) -> ItemRows:
     """Convert one item into rows. Raises TypeError for an item type the database does not store."""
-    a = ItemAdapter(item)
-    out = ItemRows(summary=not a.get("complete", True))
+    a = _Fields(item)
+    complete = item.get("complete", True) if isinstance(item, dict) else getattr(item, "complete", True)
+    out = ItemRows(summary=not complete)
     if isinstance(item, IllustItem) and not item.visible:
         # pixiv's placeholder for a work it will not show: a new row records it; an existing row keeps what
         # was stored and is only marked invisible
@@ -88,7 +112,7 @@ def item_rows(item: Any) -> ItemRows:
         if item.complete and item.visible:  # listings carry no page URLs: the pages a full record stored stay
             out.replace["illust_pages"] = ("illust_id", item.id)
             for page in item.pages:
-                out.add("illust_pages", {"illust_id": item.id, **ItemAdapter(page).asdict()})
+                out.add("illust_pages", _page_row(item.id, page))
         if item.visible:
             _tag_rows(out, "illust_tags", "illust_id", item.id, item.tags)
     elif isinstance(item, IllustSeriesItem):

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
@@ -36,10 +37,16 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _json_dumps(value: Any) -> str:
+    """JSON columns are written with orjson (several times faster than the json module SQLAlchemy uses
+    by default; the text is UTF-8 rather than \\u-escaped, and reads back to the same values)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        engine = sa.create_engine(url, connect_args={"timeout": 30}, json_serializer=_json_dumps)
 
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -50,7 +57,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    return sa.create_engine(url, pool_pre_ping=True, json_serializer=_json_dumps)
 
 
 class Batch:
@@ -78,11 +85,14 @@ class Batch:
             for row in item_rows.rows.get(table, ()):
                 row[SUMMARY] = columns
         for table, (col, parent_id) in item_rows.replace.items():
-            self.replace.setdefault(table, set()).add(parent_id)
+            parents = self.replace.setdefault(table, set())
             bucket = self.rows.get(table)
-            if bucket:  # an earlier version of this parent in the same batch: drop its children
+            if parent_id in parents and bucket:
+                # an earlier version of this parent in the same batch: drop its children (only a parent
+                # already listed here can have children in the batch, so the scan is skipped otherwise)
                 for key in [k for k, r in bucket.items() if r[col] == parent_id]:
                     del bucket[key]
+            parents.add(parent_id)
         for table, rows in item_rows.rows.items():
             pk = [c.name for c in schema.metadata.tables[table].primary_key]
             bucket = self.rows.setdefault(table, {})
