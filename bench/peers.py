@@ -372,8 +372,9 @@ def main() -> None:
     parser.add_argument("--sql-works", type=int, default=5000, help="works written by the SQL measurement")
     parser.add_argument("--rss-scan", action="store_true", help="pixivcrawl's job 1 at 2,000/20,000/100,000 works")
     parser.add_argument("--profile", type=Path, help="profile pixivcrawl's jobs 1 and 2 with py-spy into DIR")
-    parser.add_argument("--latency", type=float, default=0.02,
-                        help="seconds added to every answer in a last run of job 1 (0: no such run)")
+    parser.add_argument("--latency", type=float, nargs="*", default=[0.02, 0.1],
+                        help="seconds added to every answer in last runs of job 1, one run per value "
+                             "(a network round trip: ~0.02 s in Japan, 0.1-0.25 s from elsewhere; none: no such run)")
     parser.add_argument("--skip-images", action="store_true", help="leave job 2 out")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -415,14 +416,14 @@ def main() -> None:
             time.sleep(LIMIT_WINDOW)  # an empty window for each tool
             limited.append(bench.run(tool, 1, paced=1 / limit, label="-limited"))
         post(origin, "/_replica/config", {"rate_limit": 0})
-        latency_runs = []
-        if args.latency:
-            # every App API and CDN answer delayed by --latency seconds: the round trip of a real network
-            post(origin, "/_replica/config", {"fault_slow": 1.0, "slow_seconds": args.latency,
+        latency_runs: dict[float, list[dict]] = {}
+        for latency in args.latency:
+            # every App API and CDN answer delayed by this many seconds: the round trip of a real network
+            post(origin, "/_replica/config", {"fault_slow": 1.0, "slow_seconds": latency,
                                               "fault_hosts": ["app-api.pixiv.net", "i.pximg.net"]})
             for tool in TOOLS:
-                print(f"latency {args.latency:g} s: {tool} …", flush=True)
-                latency_runs.append(bench.run(tool, 1, label="-latency"))
+                print(f"latency {latency:g} s: {tool} …", flush=True)
+                latency_runs.setdefault(latency, []).append(bench.run(tool, 1, label="-latency"))
             post(origin, "/_replica/config", {"fault_slow": 0.0})
         profiles = {}
         if args.profile:
@@ -450,12 +451,12 @@ def main() -> None:
     for r in limited:
         print(f"{r['tool']:<14}{r['wall']:>8.1f}{r['requests']:>10,}{r['app_rate']:>11.2f}{r['app_rate'] / limit:>10.2f}"
               f"{r['limited']:>12}{r['errors']:>8}")
-    if latency_runs:
+    for latency, runs in latency_runs.items():
         print()
-        print(f"Job 1 with {args.latency * 1000:g} ms added to every App API answer (a network round trip), limits off")
-        best_peer = max(r["works"] / r["wall"] for r in latency_runs if r["tool"] != "pixivcrawl")
+        print(f"Job 1 with {latency * 1000:g} ms added to every App API answer (a network round trip), limits off")
+        best_peer = max(r["works"] / r["wall"] for r in runs if r["tool"] != "pixivcrawl")
         print(f"{'tool':<14}{'wall s':>8}{'requests':>10}{'works/s':>10}{'vs best peer':>14}")
-        for r in latency_runs:
+        for r in runs:
             print(f"{r['tool']:<14}{r['wall']:>8.2f}{r['requests']:>10,}{r['works'] / r['wall']:>10,.0f}"
                   f"{r['works'] / r['wall'] / best_peer:>13.2f}x")
     print()

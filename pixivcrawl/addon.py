@@ -11,7 +11,8 @@ from .hosts import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, STATIC_HOST, WEB_HOST
 class PixivAddon:
     """Sets ``DOWNLOAD_SLOTS`` for pixiv's hosts from ``PIXIV_API_CONCURRENCY`` and ``PIXIV_CDN_CONCURRENCY``
     (the request rate itself is paced by pixivcrawl.middlewares.throttle). A slot the user configured in
-    ``DOWNLOAD_SLOTS`` is left as it is. With ``PIXIV_REDIS_URL`` the scheduler is the shared Redis one."""
+    ``DOWNLOAD_SLOTS`` is left as it is. With ``PIXIV_REDIS_URL`` the scheduler is the shared Redis one, and
+    the lease middleware follows the requests taken from it."""
 
     def update_settings(self, settings: BaseSettings) -> None:
         delay = settings.getfloat("PIXIV_API_DELAY")
@@ -33,3 +34,8 @@ class PixivAddon:
         settings.set("DOWNLOAD_SLOTS", slots, priority=priority)
         if redis_url(settings):  # distributed: the frontier lives in Redis, shared with the other workers
             settings.set("SCHEDULER", "pixivcrawl.distributed.scheduler.RedisScheduler", priority="addon")
+            # sees each callback's final output, to know when a request taken from the frontier is finished
+            spider_mws = settings.getdict("SPIDER_MIDDLEWARES")
+            spider_mws.setdefault("pixivcrawl.distributed.leases.LeaseSpiderMiddleware", 10)
+            settings.set("SPIDER_MIDDLEWARES", spider_mws,
+                         priority=max(settings.getpriority("SPIDER_MIDDLEWARES") or 0, SETTINGS_PRIORITIES["addon"]))

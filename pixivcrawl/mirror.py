@@ -41,6 +41,11 @@ class MirrorDownloadHandler(HTTP11DownloadHandler):
         super().__init__(crawler)
         origin = crawler.settings.get("PIXIV_MIRROR") or ""
         self._mirror = parse_mirror(origin) if origin else None
+        if self._mirror is not None:
+            # every pixiv host is one host:port here: keep as many idle connections as requests may be in
+            # flight, or connections beyond CONCURRENT_REQUESTS_PER_DOMAIN are opened and closed per request
+            self._pool.maxPersistentPerHost = max(self._pool.maxPersistentPerHost,
+                                                  crawler.settings.getint("CONCURRENT_REQUESTS"))
 
     async def download_request(self, request: Request) -> Response:
         if self._mirror is None:

@@ -69,11 +69,6 @@ ITEM_PIPELINES = {
     "pixivcrawl.pipelines.ugoira.UgoiraConvertPipeline": 350,
     "pixivcrawl.pipelines.sql.SQLStoragePipeline": 800,
 }
-SPIDER_MIDDLEWARES = {
-    # distributed crawls only (PIXIV_REDIS_URL): sees each callback's final output, to know when a request
-    # taken from the shared frontier is finished
-    "pixivcrawl.distributed.leases.LeaseSpiderMiddleware": 10,
-}
 EXTENSIONS = {
     "pixivcrawl.extensions.progress.ProgressExtension": 500,
     "pixivcrawl.extensions.stats_file.StatsFileExtension": 510,

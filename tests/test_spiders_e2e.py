@@ -5,6 +5,8 @@ Expectations come from the same deterministic World the replica serves, never fr
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
 import pytest
 
 from pixivcrawl.replica.accounts import replica_account
@@ -215,3 +217,19 @@ def test_credentials_never_leave_the_process(replica, world, db_url, tmp_path):
         repr(table_rows(db_url, "select * from novel_series"))
     for secret in secrets:
         assert secret not in dump
+
+
+def test_long_series_pages_are_requested_at_once(replica, world, tmp_path):
+    """The first page says how many works there are: every other page is requested at once, each once."""
+    series = max(world.illust_series.values(), key=lambda s: len(s.member_ids))
+    assert len(series.member_ids) > 60
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    replica.clear()
+    result = run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    assert result.stats["finish_reason"] == "finished", result.output
+    assert sorted(r[0] for r in table_rows(db_url, "select id from illusts")) == sorted(series.member_ids)
+    pages = [parse_qs(r["query"]).get("offset", ["0"])[0] for r in replica.requests()
+             if r["path"] == "/v1/illust/series"]
+    expected = ["0"] + [str(o) for o in range(30, len(series.member_ids), 30)]
+    assert sorted(pages, key=int) == expected
+    assert result.stats["pixiv/series/pages_requested_at_once"] == len(expected) - 1

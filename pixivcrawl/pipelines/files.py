@@ -123,6 +123,7 @@ class PixivFilesPipeline(FilesPipeline):
         super().__init__(store_uri, crawler=crawler)
         self._done: dict[str, dict[str, Any]] = {}  # path -> size, dimensions, sha256 of a stored file
         self._pending: dict[int, list[tuple[str, int, str]]] = {}  # id(item) -> its requests, in order
+        self._in_hand = asyncio.Semaphore(2 * max(1, settings.getint("PIXIV_CDN_CONCURRENCY", 8)))
 
     # -- which files ---------------------------------------------------------------------------------
 
@@ -160,8 +161,27 @@ class PixivFilesPipeline(FilesPipeline):
         self._pending[id(item)] = [r.meta["pixiv_media"][1:] + (r.url,) for r in requests]
         return requests
 
-    def media_to_download(self, request, info, *, item=None):
-        return None  # the database decides what is known (get_media_requests), not the file's age
+    async def media_to_download(self, request, info, *, item=None):
+        # the database decides what is known (get_media_requests), not the file's age; here a file waits
+        # for room among the files in hand (downloading or being stored), so that downloads faster than the
+        # disk do not pile bodies up in memory
+        await self._in_hand.acquire()
+        request.meta["pixiv_in_hand"] = True
+        return None
+
+    def _hand_back(self, request: Request) -> None:
+        if request.meta.pop("pixiv_in_hand", False):
+            self._in_hand.release()
+
+    async def media_downloaded(self, response, request, info, *, item=None):
+        try:
+            return await super().media_downloaded(response, request, info, item=item)
+        finally:
+            self._hand_back(request)
+
+    def media_failed(self, failure, request, info):
+        self._hand_back(request)
+        return super().media_failed(failure, request, info)
 
     def file_path(self, request: Request, response=None, info=None, *, item=None) -> str:
         work_id, kind, page = request.meta["pixiv_media"]

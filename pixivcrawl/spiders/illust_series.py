@@ -19,7 +19,7 @@ class IllustSeriesSpider(SeriesSpider):
     member_arg = "illust_id"
     series_path, series_param = "/v1/illust/series", "illust_series_id"
     member_path, member_param, member_key = "/v1/illust/detail", "illust_id", "illust"
-    detail_key, list_key = "illust_series_detail", "illusts"
+    detail_key, list_key, count_key = "illust_series_detail", "illusts", "series_work_count"
 
     def parse_series_detail(self, obj: Any):
         return parse_illust_series_detail(obj)

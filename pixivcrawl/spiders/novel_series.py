@@ -19,7 +19,7 @@ class NovelSeriesSpider(SeriesSpider):
     member_arg = "novel_id"
     series_path, series_param = "/v2/novel/series", "series_id"
     member_path, member_param, member_key = "/v2/novel/detail", "novel_id", "novel"
-    detail_key, list_key = "novel_series_detail", "novels"
+    detail_key, list_key, count_key = "novel_series_detail", "novels", "content_count"
     #: novel series list the oldest first: an incremental crawl skips known texts but reads every page
     newest_first = False
 

@@ -6,7 +6,8 @@
 
 pixiv caps how deep a search can page: when a query has more results than its ``lastPage`` reaches, the
 spider splits the date range (``scd``/``ecd``) into windows, halving them until each fits, and crawls
-every window, so that each matching work is reached once.
+every window, so that each matching work is reached once. A window's first page tells how many pages it
+has: the others are requested at once (an incremental crawl walks them in order, to stop early).
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ class SearchSpider(PixivSpider):
     # -- requests ------------------------------------------------------------------------------------
 
     def page_request(self, window: tuple[date | None, date | None], page: int,
-                     streak: int = 0) -> scrapy.Request | None:
+                     streak: int = 0, chained: bool = True) -> scrapy.Request | None:
         if self.max_pages is not None and self.pages_requested >= self.max_pages:
             self.count("search/stopped_at_max_pages")
             return None
@@ -111,7 +112,8 @@ class SearchSpider(PixivSpider):
         params = {**self.params, "scd": scd.isoformat() if scd else None, "ecd": ecd.isoformat() if ecd else None,
                   "p": page}
         return self.web_request(f"/ajax/search/{self.kind}/{quote(self.params['word'], safe='')}", params,
-                                self.parse_page, cb_kwargs={"window": window, "page": page, "streak": streak})
+                                self.parse_page,
+                                cb_kwargs={"window": window, "page": page, "streak": streak, "chained": chained})
 
     def start_requests_for_arguments(self) -> Iterator[scrapy.Request]:
         request = self.page_request((self.scd, self.ecd), 1)
@@ -121,7 +123,7 @@ class SearchSpider(PixivSpider):
     # -- responses -----------------------------------------------------------------------------------
 
     def parse_page(self, response: Response, window: tuple[date | None, date | None], page: int,
-                   streak: int = 0) -> Iterator[Any]:
+                   streak: int = 0, chained: bool = True) -> Iterator[Any]:
         body = self.ajax_body(response, f"search page {page}")
         if body is None:
             return
@@ -144,8 +146,18 @@ class SearchSpider(PixivSpider):
             self.count("search/truncated_windows")
         if page == 1:
             self.count("search/windows_crawled")
+        if page == 1 and last_page is not None and last_page > 1 and not self.incremental:
+            # the window's page count is known: request its other pages at once, not one after another
+            for other in range(2, last_page + 1):
+                request = self.page_request(window, other, chained=False)
+                if request is None:  # max_pages reached
+                    break
+                yield request
+            chained = False
         tally = [streak]
         yield from self.hits(data, page, tally)
+        if not chained:
+            return
         more = page < last_page if last_page is not None else bool(data)
         if more and self.incremental and self.params["order"] == "date_d" and tally[0] >= self.incremental_stop:
             self.logger.info("Stopping the search after %d known, unchanged works in a row.", tally[0])

@@ -1,10 +1,16 @@
 """What the two series spiders share: start from a series id or from one member, page through the
-series with ``next_url``, yield the series, its members and their users."""
+series, yield the series, its members and their users.
+
+The first page tells how many works the series has, so the other pages are requested at once (their
+cursors are positions: ``offset`` / ``last_order``) rather than one ``next_url`` after another: a long
+series is not a chain of round trips (the request budget still paces them). An incremental crawl walks
+``next_url`` from the newest page instead, so that it can stop early."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import scrapy
 from scrapy.http import Response
@@ -26,6 +32,8 @@ class SeriesSpider(PixivSpider):
     member_key: str
     detail_key: str
     list_key: str
+    #: the key of the series detail that counts its works
+    count_key: str
 
     #: whether pages list the newest works first (an incremental crawl can then stop early)
     newest_first: bool = True
@@ -64,7 +72,7 @@ class SeriesSpider(PixivSpider):
         yield self.series_request(int(series["id"]))
 
     def parse_series(self, response: Response, first_page: bool = False, offset: int = 0,
-                     streak: int = 0) -> Iterator[Any]:
+                     streak: int = 0, planned_until: int = 0) -> Iterator[Any]:
         data = self.app_json(response, f"{self.name} page")
         if data is None:
             return
@@ -96,9 +104,33 @@ class SeriesSpider(PixivSpider):
             self.logger.info("Stopping the series listing after %d known, unchanged works in a row.", streak)
             self.count("incremental/stopped_listings")
             return
-        if url:
+        if url and first_page and not self.incremental:
+            pages = self.other_pages(url, len(members), data.get(self.detail_key))
+            if pages:
+                yield from pages
+                return
+        if url and offset + len(members) >= planned_until:  # a series that grew since its first page is read
             yield scrapy.Request(url, callback=self.parse_series, errback=self.on_error,
                                  cb_kwargs={"offset": offset + len(members), "streak": streak})
+
+    def other_pages(self, url: str, page_size: int, detail: Any) -> list[scrapy.Request]:
+        """Requests for every page after the first, when the first page's ``next_url`` has a positional
+        cursor and the detail says how many works there are ([] otherwise: then ``next_url`` is walked)."""
+        total = detail.get(self.count_key) if isinstance(detail, dict) else None
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        cursors = [n for n, (key, value) in enumerate(query) if key in ("offset", "last_order")]
+        if not isinstance(total, int) or len(cursors) != 1 or query[cursors[0]][1] != str(page_size) or page_size < 1:
+            return []
+        position = cursors[0]
+        requests = []
+        for start in range(page_size, total, page_size):
+            query[position] = (query[position][0], str(start))
+            requests.append(scrapy.Request(urlunsplit(parts._replace(query=urlencode(query))),
+                                           callback=self.parse_series, errback=self.on_error,
+                                           cb_kwargs={"offset": start, "planned_until": total}))
+        self.count("series/pages_requested_at_once", len(requests))
+        return requests
 
     def member_known(self, obj: Any) -> bool:
         """Is this member stored already, unchanged (for incremental crawls)?"""
