@@ -14,15 +14,15 @@
    for the same requests), peak RSS and CPU seconds
    (``wait4`` rusage of that process alone), the ratio to the best peer, and the fraction of the ceiling.
 3. The ceiling: wrk against the replica with exactly the requests pixivcrawl sent in that job.
-4. Job 1 again with --latency seconds added to every App API answer (the replica's ``fault_slow``): a
-   network round trip, which loopback does not have. Then job 1 with the replica's App API limited to --limit-rate requests/s (over a 5 s window), each
+4. Job 1 again with --latency seconds (default 0.02 and 0.1) added to every App API answer (the replica's
+   ``fault_slow``): a network round trip, which loopback does not have. Then job 1 with the replica's App API limited to --limit-rate requests/s (over a 5 s window), each
    tool paced to that rate the way its users do it (pixivcrawl ``PIXIV_APP_RATE``, gallery-dl
    ``sleep-request``, a sleep in the pixivpy loop): achieved rate as a fraction of the limit, limits met.
 5. SQL: rows/s of pixivcrawl's batched upserts into SQLite (the storage pipeline's code, no crawl).
 6. With --rss-scan: pixivcrawl's job 1 at 2,000, 20,000 and 100,000 works (peak RSS should stay flat).
    With --profile DIR: pixivcrawl's jobs 1 and 2 under py-spy, and the top costs.
 
-Needs wrk (Debian: apt-get install wrk). Takes about 6 minutes with the defaults on 2 cores.
+Needs wrk (Debian: apt-get install wrk). Takes about 9 minutes with the defaults on 2 cores.
 """
 
 from __future__ import annotations
