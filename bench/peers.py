@@ -50,7 +50,7 @@ sys.path.insert(0, str(BENCH))
 
 from replica_load import token, wrk_mix  # noqa: E402
 
-from pixivcrawl.demo import replica_get  # noqa: E402
+from pixivcrawl.demo import replica_get, replica_process  # noqa: E402
 from pixivcrawl.replica.accounts import replica_account  # noqa: E402
 
 #: the versions measured (bench/README.md); change them here to measure others
@@ -83,18 +83,8 @@ def bench_replica(series_size: int, image_cache: int = 4096) -> Iterator[tuple[s
     works = series_size * 22 + 5000
     cmd = [sys.executable, "-c", REPLICA_BOOT, str(series_size), str(image_cache), "--port", "0",
            "--works", str(works), "--search-page-cap", "100000"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
-    try:
-        line = proc.stdout.readline()
-        if "listening on " not in line:
-            raise RuntimeError(f"the replica did not start (said {line!r})")
-        yield line.rsplit(" ", 1)[-1].strip(), proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with replica_process(cmd, cwd=ROOT) as running:
+        yield running
 
 
 def post(origin: str, path: str, payload: dict | None = None) -> dict:

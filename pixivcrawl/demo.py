@@ -19,12 +19,19 @@ def running_replica(works: int, seed: int = 1, extra: list[str] | None = None) -
     """Start ``python -m pixivcrawl.replica`` on a free port; yield its origin; stop it afterwards."""
     cmd = [sys.executable, "-m", "pixivcrawl.replica", "--port", "0", "--works", str(works), "--seed", str(seed),
            *(extra or [])]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    with replica_process(cmd) as (origin, _pid):
+        yield origin
+
+
+@contextmanager
+def replica_process(cmd: list[str], cwd: str | None = None) -> Iterator[tuple[str, int]]:
+    """Run a replica command that prints "… listening on <origin>"; yield (origin, pid); stop it afterwards."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=cwd)
     try:
         line = proc.stdout.readline()
         if "listening on " not in line:
             raise RuntimeError(f"the replica did not start (said {line!r})")
-        yield line.rsplit(" ", 1)[-1].strip()
+        yield line.rsplit(" ", 1)[-1].strip(), proc.pid
     finally:
         proc.terminate()
         try:
