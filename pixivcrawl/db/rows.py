@@ -6,8 +6,6 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timezone
 from typing import Any
 
-from itemadapter import ItemAdapter
-
 from pixivcrawl.items import (
     CommissionCreatorItem,
     CommissionRequestItem,
@@ -67,43 +65,28 @@ def _tag_rows(out: ItemRows, link_table: str, parent_col: str, parent_id: int, t
 _PAGE_FIELDS = tuple(f.name for f in fields(IllustPage))
 
 
-def _page_row(illust_id: int, page: Any) -> dict[str, Any]:
-    if isinstance(page, IllustPage):
-        return {"illust_id": illust_id, **{f: getattr(page, f) for f in _PAGE_FIELDS}}
-    return {"illust_id": illust_id, **ItemAdapter(page).asdict()}
-
-
-class _Fields:
-    """``a[k]`` reads of an item's fields: plain attribute reads (ItemAdapter's per-field dispatch cost
-    more than the rest of the conversion); only the item types below reach it, all dataclasses."""
-
-    __slots__ = ("item",)
-
-    def __init__(self, item: Any) -> None:
-        self.item = item
-
-    def __getitem__(self, key: str) -> Any:
-        return getattr(self.item, key)
+def _pick(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """The named fields of a dataclass item, read as attributes (ItemAdapter's per-field dispatch cost more
+    than the rest of the conversion)."""
+    return {name: getattr(obj, name) for name in names}
 
 
 def item_rows(item: Any) -> ItemRows:
     """Convert one item into rows. Raises TypeError for an item type the database does not store."""
-    a = _Fields(item)
-    complete = item.get("complete", True) if isinstance(item, dict) else getattr(item, "complete", True)
-    out = ItemRows(summary=not complete)
+    out = ItemRows(summary=not getattr(item, "complete", True))
     if isinstance(item, IllustItem) and not item.visible:
         # pixiv's placeholder for a work it will not show: a new row records it; an existing row keeps what
         # was stored and is only marked invisible
         out.summary, out.summary_columns = True, ("visible",)
     if isinstance(item, UserItem):
         out.parent = ("users", item.id)
-        out.add("users", {k: a[k] for k in ("id", "name", "account", "profile_image_url", "raw")})
+        out.add("users", _pick(item, ("id", "name", "account", "profile_image_url", "raw")))
     elif isinstance(item, IllustItem):
         out.parent = ("illusts", item.id)
-        row = {k: a[k] for k in (
+        row = _pick(item, (
             "id", "user_id", "type", "title", "caption", "page_count", "width", "height", "sanity_level",
             "x_restrict", "restrict", "ai_type", "book_style", "total_view", "total_bookmarks", "total_comments",
-            "visible", "series_id", "ugoira_zip_url", "ugoira_frames", "image_stamp", "raw")}
+            "visible", "series_id", "ugoira_zip_url", "ugoira_frames", "image_stamp", "raw"))
         row["create_date"] = parse_time(item.create_date)
         row["update_date"] = parse_time(item.update_date)
         out.add("illusts", row)
@@ -112,45 +95,45 @@ def item_rows(item: Any) -> ItemRows:
         if item.complete and item.visible:  # listings carry no page URLs: the pages a full record stored stay
             out.replace["illust_pages"] = ("illust_id", item.id)
             for page in item.pages:
-                out.add("illust_pages", _page_row(item.id, page))
+                out.add("illust_pages", {"illust_id": item.id, **_pick(page, _PAGE_FIELDS)})
         if item.visible:
             _tag_rows(out, "illust_tags", "illust_id", item.id, item.tags)
     elif isinstance(item, IllustSeriesItem):
-        row = {k: a[k] for k in ("id", "user_id", "title", "caption", "cover_url", "work_count", "raw")}
+        row = _pick(item, ("id", "user_id", "title", "caption", "cover_url", "work_count", "raw"))
         row["create_date"] = parse_time(item.create_date)
         out.add("illust_series", row)
     elif isinstance(item, NovelItem):
         out.parent = ("novels", item.id)
-        row = {k: a[k] for k in (
+        row = _pick(item, (
             "id", "user_id", "series_id", "series_order", "title", "caption", "page_count", "text_length",
             "x_restrict", "restrict", "is_original", "ai_type", "total_view", "total_bookmarks", "total_comments",
-            "visible", "cover_url", "text", "language", "image_stamp", "raw", "webview_raw")}
+            "visible", "cover_url", "text", "language", "image_stamp", "raw", "webview_raw"))
         row["create_date"] = parse_time(item.create_date)
         row["update_date"] = parse_time(item.update_date)
         out.add("novels", row)
         _tag_rows(out, "novel_tags", "novel_id", item.id, item.tags)
     elif isinstance(item, NovelSeriesItem):
-        out.add("novel_series", {k: a[k] for k in (
+        out.add("novel_series", _pick(item, (
             "id", "user_id", "title", "caption", "is_original", "is_concluded", "content_count",
-            "total_character_count", "raw")})
+            "total_character_count", "raw")))
     elif isinstance(item, SearchHitItem):
-        out.add("search_hits", {k: a[k] for k in ("query_key", "query", "work_type", "work_id", "page", "position")})
+        out.add("search_hits", _pick(item, ("query_key", "query", "work_type", "work_id", "page", "position")))
     elif isinstance(item, RankingItem):
-        row = {k: a[k] for k in ("source", "mode", "content", "rank", "work_type", "work_id", "previous_rank",
-                                 "rating_count", "view_count", "raw")}
+        row = _pick(item, ("source", "mode", "content", "rank", "work_type", "work_id", "previous_rank",
+                                 "rating_count", "view_count", "raw"))
         row["date"] = date.fromisoformat(item.date)
         out.add("rankings", row)
     elif isinstance(item, CommissionRequestItem):
-        row = {k: a[k] for k in (
+        row = _pick(item, (
             "id", "status", "work_type", "plan_id", "fan_user_id", "creator_user_id", "price", "currency",
             "proposal", "proposal_html", "proposal_lang", "translations", "tags", "adult", "anonymous",
             "restricted", "accept_collaborate", "post_work_id", "plan_title", "plan_standard_price",
-            "collaborated_count", "raw")}
+            "collaborated_count", "raw"))
         row["response_deadline"] = parse_time(item.response_deadline)
         row["post_deadline"] = parse_time(item.post_deadline)
         out.add("commission_requests", row)
     elif isinstance(item, CommissionCreatorItem):
-        out.add("commission_creators", {k: a[k] for k in ("user_id", "work_type", "mode")})
+        out.add("commission_creators", _pick(item, ("user_id", "work_type", "mode")))
     else:
         raise TypeError(f"no table stores {type(item).__name__} items")
     return out
