@@ -26,7 +26,7 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import aiohttp
 
@@ -154,7 +154,7 @@ class _Mirror:
     _DROPPED_RESPONSE = {"content-length", "content-encoding", "transfer-encoding", "connection"}
 
     def __init__(self, origin: str, catcher: _CodeCatcher) -> None:
-        from pixivcrawl.mirror import parse_mirror
+        from pixivcrawl.mirror import parse_mirror  # (lazily: it imports Scrapy, which the replica need not)
 
         try:
             self.scheme, self.netloc = parse_mirror(origin)
@@ -180,16 +180,16 @@ class _Mirror:
             pass
 
     async def _answer(self, route) -> None:
+        from pixivcrawl.mirror import mirrored_url
+
         request = route.request
-        parts = urlsplit(request.url)
-        host = (parts.hostname or "").lower()
-        if parts.scheme not in ("http", "https") or host not in BROWSER_HOSTS:
+        target = mirrored_url(request.url, self.scheme, self.netloc, BROWSER_HOSTS)
+        if target is None:
             await route.abort("blockedbyclient")  # offline: nothing but the replica is reachable
             return
-        target = urlunsplit((self.scheme, self.netloc, parts.path or "/", parts.query, ""))
         headers = {k: v for k, v in (await request.all_headers()).items()
                    if not k.startswith(":") and k.lower() not in self._DROPPED_REQUEST}
-        headers["X-Forwarded-Host"] = host
+        headers["X-Forwarded-Host"] = urlsplit(request.url).hostname.lower()
         try:
             async with self.session.request(request.method, target, headers=headers, data=request.post_data_buffer,
                                             allow_redirects=False) as resp:

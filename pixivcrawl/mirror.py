@@ -26,10 +26,10 @@ def parse_mirror(origin: str) -> tuple[str, str]:
     return parts.scheme, parts.netloc
 
 
-def mirrored_url(url: str, scheme: str, netloc: str) -> str | None:
-    """The URL to fetch instead of ``url``, or None when ``url`` is not on a pixiv host."""
+def mirrored_url(url: str, scheme: str, netloc: str, hosts: frozenset[str] = PIXIV_HOSTS) -> str | None:
+    """The URL to fetch instead of ``url``, or None when ``url`` is not on one of ``hosts``."""
     parts = urlsplit(url)
-    if (parts.hostname or "").lower() not in PIXIV_HOSTS:
+    if parts.scheme not in ("http", "https") or (parts.hostname or "").lower() not in hosts:
         return None
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
 
