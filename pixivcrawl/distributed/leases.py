@@ -48,7 +48,6 @@ class LeaseTracker:
     def __init__(self, crawler: Crawler, frontier: Frontier, items_wait_for_store: bool) -> None:
         self.frontier = frontier
         self.stats = crawler.stats
-        self.items_wait_for_store = items_wait_for_store
         self.held: dict[str, _Lease] = {}
         self._item_lease: dict[int, str] = {}
         crawler.signals.connect(self._item_done, signal=items_stored)
@@ -71,10 +70,7 @@ class LeaseTracker:
             request.errback = request.errback.wrapped
         lease = request.meta.pop(LEASE_META, None)
         state = self.held.get(lease) if lease is not None else None
-        if state is not None and state.stage == "download":
-            state.stage = "done"
-            return lease
-        return None
+        return lease if state is not None and state.stage == "download" else None
 
     def replaced(self, lease: str) -> None:
         """The request of ``lease`` was queued again as a new request: the old one is done."""
@@ -90,12 +86,11 @@ class LeaseTracker:
 
     # -- the request's way through the worker ----------------------------------------------------------
 
-    def scraping(self, request: Request) -> str | None:
+    def scraping(self, request: Request) -> None:
         lease = request.meta.get(LEASE_META)
         state = self.held.get(lease) if lease is not None else None
         if state is not None and state.stage == "download":
             state.stage = "scrape"
-        return lease if state is not None else None
 
     def produced_item(self, lease: str, item: Any) -> None:
         state = self.held.get(lease)
