@@ -26,7 +26,7 @@ from pixivcrawl.hosts import ACCOUNTS_HOST, APP_API_HOST, WEB_HOST
 from pixivcrawl.login import CALLBACK_PATH, CALLBACK_URL, LOGIN_PATH, s256
 
 from .accounts import Account
-from .responses import json_response as _json
+from .responses import json_response as _json, oauth_error
 
 #: pixiv's codes expire about 30 seconds after the login (gallery-dl's warning, pixiv-protocol.md §1.4)
 CODE_LIFETIME = 30.0
@@ -40,11 +40,6 @@ class _Grant:
     account: Account
     challenge: str
     expires: float
-
-
-def _token_error(message: str) -> web.Response:
-    return _json({"has_error": True, "errors": {"system": {"message": message, "code": 1508}},
-                  "error": "invalid_grant"}, 400)
 
 
 def _redirect(location: str, cookie: str | None = None) -> web.Response:
@@ -161,10 +156,10 @@ class LoginPages:
         """``POST /auth/token`` with ``grant_type=authorization_code``."""
         grant = self._grants.pop(str(form.get("code", "")), None)  # single use, whatever the outcome
         if grant is None or time.monotonic() > grant.expires:
-            return _token_error("Invalid authorization code")
+            return oauth_error("Invalid authorization code")
         if form.get("redirect_uri") != CALLBACK_URL:
-            return _token_error("Invalid redirect_uri")
+            return oauth_error("Invalid redirect_uri")
         if s256(str(form.get("code_verifier", ""))) != grant.challenge:
-            return _token_error("Invalid code_verifier")
+            return oauth_error("Invalid code_verifier")
         entry["account"] = grant.account.user_id
         return _json(self.replica.token_response(grant.account))

@@ -37,7 +37,7 @@ from .accounts import TokenStore, replica_account
 from .images import ImageFactory
 from .login import LoginPages
 from .rankings import APP_MODES, NOVEL_APP_MODES
-from .responses import json_response as _json
+from .responses import json_response as _json, oauth_error
 from .web_api import WebApi
 from .world import World
 
@@ -239,20 +239,16 @@ class Replica:
     async def oauth_token(self, request: web.BaseRequest, entry: dict) -> web.Response:
         form = await request.post()
         if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
-            return _json({"has_error": True, "errors": {"system": {"message": "Invalid client", "code": 1508}},
-                          "error": "invalid_client"}, 400)
+            return oauth_error("Invalid client", "invalid_client")
         grant = form.get("grant_type")
         entry["grant"] = grant
         if grant == "authorization_code":
             return self.login.exchange(form, entry)
         if grant != "refresh_token":
-            return _json({"has_error": True, "errors": {"system": {
-                "message": "Invalid grant_type parameter or parameter missing", "code": 1508}},
-                "error": "invalid_grant"}, 400)
+            return oauth_error("Invalid grant_type parameter or parameter missing")
         account = self.tokens.account_for_refresh(str(form.get("refresh_token", "")))
         if account is None:
-            return _json({"has_error": True, "errors": {"system": {"message": "Invalid refresh token", "code": 1508}},
-                          "error": "invalid_grant"}, 400)
+            return oauth_error("Invalid refresh token")
         entry["account"] = account.user_id
         return _json(self.token_response(account))
 
