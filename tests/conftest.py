@@ -171,18 +171,24 @@ def crawl_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def crawl_command(spider: str, args: dict, settings: dict) -> list[str]:
+    """``python -m scrapy crawl spider -a k=v … -s K=V …``."""
+    cmd = [sys.executable, "-m", "scrapy", "crawl", spider]
+    for key, value in args.items():
+        cmd += ["-a", f"{key}={value}"]
+    for key, value in settings.items():
+        cmd += ["-s", f"{key}={value}"]
+    return cmd
+
+
 def run_crawl(spider: str, args: dict, *, replica: ReplicaClient | None, db_url: str, tmp_path: Path,
               settings: dict | None = None, account: int = 0, credentials: bool = True,
               env: dict | None = None, timeout: float = 240) -> CrawlResult:
     """``scrapy crawl`` in a subprocess, from the project folder, against the replica."""
     stats_file = tmp_path / f"stats-{uuid.uuid4().hex[:8]}.json"
-    cmd = [sys.executable, "-m", "scrapy", "crawl", spider]
-    for key, value in args.items():
-        cmd += ["-a", f"{key}={value}"]
-    all_settings = {"PIXIV_API_DELAY": "0", "PIXIV_API_CONCURRENCY": "4", "LOG_LEVEL": "INFO",
-                    "PIXIV_STATS_FILE": str(stats_file), "FILES_STORE": str(tmp_path / "files"), **(settings or {})}
-    for key, value in all_settings.items():
-        cmd += ["-s", f"{key}={value}"]
+    cmd = crawl_command(spider, args, {"PIXIV_API_DELAY": "0", "PIXIV_API_CONCURRENCY": "4", "LOG_LEVEL": "INFO",
+                                       "PIXIV_STATS_FILE": str(stats_file), "FILES_STORE": str(tmp_path / "files"),
+                                       **(settings or {})})
     extra = {"DATABASE_URL": db_url}
     if replica is not None:
         extra["PIXIV_MIRROR"] = replica.origin

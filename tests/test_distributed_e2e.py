@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -20,7 +19,7 @@ from pixivcrawl.replica.accounts import replica_account
 from pixivcrawl.replica.search import Query, Search
 from pixivcrawl.replica.world import World
 
-from .conftest import REDIS_URL, ROOT, ReplicaClient, crawl_env, run_crawl, table_rows
+from .conftest import REDIS_URL, ROOT, ReplicaClient, crawl_command, crawl_env, run_crawl, table_rows
 
 WORKS, SEED = 7000, 1
 WORD = "イラスト"
@@ -41,10 +40,7 @@ def start_worker(name: str, origin: str, db_url: str, prefix: str, tmp_path: Pat
                 "PIXIV_WEB_RATE": RATE, "PIXIV_API_CONCURRENCY": 4, "PIXIV_IMAGE_SIZE": "none",
                 "PIXIV_LEASE_SECONDS": LEASE, "PIXIV_DB_FLUSH_INTERVAL": 1, "LOG_LEVEL": "INFO",
                 "PIXIV_STATS_FILE": tmp_path / f"{name}.stats.json", "LOG_FILE": tmp_path / f"{name}.log"}
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "search", "-a", f"word={WORD}", "-a", "s_mode=s_tag",
-           "-a", "details=1"]
-    for key, value in settings.items():
-        cmd += ["-s", f"{key}={value}"]
+    cmd = crawl_command("search", {"word": WORD, "s_mode": "s_tag", "details": "1"}, settings)
     env = crawl_env(tmp_path, DATABASE_URL=db_url, PIXIV_MIRROR=origin,
                     PIXIV_REFRESH_TOKEN=replica_account(0).refresh_token,
                     PIXIV_PHPSESSID=replica_account(0).phpsessid)
