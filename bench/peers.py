@@ -284,17 +284,13 @@ def sql_rows_per_second(works: int, tmp: Path) -> dict:
         write_seconds = 0.0
         started = time.perf_counter()
         batch = Batch()
-        for item in items:
+        for n, item in enumerate(items, 1):
             batch.add(item_rows(item))
-            if len(batch) >= 500:
+            if len(batch) >= 500 or n == len(items):
                 t = time.perf_counter()
                 rows += sum(store.write(batch).values())
                 write_seconds += time.perf_counter() - t
                 batch = Batch()
-        if len(batch):
-            t = time.perf_counter()
-            rows += sum(store.write(batch).values())
-            write_seconds += time.perf_counter() - t
         total = time.perf_counter() - started
         result[label] = {"rows": rows, "items": works, "rows_s": rows / total, "write_rows_s": rows / write_seconds,
                          "items_s": works / total}
