@@ -1,21 +1,29 @@
 """Shared fixtures: the replica as a real subprocess, databases (SQLite file and the PostgreSQL service),
-and a helper that runs ``scrapy crawl`` the way a user does."""
+and helpers that crawl in this process against the replica the way ``scrapy crawl`` does (Scrapy's own suite runs
+its crawls in process on the asyncio reactor that pytest-twisted installs: ``--reactor=asyncio`` in pyproject.toml)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import json
+import logging
 import os
-import subprocess
 import sys
+import traceback
 import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import pytest_twisted
 import redis
 import sqlalchemy as sa
+from scrapy.crawler import AsyncCrawlerRunner
+from scrapy.settings import Settings
+from scrapy.utils.defer import deferred_from_coro
 
 from pixivcrawl.demo import running_replica
 from pixivcrawl.hosts import CLIENT_ID, CLIENT_SECRET
@@ -181,14 +189,60 @@ def crawl_command(spider: str, args: dict, settings: dict) -> list[str]:
     return cmd
 
 
-def run_crawl(spider: str, args: dict, *, replica: ReplicaClient | None, db_url: str, tmp_path: Path,
-              settings: dict | None = None, account: int = 0, credentials: bool = True,
-              env: dict | None = None, timeout: float = 240) -> CrawlResult:
-    """``scrapy crawl`` in a subprocess, from the project folder, against the replica."""
+@contextlib.contextmanager
+def environment(env: dict[str, str]):
+    """``os.environ`` is exactly ``env`` inside the block (credentials and HOME, as a subprocess would see them)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+class LogCapture(logging.Handler):
+    """Every log record of a crawl, formatted as ``scrapy crawl`` prints it."""
+
+    def __init__(self, level: str):
+        super().__init__(logging.getLevelName(level))
+        self.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    @contextlib.contextmanager
+    def installed(self):
+        root = logging.getLogger()
+        old_level = root.level
+        root.addHandler(self)
+        root.setLevel(min(self.level, old_level or logging.WARNING))
+        try:
+            yield self
+        finally:
+            root.removeHandler(self)
+            root.setLevel(old_level)
+
+
+def crawl_settings(overrides: dict) -> Settings:
+    """pixivcrawl's project settings, then ``overrides`` at the command line's priority (as ``-s K=V``)."""
+    settings = Settings()
+    settings.setmodule("pixivcrawl.settings", priority="project")
+    settings.update(overrides, priority="cmdline")
+    return settings
+
+
+async def run_crawl(spider: str, args: dict, *, replica: ReplicaClient | None, db_url: str, tmp_path: Path,
+                settings: dict | None = None, account: int = 0, credentials: bool = True,
+                env: dict | None = None, images: bool = False, timeout: float = 240) -> CrawlResult:
+    """One crawl in this process, as ``scrapy crawl spider -a … -s …`` runs it, against the replica.
+
+    Image downloads are off unless ``images`` (or ``PIXIV_IMAGE_SIZE`` in ``settings``) asks for them. The
+    environment the crawl sees is the one a subprocess would get from :func:`crawl_env`. A crawl still running
+    after ``timeout`` seconds is stopped and ends with return code -1."""
     stats_file = tmp_path / f"stats-{uuid.uuid4().hex[:8]}.json"
-    cmd = crawl_command(spider, args, {"PIXIV_API_DELAY": "0", "PIXIV_API_CONCURRENCY": "4", "LOG_LEVEL": "INFO",
-                                       "PIXIV_STATS_FILE": str(stats_file), "FILES_STORE": str(tmp_path / "files"),
-                                       **(settings or {})})
     extra = {"DATABASE_URL": db_url}
     if replica is not None:
         extra["PIXIV_MIRROR"] = replica.origin
@@ -197,9 +251,52 @@ def run_crawl(spider: str, args: dict, *, replica: ReplicaClient | None, db_url:
         extra["PIXIV_PHPSESSID"] = replica_account(account).phpsessid
     full_env = crawl_env(tmp_path, **extra)
     full_env.update(env or {})
-    proc = subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout)
-    stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
-    return CrawlResult(proc.returncode, proc.stdout + proc.stderr, stats)
+    overrides = {"PIXIV_API_DELAY": "0", "PIXIV_API_CONCURRENCY": "4", "LOG_LEVEL": "INFO",
+                 "PIXIV_STATS_FILE": str(stats_file), "FILES_STORE": str(tmp_path / "files"),
+                 "PIXIV_IMAGE_SIZE": "original" if images else "none",
+                 # read from the environment when pixivcrawl.settings is imported, i.e. once per process here
+                 **{key: full_env.get(key, "") for key in ("DATABASE_URL", "PIXIV_MIRROR", "PIXIV_REDIS_URL")},
+                 **(settings or {})}
+    crawl_settings_ = crawl_settings(overrides)
+    capture = LogCapture(crawl_settings_.get("LOG_LEVEL"))
+    returncode = 0
+    crawler = None
+    with environment(full_env), capture.installed():
+        try:
+            crawler = AsyncCrawlerRunner(crawl_settings_).create_crawler(spider)
+            watchdog = asyncio.get_running_loop().call_later(timeout, crawler.stop)
+            try:
+                await crawler.crawl_async(**args)
+            finally:
+                watchdog.cancel()
+            if watchdog.when() <= asyncio.get_running_loop().time():
+                capture.lines.append(f"the crawl was stopped after {timeout} s")
+                returncode = -1
+        except Exception:  # scrapy crawl prints the traceback and exits 1
+            capture.lines.append(traceback.format_exc())
+            returncode = 1
+    if stats_file.exists():
+        stats = json.loads(stats_file.read_text())
+    else:
+        stats = dict(crawler.stats.get_stats()) if crawler is not None and crawler.stats else {}
+    return CrawlResult(returncode, "\n".join(capture.lines), stats)
+
+
+def run_crawl_blocking(spider: str, args: dict, **kwargs) -> CrawlResult:
+    """:func:`run_crawl` for a synchronous fixture: waits for the crawl on the session's reactor (pytest-twisted
+    runs fixtures outside the reactor's greenlet, so they may block on it; test bodies ``await run_crawl``)."""
+    return pytest_twisted.blockon(deferred_from_coro(run_crawl(spider, args, **kwargs)))
+
+
+def coroutine_test(coro_f):
+    """Marks an ``async def`` test: it runs as an asyncio task on the session's reactor, and pytest-twisted waits
+    for the Deferred (Scrapy's own ``tests/utils/decorators.py:coroutine_test``)."""
+
+    @functools.wraps(coro_f)
+    def test(*args, **kwargs):
+        return deferred_from_coro(coro_f(*args, **kwargs))
+
+    return test
 
 
 def table_rows(db_url: str, query: str, **params) -> list[tuple]:

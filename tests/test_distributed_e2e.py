@@ -19,7 +19,7 @@ from pixivcrawl.replica.accounts import replica_account
 from pixivcrawl.replica.search import Query, Search
 from pixivcrawl.replica.world import World
 
-from .conftest import REDIS_URL, ROOT, ReplicaClient, crawl_command, crawl_env, run_crawl, table_rows
+from .conftest import REDIS_URL, ROOT, ReplicaClient, crawl_command, crawl_env, coroutine_test, run_crawl, table_rows
 
 WORKS, SEED = 7000, 1
 WORD = "イラスト"
@@ -131,11 +131,12 @@ def test_killed_worker_loses_nothing(pg_db_url, redis_space, expected, tmp_path)
 
 
 @pytest.mark.parametrize("fault", ["fault_5xx", "fault_reset"])
-def test_a_request_that_fails_for_good_is_done_not_held(fault, fresh_replica, redis_space, tmp_path):
+@coroutine_test
+async def test_a_request_that_fails_for_good_is_done_not_held(fault, fresh_replica, redis_space, tmp_path):
     """An error answer (HttpError to the errback) or a dead connection (download failure) after the last retry:
     the worker logs it, releases the lease and finishes, instead of waiting for its own lease forever."""
     fresh_replica.control("config", {fault: 1.0, "fault_hosts": ["www.pixiv.net"]})
-    result = run_crawl("search", {"word": WORD}, replica=fresh_replica, db_url=f"sqlite:///{tmp_path / 'x.db'}",
+    result = await run_crawl("search", {"word": WORD}, replica=fresh_replica, db_url=f"sqlite:///{tmp_path / 'x.db'}",
                        tmp_path=tmp_path, timeout=60,
                        settings={"PIXIV_REDIS_URL": REDIS_URL, "PIXIV_REDIS_PREFIX": redis_space.prefix,
                                  "RETRY_TIMES": 1, "PIXIV_RETRY_BACKOFF": 0.05})

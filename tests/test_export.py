@@ -14,7 +14,7 @@ import pytest
 
 from pixivcrawl.export import split_of
 
-from .conftest import crawl_env, run_crawl, table_rows
+from .conftest import crawl_env, run_crawl_blocking, table_rows
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +23,10 @@ def crawled(replica, world, tmp_path_factory):
     db_url = f"sqlite:///{tmp / 'x.db'}"
     series = list(world.illust_series.values())[:2]
     for s in series:
-        result = run_crawl("illust_series", {"series_id": s.id}, replica=replica, db_url=db_url, tmp_path=tmp,
-                           settings={"PIXIV_UGOIRA_FORMAT": "webp"})
+        result = run_crawl_blocking("illust_series", {"series_id": s.id}, replica=replica, db_url=db_url,
+                                    tmp_path=tmp, settings={"PIXIV_UGOIRA_FORMAT": "webp"}, images=True)
         assert result.stats["finish_reason"] == "finished", result.output
-    run_crawl("ranking", {"mode": "weekly", "content": "manga"}, replica=replica, db_url=db_url, tmp_path=tmp)
+    run_crawl_blocking("ranking", {"mode": "weekly", "content": "manga"}, replica=replica, db_url=db_url, tmp_path=tmp)
     return tmp, db_url
 
 

@@ -17,7 +17,7 @@ from pixivcrawl.replica.commissions import Commissions
 from pixivcrawl.replica.rankings import Rankings
 from pixivcrawl.replica.search import Query, Search
 
-from .conftest import run_crawl, table_rows
+from .conftest import coroutine_test, run_crawl, table_rows
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +39,13 @@ def _log_queries(replica, path_prefix: str) -> list[dict]:
 
 # -- search ------------------------------------------------------------------------------------------
 
-def test_search_pages_to_the_last_page(replica, world, models, db_url, tmp_path):
+@coroutine_test
+async def test_search_pages_to_the_last_page(replica, world, models, db_url, tmp_path):
     word = "漫画"  # partial tag match: a suffix of many tags
     expected = models["search"].results(Query(kind="artworks", word=word, s_mode="s_tag", mode="all"))
     assert len(expected) > 3 * 60  # several pages
     replica.clear()
-    result = run_crawl("search", {"word": word, "s_mode": "s_tag"}, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    result = await run_crawl("search", {"word": word, "s_mode": "s_tag"}, replica=replica, db_url=db_url, tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     hits = table_rows(db_url, "select work_id, page, position from search_hits order by page, position")
     assert [h[0] for h in hits] == list(expected)  # newest first, page by page, nothing missing
@@ -58,11 +59,12 @@ def test_search_pages_to_the_last_page(replica, world, models, db_url, tmp_path)
     assert key == [(f"artworks:{word}?mode=all&order=date_d&s_mode=s_tag",)]
 
 
-def test_search_slices_dates_past_the_page_cap(fresh_replica, world, models, db_url, tmp_path):
+@coroutine_test
+async def test_search_slices_dates_past_the_page_cap(fresh_replica, world, models, db_url, tmp_path):
     fresh_replica.control("config", {"search_page_cap": 2})
     expected = models["search"].results(Query(kind="artworks", word="イラスト", s_mode="s_tag", mode="all"))
     assert len(expected) > 5 * 2 * 60  # several times more results than two pages reach
-    result = run_crawl("search", {"word": "イラスト", "s_mode": "s_tag"}, replica=fresh_replica, db_url=db_url,
+    result = await run_crawl("search", {"word": "イラスト", "s_mode": "s_tag"}, replica=fresh_replica, db_url=db_url,
                        tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     assert result.stats["pixiv/search/windows_split"] > 0
@@ -72,7 +74,8 @@ def test_search_slices_dates_past_the_page_cap(fresh_replica, world, models, db_
     assert windows and all(int(q["p"]) <= 2 for q in _log_queries(fresh_replica, "/ajax/search/"))
 
 
-def test_search_filters(replica, world, models, tmp_path):
+@coroutine_test
+async def test_search_filters(replica, world, models, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     word = _common_tag(world)
     args = {"word": word, "type": "illustrations", "order": "popular_d", "content": "illust", "wlt": "600",
@@ -81,18 +84,19 @@ def test_search_filters(replica, world, models, tmp_path):
               ratio=-0.5, scd=date(2020, 1, 1), ecd=date(2024, 12, 31), blt=5, ai_type=1)
     expected = models["search"].results(q)
     assert 0 < len(expected) < len(models["search"].results(Query(kind="illustrations", word=word, mode="all")))
-    result = run_crawl("search", args, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    result = await run_crawl("search", args, replica=replica, db_url=db_url, tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     hits = table_rows(db_url, "select work_id from search_hits order by page, position")
     assert [h[0] for h in hits] == list(expected)
 
 
-def test_search_novels_with_language_and_max_pages(replica, world, models, tmp_path):
+@coroutine_test
+async def test_search_novels_with_language_and_max_pages(replica, world, models, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     word = "漫画"
     expected = models["search"].results(Query(kind="novels", word=word, s_mode="s_tag", mode="all", work_lang="ja"))
     assert len(expected) > 24
-    result = run_crawl("search", {"word": word, "s_mode": "s_tag", "type": "novels", "work_lang": "ja",
+    result = await run_crawl("search", {"word": word, "s_mode": "s_tag", "type": "novels", "work_lang": "ja",
                                   "max_pages": "1"},
                        replica=replica, db_url=db_url, tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
@@ -101,25 +105,27 @@ def test_search_novels_with_language_and_max_pages(replica, world, models, tmp_p
     assert result.stats["pixiv/search/stopped_at_max_pages"] == 1
 
 
-def test_search_details_fetch_whole_works(replica, world, models, tmp_path):
+@coroutine_test
+async def test_search_details_fetch_whole_works(replica, world, models, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     word = _common_tag(world)
     expected = models["search"].results(Query(kind="manga", word=word, mode="all", type="manga"))
-    result = run_crawl("search", {"word": word, "type": "manga", "details": "1"}, replica=replica, db_url=db_url,
+    result = await run_crawl("search", {"word": word, "type": "manga", "details": "1"}, replica=replica, db_url=db_url,
                        tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     pages = dict(table_rows(db_url, "select illust_id, count(*) from illust_pages group by illust_id"))
     assert pages == {w: world.work(w).page_count for w in expected}
 
 
-def test_search_r18_needs_the_cookie_and_gets_r18_works(replica, world, models, tmp_path):
+@coroutine_test
+async def test_search_r18_needs_the_cookie_and_gets_r18_works(replica, world, models, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     word = _common_tag(world)
-    refused = run_crawl("search", {"word": word, "mode": "r18"}, replica=replica, db_url=db_url, tmp_path=tmp_path,
+    refused = await run_crawl("search", {"word": word, "mode": "r18"}, replica=replica, db_url=db_url, tmp_path=tmp_path,
                         credentials=False)
     assert refused.stats["finish_reason"] == "missing_credentials"
     assert "The search spider needs a pixiv phpsessid: set PIXIV_PHPSESSID" in refused.output
-    result = run_crawl("search", {"word": word, "mode": "r18"}, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    result = await run_crawl("search", {"word": word, "mode": "r18"}, replica=replica, db_url=db_url, tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     expected = models["search"].results(Query(kind="artworks", word=word, mode="r18"))
     assert expected and [r[0] for r in table_rows(db_url, "select work_id from search_hits order by page, position")] \
@@ -136,20 +142,22 @@ def test_search_r18_needs_the_cookie_and_gets_r18_works(replica, world, models, 
     ({"word": "x", "type": "novels", "content": "manga"}, "Argument content applies to artworks, illustrations"),
     ({"word": "x", "colour": "red"}, "Unknown argument 'colour'"),
 ])
-def test_search_refuses_bad_arguments(args, sentence, tmp_path):
-    result = run_crawl("search", args, replica=None, db_url=f"sqlite:///{tmp_path / 'x.db'}", tmp_path=tmp_path)
+@coroutine_test
+async def test_search_refuses_bad_arguments(args, sentence, tmp_path):
+    result = await run_crawl("search", args, replica=None, db_url=f"sqlite:///{tmp_path / 'x.db'}", tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "bad_arguments" and sentence in result.output
 
 
 # -- ranking -----------------------------------------------------------------------------------------
 
-def test_ranking_range_of_days(replica, world, models, db_url, tmp_path):
+@coroutine_test
+async def test_ranking_range_of_days(replica, world, models, db_url, tmp_path):
     rankings = models["rankings"]
     days = [rankings.latest - timedelta(days=n) for n in (2, 1, 0)]
     args = {"mode": "weekly", "content": "manga", "date_from": days[0].strftime("%Y%m%d"),
             "date_to": days[-1].isoformat()}
     for attempt in range(2):  # a re-crawl of the same days replaces nothing wrongly and duplicates nothing
-        result = run_crawl("ranking", args, replica=replica, db_url=db_url, tmp_path=tmp_path)
+        result = await run_crawl("ranking", args, replica=replica, db_url=db_url, tmp_path=tmp_path)
         assert result.stats["finish_reason"] == "finished", result.output
         for d in days:
             expected = rankings.ranked(d, "weekly", "manga")
@@ -164,9 +172,10 @@ def test_ranking_range_of_days(replica, world, models, db_url, tmp_path):
     assert all(world.work(r[0]).type == "manga" for r in table_rows(db_url, "select id from illusts"))
 
 
-def test_ranking_latest_day_and_r18(replica, world, models, tmp_path):
+@coroutine_test
+async def test_ranking_latest_day_and_r18(replica, world, models, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
-    result = run_crawl("ranking", {"mode": "daily_r18"}, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    result = await run_crawl("ranking", {"mode": "daily_r18"}, replica=replica, db_url=db_url, tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     latest = models["rankings"].latest
     expected = models["rankings"].ranked(latest, "daily_r18", "all")
@@ -177,10 +186,11 @@ def test_ranking_latest_day_and_r18(replica, world, models, tmp_path):
 
 @pytest.mark.parametrize("work, mode, path", [("illust", "day_manga", "/v1/illust/ranking"),
                                                ("novel", "week", "/v1/novel/ranking")])
-def test_app_api_rankings(replica, world, models, tmp_path, work, mode, path):
+@coroutine_test
+async def test_app_api_rankings(replica, world, models, tmp_path, work, mode, path):
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     d = models["rankings"].latest - timedelta(days=3)
-    result = run_crawl("ranking", {"api": "app", "work": work, "mode": mode, "date": d.isoformat()},
+    result = await run_crawl("ranking", {"api": "app", "work": work, "mode": mode, "date": d.isoformat()},
                        replica=replica, db_url=db_url, tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     if work == "illust":
@@ -200,17 +210,19 @@ def test_app_api_rankings(replica, world, models, tmp_path, work, mode, path):
     ({"date_from": "20240105", "date_to": "20240101"}, "Argument date_from must not be later than date_to."),
     ({"api": "app"}, "The App API ranking needs -a date=…"),
 ])
-def test_ranking_refuses_bad_arguments(args, sentence, tmp_path):
-    result = run_crawl("ranking", args, replica=None, db_url=f"sqlite:///{tmp_path / 'x.db'}", tmp_path=tmp_path)
+@coroutine_test
+async def test_ranking_refuses_bad_arguments(args, sentence, tmp_path):
+    result = await run_crawl("ranking", args, replica=None, db_url=f"sqlite:///{tmp_path / 'x.db'}", tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "bad_arguments" and sentence in result.output
 
 
 # -- commission --------------------------------------------------------------------------------------
 
-def test_commission_every_listing(replica, world, models, db_url, tmp_path):
+@coroutine_test
+async def test_commission_every_listing(replica, world, models, db_url, tmp_path):
     c: Commissions = models["commissions"]
     replica.clear()
-    result = run_crawl("commission", {}, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    result = await run_crawl("commission", {}, replica=replica, db_url=db_url, tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     expected = {r.id for t in ("illust", "manga", "ugoira") for r in c.listing("complete", t, "all")}
     expected |= {r.id for r in c.listing("inProgress", "all", "all")}
@@ -238,10 +250,11 @@ def test_commission_every_listing(replica, world, models, db_url, tmp_path):
             assert pages == list(range(1, max(1, -(-n // 24)) + 1))
 
 
-def test_commission_section_type_and_mode(replica, world, models, tmp_path):
+@coroutine_test
+async def test_commission_section_type_and_mode(replica, world, models, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     c: Commissions = models["commissions"]
-    result = run_crawl("commission", {"section": "in_progress", "type": "manga,ugoira", "mode": "safe"},
+    result = await run_crawl("commission", {"section": "in_progress", "type": "manga,ugoira", "mode": "safe"},
                        replica=replica, db_url=db_url, tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     expected = {r.id for t in ("manga", "ugoira") for r in c.listing("inProgress", t, "safe")}
@@ -255,6 +268,7 @@ def test_commission_section_type_and_mode(replica, world, models, tmp_path):
     ({"section": "overview", "type": "manga"}, "Argument type does not apply to the overview"),
     ({"section": "in_progress", "type": "all", "mode": "all", "max_pages": "0"}, "Argument max_pages must be a positive"),
 ])
-def test_commission_refuses_bad_arguments(args, sentence, tmp_path):
-    result = run_crawl("commission", args, replica=None, db_url=f"sqlite:///{tmp_path / 'x.db'}", tmp_path=tmp_path)
+@coroutine_test
+async def test_commission_refuses_bad_arguments(args, sentence, tmp_path):
+    result = await run_crawl("commission", args, replica=None, db_url=f"sqlite:///{tmp_path / 'x.db'}", tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "bad_arguments" and sentence in result.output

@@ -25,7 +25,7 @@ from pixivcrawl.login import CALLBACK_URL, code_from_url, login_url, new_pkce, s
 from pixivcrawl.replica.accounts import replica_account
 from pixivcrawl.replica.login import WRONG_LOGIN
 
-from .conftest import ROOT, crawl_env, run_crawl, table_rows
+from .conftest import ROOT, crawl_env, coroutine_test, run_crawl, table_rows
 from .shapes import key_tree
 
 
@@ -61,7 +61,8 @@ def _grants(replica, status: int | None = None) -> list[dict]:
             and (status is None or r["status"] == status)]
 
 
-def test_login_then_crawl_with_the_written_file_only(replica, world, tmp_path):
+@coroutine_test
+async def test_login_then_crawl_with_the_written_file_only(replica, world, tmp_path):
     replica.clear()
     done = _login(replica, tmp_path, account=1)
     output = done.stdout + done.stderr
@@ -90,7 +91,7 @@ def test_login_then_crawl_with_the_written_file_only(replica, world, tmp_path):
     series = list(world.illust_series.values())[1]
     replica.clear()
     db_url = f"sqlite:///{tmp_path / 'crawl.db'}"
-    result = run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url,
+    result = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url,
                        tmp_path=tmp_path, credentials=False, settings={"PIXIV_IMAGE_SIZE": "none"})
     assert result.returncode == 0, result.output
     assert result.stats["finish_reason"] == "finished", result.output
@@ -116,7 +117,8 @@ def test_wrong_password_fails_clearly_and_writes_nothing(replica, tmp_path):
     assert [(r["status"], r["account"]) for r in posts] == [(200, None)]  # the form again, nobody logged in
 
 
-def test_cookie_login_then_web_crawl(replica, world, tmp_path):
+@coroutine_test
+async def test_cookie_login_then_web_crawl(replica, world, tmp_path):
     replica.clear()
     creds = tmp_path / "secrets" / "pixiv.json"
     done = _login(replica, tmp_path, "--cookie", account=2, env={"PIXIV_CREDENTIALS_FILE": str(creds)})
@@ -134,7 +136,7 @@ def test_cookie_login_then_web_crawl(replica, world, tmp_path):
     # an R-18 ranking needs the web session: only the file provides it
     replica.clear()
     db_url = f"sqlite:///{tmp_path / 'crawl.db'}"
-    result = run_crawl("ranking", {"mode": "daily_r18", "max_pages": "1"}, replica=replica, db_url=db_url,
+    result = await run_crawl("ranking", {"mode": "daily_r18", "max_pages": "1"}, replica=replica, db_url=db_url,
                        tmp_path=tmp_path, credentials=False, env={"PIXIV_CREDENTIALS_FILE": str(creds)},
                        settings={"PIXIV_IMAGE_SIZE": "none"})
     assert result.stats["finish_reason"] == "finished", result.output

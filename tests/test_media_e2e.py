@@ -14,7 +14,7 @@ from pixivcrawl.pipelines.dedupe import DedupePipeline
 from pixivcrawl.replica.search import Query, Search
 from pixivcrawl.replica.world import World
 
-from .conftest import ReplicaClient, run_crawl, table_rows
+from .conftest import ReplicaClient, coroutine_test, run_crawl, table_rows
 
 PATH = re.compile(r"^works/\d{4}/(\d+)/\1_(p\d+\.(jpg|png)|ugoira\.zip|ugoira_(webp\.webp|gif\.gif))$")
 
@@ -38,11 +38,12 @@ def _media(db_url: str) -> list[tuple]:
 
 
 @pytest.mark.parametrize("fmt", ["webp", "gif"])
-def test_pages_and_ugoira_are_stored_exactly(fresh_replica, world, db_url, tmp_path, fmt):
+@coroutine_test
+async def test_pages_and_ugoira_are_stored_exactly(fresh_replica, world, db_url, tmp_path, fmt):
     series = _series_with_ugoira(world)
     store = tmp_path / "files"
-    result = run_crawl("illust_series", {"series_id": series.id}, replica=fresh_replica, db_url=db_url,
-                       tmp_path=tmp_path, settings={"PIXIV_UGOIRA_FORMAT": fmt})
+    result = await run_crawl("illust_series", {"series_id": series.id}, replica=fresh_replica, db_url=db_url,
+                       tmp_path=tmp_path, settings={"PIXIV_UGOIRA_FORMAT": fmt}, images=True)
     assert result.stats["finish_reason"] == "finished", result.output
     cdn = [r for r in fresh_replica.requests() if r["host"] == "i.pximg.net"]  # before the test's own fetches
     media = _media(db_url)
@@ -78,16 +79,17 @@ def test_pages_and_ugoira_are_stored_exactly(fresh_replica, world, db_url, tmp_p
     assert all(r["status"] == 200 for r in cdn)
 
 
-def test_second_crawl_downloads_nothing_and_a_reupload_is_refreshed(fresh_replica, world, db_url, tmp_path):
+@coroutine_test
+async def test_second_crawl_downloads_nothing_and_a_reupload_is_refreshed(fresh_replica, world, db_url, tmp_path):
     series = list(world.illust_series.values())[3]
     args = {"series_id": series.id}
-    first = run_crawl("illust_series", args, replica=fresh_replica, db_url=db_url, tmp_path=tmp_path)
+    first = await run_crawl("illust_series", args, replica=fresh_replica, db_url=db_url, tmp_path=tmp_path, images=True)
     assert first.stats["finish_reason"] == "finished", first.output
     counts_sql = "select (select count(*) from illusts), (select count(*) from illust_pages), (select count(*) from media)"
     before_counts, before_media = table_rows(db_url, counts_sql), _media(db_url)
 
     fresh_replica.clear()
-    second = run_crawl("illust_series", args, replica=fresh_replica, db_url=db_url, tmp_path=tmp_path)
+    second = await run_crawl("illust_series", args, replica=fresh_replica, db_url=db_url, tmp_path=tmp_path, images=True)
     assert [r for r in fresh_replica.requests() if r["host"] == "i.pximg.net"] == []
     assert second.stats["pixiv/items/unchanged"] == len(series.member_ids)
     assert second.stats.get("pixiv/media/skipped_known") == len([m for m in before_media if m[9] == "downloaded"])
@@ -96,7 +98,7 @@ def test_second_crawl_downloads_nothing_and_a_reupload_is_refreshed(fresh_replic
     changed = next(w for w in series.member_ids if world.work(w).type != "ugoira")
     fresh_replica.control("reupload", {"ids": [changed], "add_page": True})
     fresh_replica.clear()
-    third = run_crawl("illust_series", args, replica=fresh_replica, db_url=db_url, tmp_path=tmp_path)
+    third = await run_crawl("illust_series", args, replica=fresh_replica, db_url=db_url, tmp_path=tmp_path, images=True)
     assert third.stats["pixiv/items/updated"] == 1
     assert third.stats["pixiv/items/unchanged"] == len(series.member_ids) - 1
     pages = world.work(changed).page_count + 1
@@ -109,12 +111,13 @@ def test_second_crawl_downloads_nothing_and_a_reupload_is_refreshed(fresh_replic
     assert table_rows(db_url, f"select page_count from illusts where id = {changed}") == [(pages,)]
 
 
-def test_truncated_downloads_leave_no_file(fresh_replica, world, tmp_path):
+@coroutine_test
+async def test_truncated_downloads_leave_no_file(fresh_replica, world, tmp_path):
     fresh_replica.control("config", {"fault_truncate": 1.0, "fault_hosts": ["i.pximg.net"]})
     series = list(world.illust_series.values())[5]
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
-    result = run_crawl("illust_series", {"series_id": series.id}, replica=fresh_replica, db_url=db_url,
-                       tmp_path=tmp_path, settings={"RETRY_TIMES": "2", "PIXIV_RETRY_BACKOFF": "0.05"})
+    result = await run_crawl("illust_series", {"series_id": series.id}, replica=fresh_replica, db_url=db_url,
+                       tmp_path=tmp_path, settings={"RETRY_TIMES": "2", "PIXIV_RETRY_BACKOFF": "0.05"}, images=True)
     assert result.stats["finish_reason"] == "finished", result.output
     media = _media(db_url)
     expected = sum(1 if world.work(w).type == "ugoira" else world.work(w).page_count for w in series.member_ids)
@@ -128,10 +131,11 @@ def test_truncated_downloads_leave_no_file(fresh_replica, world, tmp_path):
     assert table_rows(db_url, "select count(*) from illusts") == [(len(series.member_ids),)]
 
 
-def test_placeholders_are_recognised_not_stored(replica, world, tmp_path):
+@coroutine_test
+async def test_placeholders_are_recognised_not_stored(replica, world, tmp_path):
     hidden = next(w.id for w in world.works if world.restricted(w.id))
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
-    result = run_crawl("illust_series", {"illust_id": hidden}, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    result = await run_crawl("illust_series", {"illust_id": hidden}, replica=replica, db_url=db_url, tmp_path=tmp_path, images=True)
     assert result.stats["finish_reason"] == "finished", result.output
     assert table_rows(db_url, "select kind, status, path from media") == [("page", "placeholder", None)]
     assert table_rows(db_url, "select visible from illusts") in ([(False,)], [(0,)])
@@ -139,10 +143,11 @@ def test_placeholders_are_recognised_not_stored(replica, world, tmp_path):
     assert [p for p in (tmp_path / "files").rglob("*") if p.is_file()] == []
 
 
-def test_image_size_and_types_settings(replica, world, tmp_path):
+@coroutine_test
+async def test_image_size_and_types_settings(replica, world, tmp_path):
     series = _series_with_ugoira(world)
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
-    result = run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path,
+    result = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path,
                        settings={"PIXIV_IMAGE_SIZE": "regular", "PIXIV_IMAGE_TYPES": "manga"})
     assert result.stats["finish_reason"] == "finished", result.output
     media = _media(db_url)
@@ -150,12 +155,13 @@ def test_image_size_and_types_settings(replica, world, tmp_path):
     assert {m[0] for m in media} == set(manga)
     assert all(m[3].endswith("_master1200.jpg") and "/img-master/" in m[3] for m in media)
     assert all(max(m[6], m[7]) <= 1200 for m in media)
-    none = run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=f"sqlite:///{tmp_path / 'y.db'}",
+    none = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=f"sqlite:///{tmp_path / 'y.db'}",
                      tmp_path=tmp_path, settings={"PIXIV_IMAGE_SIZE": "none"})
     assert none.stats["finish_reason"] == "finished" and "pixiv/media/downloaded" not in none.stats
 
 
-def test_incremental_rerun_costs_a_few_requests(tmp_path):
+@coroutine_test
+async def test_incremental_rerun_costs_a_few_requests(tmp_path):
     """A 1,000-work listing crawled whole, then again with -a incremental=1."""
     world = World(seed=1, works=5000)
     query = Query(kind="artworks", word="イラスト", s_mode="s_tag", mode="all")
@@ -166,13 +172,13 @@ def test_incremental_rerun_costs_a_few_requests(tmp_path):
     with running_replica(5000, 1) as origin:
         replica = ReplicaClient(origin)
         settings = {"PIXIV_IMAGE_SIZE": "none", "PIXIV_API_CONCURRENCY": "8"}
-        first = run_crawl("search", args, replica=replica, db_url=db_url, tmp_path=tmp_path, settings=settings)
+        first = await run_crawl("search", args, replica=replica, db_url=db_url, tmp_path=tmp_path, settings=settings)
         assert first.stats["finish_reason"] == "finished", first.output
         first_requests = replica.control("health")["requests"]
         hidden = sum(1 for w in expected if world.restricted(w))  # pixiv's placeholders have no pages
         assert table_rows(db_url, "select count(*) from illust_pages where page = 0") == [(len(expected) - hidden,)]
         replica.clear()
-        again = run_crawl("search", {**args, "incremental": "1"}, replica=replica, db_url=db_url, tmp_path=tmp_path,
+        again = await run_crawl("search", {**args, "incremental": "1"}, replica=replica, db_url=db_url, tmp_path=tmp_path,
                           settings=settings)
         assert again.stats["finish_reason"] == "finished", again.output
         second_requests = replica.control("health")["requests"]
@@ -182,14 +188,15 @@ def test_incremental_rerun_costs_a_few_requests(tmp_path):
     assert table_rows(db_url, "select count(*) from search_hits") == [(len(expected),)]
 
 
-def test_incremental_series_stops_after_known_works(replica, world, tmp_path):
+@coroutine_test
+async def test_incremental_series_stops_after_known_works(replica, world, tmp_path):
     series = list(world.illust_series.values())[0]  # 75 works, newest first: 3 pages
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     settings = {"PIXIV_IMAGE_SIZE": "none", "PIXIV_INCREMENTAL_STOP": "30"}
-    first = run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path,
+    first = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path,
                       settings=settings)
     replica.clear()
-    again = run_crawl("illust_series", {"series_id": series.id, "incremental": "1"}, replica=replica, db_url=db_url,
+    again = await run_crawl("illust_series", {"series_id": series.id, "incremental": "1"}, replica=replica, db_url=db_url,
                       tmp_path=tmp_path, settings=settings)
     assert again.stats["finish_reason"] == "finished", again.output
     pages = [r for r in replica.requests() if r["path"] == "/v1/illust/series"]
@@ -198,24 +205,26 @@ def test_incremental_series_stops_after_known_works(replica, world, tmp_path):
     assert again.stats["pixiv/incremental/stopped_listings"] == 1
 
 
-def test_incremental_ranking_skips_stored_days(replica, tmp_path):
+@coroutine_test
+async def test_incremental_ranking_skips_stored_days(replica, tmp_path):
     world_summary = replica.control("world")
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     args = {"mode": "monthly", "date_from": world_summary["ranking_week_start"],
             "date_to": world_summary["latest_ranking_date"], "incremental": "1"}
-    first = run_crawl("ranking", args, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    first = await run_crawl("ranking", args, replica=replica, db_url=db_url, tmp_path=tmp_path)
     assert first.stats["finish_reason"] == "finished", first.output
     rows = table_rows(db_url, "select count(*) from rankings")
     replica.clear()
-    again = run_crawl("ranking", args, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    again = await run_crawl("ranking", args, replica=replica, db_url=db_url, tmp_path=tmp_path)
     assert again.stats["pixiv/incremental/days_skipped"] == 7
     assert [r for r in replica.requests() if r["path"] == "/ranking.php"] == []
     assert table_rows(db_url, "select count(*) from rankings") == rows
 
 
-def test_duplicates_in_a_run_are_dropped_before_storage(replica, tmp_path):
+@coroutine_test
+async def test_duplicates_in_a_run_are_dropped_before_storage(replica, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
-    result = run_crawl("commission", {"section": "complete", "type": "illust"}, replica=replica, db_url=db_url,
+    result = await run_crawl("commission", {"section": "complete", "type": "illust"}, replica=replica, db_url=db_url,
                        tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     dropped = result.stats["pixiv/items/dropped_duplicate"]

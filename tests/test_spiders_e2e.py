@@ -11,7 +11,7 @@ import pytest
 
 from pixivcrawl.replica.accounts import replica_account
 
-from .conftest import run_crawl, table_rows
+from .conftest import coroutine_test, run_crawl, table_rows
 
 
 def _series(world, kind: str, index: int):
@@ -19,10 +19,12 @@ def _series(world, kind: str, index: int):
     return list(series.values())[index]
 
 
-def test_illust_series_by_id(replica, world, db_url, tmp_path):
+@coroutine_test
+async def test_illust_series_by_id(replica, world, db_url, tmp_path):
     series = _series(world, "illust", 0)
     replica.clear()
-    result = run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    result = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url,
+                             tmp_path=tmp_path, images=True)
     assert result.returncode == 0, result.output
     assert result.stats["finish_reason"] == "finished"
     members = series.member_ids
@@ -60,15 +62,16 @@ def test_illust_series_by_id(replica, world, db_url, tmp_path):
     assert sum(1 for r in replica.requests() if r["path"] == "/auth/token") == 1
 
 
-def test_recrawl_updates_and_never_duplicates(replica, world, db_url, tmp_path):
+@coroutine_test
+async def test_recrawl_updates_and_never_duplicates(replica, world, db_url, tmp_path):
     series = _series(world, "illust", 2)
     counts_sql = ("select (select count(*) from illusts), (select count(*) from illust_pages), "
                   "(select count(*) from illust_tags), (select count(*) from users), (select count(*) from tags)")
-    first = run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    first = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path)
     assert first.returncode == 0, first.output
     before = table_rows(db_url, counts_sql)
     stamp = table_rows(db_url, f"select first_seen_at, updated_at from illusts where id = {series.member_ids[0]}")
-    second = run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path,
+    second = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path,
                        settings={"PIXIV_DB_BATCH_SIZE": "7"})
     assert second.returncode == 0, second.output
     assert table_rows(db_url, counts_sql) == before
@@ -80,27 +83,30 @@ def test_recrawl_updates_and_never_duplicates(replica, world, db_url, tmp_path):
     assert second.stats["pixiv/db/items"] == second.stats["item_scraped_count"]
 
 
-def test_illust_series_from_a_work_id(replica, world, db_url, tmp_path):
+@coroutine_test
+async def test_illust_series_from_a_work_id(replica, world, db_url, tmp_path):
     series = _series(world, "illust", 1)
-    result = run_crawl("illust_series", {"illust_id": series.member_ids[-1]}, replica=replica, db_url=db_url,
+    result = await run_crawl("illust_series", {"illust_id": series.member_ids[-1]}, replica=replica, db_url=db_url,
                        tmp_path=tmp_path)
     assert result.returncode == 0, result.output
     assert sorted(r[0] for r in table_rows(db_url, "select id from illusts")) == sorted(series.member_ids)
 
 
-def test_work_outside_any_series_is_stored_alone(replica, world, db_url, tmp_path):
+@coroutine_test
+async def test_work_outside_any_series_is_stored_alone(replica, world, db_url, tmp_path):
     work = next(w for w in world.works if w.series_id is None and w.type != "ugoira")
-    result = run_crawl("illust_series", {"illust_id": work.id}, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    result = await run_crawl("illust_series", {"illust_id": work.id}, replica=replica, db_url=db_url, tmp_path=tmp_path)
     assert result.returncode == 0, result.output
     assert table_rows(db_url, "select id, page_count from illusts") == [(work.id, work.page_count)]
     assert result.stats["pixiv/series/not_in_series"] == 1
     assert "is not part of a series" in result.output
 
 
-def test_novel_series_with_text(replica, world, db_url, tmp_path):
+@coroutine_test
+async def test_novel_series_with_text(replica, world, db_url, tmp_path):
     series = _series(world, "novel", 0)
     replica.clear()
-    result = run_crawl("novel_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    result = await run_crawl("novel_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path)
     assert result.returncode == 0, result.output
     rows = table_rows(db_url, "select id, text, series_order, text_length from novels order by series_order")
     assert [r[0] for r in rows] == series.member_ids
@@ -114,9 +120,10 @@ def test_novel_series_with_text(replica, world, db_url, tmp_path):
     assert any("last_order=30" in q for q in orders) == (len(series.member_ids) > 30)
 
 
-def test_novel_series_from_a_novel_id(replica, world, db_url, tmp_path):
+@coroutine_test
+async def test_novel_series_from_a_novel_id(replica, world, db_url, tmp_path):
     series = _series(world, "novel", 1)
-    result = run_crawl("novel_series", {"novel_id": series.member_ids[0]}, replica=replica, db_url=db_url,
+    result = await run_crawl("novel_series", {"novel_id": series.member_ids[0]}, replica=replica, db_url=db_url,
                        tmp_path=tmp_path)
     assert result.returncode == 0, result.output
     assert sorted(r[0] for r in table_rows(db_url, "select id from novels")) == sorted(series.member_ids)
@@ -127,17 +134,19 @@ def test_novel_series_from_a_novel_id(replica, world, db_url, tmp_path):
     ("illust_series", {}, "Give exactly one of -a series_id=… or -a illust_id=…."),
     ("novel_series", {"series_id": "1", "colour": "red"}, "Unknown argument 'colour'; this spider takes: series_id, novel_id, incremental."),
 ])
-def test_wrong_arguments_stop_at_start_with_one_sentence(spider, args, sentence, tmp_path):
+@coroutine_test
+async def test_wrong_arguments_stop_at_start_with_one_sentence(spider, args, sentence, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
-    result = run_crawl(spider, args, replica=None, db_url=db_url, tmp_path=tmp_path)
+    result = await run_crawl(spider, args, replica=None, db_url=db_url, tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "bad_arguments"
     assert sentence in result.output
     assert result.stats.get("downloader/request_count", 0) == 0
 
 
-def test_missing_credential_stops_at_start(replica, world, tmp_path):
+@coroutine_test
+async def test_missing_credential_stops_at_start(replica, world, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
-    result = run_crawl("illust_series", {"series_id": _series(world, "illust", 0).id}, replica=replica,
+    result = await run_crawl("illust_series", {"series_id": _series(world, "illust", 0).id}, replica=replica,
                        db_url=db_url, tmp_path=tmp_path, credentials=False)
     assert result.stats["finish_reason"] == "missing_credentials"
     assert ("The illust_series spider needs a pixiv refresh token: set PIXIV_REFRESH_TOKEN (environment or -s) "
@@ -146,9 +155,10 @@ def test_missing_credential_stops_at_start(replica, world, tmp_path):
     assert table_rows(db_url, "select count(*) from illusts") == [(0,)]
 
 
-def test_rejected_refresh_token_stops_the_crawl(replica, world, tmp_path):
+@coroutine_test
+async def test_rejected_refresh_token_stops_the_crawl(replica, world, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
-    result = run_crawl("illust_series", {"series_id": _series(world, "illust", 0).id}, replica=replica,
+    result = await run_crawl("illust_series", {"series_id": _series(world, "illust", 0).id}, replica=replica,
                        db_url=db_url, tmp_path=tmp_path, credentials=False,
                        env={"PIXIV_REFRESH_TOKEN": "revoked-token-value"})
     assert result.stats["finish_reason"] == "auth_failed"
@@ -156,25 +166,27 @@ def test_rejected_refresh_token_stops_the_crawl(replica, world, tmp_path):
     assert "revoked-token-value" not in result.output
 
 
-def test_credentials_file_must_be_private(replica, world, tmp_path):
+@coroutine_test
+async def test_credentials_file_must_be_private(replica, world, tmp_path):
     creds = tmp_path / "creds.json"
     creds.write_text('{"refresh_token": "%s"}' % replica_account(0).refresh_token)
     creds.chmod(0o644)
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     args = {"series_id": _series(world, "illust", 3).id}
-    result = run_crawl("illust_series", args, replica=replica, db_url=db_url, tmp_path=tmp_path,
+    result = await run_crawl("illust_series", args, replica=replica, db_url=db_url, tmp_path=tmp_path,
                        credentials=False, env={"PIXIV_CREDENTIALS_FILE": str(creds)})
     assert result.stats["finish_reason"] == "missing_credentials"
     assert f"run: chmod 600 {creds}" in result.output
     creds.chmod(0o600)
-    result = run_crawl("illust_series", args, replica=replica, db_url=db_url, tmp_path=tmp_path,
+    result = await run_crawl("illust_series", args, replica=replica, db_url=db_url, tmp_path=tmp_path,
                        credentials=False, env={"PIXIV_CREDENTIALS_FILE": str(creds)})
     assert result.stats["finish_reason"] == "finished"
     assert table_rows(db_url, "select count(*) from illusts") == [(len(_series(world, "illust", 3).member_ids),)]
 
 
 @pytest.mark.parametrize("margin, reactive, concurrency", [("1", False, 1), ("-100", True, 1), ("-100", True, 4)])
-def test_expiring_tokens_are_refreshed_and_no_request_is_lost(fresh_replica, world, tmp_path, margin, reactive,
+@coroutine_test
+async def test_expiring_tokens_are_refreshed_and_no_request_is_lost(fresh_replica, world, tmp_path, margin, reactive,
                                                              concurrency):
     """With a 2 s token lifetime the middleware refreshes before expiry (margin 1 s); with a clock that trusts
     tokens 100 s too long (margin -100) pixiv refuses them, and each refused request is refreshed and replayed.
@@ -183,7 +195,7 @@ def test_expiring_tokens_are_refreshed_and_no_request_is_lost(fresh_replica, wor
     fresh_replica.control("config", {"token_lifetime": 2})
     series = _series(world, "novel", 0)
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
-    result = run_crawl("novel_series", {"series_id": series.id}, replica=fresh_replica, db_url=db_url,
+    result = await run_crawl("novel_series", {"series_id": series.id}, replica=fresh_replica, db_url=db_url,
                        tmp_path=tmp_path, settings={"PIXIV_TOKEN_REFRESH_MARGIN": margin, "PIXIV_API_DELAY": "0.1",
                                                      "PIXIV_API_CONCURRENCY": str(concurrency),
                                                      "CONCURRENT_REQUESTS": str(concurrency),
@@ -203,10 +215,11 @@ def test_expiring_tokens_are_refreshed_and_no_request_is_lost(fresh_replica, wor
     assert refreshes <= expiries + 2
 
 
-def test_credentials_never_leave_the_process(replica, world, db_url, tmp_path):
+@coroutine_test
+async def test_credentials_never_leave_the_process(replica, world, db_url, tmp_path):
     series = _series(world, "novel", 2)
     account = replica_account(0)
-    result = run_crawl("novel_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path,
+    result = await run_crawl("novel_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path,
                        settings={"LOG_LEVEL": "DEBUG"})
     assert result.returncode == 0
     secrets = [account.refresh_token, account.phpsessid, "Bearer", "access_token"]
@@ -219,13 +232,14 @@ def test_credentials_never_leave_the_process(replica, world, db_url, tmp_path):
         assert secret not in dump
 
 
-def test_long_series_pages_are_requested_at_once(replica, world, tmp_path):
+@coroutine_test
+async def test_long_series_pages_are_requested_at_once(replica, world, tmp_path):
     """The first page says how many works there are: every other page is requested at once, each once."""
     series = max(world.illust_series.values(), key=lambda s: len(s.member_ids))
     assert len(series.member_ids) > 60
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     replica.clear()
-    result = run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    result = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     assert sorted(r[0] for r in table_rows(db_url, "select id from illusts")) == sorted(series.member_ids)
     pages = [parse_qs(r["query"]).get("offset", ["0"])[0] for r in replica.requests()
