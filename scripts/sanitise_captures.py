@@ -23,6 +23,7 @@ import hashlib
 import json
 import re
 import sys
+import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -644,7 +645,64 @@ def run(source: Path, dest: Path, files: list[str]) -> dict:
                 "files": provenance}
     (dest / "PROVENANCE.json").write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n",
                                           encoding="utf-8")
+    (dest / "README.md").write_text(readme(provenance), encoding="utf-8")
     return provenance
+
+
+README = """\
+# pixiv captures (test fixtures)
+
+Real answers of pixiv's App API (`app-api/`) and www.pixiv.net Ajax API (`ajax/`, `web/`), published by
+third parties in public GitHub repositories and collected in the project's capture corpus (`shared/fixtures`,
+described by its `INDEX.md`). The tests parse them and compare the replica's answers with their key trees.
+The layout is the corpus's: `ajax/<pixiv path>`, `app-api/<endpoint slug>/<source>__<variant>.json`,
+`web/<kind>/<source>__<variant>.json`.
+
+**Personal texts are stand-ins.** User names and accounts, profile and workspace texts, captions and
+descriptions, comments, commission plan and request texts and novel texts were replaced by text of the same
+length and script (hiragana by hiragana, kanji by kanji, latin letters by latin letters of the same case);
+digits, punctuation, spaces, emoji and markup (`<br />`, HTML tags and entities, `[newpage]`,
+`[chapter:…]`, `[[rb:…>…]]`, `[[jumpuri:…>…]]`, `[pixivimage:…]`) are as they were, and so are URLs
+of pixiv; other URLs keep their shape. Page titles and `alt` texts quoting a user name quote its stand-in.
+Everything else (ids, numbers, dates, titles, tags, key order, whitespace, escaping) is byte for byte the
+capture's. Keys replaced:
+
+{keys}
+
+`PROVENANCE.json` gives for every file its source repository, path, commit, licence, capture date and
+fidelity (from `INDEX.md`), and facts about the original that the copy keeps: the hash of its key tree, the
+hash of its text with every replaced value masked, the number and total length of those values, and markup
+counts. `tests/test_captures.py` checks them.
+
+## Sources and licences
+
+| repository | licence | commit | files |
+|---|---|---|---|
+{sources}
+
+The licence is the upstream repository's, as stated there ("none stated"/"none found": the repository
+states none).
+
+## Regenerating
+
+    python scripts/sanitise_captures.py /path/to/shared/fixtures
+
+rewrites this folder (the files, `PROVENANCE.json` and this README) from the originals; the output is
+deterministic, so an unchanged corpus gives byte-identical files. `--files` takes another selection.
+"""
+
+
+def readme(provenance: dict[str, dict]) -> str:
+    rows: dict[tuple[str, str, str], int] = {}
+    for entry in provenance.values():
+        key = (entry["repository"], entry["license"], entry["commit"])
+        rows[key] = rows.get(key, 0) + 1
+    sources = "\n".join(f"| {repo} | {licence} | {commit} | {count} |" for (repo, licence, commit), count
+                        in sorted(rows.items()))
+    keys = sorted(NAME_KEYS | ACCOUNT_KEYS | TEXT_KEYS | DERIVED_KEYS
+                  | {"user.name", "novel.content", "workspace.*", "social.*.url", "meta.title", "ogp.title",
+                     "twitter.title"})
+    return README.format(keys=textwrap.fill(", ".join(f"`{k}`" for k in keys) + ".", width=110), sources=sources)
 
 
 def main(argv: list[str] | None = None) -> int:
