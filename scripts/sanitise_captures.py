@@ -60,7 +60,7 @@ ACCOUNT_KEYS = frozenset({"account", "userAccount", "twitter_account", "mail_add
 #: objects whose "name" is a person's name (app-api user objects, the Ajax user body, commission users)
 USER_OBJECTS = frozenset({"user", "users", "author", "body"})
 TEXT_KEYS = frozenset({
-    "caption", "description", "comment", "commentHtml", "userComment", "illustComment", "display_text",
+    "caption", "workCaption", "description", "comment", "commentHtml", "userComment", "illustComment", "display_text",
     "text", "novel_text", "webpage", "twitter_url", "pawoo_url",
     "requestProposal", "requestProposalHtml", "requestOriginalProposal", "requestOriginalProposalHtml",
     "planDescription", "planDescriptionHtml", "planOriginalDescription", "planOriginalDescriptionHtml",
