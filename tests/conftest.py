@@ -31,8 +31,6 @@ from pixivcrawl.replica.accounts import replica_account
 from pixivcrawl.replica.world import World
 
 ROOT = Path(__file__).resolve().parent.parent
-#: pixiv's real captures: shared/fixtures beside the clone (as in CI), or $PIXIV_FIXTURES
-FIXTURES = Path(os.environ.get("PIXIV_FIXTURES") or ROOT.parent / "shared" / "fixtures")
 REDIS_URL = os.environ.get("PIXIVCRAWL_TEST_REDIS", "redis://127.0.0.1:6379/0")
 PG_URL = os.environ.get("PIXIVCRAWL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -306,16 +304,3 @@ def table_rows(db_url: str, query: str, **params) -> list[tuple]:
             return [tuple(r) for r in conn.execute(sa.text(query), params)]
     finally:
         engine.dispose()
-
-
-def load_fixture(relative: str):
-    """A fixture file as JSON; doc-extracts with trailing commas left by trimming are read leniently."""
-    import re
-
-    if not FIXTURES.is_dir():
-        pytest.fail(f"pixiv's captures are not at {FIXTURES}: put shared/ beside the clone or set PIXIV_FIXTURES")
-    text = (FIXTURES / relative).read_text(encoding="utf-8")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return json.loads(re.sub(r",(\s*[\]}])", r"\1", text))

@@ -13,7 +13,7 @@ from pixivcrawl.parsers import ajax, app_api
 from pixivcrawl.parsers.ajax import AjaxError
 from pixivcrawl.parsers.common import ParseError
 
-from .conftest import load_fixture
+from .captures import load_fixture
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-2**40, max_value=2**40) | st.floats(allow_nan=False)

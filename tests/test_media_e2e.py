@@ -239,7 +239,7 @@ def test_dedupe_keeps_a_whole_record_after_a_listing_record():
 
     from pixivcrawl.parsers.app_api import parse_illust
 
-    from .conftest import load_fixture
+    from .captures import load_fixture
 
     pipeline = DedupePipeline(get_crawler(settings_dict={"DATABASE_URL": ""}))
     full = parse_illust(load_fixture("app-api/v1_illust_detail/pixivpy__126839540.json")["illust"])

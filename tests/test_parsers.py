@@ -1,4 +1,4 @@
-"""Parsers against pixiv's real captures (shared/fixtures), checking concrete values, and bad input."""
+"""Parsers against pixiv's real captures (tests/fixtures), checking concrete values, and bad input."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pixivcrawl.parsers.app_api import (
     parse_webview_novel,
 )
 
-from .conftest import load_fixture
+from .captures import load_fixture
 
 
 def test_single_page_illust_detail():
@@ -46,7 +46,7 @@ def test_multi_page_manga_in_series_capture():
 
 def test_user():
     user = parse_user(load_fixture("app-api/v1_illust_detail/pixivpy__126839540.json")["illust"]["user"])
-    assert (user.id, user.name, user.account) == (1697179, "XING/シン", "xingspresent")
+    assert (user.id, user.name, user.account) == (1697179, "ROUQ/ノメ", "hbfovbtpwkhv")  # stand-ins
 
 
 def test_novel_series_and_novels():

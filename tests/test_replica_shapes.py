@@ -1,4 +1,4 @@
-"""The replica answers with the key trees and value types of pixiv's real captures (shared/fixtures)."""
+"""The replica answers with the key trees and value types of pixiv's real captures (tests/fixtures)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from pixivcrawl.hosts import CLIENT_ID, CLIENT_SECRET
 from pixivcrawl.parsers.app_api import parse_webview_novel
 
-from .conftest import load_fixture
+from .captures import load_fixture
 from .shapes import compare, key_tree
 
 #: fields that newer captures document (pixivpy's 2025 dumps, the protocol notes) but 2019-2020 doc-extracts lack

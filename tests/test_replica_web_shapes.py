@@ -1,4 +1,4 @@
-"""The replica's www.pixiv.net answers have the key trees of the real Ajax captures (shared/fixtures/ajax)."""
+"""The replica's www.pixiv.net answers have the key trees of the real Ajax captures (tests/fixtures/ajax)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from pixivcrawl.replica.accounts import replica_account
 
-from .conftest import load_fixture
+from .captures import load_fixture
 from .shapes import compare, key_tree
 
 COOKIE = {"Cookie": f"PHPSESSID={replica_account(2).phpsessid}"}

@@ -15,7 +15,8 @@ from pixivcrawl.db.schema import metadata
 from pixivcrawl.db.store import Batch, Store
 from pixivcrawl.parsers.app_api import parse_illust, parse_novel
 
-from .conftest import load_fixture, table_rows
+from .captures import load_fixture
+from .conftest import table_rows
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """App API JSON objects for the replica's world, in the key order and types of pixiv's real captures.
 
-Reference captures (``shared/fixtures/app-api``): ``v1_illust_detail/pixivpy__126839540.json`` and
+Reference captures (``tests/fixtures/app-api``): ``v1_illust_detail/pixivpy__126839540.json`` and
 ``v1_illust_ranking/pixivpy__day_2025-02-04.json`` for illusts, ``v1_illust_series/anowlbear.json``,
 ``v2_novel_series/anowlbear.json``, ``v2_novel_detail/anowlbear.json``,
 ``v1_ugoira_metadata/pixko__126473222.json`` and ``webview_v2_novel/*.novel.json``.

@@ -1,5 +1,5 @@
 """Web (www.pixiv.net) JSON objects for the replica: Ajax thumbnails and users, ranking.php items and
-commission requests, in the shapes of the captures in ``shared/fixtures/ajax``.
+commission requests, in the shapes of the captures in ``tests/fixtures/ajax``.
 
 References: ``ajax/ajax/search/illustrations/…json`` (thumbnails, search body),
 ``ajax/ranking_format_json_mode_weekly_content_illust_p_1.json`` (ranking.php),
