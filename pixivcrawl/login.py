@@ -163,7 +163,7 @@ class _Mirror:
         self.catcher = catcher
         self.session = None
 
-    async def __aenter__(self) -> "_Mirror":
+    async def __aenter__(self) -> _Mirror:
         self.session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(),
                                              timeout=aiohttp.ClientTimeout(total=30))
         return self
@@ -201,7 +201,7 @@ class _Mirror:
                     name = name.lower()
                     answer[name] = f"{answer[name]}\n{value}" if name in answer else value
                 status = resp.status
-        except (aiohttp.ClientError, asyncio.TimeoutError):  # the replica is down: the browser sees a network error
+        except (TimeoutError, aiohttp.ClientError):  # the replica is down: the browser sees a network error
             await route.abort("connectionfailed")
             return
         location = answer.get("location")
@@ -275,7 +275,7 @@ async def _goto(page, url: str, catcher: _CodeCatcher | None = None) -> None:
         if catcher is not None and catcher.code:
             return  # a redirect that ends in the app's pixiv:// link aborts the navigation: the success case
         first_line = str(exc).strip().splitlines()[0]
-        raise LoginError(f"Could not open {url.split('?')[0]} ({first_line}).") from None
+        raise LoginError(f"Could not open {url.split('?', maxsplit=1)[0]} ({first_line}).") from None
 
 
 async def exchange_code(code: str, verifier: str, mirror: str | None = None) -> dict[str, str]:
@@ -296,7 +296,7 @@ async def exchange_code(code: str, verifier: str, mirror: str | None = None) -> 
                     data = await resp.json(content_type=None)
                 except ValueError:
                     data = None
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, aiohttp.ClientError) as exc:
         raise LoginError(f"The token endpoint could not be reached ({type(exc).__name__}); try again.") from None
     data = data if isinstance(data, dict) else {}
     token = data.get("refresh_token") or (data.get("response") or {}).get("refresh_token")

@@ -33,7 +33,7 @@ import tomllib
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -53,7 +53,7 @@ class Job:
     spider: str
     args: dict[str, str] = field(default_factory=dict)
     at: time | None = None
-    zone: ZoneInfo | timezone = timezone.utc
+    zone: ZoneInfo | timezone = UTC
     every: int | None = None  # seconds
 
     def slot(self, now: datetime) -> str:
@@ -62,7 +62,7 @@ class Job:
         the current ``every`` interval."""
         if self.every:
             start = int(now.timestamp()) // self.every * self.every
-            return datetime.fromtimestamp(start, timezone.utc).isoformat()
+            return datetime.fromtimestamp(start, UTC).isoformat()
         local = now.astimezone(self.zone)
         today = datetime.combine(local.date(), self.at, self.zone)
         if local < today:
@@ -130,7 +130,7 @@ class Scrapyd:
 
 def run(schedule: Path, scrapyd: Scrapyd, project: str = "pixivcrawl", now: datetime | None = None) -> list[tuple[str, str]]:
     """Submit every due job; returns [(job name, scrapyd job id)]."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     jobs = load(schedule)
     state_path = schedule.with_name(schedule.name + ".state.json")
     lock_path = schedule.with_name(schedule.name + ".lock")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -144,7 +144,7 @@ class Store:
 
     def write(self, batch: Batch) -> dict[str, int]:
         """Write a batch in one transaction; returns rows written per table."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         counts: dict[str, int] = {}
         with self.engine.begin() as conn:
             for table_name in WRITE_ORDER:

@@ -56,7 +56,7 @@ class RedisScheduler(BaseScheduler):
         crawler.signals.connect(self._on_idle, signal=signals.spider_idle)
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "RedisScheduler":
+    def from_crawler(cls, crawler: Crawler) -> RedisScheduler:
         return cls(crawler)
 
     def open(self, spider: Spider) -> None:

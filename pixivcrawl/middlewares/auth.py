@@ -84,7 +84,7 @@ class PixivAuthMiddleware:
 
     async def process_request(self, request: Request) -> None:
         if request.meta.get("pixiv_auth") is False:
-            return None
+            return
         host = urlparse_cached(request).hostname
         if host == APP_API_HOST and self.credentials.refresh_token is not None:
             token, generation = await self._access_token()
@@ -95,7 +95,7 @@ class PixivAuthMiddleware:
             existing = request.headers.get("Cookie")
             request.headers["Cookie"] = f"{existing.decode()}; {session}" if existing else session
             request.meta["_pixiv_cookie"] = True
-        return None
+        return
 
     def _strip(self, request: Request) -> None:
         request.headers.pop("Authorization", None)
@@ -124,7 +124,6 @@ class PixivAuthMiddleware:
 
     def process_exception(self, request: Request, exception: Exception) -> None:
         self._strip(request)
-        return None
 
     # -- tokens --------------------------------------------------------------------------------------
 

@@ -32,7 +32,6 @@ from collections import deque
 from email.utils import parsedate_to_datetime
 
 import orjson
-
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
@@ -174,10 +173,10 @@ class PixivThrottleMiddleware:
             await asyncio.sleep(pause)
         name = budget_for(request)
         if name is None:
-            return None
+            return
         await self.budgets[name].acquire()
         self.stats.inc_value(f"pixiv/budget/{name}/requests")
-        return None
+        return
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         name = budget_for(request)

@@ -16,7 +16,6 @@ from pixivcrawl.items import (
     TagRef,
     UserItem,
 )
-
 from pixivcrawl.signature import image_stamp
 
 from .common import ParseError, get_field, get_id, iso_time, opt_int, opt_str

@@ -167,7 +167,6 @@ class PixivFilesPipeline(FilesPipeline):
         # disk do not pile bodies up in memory
         await self._in_hand.acquire()
         request.meta["pixiv_in_hand"] = True
-        return None
 
     def _hand_back(self, request: Request) -> None:
         if request.meta.pop("pixiv_in_hand", False):

@@ -109,7 +109,7 @@ class Search:
                 (q.hgt and height > q.hgt):
             return False
         if q.ratio is not None:
-            if q.ratio > 0 and width <= height or q.ratio < 0 and height <= width:
+            if (q.ratio > 0 and width <= height) or (q.ratio < 0 and height <= width):
                 return False
             if q.ratio == 0 and abs(width - height) > 0.1 * max(width, height):
                 return False

@@ -15,8 +15,8 @@ import socket
 import struct
 import time
 from collections import deque
-from functools import lru_cache, partial
 from dataclasses import asdict, dataclass, fields
+from functools import lru_cache, partial
 from urllib.parse import urlencode
 
 import orjson

@@ -15,9 +15,8 @@ from aiohttp import web
 
 from . import web_objects as wo
 from .commissions import Commissions
-from .rankings import PAGE as RANK_PAGE
+from .rankings import PAGE as RANK_PAGE, WEB_MODES, Rankings, content_allowed
 from .responses import json_response as _json
-from .rankings import WEB_MODES, Rankings, content_allowed
 from .search import ILLUST_PAGE, NOVEL_PAGE, SEARCH_KINDS, TYPE_FILTERS, Query, Search
 
 _SEARCH = re.compile(r"^/ajax/search/(artworks|illustrations|manga|novels)/(.+)$")

@@ -30,14 +30,14 @@ NOVEL_SERIES_BASE = 1_000_000
 FIRST_ILLUST_SERIES_SIZE = 75
 FIRST_NOVEL_SERIES_SIZE = 45
 
-_SYLLABLES = (
+_SYLLABLES = (  # noqa: SIM905 - a word list reads better as one string
     "ka ki ku ke ko sa shi su se so ta chi tsu te to na ni nu ne no ha hi fu he ho ma mi mu me mo "
     "ya yu yo ra ri ru re ro wa n ga gi gu ge go za ji zu ze zo da de do ba bi bu be bo pa pi pu pe po"
 ).split()
 _KANA = (
     "かきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわんがぎぐげござじずぜぞだでどばびぶべぼ"
 )
-_WORDS_EN = (
+_WORDS_EN = (  # noqa: SIM905 - a word list reads better as one string
     "sky sea girl boy cat dog flower night star rain snow summer winter spring autumn city forest "
     "dragon knight witch robot school idol music light shadow dream moon sun river mountain festival"
 ).split()
