@@ -57,6 +57,7 @@ class PixivAuthMiddleware:
         self._generation = 0
         self._lock: asyncio.Lock | None = None
         self._rejected = False
+        self._closing: asyncio.Task | None = None  # the close_spider task, kept so it is not collected mid-run
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
 
     @classmethod
@@ -181,7 +182,8 @@ class PixivAuthMiddleware:
             logger.error("pixiv rejected the refresh token (%s): get a new one with `pixivcrawl login` "
                          "and set PIXIV_REFRESH_TOKEN.", reason)
             self.crawler.stats.set_value("pixiv/auth/refresh_token_rejected", 1)
-            asyncio.get_running_loop().create_task(self.crawler.engine.close_spider_async(reason="auth_failed"))
+            self._closing = asyncio.get_running_loop().create_task(
+                self.crawler.engine.close_spider_async(reason="auth_failed"))
             raise IgnoreRequest("pixiv rejected the refresh token")
         self.crawler.stats.inc_value("pixiv/auth/token_errors")
         raise IgnoreRequest(f"token endpoint answered HTTP {response.status}")
