@@ -40,7 +40,8 @@ end
 def token(origin: str) -> str:
     form = (b"client_id=MOBrBDS8blbauoSck0ZfDbtuzpyT&client_secret=lsACyCD94FhDUtGTXi3QzcFE2uU1hqtDaKeqrdwj"
             b"&grant_type=refresh_token&refresh_token=replica-refresh-token-0")
-    req = urllib.request.Request(f"{origin}/auth/token", data=form, headers={"X-Forwarded-Host": "oauth.secure.pixiv.net"})
+    req = urllib.request.Request(f"{origin}/auth/token", data=form,
+                                 headers={"X-Forwarded-Host": "oauth.secure.pixiv.net"})
     return json.loads(urllib.request.urlopen(req).read())["access_token"]
 
 

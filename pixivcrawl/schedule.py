@@ -27,7 +27,6 @@ from __future__ import annotations
 import base64
 import fcntl
 import json
-import os
 import re
 import tomllib
 import urllib.parse
@@ -128,14 +127,15 @@ class Scrapyd:
         return self.call("schedule.json", data)["jobid"]
 
 
-def run(schedule: Path, scrapyd: Scrapyd, project: str = "pixivcrawl", now: datetime | None = None) -> list[tuple[str, str]]:
+def run(schedule: Path, scrapyd: Scrapyd, project: str = "pixivcrawl",
+        now: datetime | None = None) -> list[tuple[str, str]]:
     """Submit every due job; returns [(job name, scrapyd job id)]."""
     now = now or datetime.now(UTC)
     jobs = load(schedule)
     state_path = schedule.with_name(schedule.name + ".state.json")
     lock_path = schedule.with_name(schedule.name + ".lock")
     submitted = []
-    with open(lock_path, "a") as lock:
+    with lock_path.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         state = json.loads(state_path.read_text()) if state_path.exists() else {}
         for job in jobs:
@@ -146,6 +146,6 @@ def run(schedule: Path, scrapyd: Scrapyd, project: str = "pixivcrawl", now: date
             state[job.name] = slot
             temporary = state_path.with_suffix(".tmp")
             temporary.write_text(json.dumps(state, indent=1))
-            os.replace(temporary, state_path)
+            temporary.replace(state_path)
             submitted.append((job.name, jobid))
     return submitted

@@ -53,8 +53,8 @@ class ItemRows:
 def _tag_rows(out: ItemRows, link_table: str, parent_col: str, parent_id: int, tags: list[TagRef]) -> None:
     out.replace[link_table] = (parent_col, parent_id)
     seen: set[str] = set()
-    for position, tag in enumerate(tags):
-        tag = tag if isinstance(tag, TagRef) else TagRef(**tag)
+    for position, ref in enumerate(tags):
+        tag = ref if isinstance(ref, TagRef) else TagRef(**ref)
         if tag.name in seen:
             continue
         seen.add(tag.name)

@@ -101,11 +101,13 @@ class Batch:
                 key = tuple(row[c] for c in pk)
                 old = bucket.get(key)
                 if old is not None:
-                    row = {**row, **{c: old[c] for c in keep if row.get(c) is None and old.get(c) is not None}}
-                bucket[key] = row
+                    bucket[key] = {**row, **{c: old[c] for c in keep if row.get(c) is None and old.get(c) is not None}}
+                else:
+                    bucket[key] = row
 
 
-def upsert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]], *, only: tuple[str, ...] | None = None) -> None:
+def upsert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]], *,
+           only: tuple[str, ...] | None = None) -> None:
     """Insert ``rows``; on a key that exists, update every column (or just ``only`` and ``updated_at``)."""
     if not rows:
         return

@@ -19,7 +19,7 @@ WEB_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firef
 def client_time_and_hash(now: datetime | None = None) -> tuple[str, str]:
     """``X-Client-Time`` and ``X-Client-Hash`` as pixiv's own app computes them."""
     stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
-    return stamp, hashlib.md5((stamp + HASH_SECRET).encode()).hexdigest()
+    return stamp, hashlib.md5((stamp + HASH_SECRET).encode(), usedforsecurity=False).hexdigest()
 
 
 class PixivHeadersMiddleware:

@@ -138,9 +138,7 @@ class Search:
     def _in_dates(q: Query, created: int) -> bool:
         if q.scd and created < _ts(q.scd):
             return False
-        if q.ecd and created >= _ts(q.ecd, end=True):
-            return False
-        return True
+        return not (q.ecd and created >= _ts(q.ecd, end=True))
 
     def _results(self, q: Query) -> tuple[int, ...]:
         novels = q.kind == "novels"

@@ -199,7 +199,8 @@ class World:
             if name in seen:
                 continue
             seen.add(name)
-            translated = " ".join(rng.choice(_WORDS_EN) for _ in range(rng.randint(1, 2))) if rng.random() < 0.5 else None
+            translated = (" ".join(rng.choice(_WORDS_EN) for _ in range(rng.randint(1, 2)))
+                          if rng.random() < 0.5 else None)
             tags.append(Tag(name, translated))
         return tags
 
@@ -287,7 +288,7 @@ class World:
         return _kana_word(rng, 2, 4), f"user_{uid:x}{rng.choice(_SYLLABLES)}"
 
     def user_avatar_hash(self, uid: int) -> str:
-        return hashlib.md5(f"{self.seed}:{uid}".encode()).hexdigest()
+        return hashlib.md5(f"{self.seed}:{uid}".encode(), usedforsecurity=False).hexdigest()
 
     def _draw_work_tags(self, rng: random.Random) -> tuple[Tag, ...]:
         return tuple(rng.sample(self.tags, rng.randint(2, 10)))
@@ -379,7 +380,7 @@ class World:
             total_view=views,
             total_bookmarks=int(views * rng.uniform(0.02, 0.2)),
             total_comments=int(views * rng.uniform(0, 0.01)),
-            cover_hash=hashlib.md5(f"{self.seed}:n{nid}".encode()).hexdigest(),
+            cover_hash=hashlib.md5(f"{self.seed}:n{nid}".encode(), usedforsecurity=False).hexdigest(),
         )
 
     def summary(self) -> dict:
