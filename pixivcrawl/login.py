@@ -59,7 +59,7 @@ LOGGED_IN_SESSION = re.compile(r"^\d+_\w+$")
 DEFAULT_TIMEOUT = 300.0
 
 _USERNAME_FIELD = "input[autocomplete^='username']"
-_PASSWORD_FIELD = "input[autocomplete^='current-password']"
+_PASSWORD_FIELD = "input[autocomplete^='current-password']"  # noqa: S105 - a CSS selector, not a password
 _LOGIN_BUTTON = re.compile(r"ログイン|Log ?In|登录|로그인|登入", re.IGNORECASE)
 _ALERT = "[role='alert']"
 
@@ -216,7 +216,7 @@ class _Mirror:
         await route.fulfill(status=status, headers=answer, body=body)
 
 
-async def _fill_form(page, username: str, password: str, timeout: float) -> None:
+async def _fill_form(page, username: str, password: str, timeout: float) -> None:  # noqa: ASYNC109 - Playwright's per-call timeout, passed on to it
     """Type the username and password into pixiv's login form and submit it."""
     from playwright.async_api import Error as PlaywrightError
 

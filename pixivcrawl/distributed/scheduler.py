@@ -123,7 +123,7 @@ class RedisScheduler(BaseScheduler):
             return None
         lease, payload = taken
         try:
-            request = request_from_dict(pickle.loads(payload), spider=self.spider)
+            request = request_from_dict(pickle.loads(payload), spider=self.spider)  # noqa: S301 - written by this crawl's own workers into its Redis
         except Exception as exc:  # a request this worker's code cannot rebuild: drop it, loudly
             logger.error("Dropping a frontier request that cannot be read (%s: %s); is every worker running "
                          "the same pixivcrawl version?", type(exc).__name__, exc)

@@ -133,7 +133,7 @@ def parse_ranking_page(data: Any, source_mode: str | None = None
         "rank_total": get_field(data, "rank_total", int, where="ranking"),
     }
     try:
-        day = datetime.strptime(info["date"], "%Y%m%d").date().isoformat()
+        day = datetime.strptime(info["date"], "%Y%m%d").date().isoformat()  # noqa: DTZ007 - a calendar date, no instant
     except ValueError:
         raise ParseError(f"ranking date {info['date'][:20]!r} is not YYYYMMDD") from None
     rows = []

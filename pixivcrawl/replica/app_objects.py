@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .world import World
 
-I = "https://i.pximg.net"
+I = "https://i.pximg.net"  # noqa: E741 - pixiv's i.pximg.net, as S is s.pximg.net
 S = "https://s.pximg.net"
 
 

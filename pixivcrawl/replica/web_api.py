@@ -76,7 +76,7 @@ class WebApi:
         if WEB_MODES[mode][2] and not logged_in:
             return _json({"error": "ログインしてください"}, 403)
         try:
-            day = datetime.strptime(query["date"], "%Y%m%d").date() if "date" in query else self.rankings.latest
+            day = datetime.strptime(query["date"], "%Y%m%d").date() if "date" in query else self.rankings.latest  # noqa: DTZ007 - a calendar date
             page = int(query.get("p", "1"))
         except ValueError:
             return _json({"error": "不正なリクエストです"}, 400)

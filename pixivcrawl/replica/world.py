@@ -297,7 +297,7 @@ class World:
         """A work's tags without building its whole detail (the first draws of the same RNG)."""
         return self._draw_work_tags(random.Random(self.seed * 1_000_003 + wid))
 
-    @lru_cache(maxsize=65536)
+    @lru_cache(maxsize=65536)  # noqa: B019 - one World per replica process, cache bounded
     def work_detail(self, wid: int) -> WorkDetail:
         work = self.work(wid)
         assert work is not None
@@ -345,7 +345,7 @@ class World:
     def novel_tags(self, nid: int) -> tuple[Tag, ...]:
         return self._draw_novel_tags(random.Random(self.seed * 2_000_029 + nid))
 
-    @lru_cache(maxsize=16384)
+    @lru_cache(maxsize=16384)  # noqa: B019 - one World per replica process, cache bounded
     def novel_detail(self, nid: int) -> NovelDetail:
         novel = self.novel(nid)
         assert novel is not None
