@@ -49,7 +49,8 @@ def crawl(origin: str, series: list[str], workdir: Path, concurrency: int) -> di
         env = {**os.environ, "PIXIV_MIRROR": origin, "PIXIV_REFRESH_TOKEN": replica_account(0).refresh_token,
                "DATABASE_URL": f"sqlite:///{db}"}
         subprocess.run([sys.executable, "-m", "scrapy", "crawl", "illust_series", "-a", f"series_id={sid}",
-                        "-s", "PIXIV_API_DELAY=0", "-s", "PIXIV_API_CONCURRENCY=4", "-s", f"PIXIV_CDN_CONCURRENCY={concurrency}",
+                        "-s", "PIXIV_API_DELAY=0", "-s", "PIXIV_API_CONCURRENCY=4",
+                        "-s", f"PIXIV_CDN_CONCURRENCY={concurrency}",
                         "-s", f"CONCURRENT_REQUESTS={concurrency + 4}", "-s", f"FILES_STORE={workdir / 'files'}",
                         "-s", "LOG_LEVEL=WARNING", "-s", f"PIXIV_STATS_FILE={stats_file}"],
                        cwd=ROOT, env=env, check=True)
@@ -58,7 +59,8 @@ def crawl(origin: str, series: list[str], workdir: Path, concurrency: int) -> di
         stats_total["bytes"] += stats.get("pixiv/media/bytes", 0)
         stats_total["seconds"] += stats["elapsed_time_seconds"]
     with sqlite3.connect(db) as conn:
-        stats_total["paths"] = [urlsplit(u).path for (u,) in conn.execute("select url from media where status = 'downloaded'")]
+        stats_total["paths"] = [urlsplit(u).path
+                                for (u,) in conn.execute("select url from media where status = 'downloaded'")]
     return stats_total
 
 

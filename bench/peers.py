@@ -15,7 +15,8 @@
    (``wait4`` rusage of that process alone), the ratio to the best peer, and the fraction of the ceiling.
 3. The ceiling: wrk against the replica with exactly the requests pixivcrawl sent in that job.
 4. Job 1 again with --latency seconds (default 0.02 and 0.1) added to every App API answer (the replica's
-   ``fault_slow``): a network round trip, which loopback does not have. Then job 1 with the replica's App API limited to --limit-rate requests/s (over a 5 s window), each
+   ``fault_slow``): a network round trip, which loopback does not have. Then job 1 with the replica's App
+   API limited to --limit-rate requests/s (over a 5 s window), each
    tool paced to that rate the way its users do it (pixivcrawl ``PIXIV_APP_RATE``, gallery-dl
    ``sleep-request``, a sleep in the pixivpy loop): achieved rate as a fraction of the limit, limits met.
 5. SQL: rows/s of pixivcrawl's batched upserts into SQLite (the storage pipeline's code, no crawl).
@@ -38,9 +39,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -99,7 +100,7 @@ def peers_python(venv: Path) -> Path:
     python = venv / "bin" / "python"
     want = [f"{name}=={version}" for name, version in PEERS.items()]
     if python.exists():
-        have = subprocess.run([python, "-m", "pip", "freeze"], capture_output=True, text=True).stdout
+        have = subprocess.run([python, "-m", "pip", "freeze"], capture_output=True, text=True, check=False).stdout
         have = have.lower().replace("_", "-")
         if all(w.lower() in have for w in want):
             return python
@@ -115,26 +116,25 @@ def peers_python(venv: Path) -> Path:
 def run_measured(cmd: list[str], *, env: dict | None = None, cwd: Path | None = None,
                  timeout: float = RUN_TIMEOUT) -> dict:
     """Run one process to its end; its wall time and its own rusage (wait4: peak RSS, CPU)."""
-    errors = tempfile.TemporaryFile(mode="w+")
-    started = time.monotonic()
-    proc = subprocess.Popen([str(c) for c in cmd], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
-    deadline = started + timeout
-    timed_out = False
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() > deadline:
-            proc.kill()
-            timed_out = True
-            pid, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(0.01)
-    wall = time.monotonic() - started
-    proc.returncode = code = os.waitstatus_to_exitcode(status)
-    errors.seek(0)
-    err = errors.read()
-    errors.close()
+    with tempfile.TemporaryFile(mode="w+") as errors:
+        started = time.monotonic()
+        proc = subprocess.Popen([str(c) for c in cmd], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
+        deadline = started + timeout
+        timed_out = False
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+                timed_out = True
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.01)
+        wall = time.monotonic() - started
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        err = errors.read()
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
             "exit": code, "timed_out": timed_out, "stderr": err[-2000:]}
 
@@ -366,9 +366,9 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
     python = peers_python(args.peers_venv)
-    versions = subprocess.run([python, "-c", "import gallery_dl.version as g, importlib.metadata as m; "
-                               "print(g.__version__, m.version('pixivpy3'))"], capture_output=True, text=True,
-                              check=True).stdout.split()
+    versions = subprocess.run([python, "-c", ("import gallery_dl.version as g, importlib.metadata as m; "
+                                              "print(g.__version__, m.version('pixivpy3'))")],
+                              capture_output=True, text=True, check=True).stdout.split()
     import scrapy
 
     print(f"pixivcrawl (Scrapy {scrapy.__version__}), gallery-dl {versions[0]}, pixivpy3 {versions[1]}; "
@@ -435,8 +435,8 @@ def main() -> None:
           f"{LIMIT_WINDOW:g} s), each tool paced to it")
     print(f"{'tool':<14}{'wall s':>8}{'requests':>10}{'app req/s':>11}{'of limit':>10}{'limits met':>12}{'errors':>8}")
     for r in limited:
-        print(f"{r['tool']:<14}{r['wall']:>8.1f}{r['requests']:>10,}{r['app_rate']:>11.2f}{r['app_rate'] / limit:>10.2f}"
-              f"{r['limited']:>12}{r['errors']:>8}")
+        print(f"{r['tool']:<14}{r['wall']:>8.1f}{r['requests']:>10,}{r['app_rate']:>11.2f}"
+              f"{r['app_rate'] / limit:>10.2f}{r['limited']:>12}{r['errors']:>8}")
     for latency, runs in latency_runs.items():
         print()
         print(f"Job 1 with {latency * 1000:g} ms added to every App API answer (a network round trip), limits off")

@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pixivcrawl.demo import running_replica  # noqa: E402
-from pixivcrawl.replica.app_objects import work_image_urls  # noqa: E402
-from pixivcrawl.replica.world import ILLUST_BASE, World  # noqa: E402
+from pixivcrawl.demo import running_replica
+from pixivcrawl.replica.app_objects import work_image_urls
+from pixivcrawl.replica.world import ILLUST_BASE, World
 
 LUA = """
 counter = 0
@@ -38,9 +38,10 @@ end
 
 
 def token(origin: str) -> str:
-    form = ("client_id=MOBrBDS8blbauoSck0ZfDbtuzpyT&client_secret=lsACyCD94FhDUtGTXi3QzcFE2uU1hqtDaKeqrdwj"
-            "&grant_type=refresh_token&refresh_token=replica-refresh-token-0").encode()
-    req = urllib.request.Request(f"{origin}/auth/token", data=form, headers={"X-Forwarded-Host": "oauth.secure.pixiv.net"})
+    form = (b"client_id=MOBrBDS8blbauoSck0ZfDbtuzpyT&client_secret=lsACyCD94FhDUtGTXi3QzcFE2uU1hqtDaKeqrdwj"
+            b"&grant_type=refresh_token&refresh_token=replica-refresh-token-0")
+    req = urllib.request.Request(f"{origin}/auth/token", data=form,
+                                 headers={"X-Forwarded-Host": "oauth.secure.pixiv.net"})
     return json.loads(urllib.request.urlopen(req).read())["access_token"]
 
 

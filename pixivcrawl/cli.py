@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{manifest['images']} images of {manifest['works']} works written to {args.out} "
               f"(train {manifest['splits']['train']}, validation {manifest['splits']['validation']})")
     elif args.command == "schedule":
-        from datetime import datetime, timezone
+        from datetime import UTC, datetime
         from pathlib import Path
 
         from pixivcrawl.schedule import ScheduleError, Scrapyd, run as run_schedule
@@ -98,9 +98,9 @@ def main(argv: list[str] | None = None) -> None:
         url = args.scrapyd or os.environ.get("SCRAPYD_URL")
         if not url:
             parser.error("set SCRAPYD_URL or give --scrapyd http://host:6800")
-        now = datetime.fromisoformat(args.now) if args.now else datetime.now(timezone.utc)
+        now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
         if now.tzinfo is None:
-            now = now.replace(tzinfo=timezone.utc)
+            now = now.replace(tzinfo=UTC)
         try:
             submitted = run_schedule(Path(args.file), Scrapyd(url, os.environ.get("SCRAPYD_USERNAME"),
                                                               os.environ.get("SCRAPYD_PASSWORD")),

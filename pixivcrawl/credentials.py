@@ -77,7 +77,8 @@ def read_credentials_file(path: Path) -> dict[str, str]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise CredentialsError(f"The credentials file {path} is not a readable JSON object ({type(exc).__name__}).")
+        raise CredentialsError(
+            f"The credentials file {path} is not a readable JSON object ({type(exc).__name__}).") from exc
     if not isinstance(data, dict):
         raise CredentialsError(f"The credentials file {path} must hold a JSON object with refresh_token/phpsessid.")
     return {k: v for k, v in data.items() if isinstance(v, str) and v}
@@ -92,7 +93,7 @@ def write_credentials_file(path: Path, **values: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(current, fh)
-    os.chmod(path, 0o600)
+    path.chmod(0o600)
 
 
 def load_credentials(settings: BaseSettings) -> Credentials:

@@ -8,8 +8,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from pixivcrawl.replica.accounts import replica_account
 
@@ -26,7 +26,7 @@ def running_replica(works: int, seed: int = 1, extra: list[str] | None = None) -
 @contextmanager
 def replica_process(cmd: list[str], cwd: str | None = None) -> Iterator[tuple[str, int]]:
     """Run a replica command that prints "… listening on <origin>"; yield (origin, pid); stop it afterwards."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=cwd)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=cwd)  # noqa: S603 - the replica command lines this module builds
     try:
         line = proc.stdout.readline()
         if "listening on " not in line:
@@ -41,7 +41,7 @@ def replica_process(cmd: list[str], cwd: str | None = None) -> Iterator[tuple[st
 
 
 def replica_get(origin: str, path: str) -> dict:
-    with urllib.request.urlopen(f"{origin}{path}", timeout=30) as resp:
+    with urllib.request.urlopen(f"{origin}{path}", timeout=30) as resp:  # noqa: S310 - the http origin of the replica it started
         return json.loads(resp.read())
 
 

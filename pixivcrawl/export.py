@@ -21,7 +21,7 @@ import io
 import json
 import tarfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -91,10 +91,10 @@ def _query(filters: Filters) -> sa.Select:
     elif filters.ai == "only":
         q = q.where(i.c.ai_type == 2)
     if filters.since:
-        q = q.where(i.c.create_date >= datetime.combine(filters.since, datetime.min.time(), timezone.utc))
+        q = q.where(i.c.create_date >= datetime.combine(filters.since, datetime.min.time(), UTC))
     if filters.until:
         q = q.where(i.c.create_date < datetime.combine(filters.until + timedelta(days=1), datetime.min.time(),
-                                                       timezone.utc))
+                                                       UTC))
     for tag in filters.tags:
         q = q.where(sa.exists().where(schema.illust_tags.c.illust_id == i.c.id, schema.illust_tags.c.tag == tag))
     return q
@@ -103,7 +103,7 @@ def _query(filters: Filters) -> sa.Select:
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _sha256_file(path: Path) -> str:
@@ -161,7 +161,7 @@ def export(database_url: str, files_store: str | Path, out: str | Path, filters:
     table = pa.Table.from_pylist(records, schema=ROW_SCHEMA)
     pq.write_table(table, out / "metadata.parquet")
     manifest: dict[str, Any] = {
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "filters": {**filters.__dict__, "since": str(filters.since) if filters.since else None,
                     "until": str(filters.until) if filters.until else None},
         "val_fraction": val_fraction,

@@ -20,5 +20,5 @@ WEB = f"https://{WEB_HOST}"
 
 #: The public client of pixiv's Android app, used by every current client (see docs/pixiv-protocol.md §1.1).
 CLIENT_ID = "MOBrBDS8blbauoSck0ZfDbtuzpyT"
-CLIENT_SECRET = "lsACyCD94FhDUtGTXi3QzcFE2uU1hqtDaKeqrdwj"
-HASH_SECRET = "28c1fdd170a5204386cb1313c7077b34f83e4aaf4aa829ce78c231e05b0bae2c"
+CLIENT_SECRET = "lsACyCD94FhDUtGTXi3QzcFE2uU1hqtDaKeqrdwj"  # noqa: S105 - pixiv's public app client, the same in every client
+HASH_SECRET = "28c1fdd170a5204386cb1313c7077b34f83e4aaf4aa829ce78c231e05b0bae2c"  # noqa: S105 - pixiv's public X-Client-Hash salt, the same in every client

@@ -26,6 +26,7 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import aiohttp
@@ -58,7 +59,7 @@ LOGGED_IN_SESSION = re.compile(r"^\d+_\w+$")
 DEFAULT_TIMEOUT = 300.0
 
 _USERNAME_FIELD = "input[autocomplete^='username']"
-_PASSWORD_FIELD = "input[autocomplete^='current-password']"
+_PASSWORD_FIELD = "input[autocomplete^='current-password']"  # noqa: S105 - a CSS selector, not a password
 _LOGIN_BUTTON = re.compile(r"ログイン|Log ?In|登录|로그인|登入", re.IGNORECASE)
 _ALERT = "[role='alert']"
 
@@ -150,8 +151,8 @@ _NAVIGATE_ON = ('<!DOCTYPE html><html><head><meta http-equiv="refresh" content="
 class _Mirror:
     """Answers the browser's requests for pixiv hosts from a replica origin (``--mirror``)."""
 
-    _DROPPED_REQUEST = {"host", "content-length", "connection"}
-    _DROPPED_RESPONSE = {"content-length", "content-encoding", "transfer-encoding", "connection"}
+    _DROPPED_REQUEST: ClassVar[set[str]] = {"host", "content-length", "connection"}
+    _DROPPED_RESPONSE: ClassVar[set[str]] = {"content-length", "content-encoding", "transfer-encoding", "connection"}
 
     def __init__(self, origin: str, catcher: _CodeCatcher) -> None:
         from pixivcrawl.mirror import parse_mirror  # (lazily: it imports Scrapy, which the replica need not)
@@ -163,7 +164,7 @@ class _Mirror:
         self.catcher = catcher
         self.session = None
 
-    async def __aenter__(self) -> "_Mirror":
+    async def __aenter__(self) -> _Mirror:
         self.session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(),
                                              timeout=aiohttp.ClientTimeout(total=30))
         return self
@@ -174,10 +175,8 @@ class _Mirror:
     async def handle(self, route) -> None:
         from playwright.async_api import Error as PlaywrightError
 
-        try:
+        with contextlib.suppress(PlaywrightError):  # the browser closed while this request was in flight
             await self._answer(route)
-        except PlaywrightError:  # the browser closed while this request was in flight
-            pass
 
     async def _answer(self, route) -> None:
         from pixivcrawl.mirror import mirrored_url
@@ -195,13 +194,13 @@ class _Mirror:
                                             allow_redirects=False) as resp:
                 body = await resp.read()
                 answer: dict[str, str] = {}
-                for name, value in resp.headers.items():
-                    if name.lower() in self._DROPPED_RESPONSE:
+                for raw_name, value in resp.headers.items():
+                    name = raw_name.lower()
+                    if name in self._DROPPED_RESPONSE:
                         continue
-                    name = name.lower()
                     answer[name] = f"{answer[name]}\n{value}" if name in answer else value
                 status = resp.status
-        except (aiohttp.ClientError, asyncio.TimeoutError):  # the replica is down: the browser sees a network error
+        except (TimeoutError, aiohttp.ClientError):  # the replica is down: the browser sees a network error
             await route.abort("connectionfailed")
             return
         location = answer.get("location")
@@ -217,7 +216,7 @@ class _Mirror:
         await route.fulfill(status=status, headers=answer, body=body)
 
 
-async def _fill_form(page, username: str, password: str, timeout: float) -> None:
+async def _fill_form(page, username: str, password: str, timeout: float) -> None:  # noqa: ASYNC109 - Playwright's per-call timeout, passed on to it
     """Type the username and password into pixiv's login form and submit it."""
     from playwright.async_api import Error as PlaywrightError
 
@@ -275,7 +274,7 @@ async def _goto(page, url: str, catcher: _CodeCatcher | None = None) -> None:
         if catcher is not None and catcher.code:
             return  # a redirect that ends in the app's pixiv:// link aborts the navigation: the success case
         first_line = str(exc).strip().splitlines()[0]
-        raise LoginError(f"Could not open {url.split('?')[0]} ({first_line}).") from None
+        raise LoginError(f"Could not open {url.split('?', maxsplit=1)[0]} ({first_line}).") from None
 
 
 async def exchange_code(code: str, verifier: str, mirror: str | None = None) -> dict[str, str]:
@@ -289,14 +288,14 @@ async def exchange_code(code: str, verifier: str, mirror: str | None = None) -> 
     form = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "code": code, "code_verifier": verifier,
             "grant_type": "authorization_code", "include_policy": "true", "redirect_uri": CALLBACK_URL}
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-            async with session.post(url, data=form, headers=headers) as resp:
-                status = resp.status
-                try:
-                    data = await resp.json(content_type=None)
-                except ValueError:
-                    data = None
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        async with (aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session,
+                    session.post(url, data=form, headers=headers) as resp):
+            status = resp.status
+            try:
+                data = await resp.json(content_type=None)
+            except ValueError:
+                data = None
+    except (TimeoutError, aiohttp.ClientError) as exc:
         raise LoginError(f"The token endpoint could not be reached ({type(exc).__name__}); try again.") from None
     data = data if isinstance(data, dict) else {}
     token = data.get("refresh_token") or (data.get("response") or {}).get("refresh_token")

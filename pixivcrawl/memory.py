@@ -23,7 +23,7 @@ from pixivcrawl.db.store import make_engine, normalise_url
 logger = logging.getLogger(__name__)
 
 Signature = tuple[int | None, str | None]
-_MEMORIES: "weakref.WeakKeyDictionary[Crawler, CrawlMemory]" = weakref.WeakKeyDictionary()
+_MEMORIES: weakref.WeakKeyDictionary[Crawler, CrawlMemory] = weakref.WeakKeyDictionary()
 
 
 class CrawlMemory:
@@ -34,7 +34,7 @@ class CrawlMemory:
         self._media: dict[tuple[int, str, int], tuple[str, str]] = {}
 
     @classmethod
-    def of(cls, crawler: Crawler) -> "CrawlMemory":
+    def of(cls, crawler: Crawler) -> CrawlMemory:
         """The crawl's memory (one per crawler)."""
         memory = _MEMORIES.get(crawler)
         if memory is None:

@@ -27,13 +27,12 @@ from __future__ import annotations
 import base64
 import fcntl
 import json
-import os
 import re
 import tomllib
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -53,7 +52,7 @@ class Job:
     spider: str
     args: dict[str, str] = field(default_factory=dict)
     at: time | None = None
-    zone: ZoneInfo | timezone = timezone.utc
+    zone: ZoneInfo | timezone = UTC
     every: int | None = None  # seconds
 
     def slot(self, now: datetime) -> str:
@@ -62,7 +61,7 @@ class Job:
         the current ``every`` interval."""
         if self.every:
             start = int(now.timestamp()) // self.every * self.every
-            return datetime.fromtimestamp(start, timezone.utc).isoformat()
+            return datetime.fromtimestamp(start, UTC).isoformat()
         local = now.astimezone(self.zone)
         today = datetime.combine(local.date(), self.at, self.zone)
         if local < today:
@@ -114,10 +113,10 @@ class Scrapyd:
     def call(self, endpoint: str, data: list[tuple[str, str]] | None = None, **params: str) -> dict:
         query = f"?{urllib.parse.urlencode(params)}" if params else ""
         body = urllib.parse.urlencode(data).encode() if data is not None else None
-        request = urllib.request.Request(f"{self.url}/{endpoint}{query}", data=body)
+        request = urllib.request.Request(f"{self.url}/{endpoint}{query}", data=body)  # noqa: S310 - the scrapyd URL the user gave
         if self.auth:
             request.add_header("Authorization", self.auth)
-        with urllib.request.urlopen(request, timeout=30) as resp:
+        with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310 - the scrapyd URL the user gave
             answer = json.loads(resp.read())
         if answer.get("status") != "ok":
             raise RuntimeError(f"scrapyd {endpoint}: {answer.get('message', answer)}")
@@ -128,14 +127,15 @@ class Scrapyd:
         return self.call("schedule.json", data)["jobid"]
 
 
-def run(schedule: Path, scrapyd: Scrapyd, project: str = "pixivcrawl", now: datetime | None = None) -> list[tuple[str, str]]:
+def run(schedule: Path, scrapyd: Scrapyd, project: str = "pixivcrawl",
+        now: datetime | None = None) -> list[tuple[str, str]]:
     """Submit every due job; returns [(job name, scrapyd job id)]."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     jobs = load(schedule)
     state_path = schedule.with_name(schedule.name + ".state.json")
     lock_path = schedule.with_name(schedule.name + ".lock")
     submitted = []
-    with open(lock_path, "a") as lock:
+    with lock_path.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         state = json.loads(state_path.read_text()) if state_path.exists() else {}
         for job in jobs:
@@ -146,6 +146,6 @@ def run(schedule: Path, scrapyd: Scrapyd, project: str = "pixivcrawl", now: date
             state[job.name] = slot
             temporary = state_path.with_suffix(".tmp")
             temporary.write_text(json.dumps(state, indent=1))
-            os.replace(temporary, state_path)
+            temporary.replace(state_path)
             submitted.append((job.name, jobid))
     return submitted

@@ -12,8 +12,8 @@ Requests go to the replica through mirror.py."""
 
 import argparse
 import json
-import os
 import time
+from pathlib import Path
 
 import mirror
 
@@ -62,7 +62,7 @@ def pages():
 
 
 works = 0
-with open(args.out, "w") as out:
+with Path(args.out).open("w") as out:
     for page in pages():
         for illust in page.illusts:
             if illust.type == "ugoira":
@@ -77,8 +77,8 @@ with open(args.out, "w") as out:
                 urls = [p.image_urls.original for p in illust.meta_pages]
             else:
                 urls = [illust.meta_single_page.original_image_url]
-            folder = os.path.join(args.download, str(illust.id))
-            os.makedirs(folder, exist_ok=True)
+            folder = Path(args.download) / str(illust.id)
+            folder.mkdir(parents=True, exist_ok=True)
             for url in urls:
-                api.download(url, path=folder)
+                api.download(url, path=str(folder))
 print(f"{works} works")

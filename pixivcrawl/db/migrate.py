@@ -70,7 +70,7 @@ def _sqlite_file_lock(engine: Engine):
     if not database or database == ":memory:":
         yield
         return
-    with open(f"{database}.migrate-lock", "a") as lock:
+    with Path(f"{database}.migrate-lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield

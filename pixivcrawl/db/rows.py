@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pixivcrawl.items import (
@@ -27,8 +27,8 @@ def parse_time(value: str | None) -> datetime | None:
         return None
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 @dataclass
@@ -53,8 +53,8 @@ class ItemRows:
 def _tag_rows(out: ItemRows, link_table: str, parent_col: str, parent_id: int, tags: list[TagRef]) -> None:
     out.replace[link_table] = (parent_col, parent_id)
     seen: set[str] = set()
-    for position, tag in enumerate(tags):
-        tag = tag if isinstance(tag, TagRef) else TagRef(**tag)
+    for position, ref in enumerate(tags):
+        tag = ref if isinstance(ref, TagRef) else TagRef(**ref)
         if tag.name in seen:
             continue
         seen.add(tag.name)

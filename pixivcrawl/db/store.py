@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -101,11 +101,13 @@ class Batch:
                 key = tuple(row[c] for c in pk)
                 old = bucket.get(key)
                 if old is not None:
-                    row = {**row, **{c: old[c] for c in keep if row.get(c) is None and old.get(c) is not None}}
-                bucket[key] = row
+                    bucket[key] = {**row, **{c: old[c] for c in keep if row.get(c) is None and old.get(c) is not None}}
+                else:
+                    bucket[key] = row
 
 
-def upsert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]], *, only: tuple[str, ...] | None = None) -> None:
+def upsert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]], *,
+           only: tuple[str, ...] | None = None) -> None:
     """Insert ``rows``; on a key that exists, update every column (or just ``only`` and ``updated_at``)."""
     if not rows:
         return
@@ -144,7 +146,7 @@ class Store:
 
     def write(self, batch: Batch) -> dict[str, int]:
         """Write a batch in one transaction; returns rows written per table."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         counts: dict[str, int] = {}
         with self.engine.begin() as conn:
             for table_name in WRITE_ORDER:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from itemadapter import is_item
 from scrapy import Request, signals
@@ -35,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 LEASE_META = "pixiv_lease"
 #: the lease tracker of each distributed crawler (made by the scheduler when the crawl opens)
-TRACKERS: "weakref.WeakKeyDictionary[Crawler, LeaseTracker]" = weakref.WeakKeyDictionary()
+TRACKERS: weakref.WeakKeyDictionary[Crawler, LeaseTracker] = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -180,4 +181,3 @@ class LeaseSpiderMiddleware:
             lease = response.request.meta.get(LEASE_META)
             if lease is not None:
                 tracker.finished(lease)
-        return None

@@ -56,7 +56,7 @@ class RedisScheduler(BaseScheduler):
         crawler.signals.connect(self._on_idle, signal=signals.spider_idle)
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "RedisScheduler":
+    def from_crawler(cls, crawler: Crawler) -> RedisScheduler:
         return cls(crawler)
 
     def open(self, spider: Spider) -> None:
@@ -101,7 +101,8 @@ class RedisScheduler(BaseScheduler):
         return self.frontier is not None and self.frontier.queued() > 0
 
     def enqueue_request(self, request: Request) -> bool:
-        assert self.frontier is not None and self.tracker is not None
+        assert self.frontier is not None
+        assert self.tracker is not None
         replaces = self.tracker.queued(request)
         fingerprint = None if request.dont_filter else self.fingerprinter.fingerprint(request).hex()
         payload = pickle.dumps(request.to_dict(spider=self.spider), protocol=4)
@@ -115,13 +116,14 @@ class RedisScheduler(BaseScheduler):
         return True
 
     def next_request(self) -> Request | None:
-        assert self.frontier is not None and self.tracker is not None
+        assert self.frontier is not None
+        assert self.tracker is not None
         taken = self.frontier.take()
         if taken is None:
             return None
         lease, payload = taken
         try:
-            request = request_from_dict(pickle.loads(payload), spider=self.spider)
+            request = request_from_dict(pickle.loads(payload), spider=self.spider)  # noqa: S301 - written by this crawl's own workers into its Redis
         except Exception as exc:  # a request this worker's code cannot rebuild: drop it, loudly
             logger.error("Dropping a frontier request that cannot be read (%s: %s); is every worker running "
                          "the same pixivcrawl version?", type(exc).__name__, exc)
@@ -137,7 +139,8 @@ class RedisScheduler(BaseScheduler):
     def _tick(self) -> None:
         """Renew this worker's leases, take over expired ones, and wake the engine when work is waiting
         (work another worker queued arrives without the engine being told)."""
-        assert self.frontier is not None and self.tracker is not None
+        assert self.frontier is not None
+        assert self.tracker is not None
         try:
             self.frontier.renew(list(self.tracker.held))
             requeued = self.frontier.requeue_expired()
@@ -164,7 +167,7 @@ def default_frontier_name(spider: Spider) -> str:
     its own id)."""
     arguments = {k: v for k, v in (getattr(spider, "arguments", {}) or {}).items() if not k.startswith("_")}
     text = "&".join(f"{k}={arguments[k]}" for k in sorted(arguments))
-    return f"{spider.name}:{hashlib.sha1(text.encode()).hexdigest()[:12]}"
+    return f"{spider.name}:{hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:12]}"
 
 
 def _wake(crawler: Crawler) -> None:

@@ -57,6 +57,7 @@ class PixivAuthMiddleware:
         self._generation = 0
         self._lock: asyncio.Lock | None = None
         self._rejected = False
+        self._closing: asyncio.Task | None = None  # the close_spider task, kept so it is not collected mid-run
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
 
     @classmethod
@@ -84,7 +85,7 @@ class PixivAuthMiddleware:
 
     async def process_request(self, request: Request) -> None:
         if request.meta.get("pixiv_auth") is False:
-            return None
+            return
         host = urlparse_cached(request).hostname
         if host == APP_API_HOST and self.credentials.refresh_token is not None:
             token, generation = await self._access_token()
@@ -95,7 +96,7 @@ class PixivAuthMiddleware:
             existing = request.headers.get("Cookie")
             request.headers["Cookie"] = f"{existing.decode()}; {session}" if existing else session
             request.meta["_pixiv_cookie"] = True
-        return None
+        return
 
     def _strip(self, request: Request) -> None:
         request.headers.pop("Authorization", None)
@@ -124,7 +125,6 @@ class PixivAuthMiddleware:
 
     def process_exception(self, request: Request, exception: Exception) -> None:
         self._strip(request)
-        return None
 
     # -- tokens --------------------------------------------------------------------------------------
 
@@ -182,7 +182,8 @@ class PixivAuthMiddleware:
             logger.error("pixiv rejected the refresh token (%s): get a new one with `pixivcrawl login` "
                          "and set PIXIV_REFRESH_TOKEN.", reason)
             self.crawler.stats.set_value("pixiv/auth/refresh_token_rejected", 1)
-            asyncio.get_running_loop().create_task(self.crawler.engine.close_spider_async(reason="auth_failed"))
+            self._closing = asyncio.get_running_loop().create_task(
+                self.crawler.engine.close_spider_async(reason="auth_failed"))
             raise IgnoreRequest("pixiv rejected the refresh token")
         self.crawler.stats.inc_value("pixiv/auth/token_errors")
         raise IgnoreRequest(f"token endpoint answered HTTP {response.status}")

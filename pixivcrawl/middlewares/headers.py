@@ -4,7 +4,7 @@ browser for the web Ajax API, and a pixiv Referer for the image CDN (which answe
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -18,8 +18,8 @@ WEB_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firef
 
 def client_time_and_hash(now: datetime | None = None) -> tuple[str, str]:
     """``X-Client-Time`` and ``X-Client-Hash`` as pixiv's own app computes them."""
-    stamp = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
-    return stamp, hashlib.md5((stamp + HASH_SECRET).encode()).hexdigest()
+    stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return stamp, hashlib.md5((stamp + HASH_SECRET).encode(), usedforsecurity=False).hexdigest()
 
 
 class PixivHeadersMiddleware:
@@ -54,4 +54,3 @@ class PixivHeadersMiddleware:
             headers.setdefault("Accept", "application/json")
         elif host in CDN_HOSTS:
             headers.setdefault("Referer", "https://www.pixiv.net/")
-        return None

@@ -32,7 +32,6 @@ from collections import deque
 from email.utils import parsedate_to_datetime
 
 import orjson
-
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
@@ -161,6 +160,7 @@ class PixivThrottleMiddleware:
         self.safety = s.getfloat("PIXIV_RATELIMIT_SAFETY", 0.95)
         self.retry_backoff = s.getfloat("PIXIV_RETRY_BACKOFF", 1.0)
         self._stopping = False
+        self._closing: asyncio.Task | None = None  # the close_spider task, kept so it is not collected mid-run
 
     @classmethod
     def from_crawler(cls, crawler: Crawler):
@@ -174,10 +174,10 @@ class PixivThrottleMiddleware:
             await asyncio.sleep(pause)
         name = budget_for(request)
         if name is None:
-            return None
+            return
         await self.budgets[name].acquire()
         self.stats.inc_value(f"pixiv/budget/{name}/requests")
-        return None
+        return
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         name = budget_for(request)
@@ -207,7 +207,8 @@ class PixivThrottleMiddleware:
             self._stopping = True
             logger.error("Stopping: pixiv refused %d requests in a row for rate limits (PIXIV_RATELIMIT_POLICY=stop).",
                          budget.consecutive_limits)
-            asyncio.get_running_loop().create_task(self.crawler.engine.close_spider_async(reason="rate_limited"))
+            self._closing = asyncio.get_running_loop().create_task(
+                self.crawler.engine.close_spider_async(reason="rate_limited"))
             raise IgnoreRequest("rate limited")
         if self.policy in ("wait", "stop") and not self._stopping:  # "stop" waits until its limit of limits
             retry = request.replace(dont_filter=True)

@@ -16,7 +16,6 @@ from pixivcrawl.items import (
     TagRef,
     UserItem,
 )
-
 from pixivcrawl.signature import image_stamp
 
 from .common import ParseError, get_field, get_id, iso_time, opt_int, opt_str
@@ -119,7 +118,8 @@ def parse_search_page(body: Any, body_key: str) -> tuple[list[dict], int, int | 
             last_page if type(last_page) is int else None)
 
 
-def parse_ranking_page(data: Any, source_mode: str | None = None) -> tuple[dict, list[tuple[RankingItem, IllustItem, UserItem]]]:
+def parse_ranking_page(data: Any, source_mode: str | None = None
+                       ) -> tuple[dict, list[tuple[RankingItem, IllustItem, UserItem]]]:
     """ranking.php?format=json: (page info, [(ranking row, work record, user)])."""
     if not isinstance(data, dict) or "contents" not in data:
         message = data.get("error") if isinstance(data, dict) else None
@@ -133,7 +133,7 @@ def parse_ranking_page(data: Any, source_mode: str | None = None) -> tuple[dict,
         "rank_total": get_field(data, "rank_total", int, where="ranking"),
     }
     try:
-        day = datetime.strptime(info["date"], "%Y%m%d").date().isoformat()
+        day = datetime.strptime(info["date"], "%Y%m%d").date().isoformat()  # noqa: DTZ007 - a calendar date, no instant
     except ValueError:
         raise ParseError(f"ranking date {info['date'][:20]!r} is not YYYYMMDD") from None
     rows = []
@@ -175,7 +175,8 @@ def parse_ranking_page(data: Any, source_mode: str | None = None) -> tuple[dict,
 def parse_ajax_user(obj: Any) -> UserItem:
     where = f"user {obj.get('userId')}" if isinstance(obj, dict) else "user"
     return UserItem(id=_int_id(obj, "userId", where), name=get_field(obj, "name", str, where=where),
-                    profile_image_url=opt_str(obj.get("imageBig")) or opt_str(obj.get("image")), complete=False, raw=obj)
+                    profile_image_url=opt_str(obj.get("imageBig")) or opt_str(obj.get("image")), complete=False,
+                    raw=obj)
 
 
 def parse_commission_request(obj: Any) -> CommissionRequestItem:
@@ -231,7 +232,8 @@ def parse_commission_page(body: Any) -> dict[str, Any]:
                 out[key].append(parser(obj))
             except ParseError as exc:
                 out["errors"].append(exc)
-    for key, parser, target in (("illust", parse_illust_thumbnail, "works"), ("novel", parse_novel_thumbnail, "novels")):
+    for key, parser, target in (("illust", parse_illust_thumbnail, "works"),
+                                ("novel", parse_novel_thumbnail, "novels")):
         for obj in thumbnails.get(key) or []:
             try:
                 out[target].append(parser(obj))

@@ -17,7 +17,7 @@ def get_field(obj: Any, key: str, kind: type | tuple[type, ...], *, optional: bo
             return None
         raise ParseError(f"{where} has no {key!r}")
     value = obj[key]
-    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+    if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
         if kind is int and isinstance(value, str) and value.isdigit():
             return int(value)
         raise ParseError(f"{where}.{key} is {type(value).__name__} {str(value)[:40]!r}, expected {_kind_name(kind)}")

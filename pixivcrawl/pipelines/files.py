@@ -27,7 +27,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from PIL import Image, UnidentifiedImageError
@@ -86,7 +86,7 @@ def write_atomically(target: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.replace(temporary, target)
+        Path(temporary).replace(target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -107,7 +107,8 @@ class AtomicFSFilesStore(FSFilesStore):
 
 
 class PixivFilesPipeline(FilesPipeline):
-    STORE_SCHEMES = {**FilesPipeline.STORE_SCHEMES, "": AtomicFSFilesStore, "file": AtomicFSFilesStore}
+    STORE_SCHEMES: ClassVar[dict[str, Any]] = {**FilesPipeline.STORE_SCHEMES, "": AtomicFSFilesStore,
+                                               "file": AtomicFSFilesStore}
 
     def __init__(self, store_uri, download_func=None, *, crawler: Crawler):
         settings = crawler.settings
@@ -158,7 +159,7 @@ class PixivFilesPipeline(FilesPipeline):
                 continue
             requests.append(Request(url, callback=NO_CALLBACK, headers={"Referer": PIXIV_REFERER},
                                     meta={"pixiv_media": (item.id, kind, page), "pixiv_auth": False}))
-        self._pending[id(item)] = [r.meta["pixiv_media"][1:] + (r.url,) for r in requests]
+        self._pending[id(item)] = [(*r.meta["pixiv_media"][1:], r.url) for r in requests]
         return requests
 
     async def media_to_download(self, request, info, *, item=None):
@@ -167,7 +168,6 @@ class PixivFilesPipeline(FilesPipeline):
         # disk do not pile bodies up in memory
         await self._in_hand.acquire()
         request.meta["pixiv_in_hand"] = True
-        return None
 
     def _hand_back(self, request: Request) -> None:
         if request.meta.pop("pixiv_in_hand", False):
@@ -194,7 +194,7 @@ class PixivFilesPipeline(FilesPipeline):
         declared = response.headers.get(b"Content-Length")
         if declared is not None and int(declared) != len(body):
             raise FileException(f"truncated: {len(body)} of {int(declared)} bytes")
-        work_id, kind, page = request.meta["pixiv_media"]
+        _work_id, kind, _page = request.meta["pixiv_media"]
         width = height = None
         if kind == "ugoira_zip":
             if not body.startswith(b"PK"):
@@ -222,14 +222,15 @@ class PixivFilesPipeline(FilesPipeline):
         """Record every file's outcome on the item (results come in the order of the requests)."""
         pending = self._pending.pop(id(item), [])
         memory = CrawlMemory.of(self.crawler)
-        for (kind, page, url), (ok, value) in zip(pending, results):
+        for (kind, page, url), (ok, value) in zip(pending, results, strict=False):
             entry = {"kind": kind, "page": page, "url": url, "path": None, "size": None, "width": None,
                      "height": None, "sha256": None, "status": "failed", "error": None}
             if ok:
                 entry.update(self._done.pop(value["path"], {}), path=value["path"], status="downloaded")
                 memory.remember_file(item.id, kind, page, url, value["path"])
             else:
-                entry["error"] = (str(getattr(value, "value", value)) or type(getattr(value, "value", value)).__name__)[:500]
+                error = getattr(value, "value", value)
+                entry["error"] = (str(error) or type(error).__name__)[:500]
                 self.crawler.stats.inc_value("pixiv/media/failed")
                 logger.warning("Gave up downloading %s of work %s page %s: %s", kind, item.id, page, entry["error"])
             item.media.append(entry)

@@ -41,6 +41,7 @@ class SQLStoragePipeline:
         self.batch_items: list[Any] = []  # the items of ``batch``, announced with ``items_stored`` once written
         self._lock = asyncio.Lock()
         self._timer = None
+        self._flushes: set[asyncio.Task] = set()  # timer flushes in flight, kept so they are not collected mid-run
 
     @classmethod
     def from_crawler(cls, crawler: Crawler):
@@ -71,7 +72,9 @@ class SQLStoragePipeline:
 
     def _on_timer(self) -> None:
         if len(self.batch) and not self._lock.locked():
-            asyncio.ensure_future(self.flush())
+            task = asyncio.ensure_future(self.flush())
+            self._flushes.add(task)
+            task.add_done_callback(self._flushes.discard)
 
     async def flush(self) -> None:
         async with self._lock:

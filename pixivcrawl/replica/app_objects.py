@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .world import World
 
-I = "https://i.pximg.net"
+I = "https://i.pximg.net"  # noqa: E741 - pixiv's i.pximg.net, as S is s.pximg.net
 S = "https://s.pximg.net"
 
 
@@ -103,7 +103,7 @@ def _as_placeholder(obj: dict) -> None:
     title and tags, 100x100, zero counters, every image URL a ``limit_*`` placeholder."""
     obj.update(title="", caption="", tags=[], tools=[], width=100, height=100, total_view=0, total_bookmarks=0,
                visible=False, page_count=1, meta_pages=[],
-               image_urls={k: PLACEHOLDER for k in obj["image_urls"]},
+               image_urls=dict.fromkeys(obj["image_urls"], PLACEHOLDER),
                meta_single_page={"original_image_url": PLACEHOLDER})
     obj["user"] = {**obj["user"], "name": "", "account": ""}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from dataclasses import fields
 
@@ -53,10 +54,8 @@ async def _run(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run(args))
-    except KeyboardInterrupt:
-        pass
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -85,13 +85,14 @@ class Commissions:
         if work_type == "novel":
             ids = [n for n in user.novel_ids if self.world.novel(n).created > after]
         else:
-            ids = [w for w in user.work_ids if self.world.work(w).type == work_type and self.world.work(w).created > after]
+            ids = [w for w in user.work_ids
+                   if self.world.work(w).type == work_type and self.world.work(w).created > after]
         return ids[0] if ids else None
 
     def listing(self, status: str, work_type: str, mode: str) -> list[CommissionRequest]:
         out = []
         for r in self.requests:
-            if r.status != status or (work_type != "all" and r.work_type != work_type):
+            if r.status != status or work_type not in ("all", r.work_type):
                 continue
             if (mode == "safe" and r.adult) or (mode == "r18" and not r.adult):
                 continue

@@ -72,7 +72,8 @@ class ImageFactory:
         with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
             revision = self.world.revisions.get(wid, 0)
             for k in range(len(detail.frames)):
-                zf.writestr(f"{k:06d}.jpg", draw(width, height, wid + k * 13 + revision, f"{wid} f{k} r{revision}", "jpg"))
+                zf.writestr(f"{k:06d}.jpg",
+                            draw(width, height, wid + k * 13 + revision, f"{wid} f{k} r{revision}", "jpg"))
         return out.getvalue()
 
     @staticmethod

@@ -86,7 +86,7 @@ class Rankings:
     def _keep(self, wid: int, x_restrict: int, extra: str | None, content: str) -> bool:
         work = self.world.work(wid)
         detail = self.world.work_detail(wid)
-        if detail.x_restrict != x_restrict or (content != "all" and work.type != content):
+        if detail.x_restrict != x_restrict or content not in ("all", work.type):
             return False
         if extra == "rookie":
             return work.user_id in self._rookies

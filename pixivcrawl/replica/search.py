@@ -109,7 +109,7 @@ class Search:
                 (q.hgt and height > q.hgt):
             return False
         if q.ratio is not None:
-            if q.ratio > 0 and width <= height or q.ratio < 0 and height <= width:
+            if (q.ratio > 0 and width <= height) or (q.ratio < 0 and height <= width):
                 return False
             if q.ratio == 0 and abs(width - height) > 0.1 * max(width, height):
                 return False
@@ -138,9 +138,7 @@ class Search:
     def _in_dates(q: Query, created: int) -> bool:
         if q.scd and created < _ts(q.scd):
             return False
-        if q.ecd and created >= _ts(q.ecd, end=True):
-            return False
-        return True
+        return not (q.ecd and created >= _ts(q.ecd, end=True))
 
     def _results(self, q: Query) -> tuple[int, ...]:
         novels = q.kind == "novels"

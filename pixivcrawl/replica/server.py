@@ -15,8 +15,8 @@ import socket
 import struct
 import time
 from collections import deque
-from functools import lru_cache, partial
 from dataclasses import asdict, dataclass, fields
+from functools import lru_cache, partial
 from urllib.parse import urlencode
 
 import orjson
@@ -79,13 +79,10 @@ class ReplicaConfig:
 
     def update(self, values: dict) -> None:
         known = {f.name: f for f in fields(self)}
-        for key, value in values.items():
+        for key, raw in values.items():
             if key not in known or key in ("seed", "works", "accounts"):
                 raise KeyError(key)
-            if key == "fault_hosts":
-                value = tuple(value)
-            else:
-                value = type(getattr(self, key))(value)
+            value = tuple(raw) if key == "fault_hosts" else type(getattr(self, key))(raw)
             setattr(self, key, value)
 
 

@@ -15,9 +15,8 @@ from aiohttp import web
 
 from . import web_objects as wo
 from .commissions import Commissions
-from .rankings import PAGE as RANK_PAGE
+from .rankings import PAGE as RANK_PAGE, WEB_MODES, Rankings, content_allowed
 from .responses import json_response as _json
-from .rankings import WEB_MODES, Rankings, content_allowed
 from .search import ILLUST_PAGE, NOVEL_PAGE, SEARCH_KINDS, TYPE_FILTERS, Query, Search
 
 _SEARCH = re.compile(r"^/ajax/search/(artworks|illustrations|manga|novels)/(.+)$")
@@ -77,7 +76,7 @@ class WebApi:
         if WEB_MODES[mode][2] and not logged_in:
             return _json({"error": "ログインしてください"}, 403)
         try:
-            day = datetime.strptime(query["date"], "%Y%m%d").date() if "date" in query else self.rankings.latest
+            day = datetime.strptime(query["date"], "%Y%m%d").date() if "date" in query else self.rankings.latest  # noqa: DTZ007 - a calendar date
             page = int(query.get("p", "1"))
         except ValueError:
             return _json({"error": "不正なリクエストです"}, 400)

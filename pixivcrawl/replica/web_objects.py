@@ -72,7 +72,8 @@ def novel_thumbnail(world: World, nid: int) -> dict:
         "title": d.title,
         "xRestrict": d.x_restrict,
         "restrict": 0,
-        "url": f"{I}/c/600x600/novel-cover-master/img/{world.date_path(novel.created)}/ci{nid}_{d.cover_hash}_master1200.jpg",
+        "url": f"{I}/c/600x600/novel-cover-master/img/{world.date_path(novel.created)}/"
+               f"ci{nid}_{d.cover_hash}_master1200.jpg",
         "tags": [t.name for t in d.tags],
         "userId": str(novel.user_id),
         "userName": name,

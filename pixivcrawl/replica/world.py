@@ -30,14 +30,14 @@ NOVEL_SERIES_BASE = 1_000_000
 FIRST_ILLUST_SERIES_SIZE = 75
 FIRST_NOVEL_SERIES_SIZE = 45
 
-_SYLLABLES = (
+_SYLLABLES = (  # noqa: SIM905 - a word list reads better as one string
     "ka ki ku ke ko sa shi su se so ta chi tsu te to na ni nu ne no ha hi fu he ho ma mi mu me mo "
     "ya yu yo ra ri ru re ro wa n ga gi gu ge go za ji zu ze zo da de do ba bi bu be bo pa pi pu pe po"
 ).split()
 _KANA = (
     "かきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわんがぎぐげござじずぜぞだでどばびぶべぼ"
 )
-_WORDS_EN = (
+_WORDS_EN = (  # noqa: SIM905 - a word list reads better as one string
     "sky sea girl boy cat dog flower night star rain snow summer winter spring autumn city forest "
     "dragon knight witch robot school idol music light shadow dream moon sun river mountain festival"
 ).split()
@@ -199,7 +199,8 @@ class World:
             if name in seen:
                 continue
             seen.add(name)
-            translated = " ".join(rng.choice(_WORDS_EN) for _ in range(rng.randint(1, 2))) if rng.random() < 0.5 else None
+            translated = (" ".join(rng.choice(_WORDS_EN) for _ in range(rng.randint(1, 2)))
+                          if rng.random() < 0.5 else None)
             tags.append(Tag(name, translated))
         return tags
 
@@ -287,7 +288,7 @@ class World:
         return _kana_word(rng, 2, 4), f"user_{uid:x}{rng.choice(_SYLLABLES)}"
 
     def user_avatar_hash(self, uid: int) -> str:
-        return hashlib.md5(f"{self.seed}:{uid}".encode()).hexdigest()
+        return hashlib.md5(f"{self.seed}:{uid}".encode(), usedforsecurity=False).hexdigest()
 
     def _draw_work_tags(self, rng: random.Random) -> tuple[Tag, ...]:
         return tuple(rng.sample(self.tags, rng.randint(2, 10)))
@@ -296,7 +297,7 @@ class World:
         """A work's tags without building its whole detail (the first draws of the same RNG)."""
         return self._draw_work_tags(random.Random(self.seed * 1_000_003 + wid))
 
-    @lru_cache(maxsize=65536)
+    @lru_cache(maxsize=65536)  # noqa: B019 - one World per replica process, cache bounded
     def work_detail(self, wid: int) -> WorkDetail:
         work = self.work(wid)
         assert work is not None
@@ -344,7 +345,7 @@ class World:
     def novel_tags(self, nid: int) -> tuple[Tag, ...]:
         return self._draw_novel_tags(random.Random(self.seed * 2_000_029 + nid))
 
-    @lru_cache(maxsize=16384)
+    @lru_cache(maxsize=16384)  # noqa: B019 - one World per replica process, cache bounded
     def novel_detail(self, nid: int) -> NovelDetail:
         novel = self.novel(nid)
         assert novel is not None
@@ -379,7 +380,7 @@ class World:
             total_view=views,
             total_bookmarks=int(views * rng.uniform(0.02, 0.2)),
             total_comments=int(views * rng.uniform(0, 0.01)),
-            cover_hash=hashlib.md5(f"{self.seed}:n{nid}".encode()).hexdigest(),
+            cover_hash=hashlib.md5(f"{self.seed}:n{nid}".encode(), usedforsecurity=False).hexdigest(),
         )
 
     def summary(self) -> dict:

@@ -41,7 +41,7 @@ def day(name: str, value: Any) -> date:
     text = str(value).strip()
     for fmt in ("%Y-%m-%d", "%Y%m%d"):
         try:
-            return datetime.strptime(text, fmt).date()
+            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date, no instant
         except ValueError:
             continue
     raise SpiderArgumentError(f"Argument {name} must be a date like 2024-01-31 or 20240131, not {value!r}.")

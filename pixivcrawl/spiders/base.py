@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import orjson
@@ -34,7 +34,7 @@ class PixivSpider(scrapy.Spider):
     #: credentials this spider cannot run without (checked by PixivAuthMiddleware at start)
     pixiv_credentials: tuple[str, ...] = ("refresh_token",)
     #: pixiv answers errors with JSON bodies: let them reach the callbacks, which log the cause
-    handle_httpstatus_list = [400, 403, 404]
+    handle_httpstatus_list: ClassVar[list[int]] = [400, 403, 404]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

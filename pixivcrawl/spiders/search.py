@@ -67,7 +67,8 @@ class SearchSpider(PixivSpider):
                 params["ratio"] = float(kwargs["ratio"])
             except ValueError:
                 raise SpiderArgumentError(
-                    f"Argument ratio must be a number (0.5 landscape, -0.5 portrait, 0 square), not {kwargs['ratio']!r}."
+                    "Argument ratio must be a number (0.5 landscape, -0.5 portrait, 0 square), "
+                    f"not {kwargs['ratio']!r}."
                 ) from None
         if "tool" in kwargs:
             params["tool"] = str(kwargs["tool"])
