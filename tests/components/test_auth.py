@@ -20,7 +20,14 @@ from pixivcrawl.middlewares.auth import PixivAuthMiddleware
 from pixivcrawl.replica.app_objects import app_error
 from pixivcrawl.spiders.ranking import RankingSpider
 
-from .helpers import FakeEngine, isolate, json_response, make_crawler, run_async, token_body
+from .helpers import (
+    FakeEngine,
+    isolate,
+    json_response,
+    make_crawler,
+    run_async,
+    token_body,
+)
 
 REFRESH = "refresh-token-value-1234"
 SESSION = "12345_sessionvalue"
