@@ -169,7 +169,8 @@ def test_placeholder_urls_are_recorded_not_requested(tmp_path):
 @pytest.mark.parametrize("settings, error, message", [
     ({"PIXIV_IMAGE_SIZE": "none"}, NotConfigured, None),
     ({"PIXIV_IMAGE_SIZE": "huge"}, ValueError, "PIXIV_IMAGE_SIZE must be one of original, regular, small, none"),
-    ({"PIXIV_IMAGE_TYPES": ["illust", "novel"]}, ValueError, "PIXIV_IMAGE_TYPES takes illust, manga, ugoira, not novel"),
+    ({"PIXIV_IMAGE_TYPES": ["illust", "novel"]}, ValueError,
+     "PIXIV_IMAGE_TYPES takes illust, manga, ugoira, not novel"),
 ])
 def test_settings_that_switch_the_pipeline_off_or_are_refused(tmp_path, settings, error, message):
     with pytest.raises(error, match=message):
@@ -186,7 +187,7 @@ async def test_a_work_is_stored_page_by_page_with_its_media_records(tmp_path):
     assert [(m["kind"], m["page"], m["status"]) for m in item.media] == [("page", p.page, "downloaded")
                                                                          for p in item.pages]
     total = 0
-    for page, media in zip(item.pages, item.media):
+    for page, media in zip(item.pages, item.media, strict=True):
         body = image_bytes(page.original_url)
         total += len(body)
         path = store_path(pipeline, media["path"])
