@@ -1,0 +1,70 @@
+"""PixivAddon applied the way Scrapy applies it (ADDONS in pixivcrawl.settings, at crawler creation): download
+slots from PIXIV_API_CONCURRENCY / PIXIV_CDN_CONCURRENCY, PIXIV_API_DELAY checked, and the Redis scheduler with
+PIXIV_REDIS_URL."""
+
+from __future__ import annotations
+
+import pytest
+from scrapy.settings import Settings
+
+from pixivcrawl.hosts import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, STATIC_HOST, WEB_HOST
+
+from .helpers import isolate, make_crawler
+
+LEASES = "pixivcrawl.distributed.leases.LeaseSpiderMiddleware"
+REDIS_SCHEDULER = "pixivcrawl.distributed.scheduler.RedisScheduler"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch, tmp_path):
+    isolate(monkeypatch, tmp_path)
+
+
+def test_slots_follow_the_concurrency_settings():
+    api, cdn = 3, 12
+    slots = make_crawler(PIXIV_API_CONCURRENCY=api, PIXIV_CDN_CONCURRENCY=cdn).settings.getdict("DOWNLOAD_SLOTS")
+    assert {host: slots[host]["concurrency"] for host in (APP_API_HOST, WEB_HOST, OAUTH_HOST, IMAGE_HOST,
+                                                          STATIC_HOST)} == {
+        APP_API_HOST: api, WEB_HOST: api, OAUTH_HOST: 1, IMAGE_HOST: cdn, STATIC_HOST: cdn}
+    # pacing is the throttle middleware's: slots never add a delay of their own
+    assert {slot["delay"] for slot in slots.values()} == {0.0}
+
+
+def test_a_users_slot_for_another_host_is_kept_beside_pixivs():
+    slots = make_crawler(DOWNLOAD_SLOTS={"example.com": {"concurrency": 2, "delay": 3}}).settings.getdict(
+        "DOWNLOAD_SLOTS")
+    assert slots["example.com"] == {"concurrency": 2, "delay": 3} and APP_API_HOST in slots
+
+
+@pytest.mark.parametrize("delay", [-1, -0.001])
+def test_a_negative_api_delay_is_refused(delay):
+    with pytest.raises(ValueError, match=f"PIXIV_API_DELAY must be 0 or more seconds, not {float(delay)}"):
+        make_crawler(PIXIV_API_DELAY=delay)
+
+
+def test_a_zero_api_delay_is_allowed():
+    assert make_crawler(PIXIV_API_DELAY=0).settings.getfloat("PIXIV_API_DELAY") == 0
+
+
+def test_without_redis_scrapys_scheduler_stays():
+    settings = make_crawler().settings
+    assert settings.get("SCHEDULER") == Settings().get("SCHEDULER")
+    assert LEASES not in settings.getdict("SPIDER_MIDDLEWARES")
+
+
+@pytest.mark.parametrize("from_environment", [False, True])
+def test_with_redis_the_scheduler_is_switched(monkeypatch, from_environment):
+    url = "redis://127.0.0.1:6379/9"
+    if from_environment:
+        monkeypatch.setenv("PIXIV_REDIS_URL", url)
+    settings = make_crawler(**({} if from_environment else {"PIXIV_REDIS_URL": url})).settings
+    assert settings.get("SCHEDULER") == REDIS_SCHEDULER
+    assert settings.getdict("SPIDER_MIDDLEWARES")[LEASES] == 10
+
+
+def test_a_users_spider_middlewares_are_kept_with_redis():
+    mine = "myproject.middlewares.Mine"
+    settings = make_crawler(PIXIV_REDIS_URL="redis://127.0.0.1:6379/9",
+                            SPIDER_MIDDLEWARES={mine: 543, LEASES: 20}).settings
+    assert settings.getdict("SPIDER_MIDDLEWARES") == {mine: 543, LEASES: 20}
+

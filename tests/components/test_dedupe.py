@@ -1,0 +1,111 @@
+"""DedupePipeline: every item key seen once per run (a whole record still passes after a listing record of the
+same work), and works classified against what the database already holds."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from scrapy.exceptions import DropItem
+from scrapy.utils.misc import build_from_crawler
+
+from pixivcrawl.db.rows import item_rows
+from pixivcrawl.db.store import Batch, Store
+from pixivcrawl.items import CommissionCreatorItem, RankingItem, SearchHitItem, UserItem
+from pixivcrawl.parsers.app_api import parse_novel
+from pixivcrawl.pipelines.dedupe import DedupePipeline
+from pixivcrawl.replica.app_objects import novel_obj
+
+from .helpers import illust_item, make_crawler, work_ids, world
+
+
+def dedupe_pipeline(**settings) -> DedupePipeline:
+    return build_from_crawler(DedupePipeline, make_crawler(**settings))
+
+
+def listing(item):
+    listed = copy.deepcopy(item)
+    listed.complete = False
+    return listed
+
+
+def ranking(rank: int, work_id: int, date: str = "2024-01-02") -> RankingItem:
+    return RankingItem(source="web", mode="daily", content="all", date=date, rank=rank, work_type="illust",
+                       work_id=work_id, previous_rank=0)
+
+
+def stat(pipeline: DedupePipeline, name: str):
+    return pipeline.crawler.stats.get_value(f"pixiv/items/{name}")
+
+
+def test_a_work_seen_twice_in_a_run_is_dropped():
+    pipeline = dedupe_pipeline()
+    item = illust_item(work_ids("illust")[0])
+    assert pipeline.process_item(item) is item
+    with pytest.raises(DropItem, match=f"already seen in this run: IllustItem \\({item.id},\\)"):
+        pipeline.process_item(copy.deepcopy(item))
+    with pytest.raises(DropItem):
+        pipeline.process_item(listing(item))  # a listing adds nothing to a whole record
+    assert stat(pipeline, "dropped_duplicate") == 2
+    assert stat(pipeline, "new") == 1
+
+
+def test_a_whole_record_passes_after_listing_records_and_only_once():
+    pipeline = dedupe_pipeline()
+    item = illust_item(work_ids("manga", pages=2)[0])
+    assert pipeline.process_item(listing(item)) is not None
+    with pytest.raises(DropItem):
+        pipeline.process_item(listing(item))
+    assert pipeline.process_item(item) is item
+    with pytest.raises(DropItem):
+        pipeline.process_item(copy.deepcopy(item))
+    assert stat(pipeline, "dropped_duplicate") == 2
+    # the listing made the work known to this run: its whole record is an update, not a second new work
+    assert (stat(pipeline, "new"), stat(pipeline, "updated")) == (1, 1)
+
+
+def test_keys_of_the_other_item_types():
+    pipeline = dedupe_pipeline()
+    w = world()
+    novel = parse_novel(novel_obj(w, w.novels[0].id))
+    user = UserItem(id=w.works[0].user_id, name="name")
+    hit = SearchHitItem(query_key="illust|word", query={"word": "word"}, work_type="illust", work_id=1, page=1,
+                        position=1)
+    creator = CommissionCreatorItem(user_id=5, work_type="illust", mode="all")
+    kept = [novel, user, hit, creator, ranking(1, 10), ranking(2, 11), ranking(1, 10, date="2024-01-03"),
+            SearchHitItem(**{**vars(hit), "work_id": 2}), CommissionCreatorItem(user_id=5, work_type="manga",
+                                                                                 mode="all")]
+    for item in kept:
+        assert pipeline.process_item(item) is item
+    repeats = [copy.deepcopy(novel), UserItem(id=user.id, name="renamed"), SearchHitItem(**{**vars(hit), "page": 3}),
+               copy.deepcopy(creator), ranking(1, 99)]  # a rank of a day is one item, whatever work holds it
+    for item in repeats:
+        with pytest.raises(DropItem):
+            pipeline.process_item(item)
+    assert stat(pipeline, "dropped_duplicate") == len(repeats)
+    assert stat(pipeline, "new") == 1  # only works are classified
+
+
+def test_items_without_a_key_pass():
+    pipeline = dedupe_pipeline()
+    thing = {"id": 1}
+    assert pipeline.process_item(thing) is thing and pipeline.process_item(thing) is thing
+    assert stat(pipeline, "dropped_duplicate") is None
+
+
+def test_works_are_classified_against_the_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'pixivcrawl.db'}"
+    stored_full, stored_listing, changed, new = (illust_item(wid) for wid in work_ids("illust")[:4])
+    store = Store(url)
+    store.upgrade()
+    batch = Batch()
+    for item in (stored_full, listing(stored_listing), changed):
+        batch.add(item_rows(item))
+    store.write(batch)
+    store.dispose()
+
+    changed.image_stamp = "2030/01/01/00/00/00"  # re-uploaded since
+    pipeline = dedupe_pipeline(DATABASE_URL=url)
+    for item in (stored_full, stored_listing, changed, new):
+        pipeline.process_item(copy.deepcopy(item))
+    assert (stat(pipeline, "unchanged"), stat(pipeline, "updated"), stat(pipeline, "new")) == (1, 2, 1)

@@ -1,0 +1,224 @@
+"""Items to rows (pixivcrawl.db.rows), the Batch that merges them, the Store writing them to SQLite, and the
+SQLStoragePipeline around them: batches, the flush timer, stats and the items_stored signal."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.misc import build_from_crawler
+
+from pixivcrawl.db.rows import item_rows
+from pixivcrawl.db.store import SUMMARY, Batch, Store
+from pixivcrawl.items import RankingItem, TagRef, UserItem
+from pixivcrawl.parsers.app_api import parse_novel
+from pixivcrawl.pipelines.sql import SQLStoragePipeline
+from pixivcrawl.replica.app_objects import novel_obj
+from pixivcrawl.signals import items_stored
+
+from .helpers import illust_item, make_crawler, run_async, work_ids, world
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'pixivcrawl.db'}"
+
+
+@pytest.fixture
+def store(db_url):
+    s = Store(db_url)
+    s.upgrade()
+    yield s
+    s.dispose()
+
+
+def rows(store: Store, query: str) -> list[tuple]:
+    with store.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(query))]
+
+
+def batch_of(*items) -> Batch:
+    batch = Batch()
+    for item in items:
+        batch.add(item_rows(item))
+    return batch
+
+
+def listing(item):
+    listed = copy.deepcopy(item)
+    listed.complete = False
+    listed.caption, listed.total_view, listed.pages = "", 0, []
+    return listed
+
+
+# -- rows ------------------------------------------------------------------------------------------------
+
+def test_a_whole_illust_becomes_its_row_pages_and_tags():
+    item = illust_item(work_ids("manga", pages=3)[0])
+    out = item_rows(item)
+    assert out.parent == ("illusts", item.id) and out.summary is False
+    assert [r["id"] for r in out.rows["illusts"]] == [item.id]
+    assert [(r["illust_id"], r["page"], r["original_url"]) for r in out.rows["illust_pages"]] == \
+        [(item.id, p.page, p.original_url) for p in item.pages]
+    assert [r["tag"] for r in out.rows["illust_tags"]] == [t.name for t in item.tags]
+    assert out.replace == {"illust_pages": ("illust_id", item.id), "illust_tags": ("illust_id", item.id)}
+    assert out.rows["illusts"][0]["create_date"].utcoffset().total_seconds() == 0  # stored in UTC
+
+
+def test_a_listing_record_carries_no_pages_and_a_placeholder_only_its_visibility():
+    item = illust_item(work_ids("illust")[0])
+    listed = item_rows(listing(item))
+    assert listed.summary is True and "illust_pages" not in listed.rows and "illust_pages" not in listed.replace
+    hidden = item_rows(illust_item(work_ids("illust", visible=False)[0]))
+    assert hidden.summary is True and hidden.summary_columns == ("visible",)
+    assert "illust_tags" not in hidden.rows and "illust_pages" not in hidden.rows
+
+
+def test_a_tag_listed_twice_on_a_work_is_linked_once():
+    item = illust_item(work_ids("illust")[0])
+    first = item.tags[0]
+    item.tags = [first, item.tags[1], TagRef(name=first.name, translated_name="again")]
+    links = item_rows(item).rows["illust_tags"]
+    assert [(r["tag"], r["position"]) for r in links] == [(first.name, 0), (item.tags[1].name, 1)]
+
+
+def test_other_items_and_unknown_ones():
+    w = world()
+    novel = parse_novel(novel_obj(w, w.novels[0].id))
+    novel_rows = item_rows(novel)
+    assert novel_rows.parent == ("novels", novel.id) and novel.tags
+    assert [r["tag"] for r in novel_rows.rows["novel_tags"]] == [t.name for t in novel.tags]
+    rank = RankingItem(source="app", mode="day", content="all", date="2024-02-29", rank=1, work_type="illust",
+                       work_id=1, previous_rank=None)
+    assert item_rows(rank).rows["rankings"][0]["date"] == date(2024, 2, 29)
+    with pytest.raises(TypeError, match="no table stores dict items"):
+        item_rows({"id": 1})
+
+
+# -- batches ---------------------------------------------------------------------------------------------
+
+def test_a_batch_merges_rows_of_the_same_key_and_counts_items():
+    w = world()
+    user = w.works[0].user_id
+    items = [UserItem(id=user, name="old"), UserItem(id=user, name="new"), UserItem(id=user + 1, name="other")]
+    batch = batch_of(*items)
+    assert len(batch) == len(items) and len(batch.members) == len(items)
+    assert {key: r["name"] for key, r in batch.rows["users"].items()} == {(user,): "new", (user + 1,): "other"}
+
+
+def test_a_later_version_without_a_value_keeps_the_earlier_one():
+    item = illust_item(work_ids("ugoira")[0])
+    without = copy.deepcopy(item)
+    without.ugoira_zip_url, without.ugoira_frames, without.title = None, None, "retitled"
+    (row,) = batch_of(item, without).rows["illusts"].values()
+    assert (row["title"], row["ugoira_zip_url"], row["ugoira_frames"]) == \
+        ("retitled", item.ugoira_zip_url, item.ugoira_frames)
+
+
+def test_in_one_batch_a_whole_record_displaces_an_earlier_listing(store):
+    item = illust_item(work_ids("manga", pages=2)[0])
+    batch = batch_of(listing(item), item)
+    assert SUMMARY not in batch.rows["illusts"][(item.id,)]
+    store.write(batch)
+    assert rows(store, "select caption, total_view from illusts") == [(item.caption, item.total_view)]
+    assert rows(store, "select count(*) from illust_pages") == [(item.page_count,)]
+
+
+# -- the store -------------------------------------------------------------------------------------------
+
+def test_a_placeholder_only_marks_a_stored_work_invisible(store):
+    wid = work_ids("illust", visible=False)[0]
+    hidden = illust_item(wid)
+    whole = illust_item(work_ids("illust", pages=2)[0])  # what it looked like before pixiv hid it
+    whole.id = wid
+    store.write(batch_of(whole))
+    store.write(batch_of(hidden))
+    assert rows(store, "select title, caption, visible, page_count from illusts") == \
+        [(whole.title, whole.caption, False, whole.page_count)]
+    assert rows(store, "select count(*) from illust_pages") == [(whole.page_count,)]
+    assert rows(store, "select count(*) from illust_tags") == [(len(whole.tags),)]
+    # a placeholder of a work never stored is a new row of its own
+    other = illust_item(next(wid for kind in ("illust", "manga", "ugoira") for wid in work_ids(kind, visible=False)
+                             if wid != hidden.id))
+    store.write(batch_of(other))
+    assert rows(store, f"select title, visible from illusts where id = {other.id}") == [("", False)]
+
+
+def test_a_listing_updates_only_the_listing_columns_of_a_stored_user(store):
+    full = UserItem(id=11, name="name", account="account", profile_image_url="https://i.pximg.net/a.jpg",
+                    raw={"id": 11})
+    store.write(batch_of(full))
+    short = UserItem(id=11, name="renamed", account=None, profile_image_url="https://i.pximg.net/b.jpg",
+                     complete=False)
+    store.write(batch_of(short))
+    assert rows(store, "select name, account, profile_image_url from users") == \
+        [("renamed", "account", "https://i.pximg.net/b.jpg")]
+
+
+# -- the pipeline ----------------------------------------------------------------------------------------
+
+def sql_pipeline(db_url, **settings):
+    settings.setdefault("PIXIV_DB_FLUSH_INTERVAL", 0)
+    crawler = make_crawler(DATABASE_URL=db_url, **settings)
+    stored: list[list] = []
+    crawler.signals.connect(lambda items: stored.append(list(items)), signal=items_stored, weak=False)
+    return build_from_crawler(SQLStoragePipeline, crawler), stored
+
+
+def test_no_database_url_switches_the_pipeline_off():
+    with pytest.raises(NotConfigured, match="DATABASE_URL is empty"):
+        build_from_crawler(SQLStoragePipeline, make_crawler(DATABASE_URL=""))
+
+
+@run_async
+async def test_items_are_written_in_batches_and_announced(db_url):
+    size = 3
+    pipeline, stored = sql_pipeline(db_url, PIXIV_DB_BATCH_SIZE=size)
+    items = [illust_item(wid) for wid in work_ids("illust")[: size + 1]]
+    await pipeline.open_spider()  # migrates the new database
+    for item in items[:size]:
+        assert await pipeline.process_item(item) is item
+    assert stored == [items[:size]]  # a full batch is written at once
+    await pipeline.process_item(items[size])
+    assert len(stored) == 1
+    await pipeline.close_spider()  # the rest is written at close
+    assert stored == [items[:size], items[size:]]
+    stats = pipeline.crawler.stats
+    assert stats.get_value("pixiv/db/batches") == 2 and stats.get_value("pixiv/db/items") == len(items)
+    assert stats.get_value("pixiv/db/rows/illusts") == len(items)
+    assert stats.get_value("pixiv/db/rows/illust_pages") == sum(i.page_count for i in items)
+    check = Store(db_url)
+    assert rows(check, "select count(*) from illusts") == [(len(items),)]
+    check.dispose()
+
+
+@run_async
+async def test_a_slow_crawl_is_written_by_the_flush_timer(db_url):
+    interval = 0.05
+    pipeline, stored = sql_pipeline(db_url, PIXIV_DB_BATCH_SIZE=100, PIXIV_DB_FLUSH_INTERVAL=interval)
+    await pipeline.open_spider()
+    item = illust_item(work_ids("illust")[0])
+    await pipeline.process_item(item)
+    for _ in range(100):
+        if stored:
+            break
+        await asyncio.sleep(interval)
+    assert stored == [[item]]
+    await pipeline.close_spider()
+    assert pipeline.crawler.stats.get_value("pixiv/db/batches") == 1  # nothing left to write at close
+
+
+@run_async
+async def test_an_item_no_table_stores_is_counted_and_announced(db_url):
+    pipeline, stored = sql_pipeline(db_url)
+    await pipeline.open_spider()
+    thing = {"id": 1}
+    assert await pipeline.process_item(thing) is thing
+    assert stored == [[thing]]  # a distributed worker may release its request
+    await pipeline.close_spider()
+    assert pipeline.crawler.stats.get_value("pixiv/db/unstorable_items") == 1
+    assert pipeline.crawler.stats.get_value("pixiv/db/batches") is None

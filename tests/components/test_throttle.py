@@ -1,0 +1,352 @@
+"""PixivThrottleMiddleware and its token-bucket Budget on a virtual clock: pacing, pauses, the rate learned
+from a limit, pixiv's forms of "slow down" (429, the App API's "Rate Limit" body, Retry-After) and the
+wait / skip / stop policies."""
+
+from __future__ import annotations
+
+import asyncio
+import types
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+import pytest
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.utils.misc import build_from_crawler
+
+from pixivcrawl.distributed.budget import SharedBudget
+from pixivcrawl.middlewares import throttle
+from pixivcrawl.middlewares.throttle import (
+    Budget,
+    PixivThrottleMiddleware,
+    budget_for,
+    is_rate_limited,
+    retry_after,
+)
+from pixivcrawl.replica.app_objects import app_error
+
+from .helpers import FakeEngine, isolate, json_response, make_crawler, run_async
+
+APP_URL = "https://app-api.pixiv.net/v1/illust/detail?illust_id=100000000"
+WEB_URL = "https://www.pixiv.net/ajax/illust/100000000?lang=en"
+CDN_URL = "https://i.pximg.net/img-original/img/2019/01/03/22/09/13/100000000_p0.jpg"
+WALL = 1_700_000_000.0  # the virtual clock's wall time at monotonic 0
+
+
+class VirtualClock:
+    """Stands in for the ``time`` and ``asyncio`` modules inside pixivcrawl.middlewares.throttle: a sleep moves
+    the clock on at once and is recorded."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return WALL + self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    get_running_loop = staticmethod(asyncio.get_running_loop)
+
+
+@pytest.fixture
+def clock(monkeypatch, tmp_path) -> VirtualClock:
+    isolate(monkeypatch, tmp_path)
+    clock = VirtualClock()
+    monkeypatch.setattr(throttle, "time", clock)
+    monkeypatch.setattr(throttle, "asyncio", clock)
+    return clock
+
+
+@pytest.fixture
+def no_jitter(monkeypatch) -> None:
+    monkeypatch.setattr(throttle, "random", types.SimpleNamespace(uniform=lambda low, high: 1.0))
+
+
+def throttle_middleware(**settings) -> PixivThrottleMiddleware:
+    crawler = make_crawler(**settings)
+    crawler.engine = FakeEngine(lambda request: Response(request.url))
+    return build_from_crawler(PixivThrottleMiddleware, crawler)
+
+
+def limited_app_response(request: Request, status: int = 403) -> Response:
+    """The App API's rate-limit answer (pixivcrawl.replica.server.app_api)."""
+    return json_response(request.url, app_error("Rate Limit"), status=status, request=request)
+
+
+# -- Budget ---------------------------------------------------------------------------------------------
+
+@run_async
+async def test_budget_lets_a_burst_through_then_one_request_per_interval(clock):
+    rate, burst, extra = 4.0, 3, 5
+    budget = Budget("app", rate, burst)
+    for _ in range(burst + extra):
+        await budget.acquire()
+    assert clock.sleeps == pytest.approx([1 / rate] * extra)
+
+
+@run_async
+async def test_an_idle_budget_refills_up_to_its_burst(clock):
+    rate, burst = 2.0, 3
+    budget = Budget("web", rate, burst)
+    for _ in range(burst):
+        await budget.acquire()
+    clock.now += 100  # long idle: the bucket holds ``burst`` tokens, not 200
+    for _ in range(burst + 1):
+        await budget.acquire()
+    assert clock.sleeps == pytest.approx([1 / rate])
+
+
+@run_async
+async def test_an_unlimited_budget_never_waits(clock):
+    budget = Budget("cdn", 0.0, 1)
+    for _ in range(50):
+        await budget.acquire()
+    assert clock.sleeps == []
+
+
+@run_async
+async def test_a_paused_budget_waits_out_the_pause(clock):
+    budget = Budget("app", 0.0, 1)
+    pause = 30.0
+    rate, added = await budget.limited(pause, window=60, safety=0.95)
+    assert added == pause and rate == 0.0
+    shorter = await budget.limited(pause / 3, window=60, safety=0.95)
+    assert shorter == (0.0, 0.0)  # within the running pause: nothing added
+    await budget.acquire()
+    assert clock.sleeps == [pause]
+
+
+@run_async
+async def test_a_limit_learns_the_rate_pixiv_accepted_in_the_window(clock):
+    window, safety, accepted = 60.0, 0.9, 12
+    budget = Budget("app", 1.0, 1)
+    for _ in range(accepted):
+        await budget.succeeded(window)
+        clock.now += 1
+    rate, _ = await budget.limited(10, window, safety)
+    assert rate == pytest.approx(safety * accepted / window) and budget.rate == rate
+    # without successes in the window the rate halves
+    clock.now += 2 * window
+    rate_after, _ = await budget.limited(10, window, safety)
+    assert rate_after == pytest.approx(rate / 2)
+
+
+@run_async
+async def test_successes_older_than_the_window_do_not_count(clock):
+    window = 10.0
+    budget = Budget("web", 1.0, 1)
+    for _ in range(5):
+        await budget.succeeded(window)
+    clock.now += window + 1
+    await budget.succeeded(window)
+    assert len(budget.successes) == 1
+    rate, _ = await budget.limited(1, window, 1.0)
+    assert rate == pytest.approx(1 / window)
+
+
+# -- recognising limits ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("status, body, limited", [
+    (429, b"", True),
+    (403, app_error("Rate Limit"), True),
+    (400, app_error("Rate Limit"), True),
+    (200, app_error("Rate Limit"), True),
+    (403, app_error("Forbidden"), False),
+    (403, b"<html><title>Rate Limit</title></html>", False),
+    (403, {"message": "Rate Limit"}, False),
+    (200, {"illust": {"title": "Rate Limit"}}, False),
+])
+def test_pixivs_forms_of_slow_down(status, body, limited):
+    response = json_response(APP_URL, body, status=status) if not isinstance(body, bytes) else \
+        Response(APP_URL, status=status, body=body)
+    assert is_rate_limited(response) is limited
+
+
+def test_retry_after_in_seconds_or_as_a_date(clock):
+    assert retry_after(Response(WEB_URL, headers={"Retry-After": "17"})) == 17.0
+    when = datetime.fromtimestamp(clock.time() + 42, tz=UTC)
+    assert retry_after(Response(WEB_URL, headers={"Retry-After": format_datetime(when, usegmt=True)})) == \
+        pytest.approx(42, abs=1)
+    assert retry_after(Response(WEB_URL, headers={"Retry-After": "soon"})) is None
+    assert retry_after(Response(WEB_URL)) is None
+
+
+@pytest.mark.parametrize("url, meta, name", [
+    (APP_URL, {}, "app"), (WEB_URL, {}, "web"), (CDN_URL, {}, "cdn"),
+    ("https://s.pximg.net/common/images/limit_unknown_360.png", {}, "cdn"),
+    ("https://oauth.secure.pixiv.net/auth/token", {}, None), ("https://example.com/", {}, None),
+    (APP_URL, {"pixiv_budget": None}, None), (CDN_URL, {"pixiv_budget": "web"}, "web"),
+])
+def test_budget_for_each_host(url, meta, name):
+    assert budget_for(Request(url, meta=meta)) == name
+
+
+# -- the middleware -------------------------------------------------------------------------------------
+
+@run_async
+async def test_requests_wait_for_their_own_api_budget(clock):
+    delay = 0.5
+    mw = throttle_middleware(PIXIV_API_DELAY=delay)
+    for url in (APP_URL, WEB_URL):
+        for n in range(3):
+            await mw.process_request(Request(f"{url}&n={n}"))
+    for n in range(5):
+        await mw.process_request(Request(f"{CDN_URL}?n={n}"))
+    await mw.process_request(Request("https://example.com/"))
+    # each API: one request at once, then one per PIXIV_API_DELAY (the web's first request does not wait for
+    # the App API's); the CDN and other hosts are not paced
+    assert clock.sleeps == pytest.approx([delay] * 4)
+    stats = mw.crawler.stats
+    assert [stats.get_value(f"pixiv/budget/{api}/requests") for api in ("app", "web", "cdn")] == [3, 3, 5]
+
+
+@run_async
+async def test_explicit_rates_win_over_the_api_delay(clock):
+    app_rate, web_rate = 4.0, 0.25
+    mw = throttle_middleware(PIXIV_API_DELAY=1.0, PIXIV_APP_RATE=app_rate, PIXIV_WEB_RATE=web_rate)
+    assert mw.budgets["app"].rate == app_rate and mw.budgets["web"].rate == web_rate
+    assert mw.budgets["cdn"].rate == 0.0
+
+
+@run_async
+async def test_a_retried_request_backs_off_exponentially(clock, no_jitter):
+    base, attempt = 0.5, 3
+    mw = throttle_middleware(PIXIV_RETRY_BACKOFF=base, PIXIV_APP_RATE=0)
+    await mw.process_request(Request(APP_URL, meta={"retry_times": attempt}))
+    expected = base * 2 ** (attempt - 1)
+    assert clock.sleeps == [expected]
+    assert mw.crawler.stats.get_value("pixiv/retry/backoff_seconds") == expected
+
+
+@run_async
+async def test_retry_backoff_jitter_stays_within_ten_percent(clock):
+    base = 2.0
+    mw = throttle_middleware(PIXIV_RETRY_BACKOFF=base, PIXIV_APP_RATE=0)
+    for _ in range(20):
+        await mw.process_request(Request(APP_URL, meta={"retry_times": 1}))
+    assert all(base * 0.9 <= s <= base * 1.1 for s in clock.sleeps) and len(clock.sleeps) == 20
+
+
+@run_async
+async def test_429_pauses_the_budget_and_the_request_is_retried(clock, no_jitter):
+    base = 60.0
+    mw = throttle_middleware(PIXIV_BACKOFF_BASE=base)
+    request = Request(WEB_URL, meta={"pixiv_ratelimit_retries": 2})
+    retry = await mw.process_response(request, Response(WEB_URL, status=429, request=request))
+    assert isinstance(retry, Request) and retry.url == WEB_URL and retry.dont_filter
+    assert retry.meta["pixiv_ratelimit_retries"] == 3
+    stats = mw.crawler.stats
+    assert stats.get_value("pixiv/ratelimit/hits") == 1 and stats.get_value("pixiv/ratelimit/hits/web") == 1
+    assert stats.get_value("pixiv/ratelimit/paused_seconds") == base
+    assert stats.get_value("pixiv/budget/web/rate") == mw.budgets["web"].rate
+    await mw.process_request(retry)
+    assert clock.sleeps == [base]  # the retry waits for the pause
+    await mw.process_request(Request(APP_URL))  # the other API is not paused
+    assert clock.sleeps == [base]
+
+
+@run_async
+async def test_app_api_rate_limit_body_on_403_is_a_limit(clock, no_jitter):
+    mw = throttle_middleware()
+    request = Request(APP_URL)
+    retry = await mw.process_response(request, limited_app_response(request, 403))
+    assert isinstance(retry, Request) and retry.meta["pixiv_ratelimit_retries"] == 1
+    assert mw.crawler.stats.get_value("pixiv/ratelimit/hits/app") == 1
+    # an App API 403 that is not about rate limits goes on to the spider
+    other = json_response(APP_URL, app_error("Forbidden"), status=403, request=request)
+    assert await mw.process_response(request, other) is other
+    assert mw.crawler.stats.get_value("pixiv/ratelimit/hits") == 1
+
+
+@run_async
+async def test_retry_after_decides_the_pause(clock):
+    announced = 7
+    mw = throttle_middleware(PIXIV_BACKOFF_BASE=600)
+    request = Request(WEB_URL)
+    await mw.process_response(request, Response(WEB_URL, status=429, request=request,
+                                                headers={"Retry-After": str(announced)}))
+    assert mw.crawler.stats.get_value("pixiv/ratelimit/paused_seconds") == announced
+    await mw.process_request(request)
+    assert clock.sleeps == [announced]
+
+
+@run_async
+async def test_consecutive_limits_double_the_pause_up_to_the_maximum(clock, no_jitter):
+    base, cap = 10.0, 35.0
+    mw = throttle_middleware(PIXIV_BACKOFF_BASE=base, PIXIV_BACKOFF_MAX=cap)
+    pauses = []
+    for _ in range(4):
+        request = Request(WEB_URL)
+        await mw.process_response(request, Response(WEB_URL, status=429, request=request))
+        pauses.append(mw.budgets["web"].paused_until - clock.now)
+    assert pauses == [base, 2 * base, min(cap, 4 * base), min(cap, 8 * base)]
+    # a success ends the run of limits: the next pause is the base again
+    ok = Request(WEB_URL)
+    await mw.process_response(ok, Response(WEB_URL, status=200, request=ok))
+    clock.now += cap
+    await mw.process_response(ok, Response(WEB_URL, status=429, request=ok))
+    assert mw.budgets["web"].paused_until - clock.now == base
+
+
+@run_async
+async def test_skip_policy_drops_the_refused_request(clock):
+    mw = throttle_middleware(PIXIV_RATELIMIT_POLICY="skip")
+    request = Request(APP_URL)
+    with pytest.raises(IgnoreRequest, match="rate limited"):
+        await mw.process_response(request, limited_app_response(request))
+    assert mw.crawler.stats.get_value("pixiv/ratelimit/skipped_requests") == 1
+    assert mw.crawler.engine.closed == []
+
+
+@run_async
+async def test_stop_policy_retries_then_closes_the_spider(clock):
+    stop_after = 3
+    mw = throttle_middleware(PIXIV_RATELIMIT_POLICY="stop", PIXIV_RATELIMIT_STOP_AFTER=stop_after)
+    outcomes = []
+    for _ in range(stop_after + 1):
+        request = Request(APP_URL)
+        try:
+            outcomes.append(type(await mw.process_response(request, limited_app_response(request))).__name__)
+        except IgnoreRequest:
+            outcomes.append("IgnoreRequest")
+    assert outcomes == ["Request"] * (stop_after - 1) + ["IgnoreRequest", "IgnoreRequest"]
+    await asyncio.sleep(0)  # the close is scheduled as a task
+    assert mw.crawler.engine.closed == ["rate_limited"]  # once
+    assert mw.crawler.stats.get_value("pixiv/ratelimit/hits") == stop_after + 1
+
+
+@run_async
+async def test_successful_responses_are_counted_in_the_window(clock):
+    mw = throttle_middleware()
+    for status in (200, 301, 404, 500):
+        request = Request(APP_URL)
+        response = Response(APP_URL, status=status, request=request)
+        assert await mw.process_response(request, response) is response
+    assert len(mw.budgets["app"].successes) == 2  # 2xx and 3xx
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"PIXIV_RATELIMIT_POLICY": "pause"}, "PIXIV_RATELIMIT_POLICY must be one of wait, skip, stop"),
+    ({"PIXIV_APP_RATE": -1}, "request rates are 0 .unlimited. or more"),
+])
+def test_bad_settings_are_refused(settings, message, clock):
+    with pytest.raises(ValueError, match=message):
+        throttle_middleware(**settings)
+
+
+def test_with_redis_the_budgets_are_shared_and_named_by_a_digest(clock):
+    token, session = "refresh-secret-1", "55_session-secret"
+    mw = throttle_middleware(PIXIV_REDIS_URL="redis://127.0.0.1:1/0", PIXIV_REDIS_PREFIX="t",
+                             PIXIV_REFRESH_TOKEN=token, PIXIV_PHPSESSID=session)
+    assert {name: type(b) for name, b in mw.budgets.items()} == {n: SharedBudget for n in ("app", "web", "cdn")}
+    keys = {name: b.key for name, b in mw.budgets.items()}
+    assert keys["cdn"] == "t:budget:cdn:all"
+    assert keys["app"].startswith("t:budget:app:") and keys["web"].startswith("t:budget:web:")
+    assert not any(token in k or session in k for k in keys.values())
