@@ -501,7 +501,7 @@ def key_tree(value):
 def _merge(a, b):
     if a is None or a == "null":
         return b
-    if b is None or b == "null" or a == b:
+    if b is None or b in ("null", a):
         return a
     if isinstance(a, dict) and isinstance(b, dict):
         out = dict(a)

@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 from pixivcrawl.distributed.budget import SharedBudget
 from pixivcrawl.distributed.frontier import Frontier
 
-from .conftest import REDIS_URL
+from .conftest import REDIS_URL, coroutine_test
 
 
 def workers(space, lease: float = 30.0) -> tuple[Frontier, Frontier]:
@@ -78,7 +78,8 @@ async def _send_for(budget: SharedBudget, seconds: float, sent: list[float]) -> 
         await budget.succeeded(window=1.0)
 
 
-def test_two_workers_share_one_budget_and_one_pause(redis_space):
+@coroutine_test
+async def test_two_workers_share_one_budget_and_one_pause(redis_space):
     key = f"{redis_space.prefix}:budget:app:acct"
 
     async def run():
@@ -96,7 +97,7 @@ def test_two_workers_share_one_budget_and_one_pause(redis_space):
             await c.aclose()
         return sent, waited, rate, added, sum(1 for t in sent if t >= limited_at - 1.0)
 
-    sent, waited, rate, added, last_second = asyncio.run(run())
+    sent, waited, rate, added, last_second = await run()
     # six senders in two workers: together 20 per second, as one worker alone
     assert 26 <= len(sent) <= 32
     assert waited >= 0.4 and added == pytest.approx(0.5, abs=0.05)

@@ -129,19 +129,6 @@ async def test_novel_series_from_a_novel_id(replica, world, db_url, tmp_path):
     assert sorted(r[0] for r in table_rows(db_url, "select id from novels")) == sorted(series.member_ids)
 
 
-@pytest.mark.parametrize("spider, args, sentence", [
-    ("illust_series", {"series_id": "abc"}, "Argument series_id must be a positive number, not 'abc'."),
-    ("illust_series", {}, "Give exactly one of -a series_id=… or -a illust_id=…."),
-    ("novel_series", {"series_id": "1", "colour": "red"}, "Unknown argument 'colour'; this spider takes: series_id, novel_id, incremental."),
-])
-@coroutine_test
-async def test_wrong_arguments_stop_at_start_with_one_sentence(spider, args, sentence, tmp_path):
-    db_url = f"sqlite:///{tmp_path / 'x.db'}"
-    result = await run_crawl(spider, args, replica=None, db_url=db_url, tmp_path=tmp_path)
-    assert result.stats["finish_reason"] == "bad_arguments"
-    assert sentence in result.output
-    assert result.stats.get("downloader/request_count", 0) == 0
-
 
 @coroutine_test
 async def test_missing_credential_stops_at_start(replica, world, tmp_path):

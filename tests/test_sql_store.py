@@ -16,7 +16,7 @@ from pixivcrawl.db.store import Batch, Store
 from pixivcrawl.parsers.app_api import parse_illust, parse_novel
 
 from .captures import load_fixture
-from .conftest import table_rows
+from .conftest import coroutine_test, table_rows
 
 
 @pytest.fixture
@@ -144,9 +144,9 @@ def test_listing_records_never_overwrite_full_ones(store, db_url):
     assert table_rows(db_url, f"select caption from illusts where id = {other.id}") == [(full.caption,)]
 
 
-def test_the_pipeline_loses_only_the_item_the_database_refuses(db_url, tmp_path):
+@coroutine_test
+async def test_the_pipeline_loses_only_the_item_the_database_refuses(db_url, tmp_path):
     """A batch with one row the database refuses (smallint overflow) keeps every other item."""
-    import asyncio
 
     from scrapy.utils.test import get_crawler
 
@@ -168,7 +168,7 @@ def test_the_pipeline_loses_only_the_item_the_database_refuses(db_url, tmp_path)
             await pipeline.process_item(item)
         await pipeline.close_spider()
 
-    asyncio.run(run())
+    await run()
     assert sorted(r[0] for r in table_rows(db_url, "select id from illusts")) == [g.id for g in good]
     assert crawler.stats.get_value("pixiv/db/failed_items") == 1
     assert crawler.stats.get_value("pixiv/db/items") == 3
