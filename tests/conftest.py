@@ -81,16 +81,23 @@ def world() -> World:
 
 
 @pytest.fixture(scope="session")
-def replica() -> ReplicaClient:
+def image_cache(tmp_path_factory) -> Path:
+    """One folder of rendered replica images for the whole test run, shared by pytest-xdist's workers."""
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "replica-images"
+
+
+@pytest.fixture(scope="session")
+def replica(image_cache) -> ReplicaClient:
     """A replica shared by tests that do not change its knobs."""
-    with running_replica(WORKS, SEED) as origin:
+    with running_replica(WORKS, SEED, ["--image-cache", str(image_cache)]) as origin:
         yield ReplicaClient(origin)
 
 
 @pytest.fixture
-def fresh_replica() -> ReplicaClient:
-    """A replica of its own, for tests that turn knobs (faults, limits, token lifetime)."""
-    with running_replica(WORKS, SEED) as origin:
+def fresh_replica(image_cache) -> ReplicaClient:
+    """A replica of its own, for tests that turn knobs (faults, limits, token lifetime, re-uploads)."""
+    with running_replica(WORKS, SEED, ["--image-cache", str(image_cache)]) as origin:
         yield ReplicaClient(origin)
 
 
@@ -234,12 +241,12 @@ def crawl_settings(overrides: dict) -> Settings:
 
 async def run_crawl(spider: str, args: dict, *, replica: ReplicaClient | None, db_url: str, tmp_path: Path,
                 settings: dict | None = None, account: int = 0, credentials: bool = True,
-                env: dict | None = None, images: bool = False, timeout: float = 240) -> CrawlResult:
+                env: dict | None = None, images: bool = False, stop_after: float = 240) -> CrawlResult:
     """One crawl in this process, as ``scrapy crawl spider -a … -s …`` runs it, against the replica.
 
     Image downloads are off unless ``images`` (or ``PIXIV_IMAGE_SIZE`` in ``settings``) asks for them. The
     environment the crawl sees is the one a subprocess would get from :func:`crawl_env`. A crawl still running
-    after ``timeout`` seconds is stopped and ends with return code -1."""
+    after ``stop_after`` seconds is stopped and ends with return code -1."""
     stats_file = tmp_path / f"stats-{uuid.uuid4().hex[:8]}.json"
     extra = {"DATABASE_URL": db_url}
     if replica is not None:
@@ -262,13 +269,13 @@ async def run_crawl(spider: str, args: dict, *, replica: ReplicaClient | None, d
     with environment(full_env), capture.installed():
         try:
             crawler = AsyncCrawlerRunner(crawl_settings_).create_crawler(spider)
-            watchdog = asyncio.get_running_loop().call_later(timeout, crawler.stop)
+            watchdog = asyncio.get_running_loop().call_later(stop_after, crawler.stop)
             try:
                 await crawler.crawl_async(**args)
             finally:
                 watchdog.cancel()
             if watchdog.when() <= asyncio.get_running_loop().time():
-                capture.lines.append(f"the crawl was stopped after {timeout} s")
+                capture.lines.append(f"the crawl was stopped after {stop_after} s")
                 returncode = -1
         except Exception:  # scrapy crawl prints the traceback and exits 1
             capture.lines.append(traceback.format_exc())

@@ -176,6 +176,8 @@ class PixivThrottleMiddleware:
         if name is None:
             return
         await self.budgets[name].acquire()
+        if self._stopping:  # the crawl is closing for rate limits: nothing more goes to pixiv
+            raise IgnoreRequest("rate limited (stopping)")
         self.stats.inc_value(f"pixiv/budget/{name}/requests")
         return
 

@@ -27,6 +27,7 @@ _HELP = {
     "slow_seconds": "delay of a slow answer",
     "fault_seed": "seed of the fault dice",
     "search_page_cap": "deepest search page served (pixiv caps how deep a search can page)",
+    "image_cache": "folder where rendered images are kept across runs, e.g. for a test session (empty: memory only)",
 }
 
 
@@ -39,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             continue
         default = getattr(defaults, f.name)
         parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(default), default=default,
-                            help=f"{_HELP[f.name]} (default {default})")
+                            help=f"{_HELP[f.name]} (default {default!r})")
 
 
 def config_from_args(args: argparse.Namespace) -> ReplicaConfig:

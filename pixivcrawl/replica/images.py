@@ -1,14 +1,19 @@
 """Real image bytes for the replica's CDN: JPEG/PNG pages, ugoira frame zips, avatars and placeholders.
 
 Images are drawn with Pillow from the work id, so the same URL always returns the same bytes; recent
-results are kept in an LRU cache so that a benchmark measures the crawler, not Pillow.
+results are kept in an LRU cache so that a benchmark measures the crawler, not Pillow, and, with ``--image-cache``,
+in a folder that several replica runs share (a test session starts many replicas of the same world).
 """
 
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 import zipfile
+from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 
 from PIL import Image, ImageDraw
 
@@ -35,13 +40,37 @@ def draw(width: int, height: int, key: int, label: str, fmt: str) -> bytes:
     return out.getvalue()
 
 
-class ImageFactory:
-    """Builds and caches the bytes the CDN serves for one world."""
+def _cached_on_disk(folder: Path, name: str, build: Callable[[], bytes]) -> bytes:
+    """The bytes stored under ``folder/name``, built and stored first if missing (written atomically, so replicas
+    sharing the folder never read half a file)."""
+    path = folder / name
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    data = build()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    Path(tmp).replace(path)
+    return data
 
-    def __init__(self, world: World) -> None:
+
+class ImageFactory:
+    """Builds and caches the bytes the CDN serves for one world (optionally also in ``cache``, a folder)."""
+
+    def __init__(self, world: World, cache: Path | None = None) -> None:
         self.world = world
+        self.cache = cache
         self.page = lru_cache(maxsize=4096)(self._page)
         self.ugoira_zip = lru_cache(maxsize=256)(self._ugoira_zip)
+
+    def _stored(self, name: str, build: Callable[[], bytes]) -> bytes:
+        if self.cache is None:
+            return build()
+        # a world is its seed and size; a re-upload changes the revision, and so the name
+        return _cached_on_disk(self.cache, f"w{self.world.seed}-{self.world.n_works}-{name}", build)
 
     def forget(self) -> None:
         """Drop cached bytes (after a re-upload)."""
@@ -60,10 +89,15 @@ class ImageFactory:
             scale = min(bw / width, bh / height, 1.0)
             width, height = max(1, int(width * scale)), max(1, int(height * scale))
         revision = self.world.revisions.get(wid, 0)
-        data = draw(width, height, wid + page + revision * 7, f"{wid} p{page} r{revision}", fmt)
+        data = self._stored(f"{wid}-p{page}-{variant}-r{revision}.{fmt}",
+                            lambda: draw(width, height, wid + page + revision * 7, f"{wid} p{page} r{revision}", fmt))
         return data, "image/png" if fmt == "png" else "image/jpeg"
 
     def _ugoira_zip(self, wid: int, size: str) -> bytes:
+        revision = self.world.revisions.get(wid, 0)
+        return self._stored(f"{wid}-ugoira-{size}-r{revision}.zip", lambda: self._draw_ugoira_zip(wid, size))
+
+    def _draw_ugoira_zip(self, wid: int, size: str) -> bytes:
         detail = self.world.work_detail(wid)
         width, height = detail.sizes[0]
         if size == "1920x1080":

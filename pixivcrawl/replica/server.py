@@ -17,6 +17,7 @@ import time
 from collections import deque
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache, partial
+from pathlib import Path
 from urllib.parse import urlencode
 
 import orjson
@@ -76,11 +77,13 @@ class ReplicaConfig:
     #: hosts the faults apply to
     fault_hosts: tuple[str, ...] = (APP_API_HOST, WEB_HOST, IMAGE_HOST)
     log_limit: int = 1_000_000
+    #: a folder where rendered images are kept across replica runs (empty: in memory only)
+    image_cache: str = ""
 
     def update(self, values: dict) -> None:
         known = {f.name: f for f in fields(self)}
         for key, raw in values.items():
-            if key not in known or key in ("seed", "works", "accounts"):
+            if key not in known or key in ("seed", "works", "accounts", "image_cache"):
                 raise KeyError(key)
             value = tuple(raw) if key == "fault_hosts" else type(getattr(self, key))(raw)
             setattr(self, key, value)
@@ -94,7 +97,7 @@ class Replica:
     def __init__(self, config: ReplicaConfig) -> None:
         self.config = config
         self.world = World(seed=config.seed, works=config.works)
-        self.images = ImageFactory(self.world)
+        self.images = ImageFactory(self.world, Path(config.image_cache) if config.image_cache else None)
         self.tokens = TokenStore([replica_account(k) for k in range(config.accounts)], config.token_lifetime)
         self.log: deque[dict] = deque(maxlen=config.log_limit)
         self.log_total = 0
