@@ -16,6 +16,7 @@ from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
 from .hosts import PIXIV_HOSTS
+from .middlewares.throttle import PixivThrottleMiddleware
 
 
 def parse_mirror(origin: str) -> tuple[str, str]:
@@ -34,11 +35,17 @@ def mirrored_url(url: str, scheme: str, netloc: str, hosts: frozenset[str] = PIX
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
 
 
+_UNKNOWN = object()
+
+
 class MirrorDownloadHandler(HTTP11DownloadHandler):
-    """Scrapy's HTTP/1.1 handler, redirecting pixiv hosts to ``PIXIV_MIRROR`` when it is set."""
+    """Scrapy's HTTP/1.1 handler: waits for each request's budget, and redirects pixiv hosts to ``PIXIV_MIRROR``
+    when it is set."""
 
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
+        self.crawler = crawler
+        self._throttle_mw: PixivThrottleMiddleware | object | None = _UNKNOWN
         origin = crawler.settings.get("PIXIV_MIRROR") or ""
         self._mirror = parse_mirror(origin) if origin else None
         if self._mirror is not None:
@@ -47,10 +54,27 @@ class MirrorDownloadHandler(HTTP11DownloadHandler):
             self._pool.maxPersistentPerHost = max(self._pool.maxPersistentPerHost,
                                                   crawler.settings.getint("CONCURRENT_REQUESTS"))
 
+    def _throttle(self) -> PixivThrottleMiddleware | None:
+        """The crawl's throttle middleware (None when it is switched off, or outside a crawl)."""
+        if self._throttle_mw is _UNKNOWN:
+            try:
+                self._throttle_mw = self.crawler.get_downloader_middleware(PixivThrottleMiddleware)
+            except RuntimeError:  # no engine yet: a handler used outside a crawl has no budgets
+                return None
+        return self._throttle_mw
+
     async def download_request(self, request: Request) -> Response:
-        if self._mirror is None:
-            return await super().download_request(request)
-        target = mirrored_url(request.url, *self._mirror)
+        throttle = self._throttle()
+        if throttle is None:
+            return await self._download(request)
+        await throttle.wait_for_budget(request)
+        response = await self._download(request)
+        await throttle.answered(request, response)
+        return response
+
+    async def _download(self, request: Request) -> Response:
+        """Scrapy's download, sent to the mirror when it is set and the host is pixiv's."""
+        target = mirrored_url(request.url, *self._mirror) if self._mirror is not None else None
         if target is None:
             return await super().download_request(request)
         headers = request.headers.copy()

@@ -3,8 +3,10 @@
 Budgets (token buckets): ``app`` (app-api.pixiv.net), ``web`` (www.pixiv.net) and ``cdn`` (i.pximg.net,
 s.pximg.net), each ``PIXIV_APP_RATE`` / ``PIXIV_WEB_RATE`` / ``PIXIV_CDN_RATE`` requests per second
 (default: one per ``PIXIV_API_DELAY`` second for the APIs, unlimited for the CDN) with a burst of
-``PIXIV_RATE_BURST``. A request waits for its budget just before it is sent. With ``PIXIV_REDIS_URL`` the
-budgets live in Redis, shared by every worker using the same account (pixivcrawl.distributed.budget).
+``PIXIV_RATE_BURST``. A request waits for its budget just before it is sent: in the download handler
+(pixivcrawl.mirror), after its download slot let it go, so that a pause holds every request not yet on the wire.
+With ``PIXIV_REDIS_URL`` the budgets live in Redis, shared by every worker using the same account
+(pixivcrawl.distributed.budget).
 
 "Slow down" is recognised in every form pixiv uses: HTTP 429, the App API's ``Rate Limit`` error body
 (whatever its status, 403 included). Then the whole budget pauses — for ``Retry-After`` when pixiv sends
@@ -43,6 +45,8 @@ from pixivcrawl.hosts import APP_API_HOST, CDN_HOSTS, WEB_HOST
 logger = logging.getLogger(__name__)
 
 POLICIES = ("wait", "skip", "stop")
+#: Request.meta key: the download handler already told the budget about this answer (value: was it a limit)
+_ANSWERED = "_pixiv_budget_answered"
 
 
 def budget_for(request: Request) -> str | None:
@@ -172,27 +176,48 @@ class PixivThrottleMiddleware:
             pause = self.retry_backoff * 2 ** (attempt - 1) * random.uniform(0.9, 1.1)
             self.stats.inc_value("pixiv/retry/backoff_seconds", round(pause, 3))
             await asyncio.sleep(pause)
+        # the budget is waited for by the download handler (pixivcrawl.mirror), when the request goes on the wire
+
+    async def wait_for_budget(self, request: Request) -> None:
+        """Wait until ``request``'s budget lets it go. Called by the download handler just before the request is
+        sent, after it left its download slot's queue: a pause holds every request that is not on the wire yet.
+
+        Raises IgnoreRequest once the crawl is stopping for rate limits (nothing more goes to pixiv)."""
         name = budget_for(request)
         if name is None:
             return
         await self.budgets[name].acquire()
-        if self._stopping:  # the crawl is closing for rate limits: nothing more goes to pixiv
+        if self._stopping:
             raise IgnoreRequest("rate limited (stopping)")
         self.stats.inc_value(f"pixiv/budget/{name}/requests")
-        return
+
+    async def answered(self, request: Request, response: Response) -> None:
+        """Called by the download handler as soon as an answer arrives, before the download slot lets its next
+        request go: the budget learns of a success or a rate limit at once, so a limit pauses it before another
+        request can leave. process_response then decides what happens to a refused request."""
+        name = budget_for(request)
+        if name is not None:
+            request.meta[_ANSWERED] = await self._account(self.budgets[name], response)
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         name = budget_for(request)
         if name is None:
             return response
         budget = self.budgets[name]
+        limited = request.meta.pop(_ANSWERED, None)
+        if limited is None:  # not downloaded through pixivcrawl's handler: the budget learns of it only now
+            limited = await self._account(budget, response)
+        if not limited:
+            return response
+        return self._refused(request, budget)
+
+    async def _account(self, budget, response: Response) -> bool:
+        """Record ``response`` in ``budget``: a success, or a rate limit (which pauses the budget and lowers its
+        rate). Returns whether it was a rate limit."""
         if not is_rate_limited(response):
             if 200 <= response.status < 400:
                 await budget.succeeded(self.window)
-            return response
-        return await self._limited(request, response, budget)
-
-    async def _limited(self, request: Request, response: Response, budget) -> Request | Response:
+            return False
         budget.consecutive_limits += 1
         self.stats.inc_value("pixiv/ratelimit/hits")
         self.stats.inc_value(f"pixiv/ratelimit/hits/{budget.name}")
@@ -205,6 +230,11 @@ class PixivThrottleMiddleware:
             self.stats.inc_value("pixiv/ratelimit/paused_seconds", round(added, 3))
         logger.warning("pixiv rate limit on the %s API (HTTP %s): pausing it %.1f s, then %.2f requests/s.",
                        budget.name, response.status, pause, rate)
+        return True
+
+    def _refused(self, request: Request, budget) -> Request:
+        """What PIXIV_RATELIMIT_POLICY does with a request pixiv refused for rate limits: a retry request, or
+        IgnoreRequest."""
         if self.policy == "stop" and budget.consecutive_limits >= self.stop_after and not self._stopping:
             self._stopping = True
             logger.error("Stopping: pixiv refused %d requests in a row for rate limits (PIXIV_RATELIMIT_POLICY=stop).",

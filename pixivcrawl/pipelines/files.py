@@ -181,7 +181,13 @@ class PixivFilesPipeline(FilesPipeline):
 
     def media_failed(self, failure, request, info):
         self._hand_back(request)
-        return super().media_failed(failure, request, info)
+        try:
+            return super().media_failed(failure, request, info)
+        except FileException as exc:
+            # Scrapy raises a bare FileException: keep the cause's words ("truncated: …", "not an image", …)
+            if str(exc) or failure.value is exc:
+                raise
+            raise FileException(str(failure.value) or type(failure.value).__name__) from failure.value
 
     def file_path(self, request: Request, response=None, info=None, *, item=None) -> str:
         work_id, kind, page = request.meta["pixiv_media"]

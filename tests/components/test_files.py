@@ -263,9 +263,6 @@ async def test_a_failed_page_is_recorded_and_leaves_no_file(tmp_path, kind):
     assert stat(pipeline, "failed") == 1 and stat(pipeline, "downloaded") == item.page_count - 1
 
 
-@pytest.mark.xfail(strict=True, reason="bug: Scrapy's FilesPipeline.media_failed raises a bare FileException, so "
-                   "PixivFilesPipeline.item_completed records 'FileException' as every failure's error (media.error "
-                   "and the 'Gave up downloading' warning) instead of the cause")
 @pytest.mark.parametrize("kind, cause", [("truncated", "truncated"), ("html", "not an image"),
                                          ("missing", "download-error")])
 @run_async

@@ -196,15 +196,39 @@ async def test_requests_wait_for_their_own_api_budget(clock):
     mw = throttle_middleware(PIXIV_API_DELAY=delay)
     for url in (APP_URL, WEB_URL):
         for n in range(3):
-            await mw.process_request(Request(f"{url}&n={n}"))
+            await mw.wait_for_budget(Request(f"{url}&n={n}"))
     for n in range(5):
-        await mw.process_request(Request(f"{CDN_URL}?n={n}"))
-    await mw.process_request(Request("https://example.com/"))
+        await mw.wait_for_budget(Request(f"{CDN_URL}?n={n}"))
+    await mw.wait_for_budget(Request("https://example.com/"))
     # each API: one request at once, then one per PIXIV_API_DELAY (the web's first request does not wait for
     # the App API's); the CDN and other hosts are not paced
     assert clock.sleeps == pytest.approx([delay] * 4)
     stats = mw.crawler.stats
     assert [stats.get_value(f"pixiv/budget/{api}/requests") for api in ("app", "web", "cdn")] == [3, 3, 5]
+
+
+@run_async
+async def test_the_budget_is_not_waited_for_before_the_download_slot(clock):
+    """process_request runs before a request waits in its download slot: only the retry backoff happens there,
+    the budget is waited for by the download handler (wait_for_budget) when the request goes on the wire."""
+    mw = throttle_middleware(PIXIV_API_DELAY=1.0)
+    for n in range(3):
+        await mw.process_request(Request(f"{APP_URL}&n={n}"))
+    assert clock.sleeps == []
+    assert mw.crawler.stats.get_value("pixiv/budget/app/requests") is None
+
+
+@run_async
+async def test_once_stopping_for_rate_limits_no_request_goes_out(clock, no_jitter):
+    mw = throttle_middleware(PIXIV_RATELIMIT_POLICY="stop", PIXIV_RATELIMIT_STOP_AFTER=1, PIXIV_BACKOFF_BASE=1)
+    request = Request(WEB_URL)
+    with pytest.raises(IgnoreRequest):
+        await mw.process_response(request, Response(WEB_URL, status=429, request=request))
+    with pytest.raises(IgnoreRequest, match="stopping"):
+        await mw.wait_for_budget(Request(APP_URL))
+    assert mw.crawler.stats.get_value("pixiv/budget/app/requests") is None
+    await asyncio.sleep(0)  # the close runs as a task of its own
+    assert mw.crawler.engine.closed == ["rate_limited"]
 
 
 @run_async
@@ -246,9 +270,9 @@ async def test_429_pauses_the_budget_and_the_request_is_retried(clock, no_jitter
     assert stats.get_value("pixiv/ratelimit/hits") == 1 and stats.get_value("pixiv/ratelimit/hits/web") == 1
     assert stats.get_value("pixiv/ratelimit/paused_seconds") == base
     assert stats.get_value("pixiv/budget/web/rate") == mw.budgets["web"].rate
-    await mw.process_request(retry)
+    await mw.wait_for_budget(retry)
     assert clock.sleeps == [base]  # the retry waits for the pause
-    await mw.process_request(Request(APP_URL))  # the other API is not paused
+    await mw.wait_for_budget(Request(APP_URL))  # the other API is not paused
     assert clock.sleeps == [base]
 
 
@@ -273,7 +297,7 @@ async def test_retry_after_decides_the_pause(clock):
     await mw.process_response(request, Response(WEB_URL, status=429, request=request,
                                                 headers={"Retry-After": str(announced)}))
     assert mw.crawler.stats.get_value("pixiv/ratelimit/paused_seconds") == announced
-    await mw.process_request(request)
+    await mw.wait_for_budget(request)
     assert clock.sleeps == [announced]
 
 
