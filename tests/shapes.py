@@ -58,7 +58,7 @@ def compare(replica: Any, fixture: Any, extra_ok: frozenset[str] = frozenset(), 
     only add keys named in ``extra_ok`` (fields newer captures document). ``null`` is compatible with any
     type (pixiv's optional values), and an empty list with an object (pixiv sends ``[]`` for empty maps).
     """
-    if replica == NULL or fixture == NULL or replica is None or fixture is None:
+    if NULL in (replica, fixture) or replica is None or fixture is None:
         return []
     if isinstance(replica, dict) and isinstance(fixture, dict):
         problems = [f"{path}.{k}: missing in the replica" for k in fixture if k not in replica]
@@ -71,7 +71,8 @@ def compare(replica: Any, fixture: Any, extra_ok: frozenset[str] = frozenset(), 
         if replica[0] != fixture[0] and not (_is_empty_list(replica) or _is_empty_list(fixture)):
             return [f"{path}: replica has a {replica[0]}, capture has a {fixture[0]}"]
         return compare(replica[1], fixture[1], extra_ok, f"{path}[]")
-    if (isinstance(replica, dict) and _is_empty_list(fixture)) or (isinstance(fixture, dict) and _is_empty_list(replica)):
+    if ((isinstance(replica, dict) and _is_empty_list(fixture))
+            or (isinstance(fixture, dict) and _is_empty_list(replica))):
         return []
     if replica != fixture:
         return [f"{path}: replica has {_describe(replica)}, capture has {_describe(fixture)}"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+from datetime import UTC
 
 import pytest
 from scrapy.settings import Settings
@@ -15,7 +16,7 @@ from pixivcrawl.middlewares.headers import client_time_and_hash
 from pixivcrawl.mirror import mirrored_url, parse_mirror
 
 
-@pytest.mark.parametrize("url, expected", [
+@pytest.mark.parametrize(("url", "expected"), [
     ("https://app-api.pixiv.net/v1/illust/detail?illust_id=1", "http://127.0.0.1:8321/v1/illust/detail?illust_id=1"),
     ("https://i.pximg.net/img-original/img/2020/01/01/00/00/00/1_p0.png",
      "http://127.0.0.1:8321/img-original/img/2020/01/01/00/00/00/1_p0.png"),
@@ -59,16 +60,16 @@ def test_credentials_precedence_and_file_mode(tmp_path, monkeypatch):
     assert load_credentials(settings).refresh_token.reveal() == "from-setting"
     monkeypatch.setenv("PIXIV_PHPSESSID", "PHPSESSID=9_zz; other=1")
     assert load_credentials(settings).phpsessid.reveal() == "9_zz"
-    os.chmod(path, 0o640)
+    path.chmod(0o640)
     monkeypatch.delenv("PIXIV_PHPSESSID")
     with pytest.raises(CredentialsError, match="chmod 600"):
         load_credentials(settings)
 
 
 def test_client_hash_matches_pixivs_recipe():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    stamp, digest = client_time_and_hash(datetime(2021, 2, 3, 4, 5, 6, tzinfo=timezone.utc))
+    stamp, digest = client_time_and_hash(datetime(2021, 2, 3, 4, 5, 6, tzinfo=UTC))
     assert stamp == "2021-02-03T04:05:06+00:00"
     import hashlib
 

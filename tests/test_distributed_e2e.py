@@ -19,7 +19,7 @@ from pixivcrawl.replica.accounts import replica_account
 from pixivcrawl.replica.search import Query, Search
 from pixivcrawl.replica.world import World
 
-from .conftest import REDIS_URL, ROOT, ReplicaClient, crawl_command, crawl_env, coroutine_test, run_crawl, table_rows
+from .conftest import REDIS_URL, ROOT, ReplicaClient, coroutine_test, crawl_command, crawl_env, run_crawl, table_rows
 
 WORKS, SEED = 2000, 1
 WORD = "イラスト"
@@ -80,7 +80,7 @@ def test_two_workers_share_frontier_and_budget(pg_db_url, redis_space, expected,
     with running_replica(WORKS, SEED) as origin:
         replica = ReplicaClient(origin)
         workers = [start_worker(name, origin, pg_db_url, redis_space.prefix, tmp_path) for name in ("a", "b")]
-        stats = [finish(proc, name, tmp_path) for proc, name in zip(workers, ("a", "b"))]
+        stats = [finish(proc, name, tmp_path) for proc, name in zip(workers, ("a", "b"), strict=True)]
         log = replica.requests()
 
     # every work stored exactly once, and fetched exactly once by the two workers together
@@ -137,9 +137,9 @@ async def test_a_request_that_fails_for_good_is_done_not_held(fault, fresh_repli
     the worker logs it, releases the lease and finishes, instead of waiting for its own lease forever."""
     fresh_replica.control("config", {fault: 1.0, "fault_hosts": ["www.pixiv.net"]})
     result = await run_crawl("search", {"word": WORD}, replica=fresh_replica, db_url=f"sqlite:///{tmp_path / 'x.db'}",
-                       tmp_path=tmp_path, stop_after=60,
-                       settings={"PIXIV_REDIS_URL": REDIS_URL, "PIXIV_REDIS_PREFIX": redis_space.prefix,
-                                 "RETRY_TIMES": 1, "PIXIV_RETRY_BACKOFF": 0.05})
+                             tmp_path=tmp_path, stop_after=60,
+                             settings={"PIXIV_REDIS_URL": REDIS_URL, "PIXIV_REDIS_PREFIX": redis_space.prefix,
+                                       "RETRY_TIMES": 1, "PIXIV_RETRY_BACKOFF": 0.05})
     assert result.stats["finish_reason"] == "finished", result.output
     assert result.stats["pixiv/errors/request_failed"] == 1
     assert result.stats["pixiv/frontier/replaced"] == 1 and result.stats["pixiv/frontier/done"] == 1

@@ -45,7 +45,8 @@ async def test_search_pages_to_the_last_page(replica, world, models, db_url, tmp
     expected = models["search"].results(Query(kind="artworks", word=word, s_mode="s_tag", mode="all"))
     assert len(expected) > 3 * 60  # several pages
     replica.clear()
-    result = await run_crawl("search", {"word": word, "s_mode": "s_tag"}, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    result = await run_crawl("search", {"word": word, "s_mode": "s_tag"}, replica=replica, db_url=db_url,
+                             tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     hits = table_rows(db_url, "select work_id, page, position from search_hits order by page, position")
     assert [h[0] for h in hits] == list(expected)  # newest first, page by page, nothing missing
@@ -65,7 +66,7 @@ async def test_search_slices_dates_past_the_page_cap(fresh_replica, world, model
     expected = models["search"].results(Query(kind="artworks", word="イラスト", s_mode="s_tag", mode="all"))
     assert len(expected) > 5 * 2 * 60  # several times more results than two pages reach
     result = await run_crawl("search", {"word": "イラスト", "s_mode": "s_tag"}, replica=fresh_replica, db_url=db_url,
-                       tmp_path=tmp_path)
+                             tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     assert result.stats["pixiv/search/windows_split"] > 0
     assert result.stats["pixiv/search/hits"] == len(expected)  # each work reached exactly once
@@ -97,10 +98,11 @@ async def test_search_novels_with_language_and_max_pages(replica, world, models,
     expected = models["search"].results(Query(kind="novels", word=word, s_mode="s_tag", mode="all", work_lang="ja"))
     assert len(expected) > 24
     result = await run_crawl("search", {"word": word, "s_mode": "s_tag", "type": "novels", "work_lang": "ja",
-                                  "max_pages": "1"},
-                       replica=replica, db_url=db_url, tmp_path=tmp_path)
+                                        "max_pages": "1"},
+                             replica=replica, db_url=db_url, tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
-    assert [r[0] for r in table_rows(db_url, "select work_id from search_hits order by position")] == list(expected[:24])
+    assert [r[0] for r in table_rows(db_url, "select work_id from search_hits order by position")] == \
+        list(expected[:24])
     assert table_rows(db_url, "select count(*) from novels where language = 'ja'") == [(24,)]
     assert result.stats["pixiv/search/stopped_at_max_pages"] == 1
 
@@ -111,7 +113,7 @@ async def test_search_details_fetch_whole_works(replica, world, models, tmp_path
     word = _common_tag(world)
     expected = models["search"].results(Query(kind="manga", word=word, mode="all", type="manga"))
     result = await run_crawl("search", {"word": word, "type": "manga", "details": "1"}, replica=replica, db_url=db_url,
-                       tmp_path=tmp_path)
+                             tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     pages = dict(table_rows(db_url, "select illust_id, count(*) from illust_pages group by illust_id"))
     assert pages == {w: world.work(w).page_count for w in expected}
@@ -121,8 +123,8 @@ async def test_search_details_fetch_whole_works(replica, world, models, tmp_path
 async def test_search_r18_needs_the_cookie_and_gets_r18_works(replica, world, models, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     word = _common_tag(world)
-    refused = await run_crawl("search", {"word": word, "mode": "r18"}, replica=replica, db_url=db_url, tmp_path=tmp_path,
-                        credentials=False)
+    refused = await run_crawl("search", {"word": word, "mode": "r18"}, replica=replica, db_url=db_url,
+                              tmp_path=tmp_path, credentials=False)
     assert refused.stats["finish_reason"] == "missing_credentials"
     assert "The search spider needs a pixiv phpsessid: set PIXIV_PHPSESSID" in refused.output
     result = await run_crawl("search", {"word": word, "mode": "r18"}, replica=replica, db_url=db_url, tmp_path=tmp_path)
@@ -142,7 +144,7 @@ async def test_ranking_range_of_days(replica, world, models, db_url, tmp_path):
     days = [rankings.latest - timedelta(days=n) for n in (2, 1, 0)]
     args = {"mode": "weekly", "content": "manga", "date_from": days[0].strftime("%Y%m%d"),
             "date_to": days[-1].isoformat()}
-    for attempt in range(2):  # a re-crawl of the same days replaces nothing wrongly and duplicates nothing
+    for _attempt in range(2):  # a re-crawl of the same days replaces nothing wrongly and duplicates nothing
         result = await run_crawl("ranking", args, replica=replica, db_url=db_url, tmp_path=tmp_path)
         assert result.stats["finish_reason"] == "finished", result.output
         for d in days:
@@ -170,14 +172,14 @@ async def test_ranking_latest_day_and_r18(replica, world, models, tmp_path):
     assert table_rows(db_url, "select distinct date from rankings")[0][0] in (latest, latest.isoformat())
 
 
-@pytest.mark.parametrize("work, mode, path", [("illust", "day_manga", "/v1/illust/ranking"),
-                                               ("novel", "week", "/v1/novel/ranking")])
+@pytest.mark.parametrize(("work", "mode", "path"), [("illust", "day_manga", "/v1/illust/ranking"),
+                                                    ("novel", "week", "/v1/novel/ranking")])
 @coroutine_test
 async def test_app_api_rankings(replica, world, models, tmp_path, work, mode, path):
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     d = models["rankings"].latest - timedelta(days=3)
     result = await run_crawl("ranking", {"api": "app", "work": work, "mode": mode, "date": d.isoformat()},
-                       replica=replica, db_url=db_url, tmp_path=tmp_path)
+                             replica=replica, db_url=db_url, tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     if work == "illust":
         expected = models["rankings"].ranked(d, "daily", "manga")
@@ -229,7 +231,7 @@ async def test_commission_section_type_and_mode(replica, world, models, tmp_path
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     c: Commissions = models["commissions"]
     result = await run_crawl("commission", {"section": "in_progress", "type": "manga,ugoira", "mode": "safe"},
-                       replica=replica, db_url=db_url, tmp_path=tmp_path)
+                             replica=replica, db_url=db_url, tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     expected = {r.id for t in ("manga", "ugoira") for r in c.listing("inProgress", t, "safe")}
     assert {r[0] for r in table_rows(db_url, "select id from commission_requests")} == expected

@@ -25,7 +25,7 @@ from pixivcrawl.login import CALLBACK_URL, code_from_url, login_url, new_pkce, s
 from pixivcrawl.replica.accounts import replica_account
 from pixivcrawl.replica.login import WRONG_LOGIN
 
-from .conftest import ROOT, crawl_env, coroutine_test, run_crawl, table_rows
+from .conftest import ROOT, coroutine_test, crawl_env, run_crawl, table_rows
 from .shapes import key_tree
 
 
@@ -92,7 +92,7 @@ async def test_login_then_crawl_with_the_written_file_only(replica, world, tmp_p
     replica.clear()
     db_url = f"sqlite:///{tmp_path / 'crawl.db'}"
     result = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url,
-                       tmp_path=tmp_path, credentials=False, settings={"PIXIV_IMAGE_SIZE": "none"})
+                             tmp_path=tmp_path, credentials=False, settings={"PIXIV_IMAGE_SIZE": "none"})
     assert result.returncode == 0, result.output
     assert result.stats["finish_reason"] == "finished", result.output
     assert sorted(r[0] for r in table_rows(db_url, "select id from illusts")) == sorted(series.member_ids)
@@ -107,8 +107,8 @@ def test_wrong_password_fails_clearly_and_writes_nothing(replica, tmp_path):
     done = _login(replica, tmp_path, "--credentials-file", str(creds), account=0, password="not-the-password")
     assert done.returncode == 1
     assert done.stdout == ""
-    assert done.stderr.strip() == f"pixivcrawl login: pixiv refused the login ({WRONG_LOGIN}); check the username " \
-                                  f"and password."
+    assert done.stderr.strip() == (f"pixivcrawl login: pixiv refused the login ({WRONG_LOGIN}); check the username "
+                                   f"and password.")
     assert not creds.exists()
     assert not (tmp_path / "home" / ".config" / "pixivcrawl").exists()
     assert "not-the-password" not in done.stderr
@@ -137,8 +137,8 @@ async def test_cookie_login_then_web_crawl(replica, world, tmp_path):
     replica.clear()
     db_url = f"sqlite:///{tmp_path / 'crawl.db'}"
     result = await run_crawl("ranking", {"mode": "daily_r18", "max_pages": "1"}, replica=replica, db_url=db_url,
-                       tmp_path=tmp_path, credentials=False, env={"PIXIV_CREDENTIALS_FILE": str(creds)},
-                       settings={"PIXIV_IMAGE_SIZE": "none"})
+                             tmp_path=tmp_path, credentials=False, env={"PIXIV_CREDENTIALS_FILE": str(creds)},
+                             settings={"PIXIV_IMAGE_SIZE": "none"})
     assert result.stats["finish_reason"] == "finished", result.output
     assert table_rows(db_url, "select count(*) from rankings where mode = 'daily_r18'")[0][0] > 0
     web = [r for r in replica.requests() if r["path"] == "/ranking.php"]

@@ -43,7 +43,7 @@ async def test_pages_and_ugoira_are_stored_exactly(fresh_replica, world, db_url,
     series = _series_with_ugoira(world)
     store = tmp_path / "files"
     result = await run_crawl("illust_series", {"series_id": series.id}, replica=fresh_replica, db_url=db_url,
-                       tmp_path=tmp_path, settings={"PIXIV_UGOIRA_FORMAT": fmt}, images=True)
+                             tmp_path=tmp_path, settings={"PIXIV_UGOIRA_FORMAT": fmt}, images=True)
     assert result.stats["finish_reason"] == "finished", result.output
     cdn = [r for r in fresh_replica.requests() if r["host"] == "i.pximg.net"]  # before the test's own fetches
     media = _media(db_url)
@@ -51,7 +51,7 @@ async def test_pages_and_ugoira_are_stored_exactly(fresh_replica, world, db_url,
     downloaded = [m for m in media if m[9] == "downloaded"]
     assert len(downloaded) == expected_files == result.stats["pixiv/media/downloaded"]
     assert sum(m[5] for m in downloaded) == result.stats["pixiv/media/bytes"]
-    for work_id, kind, page, url, path, size, width, height, sha, status in downloaded:
+    for work_id, kind, page, url, path, size, width, height, sha, _status in downloaded:
         data = (store / path).read_bytes()
         assert PATH.match(path), path
         assert hashlib.sha256(data).hexdigest() == sha == hashlib.sha256(_served(fresh_replica, url)).hexdigest()
@@ -83,13 +83,16 @@ async def test_pages_and_ugoira_are_stored_exactly(fresh_replica, world, db_url,
 async def test_second_crawl_downloads_nothing_and_a_reupload_is_refreshed(fresh_replica, world, db_url, tmp_path):
     series = list(world.illust_series.values())[3]
     args = {"series_id": series.id}
-    first = await run_crawl("illust_series", args, replica=fresh_replica, db_url=db_url, tmp_path=tmp_path, images=True)
+    first = await run_crawl("illust_series", args, replica=fresh_replica, db_url=db_url, tmp_path=tmp_path,
+                            images=True)
     assert first.stats["finish_reason"] == "finished", first.output
-    counts_sql = "select (select count(*) from illusts), (select count(*) from illust_pages), (select count(*) from media)"
+    counts_sql = ("select (select count(*) from illusts), (select count(*) from illust_pages), "
+                  "(select count(*) from media)")
     before_counts, before_media = table_rows(db_url, counts_sql), _media(db_url)
 
     fresh_replica.clear()
-    second = await run_crawl("illust_series", args, replica=fresh_replica, db_url=db_url, tmp_path=tmp_path, images=True)
+    second = await run_crawl("illust_series", args, replica=fresh_replica, db_url=db_url, tmp_path=tmp_path,
+                             images=True)
     assert [r for r in fresh_replica.requests() if r["host"] == "i.pximg.net"] == []
     assert second.stats["pixiv/items/unchanged"] == len(series.member_ids)
     assert second.stats.get("pixiv/media/skipped_known") == len([m for m in before_media if m[9] == "downloaded"])
@@ -117,7 +120,8 @@ async def test_truncated_downloads_leave_no_file(fresh_replica, world, tmp_path)
     series = list(world.illust_series.values())[5]
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     result = await run_crawl("illust_series", {"series_id": series.id}, replica=fresh_replica, db_url=db_url,
-                       tmp_path=tmp_path, settings={"RETRY_TIMES": "2", "PIXIV_RETRY_BACKOFF": "0.05"}, images=True)
+                             tmp_path=tmp_path, settings={"RETRY_TIMES": "2", "PIXIV_RETRY_BACKOFF": "0.05"},
+                             images=True)
     assert result.stats["finish_reason"] == "finished", result.output
     media = _media(db_url)
     expected = sum(1 if world.work(w).type == "ugoira" else world.work(w).page_count for w in series.member_ids)
@@ -135,7 +139,8 @@ async def test_truncated_downloads_leave_no_file(fresh_replica, world, tmp_path)
 async def test_placeholders_are_recognised_not_stored(replica, world, tmp_path):
     hidden = next(w.id for w in world.works if world.restricted(w.id))
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
-    result = await run_crawl("illust_series", {"illust_id": hidden}, replica=replica, db_url=db_url, tmp_path=tmp_path, images=True)
+    result = await run_crawl("illust_series", {"illust_id": hidden}, replica=replica, db_url=db_url, tmp_path=tmp_path,
+                             images=True)
     assert result.stats["finish_reason"] == "finished", result.output
     assert table_rows(db_url, "select kind, status, path from media") == [("page", "placeholder", None)]
     assert table_rows(db_url, "select visible from illusts") in ([(False,)], [(0,)])
@@ -147,16 +152,17 @@ async def test_placeholders_are_recognised_not_stored(replica, world, tmp_path):
 async def test_image_size_and_types_settings(replica, world, tmp_path):
     series = _series_with_ugoira(world)
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
-    result = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path,
-                       settings={"PIXIV_IMAGE_SIZE": "regular", "PIXIV_IMAGE_TYPES": "manga"})
+    result = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url,
+                             tmp_path=tmp_path, settings={"PIXIV_IMAGE_SIZE": "regular", "PIXIV_IMAGE_TYPES": "manga"})
     assert result.stats["finish_reason"] == "finished", result.output
     media = _media(db_url)
     manga = [w for w in series.member_ids if world.work(w).type == "manga"]
     assert {m[0] for m in media} == set(manga)
     assert all(m[3].endswith("_master1200.jpg") and "/img-master/" in m[3] for m in media)
     assert all(max(m[6], m[7]) <= 1200 for m in media)
-    none = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=f"sqlite:///{tmp_path / 'y.db'}",
-                     tmp_path=tmp_path, settings={"PIXIV_IMAGE_SIZE": "none"})
+    none = await run_crawl("illust_series", {"series_id": series.id}, replica=replica,
+                           db_url=f"sqlite:///{tmp_path / 'y.db'}", tmp_path=tmp_path,
+                           settings={"PIXIV_IMAGE_SIZE": "none"})
     assert none.stats["finish_reason"] == "finished" and "pixiv/media/downloaded" not in none.stats
 
 
@@ -178,8 +184,8 @@ async def test_incremental_rerun_costs_a_few_requests(tmp_path):
         hidden = sum(1 for w in expected if world.restricted(w))  # pixiv's placeholders have no pages
         assert table_rows(db_url, "select count(*) from illust_pages where page = 0") == [(len(expected) - hidden,)]
         replica.clear()
-        again = await run_crawl("search", {**args, "incremental": "1"}, replica=replica, db_url=db_url, tmp_path=tmp_path,
-                          settings=settings)
+        again = await run_crawl("search", {**args, "incremental": "1"}, replica=replica, db_url=db_url,
+                                tmp_path=tmp_path, settings=settings)
         assert again.stats["finish_reason"] == "finished", again.output
         second_requests = replica.control("health")["requests"]
     assert first_requests > len(expected)
@@ -190,14 +196,14 @@ async def test_incremental_rerun_costs_a_few_requests(tmp_path):
 
 @coroutine_test
 async def test_incremental_series_stops_after_known_works(replica, world, tmp_path):
-    series = list(world.illust_series.values())[0]  # 75 works, newest first: 3 pages
+    series = next(iter(world.illust_series.values()))  # 75 works, newest first: 3 pages
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     settings = {"PIXIV_IMAGE_SIZE": "none", "PIXIV_INCREMENTAL_STOP": "30"}
-    first = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path,
-                      settings=settings)
+    first = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url,
+                            tmp_path=tmp_path, settings=settings)
     replica.clear()
-    again = await run_crawl("illust_series", {"series_id": series.id, "incremental": "1"}, replica=replica, db_url=db_url,
-                      tmp_path=tmp_path, settings=settings)
+    again = await run_crawl("illust_series", {"series_id": series.id, "incremental": "1"}, replica=replica,
+                            db_url=db_url, tmp_path=tmp_path, settings=settings)
     assert again.stats["finish_reason"] == "finished", again.output
     pages = [r for r in replica.requests() if r["path"] == "/v1/illust/series"]
     assert len(pages) == 1 and first.stats["downloader/request_count"] > 3
@@ -225,7 +231,7 @@ async def test_incremental_ranking_skips_stored_days(replica, tmp_path):
 async def test_duplicates_in_a_run_are_dropped_before_storage(replica, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     result = await run_crawl("commission", {"section": "complete", "type": "illust"}, replica=replica, db_url=db_url,
-                       tmp_path=tmp_path)
+                             tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     dropped = result.stats["pixiv/items/dropped_duplicate"]
     assert dropped > 0  # requests recommended on several pages

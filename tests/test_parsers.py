@@ -69,7 +69,7 @@ def test_novel_without_series_has_empty_object():
     assert parse_novel({**obj, "series": {}}).series_id is None
 
 
-@pytest.mark.parametrize("fixture, first_id, marker", [
+@pytest.mark.parametrize(("fixture", "first_id", "marker"), [
     ("app-api/webview_v2_novel/pixiv-shaft__21688446.novel.json", "21688446", "[pixivimage:116524244]"),
     ("app-api/webview_v2_novel/pixko__19713880.novel.json", "19713880", "[uploadedimage:15324760]"),
 ])
@@ -93,7 +93,7 @@ def _illust():
     return load_fixture("app-api/v1_illust_detail/pixivpy__126839540.json")["illust"]
 
 
-@pytest.mark.parametrize("change, message", [
+@pytest.mark.parametrize(("change", "message"), [
     (lambda o: o.update(type="novel"), "unknown work type 'novel'"),
     (lambda o: o.pop("id"), "has no 'id'"),
     (lambda o: o.update(id="abc"), "illust abc.id is str 'abc', expected int"),
@@ -115,7 +115,7 @@ def test_next_url_must_stay_on_the_app_api():
     assert next_url({"next_url": None}) is None
 
 
-@pytest.mark.parametrize("html, message", [
+@pytest.mark.parametrize(("html", "message"), [
     ("<html></html>", "no 'novel: ' object"),
     ("novel: {\"id\": \"1\", ", "not JSON"),
     ("novel: {\"id\": \"1\"},\n isOwnWork", "has no text"),

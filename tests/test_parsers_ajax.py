@@ -40,7 +40,7 @@ def test_ranking_error_body_is_a_parse_error():
         parse_ranking_page({"error": "不正なリクエストです"})
 
 
-@pytest.mark.parametrize("fixture, key, count, total, first_id", [
+@pytest.mark.parametrize(("fixture", "key", "count", "total", "first_id"), [
     ("search/illustrations/genshin_word_genshin_type_illust_and_ugoira_order_date_d_mode_all_s_mode_s_tag_full.json",
      "illust", 59, 178526, 100918095),
     ("search/manga/genshin_word_genshin_type_manga_order_date_d_mode_all_s_mode_s_tag_full.json",
@@ -65,20 +65,22 @@ def test_search_novels_in_top_capture():
 
 def test_artworks_capture_is_the_top_body_and_is_refused_clearly():
     """The stored artworks capture is byte-identical to the top one (INDEX.md): no illustManga section."""
-    body = ajax_body(load_fixture(A + "search/artworks/genshin_word_genshin_type_all_order_date_d_mode_all_s_mode_s_tag_full.json"))
+    body = ajax_body(load_fixture(
+        A + "search/artworks/genshin_word_genshin_type_all_order_date_d_mode_all_s_mode_s_tag_full.json"))
     with pytest.raises(ParseError, match="search body has no 'illustManga'"):
         parse_search_page(body, "illustManga")
 
 
 def test_older_artworks_captures():
-    data, total, _ = parse_search_page(ajax_body(load_fixture("web/ajax_search_artworks/pixivutil2__exact_kudryavka.json")),
-                                       "illustManga")
+    data, total, _ = parse_search_page(
+        ajax_body(load_fixture("web/ajax_search_artworks/pixivutil2__exact_kudryavka.json")), "illustManga")
     assert (len(data), total) == (60, 2302)
     first = parse_illust_thumbnail(data[0])
     assert (first.id, first.x_restrict, first.sanity_level, first.user_id) == (86282493, 1, 6, 16869813)
 
 
-@pytest.mark.parametrize("fixture, n_requests, first, creator, fan, price, post, n_users, n_works, has_next", [
+@pytest.mark.parametrize(("fixture", "n_requests", "first", "creator", "fan", "price", "post", "n_users", "n_works",
+                          "has_next"), [
     ("request.json", 84, 96998, 1175726, 39686793, 0, 100210052, 120, 137, None),
     ("request/complete/illust_mode_all_p_1.json", 60, 83674, 13829843, 60911970, 0, 99502143, 94, 50, True),
     ("request/complete/manga_mode_all_p_1.json", 50, 102052, 31138436, 83205031, 0, 100869004, 45, 43, True),
@@ -113,9 +115,10 @@ def test_commission_overview_details():
     assert page["creator_ids"][0] == 4173284 and len(page["creator_ids"]) == 12
 
 
-@pytest.mark.parametrize("work_type, first", [("illust", 14354146), ("manga", 79559656), ("ugoira", 69238890)])
+@pytest.mark.parametrize(("work_type", "first"), [("illust", 14354146), ("manga", 79559656), ("ugoira", 69238890)])
 def test_commission_creator_pages(work_type, first):
-    page = parse_commission_page(ajax_body(load_fixture(A + f"commission/page/request/creators/{work_type}_mode_all_p_1.json")))
+    page = parse_commission_page(ajax_body(load_fixture(
+        A + f"commission/page/request/creators/{work_type}_mode_all_p_1.json")))
     assert page["creator_ids"][0] == first and len(page["creator_ids"]) == 48 and page["has_next"] is True
     assert page["requests"] == [] and page["users"] == []
 

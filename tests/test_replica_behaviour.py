@@ -54,7 +54,7 @@ def test_cdn_needs_a_pixiv_referer_and_serves_real_images(replica, world):
     path = urllib.parse.urlsplit(urls["original"]).path
     assert replica.call(path, host="i.pximg.net")[0] == 403
     assert replica.call(path, host="i.pximg.net", headers={"Referer": "https://evil.example/"})[0] == 403
-    status, headers, body = replica.call(path, host="i.pximg.net", headers={"Referer": "https://www.pixiv.net/"})
+    status, _headers, body = replica.call(path, host="i.pximg.net", headers={"Referer": "https://www.pixiv.net/"})
     assert status == 200
     image = Image.open(io.BytesIO(body))
     assert image.size == world.work_detail(work.id).sizes[work.page_count - 1]
@@ -85,7 +85,7 @@ def test_rate_limit_per_account(fresh_replica, world):
     path = f"/v1/illust/detail?illust_id={world.works[0].id}"
     statuses = [fresh_replica.json(path, headers=auth0)[0] for _ in range(7)]
     assert statuses == [200] * 5 + [403] * 2
-    status, body = fresh_replica.json(path, headers=auth0)
+    _status, body = fresh_replica.json(path, headers=auth0)
     assert body["error"]["message"] == "Rate Limit"
     assert fresh_replica.json(path, headers=auth1)[0] == 200  # the budget is per account
 
@@ -103,7 +103,7 @@ def _raw_get(origin: str, path: str) -> tuple[int | None, bytes | Exception]:
         conn.close()
 
 
-@pytest.mark.parametrize("knob, check", [
+@pytest.mark.parametrize(("knob", "check"), [
     ("fault_5xx", lambda status, body: status in (500, 502, 503, 504)),
     ("fault_reset", lambda status, body: status is None and isinstance(body, ConnectionError)),
     ("fault_truncate", lambda status, body: status is None and isinstance(body, http.client.IncompleteRead)),

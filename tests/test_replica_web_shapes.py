@@ -33,8 +33,9 @@ def test_ranking_php(replica):
     assert len(body["contents"]) == 50 and body["page"] == 1 and body["prev"] is False
 
 
-@pytest.mark.parametrize("kind, fixture", [
-    ("illustrations", "ajax/ajax/search/illustrations/genshin_word_genshin_type_illust_and_ugoira_order_date_d_mode_all_s_mode_s_tag_full.json"),
+@pytest.mark.parametrize(("kind", "fixture"), [
+    ("illustrations", ("ajax/ajax/search/illustrations/"
+                       "genshin_word_genshin_type_illust_and_ugoira_order_date_d_mode_all_s_mode_s_tag_full.json")),
     ("manga", "ajax/ajax/search/manga/genshin_word_genshin_type_manga_order_date_d_mode_all_s_mode_s_tag_full.json"),
     ("artworks", "web/ajax_search_artworks/pixivutil2__exact_kudryavka.json"),
 ])
@@ -59,7 +60,7 @@ COMMISSION_FIXTURES = [
 ]
 
 
-@pytest.mark.parametrize("path, fixture", COMMISSION_FIXTURES, ids=[f for _, f in COMMISSION_FIXTURES])
+@pytest.mark.parametrize(("path", "fixture"), COMMISSION_FIXTURES, ids=[f for _, f in COMMISSION_FIXTURES])
 def test_commission_pages(replica, path, fixture):
     body = _web(replica, path)
     # thumbnails of works in a series carry seriesId/seriesTitle (as in the overview capture); the

@@ -17,7 +17,7 @@ from pixivcrawl.replica.rankings import Rankings
 from pixivcrawl.replica.search import Query, Search
 from pixivcrawl.replica.world import World
 
-from .conftest import ROOT, ReplicaClient, crawl_env, coroutine_test, run_crawl, table_rows
+from .conftest import ROOT, ReplicaClient, coroutine_test, crawl_env, run_crawl, table_rows
 
 FAST = {"PIXIV_RETRY_BACKOFF": "0.05"}
 
@@ -37,8 +37,8 @@ async def test_web_rate_limit_is_learned_and_then_never_hit(tmp_path):
         replica = ReplicaClient(origin)
         replica.control("config", {"rate_limit": 6, "rate_window": 1.0})
         result = await run_crawl("search", {"word": "イラスト", "s_mode": "s_tag"}, replica=replica, db_url=db_url,
-                           tmp_path=tmp_path, settings={"PIXIV_WEB_RATE": "50", "PIXIV_RATELIMIT_WINDOW": "1",
-                                                        "PIXIV_BACKOFF_BASE": "1", "PIXIV_API_CONCURRENCY": "1"})
+                                 tmp_path=tmp_path, settings={"PIXIV_WEB_RATE": "50", "PIXIV_RATELIMIT_WINDOW": "1",
+                                                              "PIXIV_BACKOFF_BASE": "1", "PIXIV_API_CONCURRENCY": "1"})
         log = [r for r in replica.requests() if r["host"] == "www.pixiv.net"]
     assert result.stats["finish_reason"] == "finished", result.output
     assert {r[0] for r in table_rows(db_url, "select work_id from search_hits")} == set(expected)
@@ -59,12 +59,12 @@ async def test_app_rate_limit_body_is_recognised(fresh_replica, world, tmp_path)
     days = [rankings.latest.fromordinal(rankings.latest.toordinal() - n) for n in (2, 1, 0)]
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     result = await run_crawl("ranking", {"api": "app", "mode": "day_manga", "date_from": days[0].isoformat(),
-                                   "date_to": days[-1].isoformat()}, replica=fresh_replica, db_url=db_url,
-                       tmp_path=tmp_path, settings={"PIXIV_APP_RATE": "40", "PIXIV_RATELIMIT_WINDOW": "1",
-                                                    "PIXIV_BACKOFF_BASE": "1", "PIXIV_IMAGE_SIZE": "none",
-                                                    # one in flight: with more, the requests already sent when
-                                                    # the first limit arrives can be refused too
-                                                    "PIXIV_API_CONCURRENCY": "1"})
+                                         "date_to": days[-1].isoformat()}, replica=fresh_replica, db_url=db_url,
+                             tmp_path=tmp_path, settings={"PIXIV_APP_RATE": "40", "PIXIV_RATELIMIT_WINDOW": "1",
+                                                          "PIXIV_BACKOFF_BASE": "1", "PIXIV_IMAGE_SIZE": "none",
+                                                          # one in flight: with more, the requests already sent when
+                                                          # the first limit arrives can be refused too
+                                                          "PIXIV_API_CONCURRENCY": "1"})
     assert result.stats["finish_reason"] == "finished", result.output
     expected = sum(len(rankings.ranked(d, "daily", "manga")) for d in days)
     assert table_rows(db_url, "select count(*) from rankings") == [(expected,)]
@@ -77,11 +77,12 @@ async def test_retry_after_is_honoured(fresh_replica, world, tmp_path):
     fresh_replica.control("config", {"rate_limit": 3, "rate_window": 1.0, "retry_after": 2})
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     result = await run_crawl("search", {"word": "漫画", "s_mode": "s_tag", "max_pages": "6"}, replica=fresh_replica,
-                       db_url=db_url, tmp_path=tmp_path,
-                       settings={"PIXIV_WEB_RATE": "100", "PIXIV_RATELIMIT_WINDOW": "1", "PIXIV_BACKOFF_BASE": "30",
-                                 # one in flight: an answer to a request sent before the pause can still arrive
-                                 # after it (a known defect of the throttle, filed to be fixed)
-                                 "PIXIV_API_CONCURRENCY": "1"})
+                             db_url=db_url, tmp_path=tmp_path,
+                             settings={"PIXIV_WEB_RATE": "100", "PIXIV_RATELIMIT_WINDOW": "1",
+                                       "PIXIV_BACKOFF_BASE": "30",
+                                       # one in flight: an answer to a request sent before the pause can still arrive
+                                       # after it (a known defect of the throttle, filed to be fixed)
+                                       "PIXIV_API_CONCURRENCY": "1"})
     assert result.stats["finish_reason"] == "finished", result.output
     log = [r for r in fresh_replica.requests() if r["host"] == "www.pixiv.net"]
     limited = _limited(log)
@@ -99,10 +100,10 @@ async def test_rate_limit_policies(fresh_replica, tmp_path, policy):
     fresh_replica.control("config", {"rate_limit": 2, "rate_window": 600.0})
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     result = await run_crawl("search", {"word": "漫画", "s_mode": "s_tag", "max_pages": "5"}, replica=fresh_replica,
-                       db_url=db_url, tmp_path=tmp_path,
-                       settings={"PIXIV_WEB_RATE": "100", "PIXIV_RATELIMIT_POLICY": policy, "PIXIV_BACKOFF_BASE": "0.1",
-                                 "PIXIV_RATELIMIT_WINDOW": "1", "PIXIV_RATELIMIT_STOP_AFTER": "3",
-                                 "PIXIV_API_CONCURRENCY": "1"})
+                             db_url=db_url, tmp_path=tmp_path,
+                             settings={"PIXIV_WEB_RATE": "100", "PIXIV_RATELIMIT_POLICY": policy,
+                                       "PIXIV_BACKOFF_BASE": "0.1", "PIXIV_RATELIMIT_WINDOW": "1",
+                                       "PIXIV_RATELIMIT_STOP_AFTER": "3", "PIXIV_API_CONCURRENCY": "1"})
     if policy == "stop":
         assert result.stats["finish_reason"] == "rate_limited"
         assert "Stopping: pixiv refused 3 requests in a row for rate limits" in result.output
@@ -121,10 +122,10 @@ async def test_faults_lose_nothing(fresh_replica, world, tmp_path):
     series = list(world.illust_series.values())[:3]
     for s in series:
         result = await run_crawl("illust_series", {"series_id": s.id}, replica=fresh_replica, db_url=db_url,
-                           tmp_path=tmp_path, settings=FAST, images=True)
+                                 tmp_path=tmp_path, settings=FAST, images=True)
         assert result.stats["finish_reason"] == "finished", result.output
     search = await run_crawl("search", {"word": "漫画", "s_mode": "s_tag"}, replica=fresh_replica, db_url=db_url,
-                       tmp_path=tmp_path, settings=FAST, images=True)
+                             tmp_path=tmp_path, settings=FAST, images=True)
     assert search.stats["finish_reason"] == "finished", search.output
     members = {w for s in series for w in s.member_ids}
     full = {r[0] for r in table_rows(db_url, "select distinct illust_id from illust_pages")}
@@ -174,10 +175,11 @@ def test_kill_and_resume_gives_the_clean_database(tmp_path):
         assert kills, f"no kill landed (seed {seed})"
         assert crawl(resumed, jobdir).wait(timeout=600) == 0
     for table in ("illusts", "illust_pages", "illust_tags", "tags", "users", "search_hits"):
-        columns = {"illusts": "id, user_id, type, title, page_count, width, height, total_view, ugoira_frames, image_stamp",
-                   "illust_pages": "illust_id, page, original_url, width, height",
-                   "illust_tags": "illust_id, tag, position", "tags": "name, translated_name",
-                   "users": "id, name, account", "search_hits": "query_key, work_id, page, position"}[table]
+        columns = {
+            "illusts": "id, user_id, type, title, page_count, width, height, total_view, ugoira_frames, image_stamp",
+            "illust_pages": "illust_id, page, original_url, width, height",
+            "illust_tags": "illust_id, tag, position", "tags": "name, translated_name",
+            "users": "id, name, account", "search_hits": "query_key, work_id, page, position"}[table]
         order = columns.split(",")[0] + ", " + columns.split(",")[1]
         a = table_rows(clean, f"select {columns} from {table} order by {order}")
         b = table_rows(resumed, f"select {columns} from {table} order by {order}")

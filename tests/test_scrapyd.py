@@ -85,7 +85,7 @@ every = "1h"
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("submitted series: job ") and again.stdout.strip() == "nothing due"
-    later = subprocess.run(command[:-1] + ["2026-11-23T11:00:00+00:00"], env=env, capture_output=True, text=True)
+    later = subprocess.run([*command[:-1], "2026-11-23T11:00:00+00:00"], env=env, capture_output=True, text=True)
     assert later.stdout.startswith("submitted series")
     jobid = first.stdout.split()[-1]
     deadline = time.monotonic() + 180
@@ -102,7 +102,8 @@ every = "1h"
 
 def test_schedule_refuses_credentials_as_arguments(tmp_path):
     schedule = tmp_path / "bad.toml"
-    schedule.write_text('[[job]]\nname = "x"\nspider = "search"\nargs = { word = "a", refresh_token = "t" }\nevery = "1h"\n')
+    schedule.write_text('[[job]]\nname = "x"\nspider = "search"\nargs = { word = "a", refresh_token = "t" }\n'
+                        'every = "1h"\n')
     proc = subprocess.run([sys.executable, "-m", "pixivcrawl", "schedule", str(schedule), "--scrapyd",
                            "http://127.0.0.1:9"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "passes a credential as an argument" in proc.stderr

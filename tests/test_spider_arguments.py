@@ -8,7 +8,6 @@ sent, the sentence logged), and one ``scrapy crawl`` shows the same from the com
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
 from scrapy.spiderloader import SpiderLoader

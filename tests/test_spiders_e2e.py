@@ -67,12 +67,13 @@ async def test_recrawl_updates_and_never_duplicates(replica, world, db_url, tmp_
     series = _series(world, "illust", 2)
     counts_sql = ("select (select count(*) from illusts), (select count(*) from illust_pages), "
                   "(select count(*) from illust_tags), (select count(*) from users), (select count(*) from tags)")
-    first = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    first = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url,
+                            tmp_path=tmp_path)
     assert first.returncode == 0, first.output
     before = table_rows(db_url, counts_sql)
     stamp = table_rows(db_url, f"select first_seen_at, updated_at from illusts where id = {series.member_ids[0]}")
-    second = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path,
-                       settings={"PIXIV_DB_BATCH_SIZE": "7"})
+    second = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url,
+                             tmp_path=tmp_path, settings={"PIXIV_DB_BATCH_SIZE": "7"})
     assert second.returncode == 0, second.output
     assert table_rows(db_url, counts_sql) == before
     assert before[0][0] == len(series.member_ids)
@@ -87,7 +88,7 @@ async def test_recrawl_updates_and_never_duplicates(replica, world, db_url, tmp_
 async def test_illust_series_from_a_work_id(replica, world, db_url, tmp_path):
     series = _series(world, "illust", 1)
     result = await run_crawl("illust_series", {"illust_id": series.member_ids[-1]}, replica=replica, db_url=db_url,
-                       tmp_path=tmp_path)
+                             tmp_path=tmp_path)
     assert result.returncode == 0, result.output
     assert sorted(r[0] for r in table_rows(db_url, "select id from illusts")) == sorted(series.member_ids)
 
@@ -106,11 +107,12 @@ async def test_work_outside_any_series_is_stored_alone(replica, world, db_url, t
 async def test_novel_series_with_text(replica, world, db_url, tmp_path):
     series = _series(world, "novel", 0)
     replica.clear()
-    result = await run_crawl("novel_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    result = await run_crawl("novel_series", {"series_id": series.id}, replica=replica, db_url=db_url,
+                             tmp_path=tmp_path)
     assert result.returncode == 0, result.output
     rows = table_rows(db_url, "select id, text, series_order, text_length from novels order by series_order")
     assert [r[0] for r in rows] == series.member_ids
-    for nid, text, order, length in rows:
+    for nid, text, _order, length in rows:
         assert text == world.novel_detail(nid).text and length == len(text)
     assert [r[2] for r in rows] == list(range(1, len(series.member_ids) + 1))
     assert table_rows(db_url, "select id, content_count from novel_series") == [(series.id, len(series.member_ids))]
@@ -124,7 +126,7 @@ async def test_novel_series_with_text(replica, world, db_url, tmp_path):
 async def test_novel_series_from_a_novel_id(replica, world, db_url, tmp_path):
     series = _series(world, "novel", 1)
     result = await run_crawl("novel_series", {"novel_id": series.member_ids[0]}, replica=replica, db_url=db_url,
-                       tmp_path=tmp_path)
+                             tmp_path=tmp_path)
     assert result.returncode == 0, result.output
     assert sorted(r[0] for r in table_rows(db_url, "select id from novels")) == sorted(series.member_ids)
 
@@ -134,7 +136,7 @@ async def test_novel_series_from_a_novel_id(replica, world, db_url, tmp_path):
 async def test_missing_credential_stops_at_start(replica, world, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     result = await run_crawl("illust_series", {"series_id": _series(world, "illust", 0).id}, replica=replica,
-                       db_url=db_url, tmp_path=tmp_path, credentials=False)
+                             db_url=db_url, tmp_path=tmp_path, credentials=False)
     assert result.stats["finish_reason"] == "missing_credentials"
     assert ("The illust_series spider needs a pixiv refresh token: set PIXIV_REFRESH_TOKEN (environment or -s) "
             "or run `pixivcrawl login`.") in result.output
@@ -146,8 +148,8 @@ async def test_missing_credential_stops_at_start(replica, world, tmp_path):
 async def test_rejected_refresh_token_stops_the_crawl(replica, world, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     result = await run_crawl("illust_series", {"series_id": _series(world, "illust", 0).id}, replica=replica,
-                       db_url=db_url, tmp_path=tmp_path, credentials=False,
-                       env={"PIXIV_REFRESH_TOKEN": "revoked-token-value"})
+                             db_url=db_url, tmp_path=tmp_path, credentials=False,
+                             env={"PIXIV_REFRESH_TOKEN": "revoked-token-value"})
     assert result.stats["finish_reason"] == "auth_failed"
     assert "pixiv rejected the refresh token (invalid_grant)" in result.output
     assert "revoked-token-value" not in result.output
@@ -156,25 +158,25 @@ async def test_rejected_refresh_token_stops_the_crawl(replica, world, tmp_path):
 @coroutine_test
 async def test_credentials_file_must_be_private(replica, world, tmp_path):
     creds = tmp_path / "creds.json"
-    creds.write_text('{"refresh_token": "%s"}' % replica_account(0).refresh_token)
+    creds.write_text(f'{{"refresh_token": "{replica_account(0).refresh_token}"}}')
     creds.chmod(0o644)
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     args = {"series_id": _series(world, "illust", 3).id}
     result = await run_crawl("illust_series", args, replica=replica, db_url=db_url, tmp_path=tmp_path,
-                       credentials=False, env={"PIXIV_CREDENTIALS_FILE": str(creds)})
+                             credentials=False, env={"PIXIV_CREDENTIALS_FILE": str(creds)})
     assert result.stats["finish_reason"] == "missing_credentials"
     assert f"run: chmod 600 {creds}" in result.output
     creds.chmod(0o600)
     result = await run_crawl("illust_series", args, replica=replica, db_url=db_url, tmp_path=tmp_path,
-                       credentials=False, env={"PIXIV_CREDENTIALS_FILE": str(creds)})
+                             credentials=False, env={"PIXIV_CREDENTIALS_FILE": str(creds)})
     assert result.stats["finish_reason"] == "finished"
     assert table_rows(db_url, "select count(*) from illusts") == [(len(_series(world, "illust", 3).member_ids),)]
 
 
-@pytest.mark.parametrize("margin, reactive, concurrency", [("1", False, 1), ("-100", True, 1), ("-100", True, 4)])
+@pytest.mark.parametrize(("margin", "reactive", "concurrency"), [("1", False, 1), ("-100", True, 1), ("-100", True, 4)])
 @coroutine_test
 async def test_expiring_tokens_are_refreshed_and_no_request_is_lost(fresh_replica, world, tmp_path, margin, reactive,
-                                                             concurrency):
+                                                                    concurrency):
     """With a 2 s token lifetime the middleware refreshes before expiry (margin 1 s); with a clock that trusts
     tokens 100 s too long (margin -100) pixiv refuses them, and each refused request is refreshed and replayed.
     (Credentials are added when a request enters the downloader, so the margin must cover the time a request
@@ -183,10 +185,11 @@ async def test_expiring_tokens_are_refreshed_and_no_request_is_lost(fresh_replic
     series = _series(world, "novel", 0)
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     result = await run_crawl("novel_series", {"series_id": series.id}, replica=fresh_replica, db_url=db_url,
-                       tmp_path=tmp_path, settings={"PIXIV_TOKEN_REFRESH_MARGIN": margin, "PIXIV_API_DELAY": "0.1",
-                                                     "PIXIV_API_CONCURRENCY": str(concurrency),
-                                                     "CONCURRENT_REQUESTS": str(concurrency),
-                                                     "PIXIV_IMAGE_SIZE": "none"})
+                             tmp_path=tmp_path, settings={"PIXIV_TOKEN_REFRESH_MARGIN": margin,
+                                                          "PIXIV_API_DELAY": "0.1",
+                                                          "PIXIV_API_CONCURRENCY": str(concurrency),
+                                                          "CONCURRENT_REQUESTS": str(concurrency),
+                                                          "PIXIV_IMAGE_SIZE": "none"})
     assert result.stats["finish_reason"] == "finished", result.output
     rows = table_rows(db_url, "select id from novels where text is not null")
     assert sorted(r[0] for r in rows) == sorted(series.member_ids)
@@ -206,8 +209,8 @@ async def test_expiring_tokens_are_refreshed_and_no_request_is_lost(fresh_replic
 async def test_credentials_never_leave_the_process(replica, world, db_url, tmp_path):
     series = _series(world, "novel", 2)
     account = replica_account(0)
-    result = await run_crawl("novel_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path,
-                       settings={"LOG_LEVEL": "DEBUG"})
+    result = await run_crawl("novel_series", {"series_id": series.id}, replica=replica, db_url=db_url,
+                             tmp_path=tmp_path, settings={"LOG_LEVEL": "DEBUG"})
     assert result.returncode == 0
     secrets = [account.refresh_token, account.phpsessid, "Bearer", "access_token"]
     stats_text = repr(result.stats)
@@ -226,7 +229,8 @@ async def test_long_series_pages_are_requested_at_once(replica, world, tmp_path)
     assert len(series.member_ids) > 60
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     replica.clear()
-    result = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    result = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url,
+                             tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     assert sorted(r[0] for r in table_rows(db_url, "select id from illusts")) == sorted(series.member_ids)
     pages = [parse_qs(r["query"]).get("offset", ["0"])[0] for r in replica.requests()

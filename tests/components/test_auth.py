@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from urllib.parse import parse_qs
 
 import pytest
@@ -159,7 +158,7 @@ async def test_a_rejected_refresh_token_stops_the_crawl():
     assert len(crawler.engine.downloads) == 1
 
 
-@pytest.mark.parametrize("status, body", [(500, b"<html>error</html>"), (200, b"{}"), (200, b"not json")])
+@pytest.mark.parametrize(("status", "body"), [(500, b"<html>error</html>"), (200, b"{}"), (200, b"not json")])
 @run_async
 async def test_a_failing_token_endpoint_drops_the_request(status, body):
     crawler, mw = auth_middleware(lambda r: Response(r.url, status=status, body=body, request=r))
@@ -184,8 +183,8 @@ async def test_web_requests_get_the_session_cookie_and_keep_their_own():
     assert crawler.engine.downloads == []  # the web needs no token
 
 
-@pytest.mark.parametrize("url, meta", [(CDN_URL, {}), ("https://example.com/x", {}), (APP_URL, {"pixiv_auth": False}),
-                                       (WEB_URL, {"pixiv_auth": False})])
+@pytest.mark.parametrize(("url", "meta"), [(CDN_URL, {}), ("https://example.com/x", {}),
+                                           (APP_URL, {"pixiv_auth": False}), (WEB_URL, {"pixiv_auth": False})])
 @run_async
 async def test_requests_that_get_no_credentials(url, meta):
     crawler, mw = auth_middleware()
@@ -234,7 +233,7 @@ def _open(crawler) -> CloseSpider | None:
     return None
 
 
-@pytest.mark.parametrize("spidercls, kwargs, missing, setting", [
+@pytest.mark.parametrize(("spidercls", "kwargs", "missing", "setting"), [
     (None, None, "refresh_token", "PIXIV_REFRESH_TOKEN"),
     (RankingSpider, {"mode": "daily_r18"}, "phpsessid", "PIXIV_PHPSESSID"),
 ])
@@ -260,7 +259,7 @@ def test_a_spider_that_needs_nothing_opens_without_credentials():
 def test_a_credentials_file_others_can_read_is_refused_at_start(tmp_path, caplog):
     path = tmp_path / "credentials.json"
     write_credentials_file(path, refresh_token="from-file")
-    os.chmod(path, 0o644)
+    path.chmod(0o644)
     crawler, _ = auth_middleware(PIXIV_REFRESH_TOKEN="", PIXIV_PHPSESSID="", PIXIV_CREDENTIALS_FILE=str(path))
     with caplog.at_level(logging.ERROR, logger="pixivcrawl.middlewares.auth"):
         closed = _open(crawler)

@@ -32,7 +32,7 @@ def good_json() -> bytes:
     return json_response(APP_URL, {"illust": illust_obj(world(), 100000000, detail=True)}).body
 
 
-@pytest.mark.parametrize("url, body", [
+@pytest.mark.parametrize(("url", "body"), [
     (APP_URL, CLOUDFLARE),
     (AJAX_URL, CLOUDFLARE),
     ("https://www.pixiv.net/ranking.php?mode=daily&format=json&p=1", CLOUDFLARE),
@@ -64,7 +64,7 @@ def test_a_retried_request_counts_its_attempts_up_to_retry_times(mw):
     assert mw.crawler.stats.get_value("retry/count") == limit
 
 
-@pytest.mark.parametrize("url, body", [
+@pytest.mark.parametrize(("url", "body"), [
     (APP_URL, None),  # whole JSON
     ("https://app-api.pixiv.net/webview/v2/novel?id=1", CLOUDFLARE),  # the novel webview is HTML
     ("https://www.pixiv.net/artworks/100000000", CLOUDFLARE),  # a page, not the Ajax API
@@ -90,7 +90,7 @@ def test_error_statuses_are_left_to_the_retry_middleware_and_the_spider(mw, stat
     assert mw.process_response(request, response) is response
 
 
-@pytest.mark.parametrize("url, expect, retried", [
+@pytest.mark.parametrize(("url", "expect", "retried"), [
     ("https://example.com/api", True, True),
     (APP_URL, False, False),
 ])
@@ -100,8 +100,8 @@ def test_meta_decides_whether_json_is_expected(mw, url, expect, retried):
     assert isinstance(mw.process_response(request, response), Request) is retried
 
 
-@pytest.mark.parametrize("content_type, retried", [(b"text/html; charset=UTF-8", True), (b"image/jpeg", False),
-                                                    (b"image/png", False)])
+@pytest.mark.parametrize(("content_type", "retried"), [(b"text/html; charset=UTF-8", True), (b"image/jpeg", False),
+                                                       (b"image/png", False)])
 def test_an_html_page_from_the_image_cdn_is_retried(mw, content_type, retried):
     request = Request(CDN_URL)
     response = Response(CDN_URL, body=CLOUDFLARE if retried else b"\xff\xd8\xff\xe0", request=request,

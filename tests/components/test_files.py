@@ -65,7 +65,7 @@ def stat(pipeline, name):
 
 # -- paths and URLs ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("work_id, kind, page, url, expected", [
+@pytest.mark.parametrize(("work_id", "kind", "page", "url", "expected"), [
     (123456789, "page", 0, f"https://i.pximg.net/img-original/img/{STAMP}/123456789_p0.png",
      "works/0123/123456789/123456789_p0.png"),
     (5, "page", 12, f"https://i.pximg.net/img-original/img/{STAMP}/5_p12.JPEG?x=1",
@@ -79,7 +79,7 @@ def test_media_path_is_made_of_numbers_and_an_allowed_extension(work_id, kind, p
     assert media_path(work_id, kind, page, url) == expected
 
 
-@pytest.mark.parametrize("url, placeholder", [
+@pytest.mark.parametrize(("url", "placeholder"), [
     ("https://s.pximg.net/common/images/limit_sanity_level_360.png", True),
     ("https://s.pximg.net/common/images/limit_unknown_360.png", True),
     ("https://s.pximg.net/common/images/no_profile.png", True),
@@ -111,7 +111,7 @@ def test_every_page_of_a_manga_is_requested_in_order(tmp_path):
         media_path(item.id, "page", p.page, p.original_url) for p in item.pages]
 
 
-@pytest.mark.parametrize("size, pick", [
+@pytest.mark.parametrize(("size", "pick"), [
     ("regular", lambda page: regular_url(page.original_url)),
     ("small", lambda page: page.medium_url),
 ])
@@ -121,7 +121,7 @@ def test_image_size_picks_the_url_of_each_page(tmp_path, size, pick):
     assert [r.url for r in pipeline.get_media_requests(item, pipeline.spiderinfo)] == [pick(p) for p in item.pages]
 
 
-@pytest.mark.parametrize("size, zip_size", [("original", "1920x1080"), ("regular", "600x600")])
+@pytest.mark.parametrize(("size", "zip_size"), [("original", "1920x1080"), ("regular", "600x600")])
 def test_an_ugoira_is_one_zip(tmp_path, size, zip_size):
     pipeline = files_pipeline(tmp_path, PIXIV_IMAGE_SIZE=size)
     item = illust_item(work_ids("ugoira")[0])
@@ -166,7 +166,7 @@ def test_placeholder_urls_are_recorded_not_requested(tmp_path):
     assert stat(pipeline, "placeholder") == 1
 
 
-@pytest.mark.parametrize("settings, error, message", [
+@pytest.mark.parametrize(("settings", "error", "message"), [
     ({"PIXIV_IMAGE_SIZE": "none"}, NotConfigured, None),
     ({"PIXIV_IMAGE_SIZE": "huge"}, ValueError, "PIXIV_IMAGE_SIZE must be one of original, regular, small, none"),
     ({"PIXIV_IMAGE_TYPES": ["illust", "novel"]}, ValueError,
@@ -263,8 +263,8 @@ async def test_a_failed_page_is_recorded_and_leaves_no_file(tmp_path, kind):
     assert stat(pipeline, "failed") == 1 and stat(pipeline, "downloaded") == item.page_count - 1
 
 
-@pytest.mark.parametrize("kind, cause", [("truncated", "truncated"), ("html", "not an image"),
-                                         ("missing", "download-error")])
+@pytest.mark.parametrize(("kind", "cause"), [("truncated", "truncated"), ("html", "not an image"),
+                                             ("missing", "download-error")])
 @run_async
 async def test_the_error_of_a_failed_page_names_its_cause(tmp_path, kind, cause):
     pipeline = files_pipeline(tmp_path, broken_second_page(kind))

@@ -17,7 +17,7 @@ from .helpers import make_crawler, run_async
 MIRROR = ("http", "127.0.0.1:8321")
 
 
-@pytest.mark.parametrize("url, expected", [
+@pytest.mark.parametrize(("url", "expected"), [
     ("https://APP-API.pixiv.net/v1/user/detail?user_id=1", "http://127.0.0.1:8321/v1/user/detail?user_id=1"),
     ("https://www.pixiv.net", "http://127.0.0.1:8321/"),
     ("https://www.pixiv.net:443/ajax/x#fragment", "http://127.0.0.1:8321/ajax/x"),

@@ -153,7 +153,7 @@ async def test_successes_older_than_the_window_do_not_count(clock):
 
 # -- recognising limits ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("status, body, limited", [
+@pytest.mark.parametrize(("status", "body", "limited"), [
     (429, b"", True),
     (403, app_error("Rate Limit"), True),
     (400, app_error("Rate Limit"), True),
@@ -178,7 +178,7 @@ def test_retry_after_in_seconds_or_as_a_date(clock):
     assert retry_after(Response(WEB_URL)) is None
 
 
-@pytest.mark.parametrize("url, meta, name", [
+@pytest.mark.parametrize(("url", "meta", "name"), [
     (APP_URL, {}, "app"), (WEB_URL, {}, "web"), (CDN_URL, {}, "cdn"),
     ("https://s.pximg.net/common/images/limit_unknown_360.png", {}, "cdn"),
     ("https://oauth.secure.pixiv.net/auth/token", {}, None), ("https://example.com/", {}, None),
@@ -356,7 +356,7 @@ async def test_successful_responses_are_counted_in_the_window(clock):
     assert len(mw.budgets["app"].successes) == 2  # 2xx and 3xx
 
 
-@pytest.mark.parametrize("settings, message", [
+@pytest.mark.parametrize(("settings", "message"), [
     ({"PIXIV_RATELIMIT_POLICY": "pause"}, "PIXIV_RATELIMIT_POLICY must be one of wait, skip, stop"),
     ({"PIXIV_APP_RATE": -1}, "request rates are 0 .unlimited. or more"),
 ])
@@ -369,7 +369,7 @@ def test_with_redis_the_budgets_are_shared_and_named_by_a_digest(clock):
     token, session = "refresh-secret-1", "55_session-secret"
     mw = throttle_middleware(PIXIV_REDIS_URL="redis://127.0.0.1:1/0", PIXIV_REDIS_PREFIX="t",
                              PIXIV_REFRESH_TOKEN=token, PIXIV_PHPSESSID=session)
-    assert {name: type(b) for name, b in mw.budgets.items()} == {n: SharedBudget for n in ("app", "web", "cdn")}
+    assert {name: type(b) for name, b in mw.budgets.items()} == dict.fromkeys(("app", "web", "cdn"), SharedBudget)
     keys = {name: b.key for name, b in mw.budgets.items()}
     assert keys["cdn"] == "t:budget:cdn:all"
     assert keys["app"].startswith("t:budget:app:") and keys["web"].startswith("t:budget:web:")
