@@ -125,6 +125,17 @@ def db_url(request, tmp_path) -> str:
 
 
 @pytest.fixture
+def store(db_url):
+    """A :class:`pixivcrawl.db.store.Store` on ``db_url``, migrated to the newest schema."""
+    from pixivcrawl.db.store import Store
+
+    s = Store(db_url)
+    s.upgrade()
+    yield s
+    s.dispose()
+
+
+@pytest.fixture
 def pg_db_url(pg_server_url) -> str:
     """A new, empty PostgreSQL database."""
     with new_pg_database(pg_server_url) as url:
@@ -240,8 +251,8 @@ def crawl_settings(overrides: dict) -> Settings:
 
 
 async def run_crawl(spider: str, args: dict, *, replica: ReplicaClient | None, db_url: str, tmp_path: Path,
-                settings: dict | None = None, account: int = 0, credentials: bool = True,
-                env: dict | None = None, images: bool = False, stop_after: float = 240) -> CrawlResult:
+                    settings: dict | None = None, account: int = 0, credentials: bool = True,
+                    env: dict | None = None, images: bool = False, stop_after: float = 240) -> CrawlResult:
     """One crawl in this process, as ``scrapy crawl spider -a … -s …`` runs it, against the replica.
 
     Image downloads are off unless ``images`` (or ``PIXIV_IMAGE_SIZE`` in ``settings``) asks for them. The
@@ -262,28 +273,31 @@ async def run_crawl(spider: str, args: dict, *, replica: ReplicaClient | None, d
                  # read from the environment when pixivcrawl.settings is imported, i.e. once per process here
                  **{key: full_env.get(key, "") for key in ("DATABASE_URL", "PIXIV_MIRROR", "PIXIV_REDIS_URL")},
                  **(settings or {})}
-    crawl_settings_ = crawl_settings(overrides)
-    capture = LogCapture(crawl_settings_.get("LOG_LEVEL"))
+    project_settings = crawl_settings(overrides)
+    capture = LogCapture(project_settings.get("LOG_LEVEL"))
     returncode = 0
-    crawler = None
     with environment(full_env), capture.installed():
         try:
-            crawler = AsyncCrawlerRunner(crawl_settings_).create_crawler(spider)
-            watchdog = asyncio.get_running_loop().call_later(stop_after, crawler.stop)
+            crawler = AsyncCrawlerRunner(project_settings).create_crawler(spider)
+            stopped = []
+
+            def stop() -> None:
+                stopped.append(stop_after)
+                crawler.stop()
+
+            watchdog = asyncio.get_running_loop().call_later(stop_after, stop)
             try:
                 await crawler.crawl_async(**args)
             finally:
                 watchdog.cancel()
-            if watchdog.when() <= asyncio.get_running_loop().time():
+            if stopped:
                 capture.lines.append(f"the crawl was stopped after {stop_after} s")
                 returncode = -1
         except Exception:  # scrapy crawl prints the traceback and exits 1
             capture.lines.append(traceback.format_exc())
             returncode = 1
-    if stats_file.exists():
-        stats = json.loads(stats_file.read_text())
-    else:
-        stats = dict(crawler.stats.get_stats()) if crawler is not None and crawler.stats else {}
+    # written by pixivcrawl's StatsFileExtension when the spider closes, as for a subprocess
+    stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
     return CrawlResult(returncode, "\n".join(capture.lines), stats)
 
 

@@ -19,14 +19,6 @@ from .captures import load_fixture
 from .conftest import coroutine_test, table_rows
 
 
-@pytest.fixture
-def store(db_url):
-    s = Store(db_url)
-    s.upgrade()
-    yield s
-    s.dispose()
-
-
 def _batch(*items) -> Batch:
     batch = Batch()
     for item in items:

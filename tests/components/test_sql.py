@@ -28,14 +28,6 @@ def db_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'pixivcrawl.db'}"
 
 
-@pytest.fixture
-def store(db_url):
-    s = Store(db_url)
-    s.upgrade()
-    yield s
-    s.dispose()
-
-
 def rows(store: Store, query: str) -> list[tuple]:
     with store.engine.connect() as conn:
         return [tuple(r) for r in conn.execute(sa.text(query))]
