@@ -50,6 +50,8 @@ SCHEDULER_START_DISK_QUEUE = "scrapy.squeues.PickleFifoSQLiteQueue"
 DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
 COOKIES_ENABLED = True
 
+# Scrapy's downloader, with each slot's concurrency enforced on the asyncio reactor (see pixivcrawl.downloader)
+DOWNLOADER = "pixivcrawl.downloader.PixivDownloader"
 DOWNLOAD_HANDLERS = {
     "http": "pixivcrawl.mirror.MirrorDownloadHandler",
     "https": "pixivcrawl.mirror.MirrorDownloadHandler",

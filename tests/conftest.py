@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import logging
 import os
@@ -305,17 +304,6 @@ def run_crawl_blocking(spider: str, args: dict, **kwargs) -> CrawlResult:
     """:func:`run_crawl` for a synchronous fixture: waits for the crawl on the session's reactor (pytest-twisted
     runs fixtures outside the reactor's greenlet, so they may block on it; test bodies ``await run_crawl``)."""
     return pytest_twisted.blockon(deferred_from_coro(run_crawl(spider, args, **kwargs)))
-
-
-def coroutine_test(coro_f):
-    """Marks an ``async def`` test: it runs as an asyncio task on the session's reactor, and pytest-twisted waits
-    for the Deferred (Scrapy's own ``tests/utils/decorators.py:coroutine_test``)."""
-
-    @functools.wraps(coro_f)
-    def test(*args, **kwargs):
-        return deferred_from_coro(coro_f(*args, **kwargs))
-
-    return test
 
 
 def table_rows(db_url: str, query: str, **params) -> list[tuple]:

@@ -19,7 +19,8 @@ from pixivcrawl.replica.accounts import replica_account
 from pixivcrawl.replica.search import Query, Search
 from pixivcrawl.replica.world import World
 
-from .conftest import REDIS_URL, ROOT, ReplicaClient, coroutine_test, crawl_command, crawl_env, run_crawl, table_rows
+from .conftest import REDIS_URL, ROOT, ReplicaClient, crawl_command, crawl_env, run_crawl, table_rows
+from .decorators import coroutine_test
 
 WORKS, SEED = 2000, 1
 WORD = "イラスト"

@@ -11,7 +11,8 @@ import redis.asyncio as aioredis
 from pixivcrawl.distributed.budget import SharedBudget
 from pixivcrawl.distributed.frontier import Frontier
 
-from .conftest import REDIS_URL, coroutine_test
+from .conftest import REDIS_URL
+from .decorators import coroutine_test
 
 
 def workers(space, lease: float = 30.0) -> tuple[Frontier, Frontier]:

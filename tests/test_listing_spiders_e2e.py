@@ -17,7 +17,8 @@ from pixivcrawl.replica.commissions import Commissions
 from pixivcrawl.replica.rankings import Rankings
 from pixivcrawl.replica.search import Query, Search
 
-from .conftest import coroutine_test, run_crawl, table_rows
+from .conftest import run_crawl, table_rows
+from .decorators import coroutine_test
 
 
 @pytest.fixture(scope="module")

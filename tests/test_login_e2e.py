@@ -25,7 +25,8 @@ from pixivcrawl.login import CALLBACK_URL, code_from_url, login_url, new_pkce, s
 from pixivcrawl.replica.accounts import replica_account
 from pixivcrawl.replica.login import WRONG_LOGIN
 
-from .conftest import ROOT, coroutine_test, crawl_env, run_crawl, table_rows
+from .conftest import ROOT, crawl_env, run_crawl, table_rows
+from .decorators import coroutine_test
 from .shapes import key_tree
 
 

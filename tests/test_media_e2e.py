@@ -14,7 +14,8 @@ from pixivcrawl.pipelines.dedupe import DedupePipeline
 from pixivcrawl.replica.search import Query, Search
 from pixivcrawl.replica.world import World
 
-from .conftest import ReplicaClient, coroutine_test, run_crawl, table_rows
+from .conftest import ReplicaClient, run_crawl, table_rows
+from .decorators import coroutine_test
 
 PATH = re.compile(r"^works/\d{4}/(\d+)/\1_(p\d+\.(jpg|png)|ugoira\.zip|ugoira_(webp\.webp|gif\.gif))$")
 

@@ -17,7 +17,8 @@ from pixivcrawl.replica.rankings import Rankings
 from pixivcrawl.replica.search import Query, Search
 from pixivcrawl.replica.world import World
 
-from .conftest import ROOT, ReplicaClient, coroutine_test, crawl_env, run_crawl, table_rows
+from .conftest import ROOT, ReplicaClient, crawl_env, run_crawl, table_rows
+from .decorators import coroutine_test
 
 FAST = {"PIXIV_RETRY_BACKOFF": "0.05"}
 

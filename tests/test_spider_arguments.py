@@ -14,7 +14,8 @@ from scrapy.spiderloader import SpiderLoader
 
 from pixivcrawl.replica.accounts import replica_account
 
-from .conftest import ROOT, coroutine_test, crawl_command, crawl_env, crawl_settings, run_crawl
+from .conftest import ROOT, crawl_command, crawl_env, crawl_settings, run_crawl
+from .decorators import coroutine_test
 
 BAD_ARGUMENTS = [
     ("illust_series", {"series_id": "abc"}, "Argument series_id must be a positive number, not 'abc'."),

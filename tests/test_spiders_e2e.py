@@ -11,7 +11,8 @@ import pytest
 
 from pixivcrawl.replica.accounts import replica_account
 
-from .conftest import coroutine_test, run_crawl, table_rows
+from .conftest import run_crawl, table_rows
+from .decorators import coroutine_test
 
 
 def _series(world, kind: str, index: int):

@@ -16,7 +16,8 @@ from pixivcrawl.db.store import Batch, Store
 from pixivcrawl.parsers.app_api import parse_illust, parse_novel
 
 from .captures import load_fixture
-from .conftest import coroutine_test, table_rows
+from .conftest import table_rows
+from .decorators import coroutine_test
 
 
 def _batch(*items) -> Batch:

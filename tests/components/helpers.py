@@ -13,7 +13,6 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
-from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.test import get_crawler
 
 from pixivcrawl.items import IllustItem
@@ -52,21 +51,6 @@ def make_crawler(spidercls: type = IllustSeriesSpider, spider_kwargs: dict[str, 
     crawler = get_crawler(spidercls, pixiv_settings(**overrides))
     crawler.spider = crawler._create_spider(**(spider_kwargs if spider_kwargs is not None else {"series_id": "1"}))
     return crawler
-
-
-def run_async(test: Callable) -> Callable:
-    """Run an ``async def`` test as an asyncio task on the reactor's loop.
-
-    ``pytest_twisted.ensureDeferred`` drives a coroutine with Twisted, which cannot await asyncio futures
-    (``asyncio.Lock``, ``asyncio.sleep``, ``asyncio.to_thread`` raise "await wasn't used with future"); the
-    components use those, as they do under Scrapy's asyncio reactor. pytest-twisted waits for the returned
-    Deferred."""
-
-    @functools.wraps(test)
-    def wrapper(*args: Any, **kwargs: Any):
-        return deferred_from_coro(test(*args, **kwargs))
-
-    return wrapper
 
 
 def json_response(url: str, data: Any, status: int = 200, request: Request | None = None,

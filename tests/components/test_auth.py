@@ -18,13 +18,13 @@ from pixivcrawl.hosts import CLIENT_ID, OAUTH_TOKEN_URL
 from pixivcrawl.middlewares.auth import PixivAuthMiddleware
 from pixivcrawl.replica.app_objects import app_error
 from pixivcrawl.spiders.ranking import RankingSpider
+from tests.decorators import coroutine_test
 
 from .helpers import (
     FakeEngine,
     isolate,
     json_response,
     make_crawler,
-    run_async,
     token_body,
 )
 
@@ -64,7 +64,7 @@ def auth_middleware(answer=None, spidercls=None, spider_kwargs=None, **settings)
 
 # -- the bearer token ------------------------------------------------------------------------------------
 
-@run_async
+@coroutine_test
 async def test_app_api_request_gets_the_bearer_of_one_refresh():
     crawler, mw = auth_middleware()
     request = Request(APP_URL)
@@ -79,7 +79,7 @@ async def test_app_api_request_gets_the_bearer_of_one_refresh():
     assert crawler.stats.get_value("pixiv/auth/token_refreshes") == 1
 
 
-@run_async
+@coroutine_test
 async def test_concurrent_requests_share_one_refresh():
     crawler, mw = auth_middleware()
     requests = [Request(f"{APP_URL}&n={n}") for n in range(8)]
@@ -89,7 +89,7 @@ async def test_concurrent_requests_share_one_refresh():
     assert crawler.stats.get_value("pixiv/auth/token_refreshes") == 1
 
 
-@run_async
+@coroutine_test
 async def test_a_token_is_reused_until_the_refresh_margin():
     lifetime = 3600
     _, mw = auth_middleware(lambda r: json_response(r.url, token_body("long", lifetime), request=r))
@@ -105,7 +105,7 @@ async def test_a_token_is_reused_until_the_refresh_margin():
     assert len(crawler.engine.downloads) == 3
 
 
-@run_async
+@coroutine_test
 async def test_a_refused_bearer_is_refreshed_and_the_request_retried_once():
     crawler, mw = auth_middleware()
     request = Request(APP_URL)
@@ -126,7 +126,7 @@ async def test_a_refused_bearer_is_refreshed_and_the_request_retried_once():
     assert crawler.stats.get_value("pixiv/auth/failed_requests") == 1
 
 
-@run_async
+@coroutine_test
 async def test_a_refusal_of_an_older_token_does_not_refresh_a_newer_one():
     crawler, mw = auth_middleware()
     old = Request(APP_URL)
@@ -143,7 +143,7 @@ async def test_a_refusal_of_an_older_token_does_not_refresh_a_newer_one():
     assert len(crawler.engine.downloads) == 2
 
 
-@run_async
+@coroutine_test
 async def test_a_rejected_refresh_token_stops_the_crawl():
     rejection = {"has_error": True, "errors": {"system": {"message": "Invalid refresh token", "code": 1508}},
                  "error": "invalid_grant"}
@@ -159,7 +159,7 @@ async def test_a_rejected_refresh_token_stops_the_crawl():
 
 
 @pytest.mark.parametrize(("status", "body"), [(500, b"<html>error</html>"), (200, b"{}"), (200, b"not json")])
-@run_async
+@coroutine_test
 async def test_a_failing_token_endpoint_drops_the_request(status, body):
     crawler, mw = auth_middleware(lambda r: Response(r.url, status=status, body=body, request=r))
     with pytest.raises(IgnoreRequest, match=f"HTTP {status}"):
@@ -170,7 +170,7 @@ async def test_a_failing_token_endpoint_drops_the_request(status, body):
 
 # -- the web session and other hosts -----------------------------------------------------------------------
 
-@run_async
+@coroutine_test
 async def test_web_requests_get_the_session_cookie_and_keep_their_own():
     crawler, mw = auth_middleware()
     plain = Request(WEB_URL)
@@ -185,7 +185,7 @@ async def test_web_requests_get_the_session_cookie_and_keep_their_own():
 
 @pytest.mark.parametrize(("url", "meta"), [(CDN_URL, {}), ("https://example.com/x", {}),
                                            (APP_URL, {"pixiv_auth": False}), (WEB_URL, {"pixiv_auth": False})])
-@run_async
+@coroutine_test
 async def test_requests_that_get_no_credentials(url, meta):
     crawler, mw = auth_middleware()
     request = Request(url, meta=meta)
@@ -194,7 +194,7 @@ async def test_requests_that_get_no_credentials(url, meta):
     assert crawler.engine.downloads == []
 
 
-@run_async
+@coroutine_test
 async def test_credentials_are_stripped_when_the_response_or_the_error_comes_back():
     _, mw = auth_middleware()
     app, web = Request(APP_URL), Request(WEB_URL)
@@ -211,7 +211,7 @@ async def test_credentials_are_stripped_when_the_response_or_the_error_comes_bac
     assert own.headers["Cookie"] == b"lang=en"
 
 
-@run_async
+@coroutine_test
 async def test_an_app_api_error_that_is_not_about_oauth_is_left_alone():
     crawler, mw = auth_middleware()
     request = Request(APP_URL)
@@ -268,7 +268,7 @@ def test_a_credentials_file_others_can_read_is_refused_at_start(tmp_path, caplog
     assert f"chmod 600 {path}" in caplog.text and "0644" in caplog.text
 
 
-@run_async
+@coroutine_test
 async def test_a_private_credentials_file_is_used(tmp_path):
     path = tmp_path / "credentials.json"
     write_credentials_file(path, refresh_token="from-file", phpsessid="PHPSESSID=77_file; other=1")
@@ -281,7 +281,7 @@ async def test_a_private_credentials_file_is_used(tmp_path):
     assert web.headers["Cookie"] == b"PHPSESSID=77_file"
 
 
-@run_async
+@coroutine_test
 async def test_credentials_never_show_in_logs_stats_or_the_middleware(caplog):
     rejection = {"has_error": True, "error": "invalid_grant"}
     crawler, mw = auth_middleware(lambda r: json_response(r.url, rejection, status=400, request=r))

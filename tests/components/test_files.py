@@ -18,8 +18,9 @@ from scrapy.utils.misc import build_from_crawler
 from pixivcrawl.db.rows import item_rows
 from pixivcrawl.db.store import Batch, Store
 from pixivcrawl.pipelines.files import PixivFilesPipeline, is_placeholder, media_path, regular_url
+from tests.decorators import coroutine_test
 
-from .helpers import FakeEngine, illust_item, make_crawler, run_async, work_ids
+from .helpers import FakeEngine, illust_item, make_crawler, work_ids
 
 STAMP = "2019/01/03/22/09/13"
 
@@ -179,7 +180,7 @@ def test_settings_that_switch_the_pipeline_off_or_are_refused(tmp_path, settings
 
 # -- whole items -----------------------------------------------------------------------------------------
 
-@run_async
+@coroutine_test
 async def test_a_work_is_stored_page_by_page_with_its_media_records(tmp_path):
     pipeline = files_pipeline(tmp_path)
     item = illust_item(work_ids("manga", pages=3)[0])
@@ -199,7 +200,7 @@ async def test_a_work_is_stored_page_by_page_with_its_media_records(tmp_path):
     assert stat(pipeline, "downloaded") == item.page_count and stat(pipeline, "bytes") == total
 
 
-@run_async
+@coroutine_test
 async def test_an_ugoira_zip_is_stored(tmp_path):
     pipeline = files_pipeline(tmp_path)
     item = illust_item(work_ids("ugoira")[0])
@@ -210,7 +211,7 @@ async def test_an_ugoira_zip_is_stored(tmp_path):
     assert (media["width"], media["height"]) == (None, None)
 
 
-@run_async
+@coroutine_test
 async def test_files_an_earlier_run_stored_are_not_downloaded_again(tmp_path):
     url = f"sqlite:///{tmp_path / 'pixivcrawl.db'}"
     store = Store(url)
@@ -249,7 +250,7 @@ def broken_second_page(kind: str):
 
 
 @pytest.mark.parametrize("kind", ["truncated", "html", "missing"])
-@run_async
+@coroutine_test
 async def test_a_failed_page_is_recorded_and_leaves_no_file(tmp_path, kind):
     pipeline = files_pipeline(tmp_path, broken_second_page(kind))
     item = illust_item(work_ids("manga", pages=3)[0])
@@ -265,7 +266,7 @@ async def test_a_failed_page_is_recorded_and_leaves_no_file(tmp_path, kind):
 
 @pytest.mark.parametrize(("kind", "cause"), [("truncated", "truncated"), ("html", "not an image"),
                                              ("missing", "download-error")])
-@run_async
+@coroutine_test
 async def test_the_error_of_a_failed_page_names_its_cause(tmp_path, kind, cause):
     pipeline = files_pipeline(tmp_path, broken_second_page(kind))
     item = illust_item(work_ids("manga", pages=2)[0])

@@ -11,8 +11,9 @@ from scrapy.utils.misc import build_from_crawler
 
 from pixivcrawl.hosts import PIXIV_HOSTS
 from pixivcrawl.mirror import MirrorDownloadHandler, mirrored_url
+from tests.decorators import coroutine_test
 
-from .helpers import make_crawler, run_async
+from .helpers import make_crawler
 
 MIRROR = ("http", "127.0.0.1:8321")
 
@@ -54,7 +55,7 @@ def mirror_handler(origin: str, **settings) -> MirrorDownloadHandler:
 
 
 @pytest.mark.parametrize("url", [f"https://{host}/some/path?q=1" for host in sorted(PIXIV_HOSTS)])
-@run_async
+@coroutine_test
 async def test_pixiv_requests_go_to_the_mirror_and_come_back_under_their_url(sent, url):
     handler = mirror_handler("http://127.0.0.1:8321")
     request = Request(url, headers={"Referer": "https://www.pixiv.net/"})
@@ -67,7 +68,7 @@ async def test_pixiv_requests_go_to_the_mirror_and_come_back_under_their_url(sen
     assert b"X-Forwarded-Host" not in request.headers  # the scheduler's request is left as it was
 
 
-@run_async
+@coroutine_test
 async def test_other_hosts_and_an_unset_mirror_go_straight_out(sent):
     other = Request("https://example.com/x")
     await mirror_handler("http://127.0.0.1:8321").download_request(other)

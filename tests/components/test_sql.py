@@ -19,8 +19,9 @@ from pixivcrawl.parsers.app_api import parse_novel
 from pixivcrawl.pipelines.sql import SQLStoragePipeline
 from pixivcrawl.replica.app_objects import novel_obj
 from pixivcrawl.signals import items_stored
+from tests.decorators import coroutine_test
 
-from .helpers import illust_item, make_crawler, run_async, work_ids, world
+from .helpers import illust_item, make_crawler, work_ids, world
 
 
 @pytest.fixture
@@ -166,7 +167,7 @@ def test_no_database_url_switches_the_pipeline_off():
         build_from_crawler(SQLStoragePipeline, make_crawler(DATABASE_URL=""))
 
 
-@run_async
+@coroutine_test
 async def test_items_are_written_in_batches_and_announced(db_url):
     size = 3
     pipeline, stored = sql_pipeline(db_url, PIXIV_DB_BATCH_SIZE=size)
@@ -188,7 +189,7 @@ async def test_items_are_written_in_batches_and_announced(db_url):
     check.dispose()
 
 
-@run_async
+@coroutine_test
 async def test_a_slow_crawl_is_written_by_the_flush_timer(db_url):
     interval = 0.05
     pipeline, stored = sql_pipeline(db_url, PIXIV_DB_BATCH_SIZE=100, PIXIV_DB_FLUSH_INTERVAL=interval)
@@ -204,7 +205,7 @@ async def test_a_slow_crawl_is_written_by_the_flush_timer(db_url):
     assert pipeline.crawler.stats.get_value("pixiv/db/batches") == 1  # nothing left to write at close
 
 
-@run_async
+@coroutine_test
 async def test_an_item_no_table_stores_is_counted_and_announced(db_url):
     pipeline, stored = sql_pipeline(db_url)
     await pipeline.open_spider()

@@ -25,8 +25,9 @@ from pixivcrawl.middlewares.throttle import (
     retry_after,
 )
 from pixivcrawl.replica.app_objects import app_error
+from tests.decorators import coroutine_test
 
-from .helpers import FakeEngine, isolate, json_response, make_crawler, run_async
+from .helpers import FakeEngine, isolate, json_response, make_crawler
 
 APP_URL = "https://app-api.pixiv.net/v1/illust/detail?illust_id=100000000"
 WEB_URL = "https://www.pixiv.net/ajax/illust/100000000?lang=en"
@@ -82,7 +83,7 @@ def limited_app_response(request: Request, status: int = 403) -> Response:
 
 # -- Budget ---------------------------------------------------------------------------------------------
 
-@run_async
+@coroutine_test
 async def test_budget_lets_a_burst_through_then_one_request_per_interval(clock):
     rate, burst, extra = 4.0, 3, 5
     budget = Budget("app", rate, burst)
@@ -91,7 +92,7 @@ async def test_budget_lets_a_burst_through_then_one_request_per_interval(clock):
     assert clock.sleeps == pytest.approx([1 / rate] * extra)
 
 
-@run_async
+@coroutine_test
 async def test_an_idle_budget_refills_up_to_its_burst(clock):
     rate, burst = 2.0, 3
     budget = Budget("web", rate, burst)
@@ -103,7 +104,7 @@ async def test_an_idle_budget_refills_up_to_its_burst(clock):
     assert clock.sleeps == pytest.approx([1 / rate])
 
 
-@run_async
+@coroutine_test
 async def test_an_unlimited_budget_never_waits(clock):
     budget = Budget("cdn", 0.0, 1)
     for _ in range(50):
@@ -111,7 +112,7 @@ async def test_an_unlimited_budget_never_waits(clock):
     assert clock.sleeps == []
 
 
-@run_async
+@coroutine_test
 async def test_a_paused_budget_waits_out_the_pause(clock):
     budget = Budget("app", 0.0, 1)
     pause = 30.0
@@ -123,7 +124,7 @@ async def test_a_paused_budget_waits_out_the_pause(clock):
     assert clock.sleeps == [pause]
 
 
-@run_async
+@coroutine_test
 async def test_a_limit_learns_the_rate_pixiv_accepted_in_the_window(clock):
     window, safety, accepted = 60.0, 0.9, 12
     budget = Budget("app", 1.0, 1)
@@ -138,7 +139,7 @@ async def test_a_limit_learns_the_rate_pixiv_accepted_in_the_window(clock):
     assert rate_after == pytest.approx(rate / 2)
 
 
-@run_async
+@coroutine_test
 async def test_successes_older_than_the_window_do_not_count(clock):
     window = 10.0
     budget = Budget("web", 1.0, 1)
@@ -190,7 +191,7 @@ def test_budget_for_each_host(url, meta, name):
 
 # -- the middleware -------------------------------------------------------------------------------------
 
-@run_async
+@coroutine_test
 async def test_requests_wait_for_their_own_api_budget(clock):
     delay = 0.5
     mw = throttle_middleware(PIXIV_API_DELAY=delay)
@@ -207,7 +208,7 @@ async def test_requests_wait_for_their_own_api_budget(clock):
     assert [stats.get_value(f"pixiv/budget/{api}/requests") for api in ("app", "web", "cdn")] == [3, 3, 5]
 
 
-@run_async
+@coroutine_test
 async def test_the_budget_is_not_waited_for_before_the_download_slot(clock):
     """process_request runs before a request waits in its download slot: only the retry backoff happens there,
     the budget is waited for by the download handler (wait_for_budget) when the request goes on the wire."""
@@ -218,7 +219,7 @@ async def test_the_budget_is_not_waited_for_before_the_download_slot(clock):
     assert mw.crawler.stats.get_value("pixiv/budget/app/requests") is None
 
 
-@run_async
+@coroutine_test
 async def test_once_stopping_for_rate_limits_no_request_goes_out(clock, no_jitter):
     mw = throttle_middleware(PIXIV_RATELIMIT_POLICY="stop", PIXIV_RATELIMIT_STOP_AFTER=1, PIXIV_BACKOFF_BASE=1)
     request = Request(WEB_URL)
@@ -231,7 +232,7 @@ async def test_once_stopping_for_rate_limits_no_request_goes_out(clock, no_jitte
     assert mw.crawler.engine.closed == ["rate_limited"]
 
 
-@run_async
+@coroutine_test
 async def test_explicit_rates_win_over_the_api_delay(clock):
     app_rate, web_rate = 4.0, 0.25
     mw = throttle_middleware(PIXIV_API_DELAY=1.0, PIXIV_APP_RATE=app_rate, PIXIV_WEB_RATE=web_rate)
@@ -239,7 +240,7 @@ async def test_explicit_rates_win_over_the_api_delay(clock):
     assert mw.budgets["cdn"].rate == 0.0
 
 
-@run_async
+@coroutine_test
 async def test_a_retried_request_backs_off_exponentially(clock, no_jitter):
     base, attempt = 0.5, 3
     mw = throttle_middleware(PIXIV_RETRY_BACKOFF=base, PIXIV_APP_RATE=0)
@@ -249,7 +250,7 @@ async def test_a_retried_request_backs_off_exponentially(clock, no_jitter):
     assert mw.crawler.stats.get_value("pixiv/retry/backoff_seconds") == expected
 
 
-@run_async
+@coroutine_test
 async def test_retry_backoff_jitter_stays_within_ten_percent(clock):
     base = 2.0
     mw = throttle_middleware(PIXIV_RETRY_BACKOFF=base, PIXIV_APP_RATE=0)
@@ -258,7 +259,7 @@ async def test_retry_backoff_jitter_stays_within_ten_percent(clock):
     assert all(base * 0.9 <= s <= base * 1.1 for s in clock.sleeps) and len(clock.sleeps) == 20
 
 
-@run_async
+@coroutine_test
 async def test_429_pauses_the_budget_and_the_request_is_retried(clock, no_jitter):
     base = 60.0
     mw = throttle_middleware(PIXIV_BACKOFF_BASE=base)
@@ -276,7 +277,7 @@ async def test_429_pauses_the_budget_and_the_request_is_retried(clock, no_jitter
     assert clock.sleeps == [base]
 
 
-@run_async
+@coroutine_test
 async def test_app_api_rate_limit_body_on_403_is_a_limit(clock, no_jitter):
     mw = throttle_middleware()
     request = Request(APP_URL)
@@ -289,7 +290,7 @@ async def test_app_api_rate_limit_body_on_403_is_a_limit(clock, no_jitter):
     assert mw.crawler.stats.get_value("pixiv/ratelimit/hits") == 1
 
 
-@run_async
+@coroutine_test
 async def test_retry_after_decides_the_pause(clock):
     announced = 7
     mw = throttle_middleware(PIXIV_BACKOFF_BASE=600)
@@ -301,7 +302,7 @@ async def test_retry_after_decides_the_pause(clock):
     assert clock.sleeps == [announced]
 
 
-@run_async
+@coroutine_test
 async def test_consecutive_limits_double_the_pause_up_to_the_maximum(clock, no_jitter):
     base, cap = 10.0, 35.0
     mw = throttle_middleware(PIXIV_BACKOFF_BASE=base, PIXIV_BACKOFF_MAX=cap)
@@ -319,7 +320,7 @@ async def test_consecutive_limits_double_the_pause_up_to_the_maximum(clock, no_j
     assert mw.budgets["web"].paused_until - clock.now == base
 
 
-@run_async
+@coroutine_test
 async def test_skip_policy_drops_the_refused_request(clock):
     mw = throttle_middleware(PIXIV_RATELIMIT_POLICY="skip")
     request = Request(APP_URL)
@@ -329,7 +330,7 @@ async def test_skip_policy_drops_the_refused_request(clock):
     assert mw.crawler.engine.closed == []
 
 
-@run_async
+@coroutine_test
 async def test_stop_policy_retries_then_closes_the_spider(clock):
     stop_after = 3
     mw = throttle_middleware(PIXIV_RATELIMIT_POLICY="stop", PIXIV_RATELIMIT_STOP_AFTER=stop_after)
@@ -346,7 +347,7 @@ async def test_stop_policy_retries_then_closes_the_spider(clock):
     assert mw.crawler.stats.get_value("pixiv/ratelimit/hits") == stop_after + 1
 
 
-@run_async
+@coroutine_test
 async def test_successful_responses_are_counted_in_the_window(clock):
     mw = throttle_middleware()
     for status in (200, 301, 404, 500):
