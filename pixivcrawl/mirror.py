@@ -7,6 +7,7 @@ the mirror, with the original host name in ``X-Forwarded-Host``.
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 from scrapy import Request
@@ -68,8 +69,9 @@ class MirrorDownloadHandler(HTTP11DownloadHandler):
         if throttle is None:
             return await self._download(request)
         await throttle.wait_for_budget(request)
+        sent = time.monotonic()
         response = await self._download(request)
-        await throttle.answered(request, response)
+        await throttle.answered(request, response, time.monotonic() - sent)
         return response
 
     async def _download(self, request: Request) -> Response:

@@ -115,3 +115,17 @@ def test_workers_of_one_job_name_the_same_frontier():
     # scrapyd gives each host's job its own _job id: still one crawl
     assert name(word="猫", details="1", _job="a1") == name(details="1", word="猫", _job="b2")
     assert name(word="猫") != name(word="犬") and name(word="猫").startswith("search:")
+
+
+@coroutine_test
+async def test_a_shared_success_counts_from_when_it_was_sent(redis_space):
+    """As in the local budget: an answer that came back late counts from when its request left."""
+    client = aioredis.Redis.from_url(REDIS_URL)
+    budget = SharedBudget(client, f"{redis_space.prefix}:budget:web:acct", "web", rate=10, burst=1)
+    window = 2.0
+    await budget.succeeded(window, age=2.5)  # sent before the window
+    await budget.succeeded(window, age=0.5)
+    await budget.succeeded(window)
+    rate, _ = await budget.limited(pause=0.1, window=window, safety=1.0)
+    await client.aclose()
+    assert rate == pytest.approx(2 / window)

@@ -40,8 +40,9 @@ _SUCCEEDED = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
 local window = tonumber(ARGV[1])
+local sent = now - tonumber(ARGV[2])
 local ok = KEYS[1] .. ':ok'
-redis.call('ZADD', ok, now, redis.call('HINCRBY', KEYS[1], 'seq', 1))
+redis.call('ZADD', ok, sent, redis.call('HINCRBY', KEYS[1], 'seq', 1))
 redis.call('ZREMRANGEBYSCORE', ok, '-inf', now - window)
 redis.call('EXPIRE', ok, math.ceil(window) + 2)
 return 1
@@ -102,9 +103,10 @@ class SharedBudget:
                 return
             await asyncio.sleep(wait)
 
-    async def succeeded(self, window: float) -> None:
+    async def succeeded(self, window: float, age: float = 0.0) -> None:
+        """A request sent ``age`` seconds ago was accepted."""
         self.consecutive_limits = 0
-        await self._succeeded(keys=[self.key], args=[window])
+        await self._succeeded(keys=[self.key], args=[window, age])
 
     async def limited(self, pause: float, window: float, safety: float) -> tuple[float, float]:
         """A rate limit: pause the budget ``pause`` seconds and learn the rate; returns (rate, seconds the

@@ -117,9 +117,12 @@ class Budget:
                 return
             await asyncio.sleep((1 - self.tokens) / self.rate)
 
-    async def succeeded(self, window: float) -> None:
+    async def succeeded(self, window: float, age: float = 0.0) -> None:
+        """A request sent ``age`` seconds ago was accepted. Successes are counted by when they were sent, which is
+        close to when pixiv counted them; the answer can come back much later on a busy machine, and counting
+        it then would learn a rate above pixiv's limit."""
         now = time.monotonic()
-        self.successes.append(now)
+        self.successes.append(now - age)
         while self.successes and self.successes[0] < now - window:
             self.successes.popleft()
         self.consecutive_limits = 0
@@ -191,13 +194,14 @@ class PixivThrottleMiddleware:
             raise IgnoreRequest("rate limited (stopping)")
         self.stats.inc_value(f"pixiv/budget/{name}/requests")
 
-    async def answered(self, request: Request, response: Response) -> None:
-        """Called by the download handler as soon as an answer arrives, before the download slot lets its next
-        request go: the budget learns of a success or a rate limit at once, so a limit pauses it before another
-        request can leave. process_response then decides what happens to a refused request."""
+    async def answered(self, request: Request, response: Response, age: float) -> None:
+        """Called by the download handler as soon as an answer arrives (``age``: seconds since the request was
+        sent), before the download slot lets its next request go: the budget learns of a success or a rate limit
+        at once, so a limit pauses it before another request can leave. process_response then decides what
+        happens to a refused request."""
         name = budget_for(request)
         if name is not None:
-            request.meta[_ANSWERED] = await self._account(self.budgets[name], response)
+            request.meta[_ANSWERED] = await self._account(self.budgets[name], response, age)
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         name = budget_for(request)
@@ -211,12 +215,12 @@ class PixivThrottleMiddleware:
             return response
         return self._refused(request, budget)
 
-    async def _account(self, budget, response: Response) -> bool:
-        """Record ``response`` in ``budget``: a success, or a rate limit (which pauses the budget and lowers its
-        rate). Returns whether it was a rate limit."""
+    async def _account(self, budget, response: Response, age: float = 0.0) -> bool:
+        """Record ``response`` (to a request sent ``age`` seconds ago) in ``budget``: a success, or a rate limit
+        (which pauses the budget and lowers its rate). Returns whether it was a rate limit."""
         if not is_rate_limited(response):
             if 200 <= response.status < 400:
-                await budget.succeeded(self.window)
+                await budget.succeeded(self.window, age)
             return False
         budget.consecutive_limits += 1
         self.stats.inc_value("pixiv/ratelimit/hits")

@@ -152,6 +152,18 @@ async def test_successes_older_than_the_window_do_not_count(clock):
     assert rate == pytest.approx(1 / window)
 
 
+@coroutine_test
+async def test_a_success_counts_from_when_it_was_sent(clock):
+    """An answer that comes back late (a busy machine) is counted when its request left, as pixiv counted it."""
+    window = 2.0
+    budget = Budget("web", 10.0, 1)
+    await budget.succeeded(window, age=2.5)  # sent before the window, answered in it
+    await budget.succeeded(window, age=0.5)
+    await budget.succeeded(window)
+    rate, _ = await budget.limited(1, window, 1.0)
+    assert rate == pytest.approx(2 / window)
+
+
 # -- recognising limits ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("status", "body", "limited"), [
