@@ -8,6 +8,7 @@ the mirror, with the original host name in ``X-Forwarded-Host``.
 from __future__ import annotations
 
 import time
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from scrapy import Request
@@ -17,6 +18,7 @@ from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
 from .hosts import PIXIV_HOSTS
+from .middlewares.auth import PixivAuthMiddleware
 from .middlewares.throttle import PixivThrottleMiddleware
 
 
@@ -36,17 +38,17 @@ def mirrored_url(url: str, scheme: str, netloc: str, hosts: frozenset[str] = PIX
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
 
 
-_UNKNOWN = object()
+_M = TypeVar("_M")
 
 
 class MirrorDownloadHandler(HTTP11DownloadHandler):
-    """Scrapy's HTTP/1.1 handler: waits for each request's budget, and redirects pixiv hosts to ``PIXIV_MIRROR``
-    when it is set."""
+    """Scrapy's HTTP/1.1 handler: waits for each request's budget, puts the current credentials on it, and
+    redirects pixiv hosts to ``PIXIV_MIRROR`` when it is set."""
 
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
         self.crawler = crawler
-        self._throttle_mw: PixivThrottleMiddleware | object | None = _UNKNOWN
+        self._components: dict[type, Any] = {}
         origin = crawler.settings.get("PIXIV_MIRROR") or ""
         self._mirror = parse_mirror(origin) if origin else None
         if self._mirror is not None:
@@ -55,23 +57,27 @@ class MirrorDownloadHandler(HTTP11DownloadHandler):
             self._pool.maxPersistentPerHost = max(self._pool.maxPersistentPerHost,
                                                   crawler.settings.getint("CONCURRENT_REQUESTS"))
 
-    def _throttle(self) -> PixivThrottleMiddleware | None:
-        """The crawl's throttle middleware (None when it is switched off, or outside a crawl)."""
-        if self._throttle_mw is _UNKNOWN:
+    def _component(self, cls: type[_M]) -> _M | None:
+        """The crawl's downloader middleware of class ``cls`` (None when it is switched off, or outside a
+        crawl)."""
+        if cls not in self._components:
             try:
-                self._throttle_mw = self.crawler.get_downloader_middleware(PixivThrottleMiddleware)
-            except RuntimeError:  # no engine yet: a handler used outside a crawl has no budgets
+                self._components[cls] = self.crawler.get_downloader_middleware(cls)
+            except RuntimeError:  # no engine yet: a handler used outside a crawl has no budgets or credentials
                 return None
-        return self._throttle_mw
+        return self._components[cls]
 
     async def download_request(self, request: Request) -> Response:
-        throttle = self._throttle()
-        if throttle is None:
-            return await self._download(request)
-        await throttle.wait_for_budget(request)
+        throttle = self._component(PixivThrottleMiddleware)
+        if throttle is not None:
+            await throttle.wait_for_budget(request)
+        auth = self._component(PixivAuthMiddleware)
+        if auth is not None:  # the token current now, not the one current when the request entered its slot
+            await auth.authorize(request)
         sent = time.monotonic()
         response = await self._download(request)
-        await throttle.answered(request, response, time.monotonic() - sent)
+        if throttle is not None:
+            await throttle.answered(request, response, time.monotonic() - sent)
         return response
 
     async def _download(self, request: Request) -> Response:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import threading
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +15,7 @@ from pixivcrawl.db.migrate import current_revision
 from pixivcrawl.db.rows import item_rows
 from pixivcrawl.db.schema import metadata
 from pixivcrawl.db.store import Batch, Store
+from pixivcrawl.items import UserItem
 from pixivcrawl.parsers.app_api import parse_illust, parse_novel
 
 from .captures import load_fixture
@@ -177,3 +180,34 @@ def test_crawls_starting_together_migrate_one_after_another(db_url):
     errors = [p.communicate(timeout=120)[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * 6, errors
     assert current_revision(Store(db_url).engine) == "0003"
+
+
+@pytest.mark.postgres
+def test_a_deadlocked_batch_is_written_again(pg_db_url):
+    """Another writer holds user 2 and then asks for user 1 while the batch, which locks user 1 first, waits for
+    user 2: PostgreSQL aborts the batch's transaction to break the deadlock, and the batch is written again."""
+    store = Store(pg_db_url)
+    store.upgrade()
+    ids = [1, 2]
+    batches = [Batch(), Batch()]
+    for uid in ids:
+        batches[0].add(item_rows(UserItem(id=uid, name="old", account=f"account{uid}")))
+        batches[1].add(item_rows(UserItem(id=uid, name=f"user {uid}", account=f"account{uid}")))
+    store.write(batches[0])
+    batch = batches[1]
+    other = store.engine.connect()
+    other_tx = other.begin()
+    other.execute(sa.text("set local deadlock_timeout = '5s'"))  # the batch's transaction is the one aborted
+    other.execute(sa.text("update users set name = 'other' where id = 2"))
+    written: dict = {}
+    writer = threading.Thread(target=lambda: written.update(store.write(batch)))
+    writer.start()
+    time.sleep(0.5)  # the batch holds user 1 and waits for user 2
+    other.execute(sa.text("update users set name = 'other' where id = 1"))  # waits for the batch: a deadlock
+    other_tx.commit()
+    other.close()
+    writer.join(timeout=30)
+    assert written == {"users": 2}
+    assert store.transient_retries == 1
+    assert table_rows(pg_db_url, "select id, name from users order by id") == [(1, "user 1"), (2, "user 2")]
+    store.dispose()

@@ -7,6 +7,8 @@ same transaction as the work, so a crash leaves either the old or the new versio
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -131,10 +133,17 @@ def _chunks(values: Iterable[int], size: int = 500) -> Iterable[list[int]]:
         yield values[i:i + size]
 
 
+#: PostgreSQL's deadlock_detected and serialization_failure: the transaction was rolled back and may be run again
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+TRANSIENT_RETRIES = 5
+
+
 class Store:
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
+        #: transactions written again after a deadlock or serialization failure
+        self.transient_retries = 0
 
     def describe(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
@@ -145,7 +154,23 @@ class Store:
         upgrade(self.engine)
 
     def write(self, batch: Batch) -> dict[str, int]:
-        """Write a batch in one transaction; returns rows written per table."""
+        """Write a batch in one transaction; returns rows written per table.
+
+        Rows are written table by table in WRITE_ORDER and by primary key within a table, so that crawls writing
+        to one PostgreSQL database at once (distributed workers) take row locks in the same order. A transaction
+        PostgreSQL still aborts to break a deadlock, or for a serialization failure, is written again (up to
+        TRANSIENT_RETRIES times, after a short random pause): nothing of it was kept."""
+        for attempt in range(TRANSIENT_RETRIES + 1):
+            try:
+                return self._write(batch)
+            except sa.exc.OperationalError as exc:
+                if attempt == TRANSIENT_RETRIES or getattr(exc.orig, "sqlstate", None) not in TRANSIENT_SQLSTATES:
+                    raise
+                self.transient_retries += 1
+                time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _write(self, batch: Batch) -> dict[str, int]:
         now = datetime.now(UTC)
         counts: dict[str, int] = {}
         with self.engine.begin() as conn:
@@ -156,7 +181,8 @@ class Store:
                     parent_col = table.c[next(iter(c.name for c in table.primary_key))]
                     for chunk in _chunks(parents):
                         conn.execute(table.delete().where(parent_col.in_(chunk)))
-                rows = list(batch.rows.get(table_name, {}).values())
+                bucket = batch.rows.get(table_name, {})
+                rows = [bucket[key] for key in sorted(bucket)]
                 if not rows:
                     continue
                 stamp = {"first_seen_at": now, "updated_at": now} if table_name in _STAMPED else {}

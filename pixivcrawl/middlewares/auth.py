@@ -84,6 +84,13 @@ class PixivAuthMiddleware:
     # -- requests ------------------------------------------------------------------------------------
 
     async def process_request(self, request: Request) -> None:
+        await self.authorize(request)
+
+    async def authorize(self, request: Request) -> None:
+        """Put the credentials on ``request``: the current access token for the App API, the ``PHPSESSID``
+        cookie for the web. Called by process_request, and again by the download handler (pixivcrawl.mirror)
+        just before the request goes on the wire: a request can wait for its slot and its budget longer than an
+        access token lives, so the token is replaced by the one current at that moment (refreshed if needed)."""
         if request.meta.get("pixiv_auth") is False:
             return
         host = urlparse_cached(request).hostname
@@ -91,12 +98,11 @@ class PixivAuthMiddleware:
             token, generation = await self._access_token()
             request.headers["Authorization"] = f"Bearer {token}"
             request.meta["_pixiv_token_generation"] = generation
-        elif host == WEB_HOST and self.credentials.phpsessid is not None:
+        elif host == WEB_HOST and self.credentials.phpsessid is not None and not request.meta.get("_pixiv_cookie"):
             session = f"PHPSESSID={self.credentials.phpsessid.reveal()}"
             existing = request.headers.get("Cookie")
             request.headers["Cookie"] = f"{existing.decode()}; {session}" if existing else session
             request.meta["_pixiv_cookie"] = True
-        return
 
     def _strip(self, request: Request) -> None:
         request.headers.pop("Authorization", None)

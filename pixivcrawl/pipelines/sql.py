@@ -6,6 +6,10 @@ batch), ``PIXIV_DB_FLUSH_INTERVAL`` (seconds; a slow crawl still writes regularl
 pipeline off. Writes run in a thread so the crawl never waits on the database. After each write the
 pipeline sends the ``items_stored`` signal with the batch's items (a distributed worker releases a
 request only when its items are stored).
+
+Stats: ``pixiv/db/batches``, ``pixiv/db/items``, ``pixiv/db/rows/<table>``, ``pixiv/db/failed_batches``,
+``pixiv/db/failed_items``, ``pixiv/db/transient_retries`` (transactions PostgreSQL aborted for a deadlock or a
+serialization failure and that were written again).
 """
 
 from __future__ import annotations
@@ -93,6 +97,8 @@ class SQLStoragePipeline:
                 counts, lost = await asyncio.to_thread(self._write_one_by_one, batch)
             self.stats.inc_value("pixiv/db/batches")
             self.stats.inc_value("pixiv/db/items", len(batch) - lost)
+            if self.store.transient_retries:
+                self.stats.set_value("pixiv/db/transient_retries", self.store.transient_retries)
             for table, n in counts.items():
                 self.stats.inc_value(f"pixiv/db/rows/{table}", n)
             self.crawler.signals.send_catch_log(items_stored, items=items)
