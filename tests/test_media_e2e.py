@@ -170,13 +170,13 @@ async def test_image_size_and_types_settings(replica, world, tmp_path):
 @coroutine_test
 async def test_incremental_rerun_costs_a_few_requests(tmp_path):
     """A 1,000-work listing crawled whole, then again with -a incremental=1."""
-    world = World(seed=1, works=5000)
+    world = World(seed=1, works=3500)
     query = Query(kind="artworks", word="イラスト", s_mode="s_tag", mode="all")
     expected = Search(world).results(query)
     assert len(expected) >= 1000
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     args = {"word": "イラスト", "s_mode": "s_tag", "details": "1"}
-    with running_replica(5000, 1) as origin:
+    with running_replica(3500, 1) as origin:
         replica = ReplicaClient(origin)
         settings = {"PIXIV_IMAGE_SIZE": "none", "PIXIV_API_CONCURRENCY": "8"}
         first = await run_crawl("search", args, replica=replica, db_url=db_url, tmp_path=tmp_path, settings=settings)
