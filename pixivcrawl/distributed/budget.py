@@ -43,8 +43,8 @@ local window = tonumber(ARGV[1])
 local sent = now - tonumber(ARGV[2])
 local ok = KEYS[1] .. ':ok'
 redis.call('ZADD', ok, sent, redis.call('HINCRBY', KEYS[1], 'seq', 1))
-redis.call('ZREMRANGEBYSCORE', ok, '-inf', now - window)
-redis.call('EXPIRE', ok, math.ceil(window) + 2)
+redis.call('ZREMRANGEBYSCORE', ok, '-inf', now - 2 * window)
+redis.call('EXPIRE', ok, math.ceil(2 * window) + 2)
 return 1
 """
 
@@ -59,7 +59,7 @@ local learned = tonumber(state[2])
 if learned and (rate <= 0 or learned < rate) then rate = learned end
 local window = tonumber(ARGV[3])
 if paused <= now then
-  local accepted = redis.call('ZCOUNT', KEYS[1] .. ':ok', now - window, '+inf')
+  local accepted = redis.call('ZCOUNT', KEYS[1] .. ':ok', now - tonumber(ARGV[5]) - window, '+inf')
   redis.call('DEL', KEYS[1] .. ':ok')
   if accepted > 0 then
     local candidate = tonumber(ARGV[4]) * accepted / window
@@ -108,8 +108,9 @@ class SharedBudget:
         self.consecutive_limits = 0
         await self._succeeded(keys=[self.key], args=[window, age])
 
-    async def limited(self, pause: float, window: float, safety: float) -> tuple[float, float]:
-        """A rate limit: pause the budget ``pause`` seconds and learn the rate; returns (rate, seconds the
-        pause was extended by)."""
-        rate, added = await self._limited(keys=[self.key], args=[self.rate, pause, window, safety])
+    async def limited(self, pause: float, window: float, safety: float, age: float = 0.0) -> tuple[float, float]:
+        """A rate limit on a request sent ``age`` seconds ago: pause the budget ``pause`` seconds and learn the
+        rate from the successes sent in the ``window`` seconds before it; returns (rate, seconds the pause was
+        extended by)."""
+        rate, added = await self._limited(keys=[self.key], args=[self.rate, pause, window, safety, age])
         return float(rate), float(added)

@@ -123,15 +123,16 @@ class Budget:
         it then would learn a rate above pixiv's limit."""
         now = time.monotonic()
         self.successes.append(now - age)
-        while self.successes and self.successes[0] < now - window:
+        while self.successes and self.successes[0] < now - 2 * window:  # kept longer: a late limit looks back
             self.successes.popleft()
         self.consecutive_limits = 0
 
-    async def limited(self, pause: float, window: float, safety: float) -> tuple[float, float]:
-        """A rate limit: learn the rate from the successes in the window, pause ``pause`` seconds; returns
+    async def limited(self, pause: float, window: float, safety: float, age: float = 0.0) -> tuple[float, float]:
+        """A rate limit on a request sent ``age`` seconds ago: learn the rate from the successes sent in the
+        ``window`` seconds before it (what pixiv counted when it refused), pause ``pause`` seconds; returns
         (rate, seconds the pause was extended by)."""
         now = time.monotonic()
-        accepted = sum(1 for t in self.successes if t >= now - window)
+        accepted = sum(1 for t in self.successes if t >= now - age - window)
         if accepted:
             learned = safety * accepted / window
             if self.rate <= 0 or learned < self.rate:
@@ -228,7 +229,7 @@ class PixivThrottleMiddleware:
         announced = retry_after(response)
         pause = announced if announced is not None else min(
             self.backoff_max, self.backoff_base * 2 ** (budget.consecutive_limits - 1) * random.uniform(0.9, 1.1))
-        rate, added = await budget.limited(pause, self.window, self.safety)
+        rate, added = await budget.limited(pause, self.window, self.safety, age)
         self.stats.set_value(f"pixiv/budget/{budget.name}/rate", round(rate, 3))
         if added > 0:
             self.stats.inc_value("pixiv/ratelimit/paused_seconds", round(added, 3))

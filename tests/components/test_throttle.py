@@ -147,9 +147,28 @@ async def test_successes_older_than_the_window_do_not_count(clock):
         await budget.succeeded(window)
     clock.now += window + 1
     await budget.succeeded(window)
-    assert len(budget.successes) == 1
     rate, _ = await budget.limited(1, window, 1.0)
     assert rate == pytest.approx(1 / window)
+    # and they are forgotten once no late limit can look back to them (two windows)
+    for _ in range(5):
+        await budget.succeeded(window)
+    clock.now += 2 * window + 1
+    await budget.succeeded(window)
+    assert len(budget.successes) == 1
+
+
+@coroutine_test
+async def test_a_late_limit_counts_the_successes_before_its_request_was_sent(clock):
+    """pixiv refused a request when it arrived: the successes in the window before that moment are what pixiv
+    accepted, however late the refusal comes back."""
+    window = 2.0
+    budget = Budget("web", 10.0, 1)
+    for _ in range(3):
+        await budget.succeeded(window)
+        clock.now += 0.5
+    clock.now += 1.5  # the refused request was sent 0.5 s after the last success and answered 1.5 s later
+    rate, _ = await budget.limited(1, window, 1.0, age=1.5)
+    assert rate == pytest.approx(3 / window)
 
 
 @coroutine_test
