@@ -165,12 +165,17 @@ def test_kill_and_resume_gives_the_clean_database(tmp_path):
                             PIXIV_REFRESH_TOKEN=replica_account(0).refresh_token,
                             PIXIV_PHPSESSID=replica_account(0).phpsessid)
             extra = ["-s", f"JOBDIR={jobdir}"] if jobdir else []
-            return subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "search", *args, *settings, *extra],
-                                    cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            log = tmp_path / f"crawl-{len(list(tmp_path.glob('crawl-*.log')))}.log"
+            with log.open("w") as out:
+                return subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "search", *args, *settings, *extra],
+                                        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=out)
+
+        def last_log() -> str:
+            return max(tmp_path.glob("crawl-*.log"), key=lambda p: int(p.stem.split("-")[1])).read_text()[-3000:]
 
         clean = f"sqlite:///{tmp_path / 'clean.db'}"
         started = time.monotonic()
-        assert crawl(clean, None).wait(timeout=600) == 0
+        assert crawl(clean, None).wait(timeout=600) == 0, last_log()
         duration = time.monotonic() - started
         resumed = f"sqlite:///{tmp_path / 'resumed.db'}"
         jobdir = str(tmp_path / "job")
@@ -184,7 +189,7 @@ def test_kill_and_resume_gives_the_clean_database(tmp_path):
                 kills.append(round(moment, 2))
             proc.wait(timeout=60)
         assert kills, f"no kill landed (seed {seed})"
-        assert crawl(resumed, jobdir).wait(timeout=600) == 0
+        assert crawl(resumed, jobdir).wait(timeout=600) == 0, f"kills at {kills} s (seed {seed}): {last_log()}"
     for table in ("illusts", "illust_pages", "illust_tags", "tags", "users", "search_hits"):
         columns = {
             "illusts": "id, user_id, type, title, page_count, width, height, total_view, ugoira_frames, image_stamp",
