@@ -1,13 +1,16 @@
 """Copy pixiv's captured API answers into the repository with personal texts replaced by stand-ins.
 
-The originals (``shared/fixtures``, described by its INDEX.md) hold real user names, profile texts,
-captions, comments, commission requests and novel texts. This script copies a selection of them to
+The originals (a folder of captures outside the repository, described by its INDEX.md) hold real user
+names, profile fields and texts, captions, comments, commission requests and novel texts. This script
+copies a selection of them to
 ``tests/fixtures`` and rewrites, in the raw text and in place, only the string tokens that carry such
 texts: ids, numbers, dates, URLs of pixiv, key order, whitespace and escaping stay byte for byte. A
 stand-in keeps the length and the script of every character (hiragana, katakana, kanji, hangul, latin
 letters with their case) and leaves digits, punctuation, spaces, emoji and markup (HTML tags and
 entities, ``[newpage]``, ``[chapter:…]``, ``[[rb:…>…]]``, ``[[jumpuri:…>URL]]``, ``[pixivimage:…]``)
-alone. Stand-ins are derived from a hash of the original and its key, so a rerun is byte-identical.
+alone (names, accounts, handles and non-pixiv URLs have their digits replaced too, each run seeded by the
+value alone, so one handle has one stand-in everywhere; profile fields get stand-ins of the same type and
+format). Stand-ins are derived from hashes, so a rerun is byte-identical.
 
 It also writes ``PROVENANCE.json``: where each file comes from (INDEX.md) and facts about the original
 that the sanitised copy must still match (key tree, the text with every replaced value masked, markup
@@ -68,6 +71,12 @@ TEXT_KEYS = frozenset({
 #: strings that quote a user name ("#tag title - NAMEのイラスト"): the names found in the file are replaced
 DERIVED_KEYS = frozenset({"alt"})
 PAGE_META = frozenset({"meta", "ogp", "twitter"})
+#: App API ``profile`` fields that describe the person (strings and numbers); counts and flags stay
+PROFILE_KEYS = frozenset({"gender", "birth", "birth_day", "birth_year", "region", "address_id", "country_code",
+                          "job", "job_id", "age", "birthDay", "birthday", "prefecture", "location"})
+#: Ajax user body objects ``{"name": …, "privacyLevel": …}`` (and ``region.region``/``region.prefecture``)
+PROFILE_OBJECTS = frozenset({"age", "birthDay", "gender", "job", "region"})
+PROFILE_OBJECT_KEYS = frozenset({"name", "region", "prefecture"})
 
 
 def _parent(path: tuple[str, ...]) -> str:
@@ -83,6 +92,8 @@ def category(path: tuple[str, ...]) -> str | None:
     if not path:
         return None
     key, parent = path[-1], _parent(path)
+    if (parent == "profile" and key in PROFILE_KEYS) or (parent in PROFILE_OBJECTS and key in PROFILE_OBJECT_KEYS):
+        return "profile"
     if key in NAME_KEYS or (key == "name" and parent in USER_OBJECTS):
         return "name"
     if key in ACCOUNT_KEYS:
@@ -109,6 +120,7 @@ class Token:
     start: int
     end: int
     path: tuple[str, ...]
+    string: bool = True  # False: a number
 
     def raw(self, text: str) -> str:
         return text[self.start:self.end]
@@ -151,6 +163,8 @@ def _value(text: str, pos: int, path: tuple[str, ...], out: list[Token]) -> int:
     match = SCALAR.match(text, pos)
     if not match:
         raise ScanError(f"unexpected {char!r} at {pos}")
+    if match.group()[0] in "-0123456789":
+        out.append(Token(pos, match.end(), path, string=False))
     return match.end()
 
 
@@ -211,10 +225,11 @@ def documents(text: str, suffix: str) -> list[tuple[int, int, list[Token]]]:
 
 
 def personal_tokens(text: str, suffix: str) -> Iterator[tuple[Token, str]]:
+    """Personal values: strings, and the numbers of profile fields (``birth_year``, ``address_id`` …)."""
     for _, _, tokens in documents(text, suffix):
         for token in tokens:
             kind = category(token.path)
-            if kind:
+            if kind and (token.string or kind == "profile"):
                 yield token, kind
 
 
@@ -268,17 +283,34 @@ def _pool(char: str) -> str | None:
     return None
 
 
-def _swap(char: str, stream: Stream) -> str:
+DIGITS, FULL_DIGITS = "0123456789", "０１２３４５６７８９"
+
+
+def _swap(char: str, stream: Stream, digits: bool = False) -> str:
     code = ord(char)
+    if digits and (char in DIGITS or char in FULL_DIGITS):
+        pool = DIGITS if char in DIGITS else FULL_DIGITS
+        return pool[stream.below(10)]
     if HANGUL_FIRST <= code < HANGUL_FIRST + HANGUL_COUNT:
         return chr(HANGUL_FIRST + stream.below(HANGUL_COUNT))
     pool = _pool(char)
     return pool[stream.below(len(pool))] if pool else char
 
 
-def scramble(text: str, stream: Stream) -> str:
-    """Every letter replaced by one of its script; digits, punctuation, spaces and emoji kept."""
-    return "".join(_swap(c, stream) for c in text)
+def scramble(text: str, stream: Stream, digits: bool = False) -> str:
+    """Every letter replaced by one of its script (and with ``digits`` every digit by a digit); punctuation,
+    spaces and emoji kept."""
+    return "".join(_swap(c, stream, digits) for c in text)
+
+
+WORD = re.compile(r"\w+")
+
+
+def ident(value: str) -> str:
+    """The stand-in of a name, an account, a handle, an e-mail address or a piece of a non-pixiv URL: every
+    run of letters, digits and ``_`` is replaced by one seeded by that run alone (digits by digits), so the
+    same handle gets the same stand-in wherever it appears (an account, a twitter URL, a profile text)."""
+    return WORD.sub(lambda m: scramble(m.group(), Stream(f"id\0{m.group()}"), digits=True), value)
 
 
 #: %XX escapes and HTML entities inside URLs
@@ -299,36 +331,35 @@ def scramble_url(url: str) -> str:
     """A URL of the same shape, the same for every occurrence of the URL: pixiv's URLs (ids only) and
     relative pixiv paths kept; elsewhere the scheme, the registrable domain, ``www`` and %XX escapes kept
     and the other letters replaced. ``/jump.php?<percent-encoded URL>`` is treated the same way."""
-    stream = Stream(f"url\0{url}")
     prefix = "/jump.php?" if url.startswith("/jump.php?") else ""
     match = re.match(r"(https?(?:://|%3A%2F%2F))([^/?#%]*)(.*)", url[len(prefix):], re.DOTALL | re.IGNORECASE)
     if not match:
         if prefix or not url.startswith("/"):
-            return prefix + _scramble_keeping_escapes(url[len(prefix):], stream)
+            return prefix + _scramble_keeping_escapes(url[len(prefix):])
         return url
     scheme, host, rest = match.groups()
     if PIXIV_HOST.match(host.lower()):
         return url
-    return prefix + scheme + _scramble_host(host, stream) + _scramble_keeping_escapes(rest, stream)
+    return prefix + scheme + _scramble_host(host) + _scramble_keeping_escapes(rest)
 
 
-def _scramble_host(host: str, stream: Stream) -> str:
+def _scramble_host(host: str) -> str:
     """The domain of a known platform (twitter.com, fanbox.cc …) kept, any other's (a personal site's)
     replaced but for its public suffix; ``www`` and the other labels' shapes kept."""
     labels = host.split(".")
     suffix = 2 if len(labels) >= 3 and labels[-2] in SECOND_LEVEL and len(labels[-1]) == 2 else 1
     domain = ".".join(labels[-suffix - 1:]).lower()
     keep = suffix + 1 if domain in PLATFORMS else suffix
-    head = [label if label == "www" else scramble(label, stream) for label in labels[:-keep]]
+    head = [label if label == "www" else ident(label) for label in labels[:-keep]]
     return ".".join(head + labels[-keep:])
 
 
-def _scramble_keeping_escapes(text: str, stream: Stream) -> str:
+def _scramble_keeping_escapes(text: str) -> str:
     out, pos = [], 0
     for match in PERCENT.finditer(text):
-        out += [scramble(text[pos:match.start()], stream), match.group()]
+        out += [ident(text[pos:match.start()]), match.group()]
         pos = match.end()
-    return "".join([*out, scramble(text[pos:], stream)])
+    return "".join([*out, ident(text[pos:])])
 
 
 #: markup kept as it is (or with only its URL rewritten); the words between are replaced
@@ -337,7 +368,10 @@ MARKUP = re.compile(r"""
   | (?P<tag></?[A-Za-z][^<>]*>)
   | (?P<entity>&(?:\#\d+|\#x[0-9A-Fa-f]+|[A-Za-z]+);)
   | (?P<keep>\[newpage\]|\[(?:pixivimage|uploadedimage|jump):[^\]\n]*\]|\[chapter:|\[\[rb:|\[\[jumpuri:)
+  | (?P<handle>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|(?<![A-Za-z0-9_@])@[A-Za-z0-9_]{2,})
 """, re.VERBOSE)
+#: what may be a handle (an account, the first path segment of a twitter URL …) quoted in a text
+HANDLE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{2,}")
 ATTRIBUTE = re.compile(r"""(\b(?:href|src)=)(["'])(.*?)\2""", re.DOTALL)
 
 
@@ -346,33 +380,113 @@ def _attribute(match: re.Match) -> str:
     return f"{name}{quote}{scramble_url(value)}{quote}"
 
 
-def stand_in_text(text: str, stream: Stream) -> str:
+def stand_in_text(text: str, stream: Stream, handles: re.Pattern | None = None) -> str:
+    """Words replaced from ``stream``; markup and pixiv URLs kept; other URLs, e-mail addresses,
+    ``@handles`` and the known ``handles`` replaced by their :func:`ident` (digits too)."""
     out, pos = [], 0
     for match in MARKUP.finditer(text):
-        out.append(scramble(text[pos:match.start()], stream))
+        out.append(_scramble_plain(text[pos:match.start()], stream, handles))
         piece = match.group()
         if match.lastgroup == "url":
             piece = scramble_url(piece)
         elif match.lastgroup == "tag":
             piece = ATTRIBUTE.sub(_attribute, piece)
+        elif match.lastgroup == "handle":
+            piece = ident(piece)
         out.append(piece)
         pos = match.end()
-    out.append(scramble(text[pos:], stream))
+    out.append(_scramble_plain(text[pos:], stream, handles))
     return "".join(out)
 
 
-def stand_in(value: str, kind: str, key: str, names: dict[str, str]) -> str:
-    """The stand-in of a personal value; names and accounts are seeded by their kind, so one person gets
-    the same stand-in wherever (and in whichever file) the name appears."""
+def _scramble_plain(text: str, stream: Stream, handles: re.Pattern | None) -> str:
+    if handles is None:
+        return scramble(text, stream)
+    out, pos = [], 0
+    for match in handles.finditer(text):
+        out += [scramble(text[pos:match.start()], stream), ident(match.group())]
+        pos = match.end()
+    return "".join([*out, scramble(text[pos:], stream)])
+
+
+def handle_pattern(handles) -> re.Pattern | None:
+    """A pattern matching any of ``handles`` (accounts, handles, user names) as a whole word."""
+    if not handles:
+        return None
+    words = "|".join(re.escape(h) for h in sorted(handles, key=lambda h: (-len(h), h)))
+    return re.compile(f"(?<![A-Za-z0-9_.-])(?:{words})(?![A-Za-z0-9_])")
+
+
+def handles_in(value: str, kind: str) -> set[str]:
+    """Handles a personal value shows: an account itself, the first path segment of a platform's URL."""
+    found = {value} if kind == "account" and HANDLE.fullmatch(value) else set()
+    for match in re.finditer(r"https?://(?:www\.|mobile\.)?(?:twitter\.com|x\.com|instagram\.com|pawoo\.net"
+                             r"|skeb\.jp|fantia\.jp/|tumblr\.com|youtube\.com|bsky\.app/profile)/@?"
+                             r"([A-Za-z0-9_][A-Za-z0-9_.-]{2,})", value):
+        found.add(match.group(1).rstrip("."))
+    return found
+
+
+def stand_in(value: str, kind: str, key: str, names: dict[str, str], handles: re.Pattern | None = None,
+             salt: str = "") -> str:
+    """The stand-in of a personal value. Names, accounts and handles are seeded by the value alone, so one
+    person gets the same stand-in wherever (and in whichever file, under whichever key) it appears; texts
+    by their key and value; profile fields by a salt taken from the whole original capture."""
     if kind in ("name", "account"):
         return names_stand_in(value, kind)
     if kind == "derived":
         return _replace_names(value, names)
-    return stand_in_text(value, Stream(f"{key}\0{value}"))
+    if kind == "profile":
+        return profile_stand_in(value, Stream(f"profile\0{salt}\0{key}\0{value}"), salt)
+    return stand_in_text(value, Stream(f"{key}\0{value}"), handles)
 
 
-def names_stand_in(value: str, kind: str) -> str:
-    return stand_in_text(value, Stream(f"{kind}\0{value}"))
+def names_stand_in(value: str, kind: str = "name") -> str:
+    """Every run of letters and digits replaced by its :func:`ident` (a name of digits only by digits)."""
+    return ident(value)
+
+
+#: small sets a profile value is picked from (the original's own set)
+PROFILE_SETS = (("女性", "男性"), ("female", "male"), ("女", "男"), ("Female", "Male"))
+
+
+def _number(width: int, stream: Stream) -> str:
+    """Digits of the given width not starting with 0 (unless a single digit)."""
+    first = str(stream.below(10)) if width == 1 else str(1 + stream.below(9))
+    return first + "".join(str(stream.below(10)) for _ in range(width - 1))
+
+
+def _in_width(low: int, high: int, width: int, stream: Stream) -> int:
+    low, high = max(low, 10 ** (width - 1) if width > 1 else 0), min(high, 10 ** width - 1)
+    return low + stream.below(high - low + 1)
+
+
+def profile_stand_in(value: str, stream: Stream, salt: str = "") -> str:
+    """A profile field's stand-in of the same type and shape: a valid date of the same format, a number of
+    the same width, a gender from the same set, other strings of the same script and length. Empty
+    values and zeros (the field not set) are kept."""
+    if value in ("", "0", "unknown"):
+        return value
+    for options in PROFILE_SETS:
+        if value in options:
+            return options[stream.below(len(options))]
+    birth = Stream(f"birth\0{salt}")  # one birth date per capture: birth, birth_day, birth_year agree
+    year, month, day = 1950 + birth.below(59), 1 + birth.below(12), 1 + birth.below(28)
+    if re.fullmatch(r"\d{4}-\d\d-\d\d", value):
+        return f"{year}-{month:02d}-{day:02d}"
+    if re.fullmatch(r"\d\d-\d\d", value):
+        return f"{month:02d}-{day:02d}"
+    if match := re.fullmatch(r"(\d+)月(\d+)日", value):
+        month = _in_width(1, 12, len(match.group(1)), stream)
+        day = _in_width(1, 28, len(match.group(2)), stream)
+        return f"{month}月{day}日"
+    if match := re.fullmatch(r"(\d+)(歳|才)", value):
+        return f"{_in_width(13, 89, len(match.group(1)), stream)}{match.group(2)}"
+    if re.fullmatch(r"(19|20)\d\d", value):
+        return str(year)
+    if value.isdigit():
+        return _number(len(value), stream)
+    return scramble(value, stream, digits=True)
 
 
 def _replace_names(value: str, names: dict[str, str]) -> str:
@@ -460,19 +574,39 @@ def user_names(text: str, suffix: str) -> dict[str, str]:
     return names
 
 
-def sanitise(text: str, suffix: str, names: dict[str, str] | None = None) -> Result:
+def user_handles(text: str, suffix: str) -> set[str]:
+    """The accounts and handles (twitter URLs …) in a capture: replaced where texts quote them."""
+    found: set[str] = set()
+    for token, kind in personal_tokens(text, suffix):
+        if token.string:
+            found |= handles_in(DECODER.decode(token.raw(text)), kind)
+    return found
+
+
+def sanitise(text: str, suffix: str, names: dict[str, str] | None = None,
+             handles: set[str] | None = None) -> Result:
     """The capture with its personal values replaced; ``names`` (default: the capture's own) are the user
-    names replaced where other strings quote them."""
+    names replaced where other strings quote them, ``handles`` (default: the capture's own) the accounts
+    and handles replaced where texts quote them."""
     style = Style.of(text)
     found = list(personal_tokens(text, suffix))
     names = user_names(text, suffix) if names is None else names
+    handles = user_handles(text, suffix) if handles is None else handles
+    pattern = handle_pattern(handles | {name for name in names if len(name) >= 3})
+    salt = hashlib.sha256(b"profile\0" + text.encode("utf-8")).hexdigest()
     pieces, pos, changed = [], 0, 0
     for token, kind in found:
         raw = token.raw(text)
+        if not token.string:  # a profile number: digits of the same width
+            new = profile_stand_in(raw, Stream(f"profile\0{salt}\0{token.path[-1]}\0{raw}"), salt)
+            changed += new != raw
+            pieces += [text[pos:token.start], new]
+            pos = token.end
+            continue
         value = DECODER.decode(raw)
         if encode_like(value, raw, style) != raw:
             raise ValueError(f"cannot reproduce the escaping of {raw[:80]!r}")
-        new = stand_in(value, kind, token.path[-1], names)
+        new = stand_in(value, kind, token.path[-1], names, pattern, salt)
         changed += new != value
         pieces += [text[pos:token.start], encode_like(new, raw, style) if new != value else raw]
         pos = token.end
@@ -534,18 +668,19 @@ def key_tree_sha256(text: str, suffix: str) -> str:
 
 
 def skeleton(text: str, suffix: str) -> tuple[str, int, int]:
-    """The text with every personal value masked, the number of such values and their total length."""
+    """The text with every personal value masked, the number of such values and their total length (profile
+    fields not counted: a gender picked from its set may change the length)."""
     pieces, pos, count, chars = [], 0, 0, 0
-    for token, _ in personal_tokens(text, suffix):
+    for token, kind in personal_tokens(text, suffix):
         pieces += [text[pos:token.start], MASK]
         pos, count = token.end, count + 1
-        chars += len(DECODER.decode(token.raw(text)))
+        chars += len(DECODER.decode(token.raw(text))) if kind != "profile" else 0
     pieces.append(text[pos:])
     return "".join(pieces), count, chars
 
 
 def markup_counts(text: str, suffix: str) -> dict[str, int]:
-    values = [DECODER.decode(t.raw(text)) for _, _, tokens in documents(text, suffix) for t in tokens]
+    values = [DECODER.decode(t.raw(text)) for _, _, tokens in documents(text, suffix) for t in tokens if t.string]
     return {marker: sum(v.count(marker) for v in values) for marker in MARKERS}
 
 
@@ -630,18 +765,21 @@ def run(source: Path, dest: Path, files: list[str]) -> dict:
     provenance = {}
     originals = {rel: (source / rel).read_text(encoding="utf-8") for rel in files}
     names = {}  # a page title may quote a user whose name is in another capture
+    handles: set[str] = set()  # and a profile text a handle whose URL is in another
     for rel, original in originals.items():
         names.update(user_names(original, Path(rel).suffix))
+        handles |= user_handles(original, Path(rel).suffix)
     for rel, original in originals.items():
         suffix = Path(rel).suffix
-        result = sanitise(original, suffix, names)
+        result = sanitise(original, suffix, names, handles)
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(result.text.encode("utf-8"))
         provenance[rel] = {**entries[rel], **facts(original, suffix), "replaced_values": result.changed,
                            "original_sha256": _sha256(original), "sha256": _sha256(result.text)}
-    document = {"about": "Where each capture comes from (shared/fixtures/INDEX.md) and facts about the original "
-                         "that its sanitised copy keeps; written by scripts/sanitise_captures.py",
+    document = {"about": "Where each capture comes from (the INDEX.md of the capture corpus, a folder outside this "
+                         "repository) and facts about the original that its sanitised copy keeps; written by "
+                         "scripts/sanitise_captures.py",
                 "files": provenance}
     (dest / "PROVENANCE.json").write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n",
                                           encoding="utf-8")
@@ -653,24 +791,29 @@ README = """\
 # pixiv captures (test fixtures)
 
 Real answers of pixiv's App API (`app-api/`) and www.pixiv.net Ajax API (`ajax/`, `web/`), published by
-third parties in public GitHub repositories and collected in the project's capture corpus (`shared/fixtures`,
-described by its `INDEX.md`). The tests parse them and compare the replica's answers with their key trees.
-The layout is the corpus's: `ajax/<pixiv path>`, `app-api/<endpoint slug>/<source>__<variant>.json`,
-`web/<kind>/<source>__<variant>.json`.
+third parties in public GitHub repositories (listed below and, per file, in `PROVENANCE.json`). The originals
+were copied from those repositories into a folder of captures kept outside this repository, with an index of
+where each came from; this folder holds sanitised copies of a selection of them. The tests parse them and
+compare the replica's answers with their key trees. The layout: `ajax/<pixiv path>`,
+`app-api/<endpoint slug>/<source>__<variant>.json`, `web/<kind>/<source>__<variant>.json`.
 
-**Personal texts are stand-ins.** User names and accounts, profile and workspace texts, captions and
-descriptions, comments, commission plan and request texts and novel texts were replaced by text of the same
-length and script (hiragana by hiragana, kanji by kanji, latin letters by latin letters of the same case);
-digits, punctuation, spaces, emoji and markup (`<br />`, HTML tags and entities, `[newpage]`,
-`[chapter:…]`, `[[rb:…>…]]`, `[[jumpuri:…>…]]`, `[pixivimage:…]`) are as they were, and so are URLs
-of pixiv; other URLs keep their shape. Page titles and `alt` texts quoting a user name quote its stand-in.
-Everything else (ids, numbers, dates, titles, tags, key order, whitespace, escaping) is byte for byte the
-capture's. Keys replaced:
+**Personal texts are stand-ins.** User names and accounts, profile fields, profile and workspace texts,
+captions and descriptions, comments, commission plan and request texts and novel texts were replaced by
+text of the same length and script (hiragana by hiragana, kanji by kanji, latin letters by latin letters of
+the same case); punctuation, spaces, emoji and markup (`<br />`, HTML tags and entities, `[newpage]`,
+`[chapter:…]`, `[[rb:…>…]]`, `[[jumpuri:…>…]]`, `[pixivimage:…]`) are as they were, and so are URLs of
+pixiv. Digits in texts are kept, but user names, accounts, handles (`@name`, e-mail addresses, a twitter
+account quoted in a text) and URLs of other sites have their digits replaced too and keep only their shape;
+a name, account or handle has the same stand-in wherever it appears. Profile fields (birth date, age,
+gender, region, job …) have stand-ins of the same type and format (a valid date, a number of the same
+width, a gender of the same set); empty fields, zeros and publicity flags are kept. Page titles and `alt`
+texts quoting a user name quote its stand-in. Everything else (ids, numbers, dates, titles, tags, key
+order, whitespace, escaping) is byte for byte the capture's. Keys replaced:
 
 {keys}
 
 `PROVENANCE.json` gives for every file its source repository, path, commit, licence, capture date and
-fidelity (from `INDEX.md`), and facts about the original that the copy keeps: the hash of its key tree, the
+fidelity (from the corpus's index), and facts about the original that the copy keeps: the hash of its key tree, the
 hash of its text with every replaced value masked, the number and total length of those values, and markup
 counts. `tests/test_captures.py` checks them.
 
@@ -685,9 +828,10 @@ states none).
 
 ## Regenerating
 
-    python scripts/sanitise_captures.py /path/to/shared/fixtures
+    python scripts/sanitise_captures.py /path/to/captures
 
-rewrites this folder (the files, `PROVENANCE.json` and this README) from the originals; the output is
+(the folder of original captures with its `INDEX.md`, not part of this repository) rewrites this folder
+(the files, `PROVENANCE.json` and this README) from the originals; the output is
 deterministic, so an unchanged corpus gives byte-identical files. `--files` takes another selection.
 """
 
@@ -701,7 +845,8 @@ def readme(provenance: dict[str, dict]) -> str:
                         in sorted(rows.items()))
     keys = sorted(NAME_KEYS | ACCOUNT_KEYS | TEXT_KEYS | DERIVED_KEYS
                   | {"user.name", "novel.content", "workspace.*", "social.*.url", "meta.title", "ogp.title",
-                     "twitter.title"})
+                     "twitter.title"} | {f"profile.{k}" for k in PROFILE_KEYS}
+                  | {f"{o}.{k}" for o in PROFILE_OBJECTS for k in ("name",)} | {"region.region", "region.prefecture"})
     return README.format(keys=textwrap.fill(", ".join(f"`{k}`" for k in keys) + ".", width=110), sources=sources)
 
 

@@ -46,7 +46,7 @@ def test_multi_page_manga_in_series_capture():
 
 def test_user():
     user = parse_user(load_fixture("app-api/v1_illust_detail/pixivpy__126839540.json")["illust"]["user"])
-    assert (user.id, user.name, user.account) == (1697179, "ROUQ/ノメ", "hbfovbtpwkhv")  # stand-ins
+    assert (user.id, user.name, user.account) == (1697179, "ZUCO/バロ", "zfqligqeirux")  # stand-ins
 
 
 def test_novel_series_and_novels():

@@ -31,7 +31,7 @@ def test_ranking_php_weekly_illust():
         (100564879, "illust", "FILM RED", 1, 2937, 2541)
     assert work.create_date == "2022-08-18T00:00:18+09:00" and work.complete is False
     assert [t.name for t in work.tags][:2] == ["ワンピース", "シャンクス"]
-    assert (user.id, user.name) == (83739, "pvar")  # the stand-in of the user name
+    assert (user.id, user.name) == (83739, "yaai")  # the stand-in of the user name
     assert rows[-1][0].rank == 50 and rows[-1][0].work_id == 100603697
 
 
@@ -111,7 +111,7 @@ def test_commission_overview_details():
     assert statuses.count("complete") == 72 and statuses.count("inProgress") == 12
     assert sum(q.fan_user_id is None for q in page["requests"]) == 43
     assert page["works"][0].id == 100862140 and page["novels"][0].id == 18019645
-    assert page["users"][0].id == 4173284 and page["users"][0].name == "opzha__chg"  # a stand-in
+    assert page["users"][0].id == 4173284 and page["users"][0].name == "owatp__hug"  # a stand-in
     assert page["creator_ids"][0] == 4173284 and len(page["creator_ids"]) == 12
 
 
