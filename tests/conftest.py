@@ -74,6 +74,12 @@ class ReplicaClient:
         return body["access_token"]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked slow run first: pytest-xdist then fills the other workers with the short ones instead of
+    leaving one worker with a long test at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def world() -> World:
     return World(seed=SEED, works=WORKS)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from pixivcrawl.demo import demo_jobs
 from pixivcrawl.replica.world import World
 
 from .conftest import crawl_env, table_rows
 
 
+@pytest.mark.slow
 def test_demo_runs_offline_and_fills_the_database(tmp_path):
     workdir = tmp_path / "demo"
     workdir.mkdir()

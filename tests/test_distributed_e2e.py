@@ -77,6 +77,7 @@ def frontier_keys(space) -> list[bytes]:
     return list(space.client.scan_iter(f"{space.prefix}:frontier:*"))
 
 
+@pytest.mark.slow
 def test_two_workers_share_frontier_and_budget(pg_db_url, redis_space, expected, tmp_path):
     with running_replica(WORKS, SEED) as origin:
         replica = ReplicaClient(origin)
@@ -105,6 +106,7 @@ def test_two_workers_share_frontier_and_budget(pg_db_url, redis_space, expected,
     assert frontier_keys(redis_space) == []
 
 
+@pytest.mark.slow
 def test_killed_worker_loses_nothing(pg_db_url, redis_space, expected, tmp_path):
     with running_replica(WORKS, SEED) as origin:
         replica = ReplicaClient(origin)

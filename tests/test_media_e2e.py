@@ -167,6 +167,7 @@ async def test_image_size_and_types_settings(replica, world, tmp_path):
     assert none.stats["finish_reason"] == "finished" and "pixiv/media/downloaded" not in none.stats
 
 
+@pytest.mark.slow
 @coroutine_test
 async def test_incremental_rerun_costs_a_few_requests(tmp_path):
     """A 1,000-work listing crawled whole, then again with -a incremental=1."""

@@ -124,6 +124,7 @@ async def test_rate_limit_policies(fresh_replica, tmp_path, policy):
         assert table_rows(db_url, "select count(*) from search_hits")[0][0] == 2 * 60
 
 
+@pytest.mark.slow
 @coroutine_test
 async def test_faults_lose_nothing(fresh_replica, world, tmp_path):
     """5% 5xx, 2% resets, 1% truncated bodies and 1% HTML pages on the App API, the web and the CDN."""
@@ -149,6 +150,7 @@ async def test_faults_lose_nothing(fresh_replica, world, tmp_path):
     assert faults == {"5xx", "reset", "truncate", "html"}
 
 
+@pytest.mark.slow
 def test_kill_and_resume_gives_the_clean_database(tmp_path):
     """SIGKILL a 500-work crawl at random moments, resume it with the same JOBDIR, compare with a clean run."""
     seed = random.randrange(1_000_000)

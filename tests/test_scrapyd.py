@@ -62,6 +62,7 @@ def scrapyd(replica, tmp_path):
         proc.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_deploy_schedule_and_crawl(scrapyd, world, tmp_path):
     url, workdir, db_url = scrapyd
     env = crawl_env(tmp_path, SCRAPYD_URL=url, SCRAPYD_USERNAME=USER, SCRAPYD_PASSWORD=PASSWORD)
