@@ -29,6 +29,8 @@ from pixivcrawl.hosts import CLIENT_ID, CLIENT_SECRET
 from pixivcrawl.replica.accounts import replica_account
 from pixivcrawl.replica.world import World
 
+from .settings import FROM_ENVIRONMENT, project_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("PIXIVCRAWL_TEST_REDIS", "redis://127.0.0.1:6379/0")
 PG_URL = os.environ.get("PIXIVCRAWL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -247,14 +249,6 @@ class LogCapture(logging.Handler):
             root.setLevel(old_level)
 
 
-def crawl_settings(overrides: dict) -> Settings:
-    """pixivcrawl's project settings, then ``overrides`` at the command line's priority (as ``-s K=V``)."""
-    settings = Settings()
-    settings.setmodule("pixivcrawl.settings", priority="project")
-    settings.update(overrides, priority="cmdline")
-    return settings
-
-
 async def run_crawl(spider: str, args: dict, *, replica: ReplicaClient | None, db_url: str, tmp_path: Path,
                     settings: dict | None = None, account: int = 0, credentials: bool = True,
                     env: dict | None = None, images: bool = False, stop_after: float = 240) -> CrawlResult:
@@ -275,15 +269,14 @@ async def run_crawl(spider: str, args: dict, *, replica: ReplicaClient | None, d
     overrides = {"PIXIV_API_DELAY": "0", "PIXIV_API_CONCURRENCY": "4", "LOG_LEVEL": "INFO",
                  "PIXIV_STATS_FILE": str(stats_file), "FILES_STORE": str(tmp_path / "files"),
                  "PIXIV_IMAGE_SIZE": "original" if images else "none",
-                 # read from the environment when pixivcrawl.settings is imported, i.e. once per process here
-                 **{key: full_env.get(key, "") for key in ("DATABASE_URL", "PIXIV_MIRROR", "PIXIV_REDIS_URL")},
+                 **{key: full_env.get(key, "") for key in FROM_ENVIRONMENT},
                  **(settings or {})}
-    project_settings = crawl_settings(overrides)
-    capture = LogCapture(project_settings.get("LOG_LEVEL"))
+    crawl_settings = Settings(project_settings(overrides))
+    capture = LogCapture(crawl_settings.get("LOG_LEVEL"))
     returncode = 0
     with environment(full_env), capture.installed():
         try:
-            crawler = AsyncCrawlerRunner(project_settings).create_crawler(spider)
+            crawler = AsyncCrawlerRunner(crawl_settings).create_crawler(spider)
             stopped = []
 
             def stop() -> None:

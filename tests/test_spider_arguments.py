@@ -14,8 +14,9 @@ from scrapy.spiderloader import SpiderLoader
 
 from pixivcrawl.replica.accounts import replica_account
 
-from .conftest import ROOT, crawl_command, crawl_env, crawl_settings, run_crawl
+from .conftest import ROOT, crawl_command, crawl_env, run_crawl
 from .decorators import coroutine_test
+from .settings import project_settings
 
 BAD_ARGUMENTS = [
     ("illust_series", {"series_id": "abc"}, "Argument series_id must be a positive number, not 'abc'."),
@@ -48,7 +49,7 @@ BAD_ARGUMENTS = [
 
 
 def spider_class(name: str):
-    return SpiderLoader.from_settings(crawl_settings({})).load(name)
+    return SpiderLoader.from_settings(project_settings({})).load(name)
 
 
 @pytest.mark.parametrize(("spider", "args", "sentence"), BAD_ARGUMENTS)

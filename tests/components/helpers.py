@@ -12,7 +12,6 @@ import orjson
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
-from scrapy.settings import BaseSettings
 from scrapy.utils.test import get_crawler
 
 from pixivcrawl.items import IllustItem
@@ -20,6 +19,7 @@ from pixivcrawl.parsers.app_api import parse_illust, parse_ugoira_metadata
 from pixivcrawl.replica import app_objects
 from pixivcrawl.replica.world import World
 from pixivcrawl.spiders.illust_series import IllustSeriesSpider
+from tests.settings import project_settings
 
 #: environment variables pixivcrawl reads besides its settings (credentials, the mirror, Redis, the database)
 PIXIV_ENVIRONMENT = ("PIXIV_REFRESH_TOKEN", "PIXIV_PHPSESSID", "PIXIV_CREDENTIALS_FILE", "PIXIV_REDIS_URL",
@@ -37,11 +37,7 @@ def isolate(monkeypatch, tmp_path) -> None:
 def pixiv_settings(**overrides: Any) -> dict[str, Any]:
     """pixivcrawl.settings as a dict, with the values the settings module took from the environment reset and
     then ``overrides`` applied."""
-    settings = BaseSettings()
-    settings.setmodule("pixivcrawl.settings", priority="project")
-    settings.update({"DATABASE_URL": "", "PIXIV_MIRROR": "", "PIXIV_REDIS_URL": ""})
-    settings.update(overrides)
-    return settings.copy_to_dict()
+    return project_settings(overrides).copy_to_dict()
 
 
 def make_crawler(spidercls: type = IllustSeriesSpider, spider_kwargs: dict[str, Any] | None = None,
