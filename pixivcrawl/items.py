@@ -70,6 +70,9 @@ class IllustItem:
     image_stamp: str | None = None
     #: files of this work, filled by the files pipeline: one dict per page / ugoira file (see the media table)
     media: list[dict[str, Any]] = field(default_factory=list)
+    #: None when pixiv shows the work; else which kind of hiding pixiv's own flags say (see
+    #: pixivcrawl.parsers.restriction): such a record updates only ``visible`` and ``restriction`` of a stored work
+    restriction: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     #: False for thumbnails from listings (search, ranking, commission): they never overwrite what a
     #: full record (App API detail) stored, only fill a new row and refresh the listing's own fields
@@ -113,6 +116,8 @@ class NovelItem:
     language: str | None = None
     update_date: str | None = None
     image_stamp: str | None = None
+    #: as IllustItem.restriction
+    restriction: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     webview_raw: dict[str, Any] | None = None  # the webview's novel object, without its text
     complete: bool = True

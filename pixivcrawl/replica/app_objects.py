@@ -91,20 +91,27 @@ def illust_obj(world: World, wid: int, *, detail: bool = False, comments: bool =
     elif wid % 10 == 3:  # as on about a tenth of the works in the 2025 ranking capture
         obj["restriction_attributes"] = ["restricted_mode"]
     if world.restricted(wid):
-        _as_placeholder(obj)
+        as_placeholder(obj)
     return obj
 
 
-PLACEHOLDER = f"{S}/common/images/limit_sanity_level_360.png"
+def placeholder_url(kind: str = "sanity_level") -> str:
+    """pixiv's placeholder image for a hidden work: ``limit_{kind}_360.png`` (kinds: sanity_level, mypixiv,
+    unviewable, unknown, r18, r18g)."""
+    return f"{S}/common/images/limit_{kind}_360.png"
 
 
-def _as_placeholder(obj: dict) -> None:
+PLACEHOLDER = placeholder_url()
+
+
+def as_placeholder(obj: dict, kind: str = "sanity_level") -> None:
     """What the App API sends for a work it will not show (protocol notes §6.1): visible false, blank
-    title and tags, 100x100, zero counters, every image URL a ``limit_*`` placeholder."""
+    title and tags, 100x100, zero counters, every image URL a ``limit_{kind}`` placeholder."""
+    url = placeholder_url(kind)
     obj.update(title="", caption="", tags=[], tools=[], width=100, height=100, total_view=0, total_bookmarks=0,
                visible=False, page_count=1, meta_pages=[],
-               image_urls=dict.fromkeys(obj["image_urls"], PLACEHOLDER),
-               meta_single_page={"original_image_url": PLACEHOLDER})
+               image_urls=dict.fromkeys(obj["image_urls"], url),
+               meta_single_page={"original_image_url": url})
     obj["user"] = {**obj["user"], "name": "", "account": ""}
 
 
