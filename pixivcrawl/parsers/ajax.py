@@ -19,6 +19,7 @@ from pixivcrawl.items import (
 from pixivcrawl.signature import image_stamp
 
 from .common import ParseError, get_field, get_id, iso_time, opt_int, opt_str
+from .restriction import thumbnail_restriction
 
 ILLUST_TYPES = {0: "illust", 1: "manga", 2: "ugoira"}
 JST = timezone(timedelta(hours=9))
@@ -80,7 +81,7 @@ def parse_illust_thumbnail(obj: Any) -> IllustItem:
         total_view=0, total_bookmarks=0, total_comments=None, visible=True,
         series_id=opt_int(obj.get("seriesId")),
         pages=[], tags=[TagRef(name=t) for t in get_field(obj, "tags", list, where=where) if isinstance(t, str)],
-        image_stamp=image_stamp(obj.get("url")), raw=obj, complete=False,
+        image_stamp=image_stamp(obj.get("url")), restriction=thumbnail_restriction(obj), raw=obj, complete=False,
     )
 
 
@@ -100,7 +101,7 @@ def parse_novel_thumbnail(obj: Any) -> NovelItem:
         total_comments=None, visible=True, cover_url=opt_str(obj.get("url")),
         tags=[TagRef(name=t) for t in get_field(obj, "tags", list, where=where) if isinstance(t, str)],
         language=obj.get("language") if isinstance(obj.get("language"), str) else None,
-        image_stamp=image_stamp(obj.get("url")), raw=obj, complete=False,
+        image_stamp=image_stamp(obj.get("url")), restriction=thumbnail_restriction(obj), raw=obj, complete=False,
     )
 
 
@@ -164,7 +165,8 @@ def parse_ranking_page(data: Any, source_mode: str | None = None
             restrict=0, ai_type=None, book_style=opt_int(item.get("illust_book_style")),
             total_view=ranking.view_count or 0, total_bookmarks=0, total_comments=None, visible=True,
             series_id=None, pages=[], tags=[TagRef(name=t) for t in item.get("tags") or [] if isinstance(t, str)],
-            image_stamp=image_stamp(item.get("url")), raw=item, complete=False)
+            image_stamp=image_stamp(item.get("url")), restriction=thumbnail_restriction(item), raw=item,
+            complete=False)
         user = UserItem(id=uid, name=get_field(item, "user_name", str, where=where),
                         profile_image_url=opt_str(item.get("profile_img")), complete=False,
                         raw={k: item.get(k) for k in ("user_id", "user_name", "profile_img")})

@@ -23,6 +23,7 @@ from pixivcrawl.items import (
 from pixivcrawl.signature import image_stamp
 
 from .common import ParseError, get_field as _get, get_id as _id, iso_time, opt_str
+from .restriction import app_restriction
 
 WORK_TYPES = ("illust", "manga", "ugoira")
 
@@ -125,6 +126,7 @@ def parse_illust(obj: Any) -> IllustItem:
         series_id=_id(series, where=f"{where}.series") if isinstance(series, dict) and series else None,
         pages=pages,
         tags=_tags(obj, where),
+        restriction=app_restriction(obj),
         raw=obj,
     )
 
@@ -183,6 +185,7 @@ def parse_novel(obj: Any) -> NovelItem:
         cover_url=opt_str(images.get("large")) if isinstance(images, dict) else None,
         image_stamp=image_stamp(*images.values()) if isinstance(images, dict) else None,
         tags=_tags(obj, where),
+        restriction=app_restriction(obj),
         raw=obj,
     )
 
