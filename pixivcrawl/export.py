@@ -81,7 +81,8 @@ def _query(filters: Filters) -> sa.Select:
                    m.c.sha256, i.c.type, i.c.title, i.c.user_id, u.c.name.label("user_name"), i.c.x_restrict,
                    i.c.sanity_level, i.c.ai_type, i.c.total_bookmarks, i.c.total_view, i.c.create_date)
          .join(i, i.c.id == m.c.work_id).outerjoin(u, u.c.id == i.c.user_id)
-         .where(m.c.status.in_(("downloaded", "converted")), m.c.kind.in_(("page", "ugoira_webp", "ugoira_gif")),
+         .where(m.c.status.in_(("downloaded", "converted")),
+                m.c.kind.in_(("page", "ugoira_webp", "ugoira_apng", "ugoira_gif")),
                 i.c.visible.is_(True), i.c.type.in_(filters.types), i.c.total_bookmarks >= filters.min_bookmarks)
          .order_by(m.c.work_id, m.c.kind, m.c.page))
     if RATINGS[filters.rating] is not None:

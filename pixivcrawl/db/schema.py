@@ -216,7 +216,8 @@ commission_creators = sa.Table(
 media = sa.Table(
     "media", metadata,
     sa.Column("work_id", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("kind", sa.String(16), primary_key=True),  # page | ugoira_zip | ugoira_webp | ugoira_gif
+    # page | ugoira_zip | ugoira_webp | ugoira_apng | ugoira_gif
+    sa.Column("kind", sa.String(16), primary_key=True),
     sa.Column("page", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("url", sa.Text),
     sa.Column("path", sa.Text),

@@ -8,6 +8,8 @@ Reference captures (``tests/fixtures/app-api``): ``v1_illust_detail/pixivpy__126
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .world import World
 
 I = "https://i.pximg.net"  # noqa: E741 - pixiv's i.pximg.net, as S is s.pximg.net
@@ -203,12 +205,14 @@ def novel_series_detail(world: World, sid: int) -> dict:
     }
 
 
-def ugoira_metadata(world: World, wid: int) -> dict:
-    d = world.work_detail(wid)
+def ugoira_metadata(world: World, wid: int, delays: Sequence[int] = ()) -> dict:
+    """``/v1/ugoira/metadata``: the zip URL and one ``{"file", "delay"}`` per frame (delay in ms) — the work's
+    own delays, or ``delays`` when given (the replica's ``ugoira_delays`` knob; the zip then has as many frames)."""
+    frames = delays or world.work_detail(wid).frames
     return {
         "ugoira_metadata": {
             "zip_urls": {"medium": ugoira_zip_url(world, wid)},
-            "frames": [{"file": f"{k:06d}.jpg", "delay": delay} for k, delay in enumerate(d.frames)],
+            "frames": [{"file": f"{k:06d}.jpg", "delay": delay} for k, delay in enumerate(frames)],
         }
     }
 

@@ -28,7 +28,17 @@ _HELP = {
     "fault_seed": "seed of the fault dice",
     "search_page_cap": "deepest search page served (pixiv caps how deep a search can page)",
     "image_cache": "folder where rendered images are kept across runs, e.g. for a test session (empty: memory only)",
+    "ugoira_delays": "comma-separated frame delays in ms given to every ugoira, its zip holding as many frames, "
+                     "e.g. 6,6,0,15 (empty: each work's own)",
 }
+
+
+def _delays(text: str) -> tuple[int, ...]:
+    """``--ugoira-delays 6,6,0,15`` → (6, 6, 0, 15); empty → ()."""
+    delays = tuple(int(part) for part in text.split(",") if part.strip())
+    if any(delay < 0 for delay in delays):
+        raise argparse.ArgumentTypeError("delays are ms of at least 0")
+    return delays
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         if f.name not in _HELP:
             continue
         default = getattr(defaults, f.name)
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(default), default=default,
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=_delays if isinstance(default, tuple) else
+                            type(default), default=default,
                             help=f"{_HELP[f.name]} (default {default!r})")
 
 

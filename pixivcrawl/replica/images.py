@@ -93,11 +93,15 @@ class ImageFactory:
                             lambda: draw(width, height, wid + page + revision * 7, f"{wid} p{page} r{revision}", fmt))
         return data, "image/png" if fmt == "png" else "image/jpeg"
 
-    def _ugoira_zip(self, wid: int, size: str) -> bytes:
+    def _ugoira_zip(self, wid: int, size: str, frames: int = 0) -> bytes:
+        """The frame zip (``000000.jpg``, …): one JPEG per frame of the work, or ``frames`` of them when not 0
+        (the ``ugoira_delays`` knob)."""
         revision = self.world.revisions.get(wid, 0)
-        return self._stored(f"{wid}-ugoira-{size}-r{revision}.zip", lambda: self._draw_ugoira_zip(wid, size))
+        count = f"-f{frames}" if frames else ""
+        return self._stored(f"{wid}-ugoira-{size}-r{revision}{count}.zip",
+                            lambda: self._draw_ugoira_zip(wid, size, frames))
 
-    def _draw_ugoira_zip(self, wid: int, size: str) -> bytes:
+    def _draw_ugoira_zip(self, wid: int, size: str, frames: int = 0) -> bytes:
         detail = self.world.work_detail(wid)
         width, height = detail.sizes[0]
         if size == "1920x1080":
@@ -105,7 +109,7 @@ class ImageFactory:
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
             revision = self.world.revisions.get(wid, 0)
-            for k in range(len(detail.frames)):
+            for k in range(frames or len(detail.frames)):
                 zf.writestr(f"{k:06d}.jpg",
                             draw(width, height, wid + k * 13 + revision, f"{wid} f{k} r{revision}", "jpg"))
         return out.getvalue()

@@ -79,6 +79,8 @@ class ReplicaConfig:
     log_limit: int = 1_000_000
     #: a folder where rendered images are kept across replica runs (empty: in memory only)
     image_cache: str = ""
+    #: frame delays (ms) of every ugoira: its metadata's frames and its zip's images (empty: each work's own)
+    ugoira_delays: tuple[int, ...] = ()
 
     def update(self, values: dict) -> None:
         known = {f.name: f for f in fields(self)}
@@ -86,6 +88,8 @@ class ReplicaConfig:
             if key not in known or key in ("seed", "works", "accounts", "image_cache"):
                 raise KeyError(key)
             value = tuple(raw) if key == "fault_hosts" else type(getattr(self, key))(raw)
+            if key == "ugoira_delays" and any(not isinstance(v, int) or v < 0 for v in value):
+                raise ValueError("ugoira_delays takes whole ms of at least 0")
             setattr(self, key, value)
 
 
@@ -323,7 +327,7 @@ class Replica:
             return error
         if work.type != "ugoira":
             return _json(ao.app_error("", "This work is not an ugoira."), 400)
-        return _json(ao.ugoira_metadata(self.world, work.id))
+        return _json(ao.ugoira_metadata(self.world, work.id, self.config.ugoira_delays))
 
     def _series_or_404(self, query, name: str, table: dict):
         sid = self._int_arg(query, name)
@@ -472,7 +476,8 @@ class Replica:
             work = self.world.work(int(m.group(2)))
             if work is None or work.type != "ugoira" or self.world.work_stamp(work.id) != m.group(1):
                 return web.Response(status=404, text="404 Not Found")
-            return web.Response(body=self.images.ugoira_zip(work.id, m.group(3)), content_type="application/zip")
+            body = self.images.ugoira_zip(work.id, m.group(3), len(self.config.ugoira_delays))
+            return web.Response(body=body, content_type="application/zip")
         if m := self._AVATAR.match(path):
             return web.Response(body=ImageFactory.small(int(m.group(1)), "avatar"), content_type="image/jpeg")
         if self._COVER.match(path):
