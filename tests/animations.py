@@ -1,12 +1,17 @@
 """Reading back what an animation file holds, frame by frame: the delays as written in the file's own fields
-(WebP ANMF durations, APNG fcTL delays, GIF graphic control delays), and each frame's pixels."""
+(WebP ANMF durations, APNG fcTL delays, GIF graphic control delays), and each frame's pixels; and the delays
+the file should hold for an ugoira zip and its frames."""
 
 from __future__ import annotations
 
 import io
+import zipfile
 from fractions import Fraction
+from typing import Any
 
 from PIL import Image
+
+from pixivcrawl.pipelines.ugoira import gif_delays
 
 
 def _webp_durations(data: bytes) -> list[Fraction]:
@@ -51,12 +56,35 @@ def frame_delays(data: bytes) -> list[Fraction]:
 
 
 def frame_colours(data: bytes, at: tuple[int, int] = (2, 2)) -> list[tuple[int, int, int]]:
-    """The colour of one pixel of each animation frame, decoded by Pillow (an APNG's default image, which is not
-    part of the animation, left out)."""
+    """The colour of one pixel of each animation frame, decoded by Pillow."""
     out = []
     with Image.open(io.BytesIO(data)) as image:
-        first = 1 if getattr(image, "default_image", False) else 0
-        for k in range(first, getattr(image, "n_frames", 1)):
+        for k in range(getattr(image, "n_frames", 1)):
             image.seek(k)
             out.append(image.convert("RGB").getpixel(at))
     return out
+
+
+def identical_runs(zip_bytes: bytes, frames: list[dict[str, Any]]) -> list[list[int]]:
+    """The indexes of ``frames`` grouped into runs of consecutive frames whose decoded pixels are identical."""
+    runs: list[list[int]] = []
+    previous = None
+    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
+        for k, frame in enumerate(frames):
+            with Image.open(io.BytesIO(zf.read(frame["file"]))) as image:
+                pixels = image.convert("RGB").tobytes()
+            if runs and pixels == previous:
+                runs[-1].append(k)
+            else:
+                runs.append([k])
+            previous = pixels
+    return runs
+
+
+def expected_durations(zip_bytes: bytes, frames: list[dict[str, Any]], fmt: str) -> list[int]:
+    """The delay in ms of each frame the ``fmt`` file should hold: pixiv's delays (for ``gif`` the
+    :func:`gif_delays` schedule, as ms) added up over each run of identical frames, which the writers merge."""
+    delays = [f["delay"] for f in frames]
+    if fmt == "gif":
+        delays = [cs * 10 for cs in gif_delays(delays)]
+    return [sum(delays[k] for k in run) for run in identical_runs(zip_bytes, frames)]

@@ -2,22 +2,31 @@
 (``PIXIV_UGOIRA_FORMAT`` = ``webp`` | ``apng`` | ``gif``; ``none``, the default, switches it off).
 
 The delays come from the App API's ugoira metadata (``/v1/ugoira/metadata`` → ``frames[].delay``, in ms,
-stored as is in ``illusts.ugoira_frames``). What each format keeps of them:
+stored as is in ``illusts.ugoira_frames``).
 
-- ``webp``: every delay exactly, in ms (a 0 ms frame is stored as 0); lossy frames (quality 90).
-- ``apng``: every delay exactly (as ms/1000 s); lossless frames. Written as ``….png``.
+The files are written by Pillow's animation writers (``save_all``; they loop forever). Each frame of the
+file is a run of consecutive pixiv frames with identical pictures, shown for the run's delays added up: the
+writers merge such frames, which keeps both the picture and the timing. What each format keeps of the delays:
+
+- ``webp``: exact ms, 0 included (libwebp stores a 0 ms frame as 0 ms; the field holds up to 16,777,215 ms,
+  a longer delay fails the conversion); lossy frames (quality 90). libwebp's lossy encoder also counts a
+  frame that differs from the one before by no more than its lossy tolerance (at quality 90, 3 of 255 per
+  channel) as identical and merges it.
+- ``apng``: exact ms, 0 included (as a fraction of seconds with 16-bit numerator and denominator: any delay
+  up to 65,535 ms fits; a longer one that does not fails the conversion); lossless frames. Written as
+  ``….png``.
 - ``gif``: whole centiseconds, the schedule of :func:`gif_delays` (rounding error carried forward, no frame
-  under 2 cs); frames of 256 colours each.
+  under 2 cs), summed over each run of identical frames; frames of 256 colours each, and frames equal once
+  reduced to them are merged too. A run longer than 655.35 s fails the conversion.
 
-Every format holds one frame per pixiv frame, in the metadata's order, of the size of the first frame:
-identical consecutive frames are not merged into one longer frame (as Pillow's writers and libwebp's
-animation encoder do on their own), so frame ``k`` of the file has the delay of ``frames[k]``.
+A work whose frames are all the same picture (one frame, say) is written as a still WebP or PNG (a GIF of one
+frame keeps its delay): a loop of one picture has no timing to keep.
 
 Works on a local ``FILES_STORE``; Pillow runs in a thread so the crawl goes on meanwhile. The output is
 recorded in the ``media`` table as kind ``ugoira_webp`` / ``ugoira_apng`` / ``ugoira_gif`` with status
 ``converted``. A zip that cannot be converted (missing or unreadable frame, frames of different sizes, a
-negative delay) is logged with its cause and counted in ``pixiv/media/conversion_failed``; nothing is
-written for it.
+negative delay, a delay the format cannot hold) is logged with its cause and counted in
+``pixiv/media/conversion_failed``; nothing is written for it.
 """
 
 from __future__ import annotations
@@ -27,11 +36,10 @@ import hashlib
 import io
 import logging
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from PIL import GifImagePlugin, Image
-from PIL.PngImagePlugin import Blend, Disposal
+from PIL import Image
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
@@ -86,80 +94,18 @@ def gif_delays(ms: Sequence[int]) -> list[int]:
     return out
 
 
-def _chunk(tag: bytes, payload: bytes) -> bytes:
-    """A RIFF chunk: fourcc, 32-bit little-endian size, payload, padding to an even size."""
-    return tag + len(payload).to_bytes(4, "little") + payload + b"\0" * (len(payload) & 1)
-
-
-def _riff_chunks(data: bytes) -> Iterator[tuple[bytes, bytes]]:
-    """(fourcc, payload) of each top-level chunk of a RIFF WEBP file."""
-    if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
-        raise ValueError("the WebP encoder wrote no RIFF WEBP file")
-    pos = 12
-    while pos + 8 <= len(data):
-        tag, size = data[pos:pos + 4], int.from_bytes(data[pos + 4:pos + 8], "little")
-        yield tag, data[pos + 8:pos + 8 + size]
-        pos += 8 + size + (size & 1)
-
-
-def _webp(images: list[Image.Image], delays: list[int], quality: int = 90) -> bytes:
-    """An animated WebP (loops forever): each image encoded by Pillow as a still WebP, its bitstream put in an
-    ANMF chunk with its delay in ms (24 bits: 0 to 16,777,215) and no blending or disposal. libwebp's own
-    animation encoder is not used: it folds a frame identical to the one before into that frame's duration."""
-    width, height = images[0].size
-    frames, alpha = [], False
-    for image, delay in zip(images, delays, strict=True):
-        if delay > WEBP_MAX_MS:
-            raise ValueError(f"a delay of {delay} ms does not fit in a WebP frame")
-        still = io.BytesIO()
-        image.save(still, "WEBP", quality=quality)
-        chunks = [(tag, payload) for tag, payload in _riff_chunks(still.getvalue())
-                  if tag in (b"ALPH", b"VP8 ", b"VP8L")]
-        alpha = alpha or any(tag == b"ALPH" for tag, _ in chunks)
-        header = (b"\0" * 6 + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
-                  + delay.to_bytes(3, "little") + bytes([0b10]))  # offset 0,0; do not blend; do not dispose
-        frames.append(_chunk(b"ANMF", header + b"".join(_chunk(tag, payload) for tag, payload in chunks)))
-    flags = 0b10 | (0b10000 if alpha else 0)  # animation (and alpha)
-    vp8x = bytes([flags, 0, 0, 0]) + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
-    anim = b"\xff\xff\xff\xff" + (0).to_bytes(2, "little")  # white background, loop forever
-    body = b"WEBP" + _chunk(b"VP8X", vp8x) + _chunk(b"ANIM", anim) + b"".join(frames)
-    return b"RIFF" + len(body).to_bytes(4, "little") + body
-
-
-def _gif(images: list[Image.Image], delays_cs: list[int]) -> bytes:
-    """An animated GIF (loops forever), one frame per image with its delay in cs, each frame whole with its own
-    adaptive palette, disposal "do not dispose". Put together from Pillow's GIF header and frame writers:
-    ``save_all`` would fold a frame identical to the one before into that frame."""
-    frames = [image.convert("P", palette=Image.Palette.ADAPTIVE) for image in images]
-    header, _ = GifImagePlugin.getheader(frames[0], info={"loop": 0})
-    parts = list(header)
-    for frame, cs in zip(frames, delays_cs, strict=True):
-        # Pillow writes duration // 10 as the delay: cs * 10 is exactly cs
-        parts += GifImagePlugin.getdata(frame, duration=cs * 10, disposal=1, include_color_table=True)
-    parts.append(b";")
-    return b"".join(parts)
-
-
-def _apng(images: list[Image.Image], delays: list[int]) -> bytes:
-    """An animated PNG (loops forever), one frame per image with its delay in ms. Pillow folds a frame that
-    equals the one before into it when both have the same blend operation; the frames alternate between
-    OP_SOURCE and OP_OVER, which draw an opaque frame alike. A single frame goes in as the default image
-    plus a one-frame animation, so that it keeps its delay."""
-    out = io.BytesIO()
-    blend = [Blend.OP_OVER if k % 2 else Blend.OP_SOURCE for k in range(len(images))]
-    single = len(images) == 1
-    images[0].save(out, "PNG", save_all=True, append_images=images if single else images[1:],
-                   default_image=single, duration=delays, loop=0, disposal=Disposal.OP_NONE, blend=blend)
-    return out.getvalue()
+#: Pillow's name of each format's writer
+WRITERS = {"webp": "WEBP", "apng": "PNG", "gif": "GIF"}
 
 
 def animate(zip_bytes: bytes, frames: list[dict[str, Any]], fmt: str) -> tuple[bytes, int, int]:
-    """An animation of an ugoira zip's frames; returns (file bytes, width, height in px).
+    """An animation of an ugoira zip's frames, written by Pillow; returns (file bytes, width, height in px).
 
     ``frames``: pixiv's ``[{"file": "000000.jpg", "delay": 60}, …]`` (delays in ms), in playing order; ``fmt``:
-    ``webp``, ``apng`` or ``gif`` (see the module docstring for what each keeps of the delays). Raises
-    ``KeyError`` for a file missing from the zip, ``zipfile.BadZipFile``, ``OSError``/``ValueError`` for an
-    unreadable frame, frames of different sizes, a negative delay or one the format cannot hold."""
+    ``webp``, ``apng`` or ``gif`` (see the module docstring for what each keeps of the delays; identical
+    consecutive frames become one frame with their delays added). Raises ``KeyError`` for a file missing from
+    the zip, ``zipfile.BadZipFile``, ``OSError``/``ValueError`` for an unreadable frame, frames of different
+    sizes, a negative delay or a delay the format cannot hold."""
     with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
         images = [Image.open(io.BytesIO(zf.read(f["file"]))).convert("RGB") for f in frames]
     size = images[0].size
@@ -167,13 +113,22 @@ def animate(zip_bytes: bytes, frames: list[dict[str, Any]], fmt: str) -> tuple[b
         if image.size != size:
             raise ValueError(f"frame {f['file']} is {image.width}x{image.height}, the first is {size[0]}x{size[1]}")
     delays = [int(f["delay"]) for f in frames]
+    options: dict[str, Any] = {"duration": delays}
     if fmt == "gif":
-        data = _gif(images, gif_delays(delays))
-    else:
-        if any(delay < 0 for delay in delays):
-            raise ValueError(f"negative frame delay in {delays}")
-        data = _webp(images, delays) if fmt == "webp" else _apng(images, delays)
-    return data, size[0], size[1]
+        # Pillow writes duration // 10 as the delay in cs: cs * 10 ms is exactly cs, and so are sums of them
+        options["duration"] = [cs * 10 for cs in gif_delays(delays)]
+    elif any(delay < 0 for delay in delays):
+        raise ValueError(f"negative frame delay in {delays}")
+    elif fmt == "webp":
+        if max(delays) > WEBP_MAX_MS:
+            raise ValueError(f"a delay of {max(delays)} ms does not fit in a WebP frame")
+        options.update(lossless=False, quality=90)
+    out = io.BytesIO()
+    try:
+        images[0].save(out, WRITERS[fmt], save_all=True, append_images=images[1:], loop=0, **options)
+    except OverflowError as exc:  # GIF: identical frames whose delays added up exceed the 16-bit field
+        raise ValueError(f"identical frames last longer than a GIF delay holds (655.35 s): {exc}") from exc
+    return out.getvalue(), size[0], size[1]
 
 
 class UgoiraConvertPipeline:

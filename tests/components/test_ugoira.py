@@ -16,7 +16,7 @@ from scrapy.utils.misc import build_from_crawler
 
 from pixivcrawl.pipelines.files import media_path
 from pixivcrawl.pipelines.ugoira import GIF_MAX_CS, UgoiraConvertPipeline, gif_delays
-from tests.animations import frame_colours, frame_delays
+from tests.animations import expected_durations, frame_colours, frame_delays, identical_runs
 from tests.decorators import coroutine_test
 
 from .helpers import illust_item, make_crawler, work_ids
@@ -87,10 +87,12 @@ def test_gif_schedule_limits():
 
 # -- the pipeline --------------------------------------------------------------------------------------------
 
-BLACK, RED, BLUE = (0, 0, 0), (220, 30, 30), (30, 30, 220)
-#: identical consecutive frames (black, as a fade to black gives) must stay frames of their own
+BLACK, RED, BLUE, GREEN = (0, 0, 0), (220, 30, 30), (30, 30, 220), (30, 220, 30)
+#: runs of identical frames (black, as a fade to black gives), which the writers merge into one longer frame
 COLOURS = [BLACK, BLACK, BLACK, RED, RED, BLUE, BLACK]
 DELAYS = [6, 6, 0, 15, 40, 1000, 33]
+#: case 10's odd delays, on frames that all differ
+ODD_COLOURS, ODD_DELAYS = [BLACK, RED, BLUE, GREEN], [6, 6, 0, 15]
 
 
 def frame_zip(colours: list[tuple[int, int, int]], sizes: list[tuple[int, int]] | None = None) -> bytes:
@@ -127,11 +129,26 @@ def close(colour: tuple[int, int, int], expected: tuple[int, int, int]) -> bool:
     return all(abs(a - b) <= 12 for a, b in zip(colour, expected, strict=True))  # JPEG, WebP and 256 colours
 
 
+def frames_of(delays: list[int]) -> list[dict]:
+    return [{"file": f"{k:06d}.jpg", "delay": delay} for k, delay in enumerate(delays)]
+
+
+def test_expected_durations_add_up_runs_of_identical_frames():
+    """The test helper itself: runs of identical frames found from the zip's pixels, their delays added."""
+    data = frame_zip(COLOURS)
+    assert identical_runs(data, frames_of(DELAYS)) == [[0, 1, 2], [3, 4], [5], [6]]
+    assert expected_durations(data, frames_of(DELAYS), "webp") == [12, 55, 1000, 33]
+    assert gif_delays(DELAYS) == [2, 2, 2, 2, 2, 97, 3]
+    assert expected_durations(data, frames_of(DELAYS), "gif") == [60, 40, 970, 30]
+    assert expected_durations(frame_zip(ODD_COLOURS), frames_of(ODD_DELAYS), "apng") == ODD_DELAYS
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 @coroutine_test
-async def test_every_frame_keeps_its_delay(tmp_path, fmt):
+async def test_identical_frames_are_merged_with_their_delays_added(tmp_path, fmt):
     pipeline = ugoira_pipeline(tmp_path, fmt)
-    item = ugoira_with_zip(tmp_path, frame_zip(COLOURS), DELAYS)
+    zip_bytes = frame_zip(COLOURS)
+    item = ugoira_with_zip(tmp_path, zip_bytes, DELAYS)
     assert await pipeline.process_item(item) is item
     zip_media, converted = item.media
     assert zip_media["kind"] == "ugoira_zip"
@@ -141,22 +158,44 @@ async def test_every_frame_keeps_its_delay(tmp_path, fmt):
     assert (converted["kind"], converted["status"], converted["page"]) == (f"ugoira_{fmt}", "converted", 0)
     assert converted["size"] == len(data) and converted["sha256"] == hashlib.sha256(data).hexdigest()
     assert (converted["width"], converted["height"]) == (48, 32)
-    expected = [cs * 10 for cs in gif_delays(DELAYS)] if fmt == "gif" else DELAYS
-    assert frame_delays(data) == expected  # one frame per pixiv frame: identical ones are not merged
+    assert frame_delays(data) == expected_durations(zip_bytes, item.ugoira_frames, fmt)
+    assert frame_delays(data) == ([60, 40, 970, 30] if fmt == "gif" else [12, 55, 1000, 33])
     colours = frame_colours(data)
-    assert len(colours) == len(COLOURS) and all(map(close, colours, COLOURS))
+    assert len(colours) == 4 and all(map(close, colours, [BLACK, RED, BLUE, BLACK]))
     assert pipeline.stats.get_value("pixiv/media/converted") == 1
     assert not list((tmp_path / "files").rglob("*.part"))
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @coroutine_test
-async def test_one_frame_keeps_its_delay(tmp_path, fmt):
-    item = ugoira_with_zip(tmp_path, frame_zip([RED]), [70])
+async def test_distinct_frames_keep_odd_delays_frame_by_frame(tmp_path, fmt):
+    """Case 10: 6, 6, 0 and 15 ms on four different pictures. WebP and APNG hold them exactly (libwebp keeps a
+    0 ms frame as 0 ms); a GIF holds the schedule, four frames of the 2 cs minimum."""
+    zip_bytes = frame_zip(ODD_COLOURS)
+    item = ugoira_with_zip(tmp_path, zip_bytes, ODD_DELAYS)
     await ugoira_pipeline(tmp_path, fmt).process_item(item)
     data = (tmp_path / "files" / item.media[1]["path"]).read_bytes()
-    assert frame_delays(data) == [70]
-    assert len(frame_colours(data)) == 1
+    assert frame_delays(data) == expected_durations(zip_bytes, item.ugoira_frames, fmt)
+    assert frame_delays(data) == ([20, 20, 20, 20] if fmt == "gif" else [6, 6, 0, 15])
+    colours = frame_colours(data)
+    assert len(colours) == 4 and all(map(close, colours, ODD_COLOURS))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(("colours", "delays"), [([RED], [70]), ([RED, RED, RED], [40, 20, 30])])
+@coroutine_test
+async def test_one_picture_is_a_still_webp_or_png(tmp_path, fmt, colours, delays):
+    """One frame, or frames all alike: a still WebP or PNG (no frame delays in the file); a GIF's one frame keeps
+    the delays added up."""
+    item = ugoira_with_zip(tmp_path, frame_zip(colours), delays)
+    await ugoira_pipeline(tmp_path, fmt).process_item(item)
+    data = (tmp_path / "files" / item.media[1]["path"]).read_bytes()
+    assert frame_delays(data) == ([sum(delays)] if fmt == "gif" else [])
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == {"webp": "WEBP", "apng": "PNG", "gif": "GIF"}[fmt]
+        assert not getattr(image, "is_animated", False)
+    colours = frame_colours(data)
+    assert len(colours) == 1 and close(colours[0], RED)
 
 
 @pytest.mark.parametrize(("data", "delays", "cause"), [
@@ -168,6 +207,20 @@ async def test_one_frame_keeps_its_delay(tmp_path, fmt):
 @pytest.mark.parametrize("fmt", FORMATS)
 @coroutine_test
 async def test_a_zip_that_cannot_be_converted_is_logged_and_counted(tmp_path, caplog, fmt, data, delays, cause):
+    await assert_conversion_fails(tmp_path, caplog, fmt, data, delays, cause)
+
+
+@pytest.mark.parametrize(("fmt", "data", "delays", "cause"), [
+    ("webp", frame_zip([RED, BLUE]), [20_000_000, 40], "a delay of 20000000 ms does not fit in a WebP frame"),
+    ("apng", frame_zip([RED, BLUE]), [70_001, 40], "cannot write duration"),  # 70001/1000 s: 16-bit numerator
+    ("gif", frame_zip([RED, RED]), [400_000, 400_000], "identical frames last longer than a GIF delay holds"),
+])
+@coroutine_test
+async def test_a_delay_the_format_cannot_hold_is_logged_and_counted(tmp_path, caplog, fmt, data, delays, cause):
+    await assert_conversion_fails(tmp_path, caplog, fmt, data, delays, cause)
+
+
+async def assert_conversion_fails(tmp_path, caplog, fmt: str, data: bytes, delays: list[int], cause: str) -> None:
     pipeline = ugoira_pipeline(tmp_path, fmt)
     item = ugoira_with_zip(tmp_path, data, delays)
     before = [dict(m) for m in item.media]
