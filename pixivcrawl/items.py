@@ -78,6 +78,23 @@ class IllustItem:
     #: full record (App API detail) stored, only fill a new row and refresh the listing's own fields
     complete: bool = True
 
+    #: True when the spider skipped the ugoira metadata because the database holds this work whole and
+    #: unchanged (incremental and resumed crawls): the row keeps its frames and stays whole
+    stored_whole: bool = False
+
+    def missing(self) -> str | None:
+        """What a stored row of this record lacks (the ``incomplete`` column of ``illusts``): ``listing`` for a
+        listing record (``complete=False``: no pages, no caption or counters), ``ugoira_frames`` for an ugoira
+        whole record without its ``/v1/ugoira/metadata`` (zip URL and frame delays), None for a whole record
+        and for pixiv's placeholder of a hidden work (``visible=False``: all pixiv shows of it)."""
+        if not self.visible or self.stored_whole:
+            return None
+        if not self.complete:
+            return "listing"
+        if self.type == "ugoira" and not self.ugoira_frames:
+            return "ugoira_frames"
+        return None
+
 
 @dataclass(kw_only=True)
 class IllustSeriesItem:
@@ -121,6 +138,21 @@ class NovelItem:
     raw: dict[str, Any] = field(default_factory=dict)
     webview_raw: dict[str, Any] | None = None  # the webview's novel object, without its text
     complete: bool = True
+
+    #: True when the spider skipped the text because the database holds this novel whole and unchanged
+    stored_whole: bool = False
+
+    def missing(self) -> str | None:
+        """What a stored row of this record lacks (the ``incomplete`` column of ``novels``): ``listing`` for a
+        listing record (``complete=False``), ``text`` for an App API record without its ``/webview/v2/novel``
+        text, None for a whole record with its text and for pixiv's placeholder of a hidden novel."""
+        if not self.visible or self.stored_whole:
+            return None
+        if not self.complete:
+            return "listing"
+        if self.text is None:
+            return "text"
+        return None
 
 
 @dataclass(kw_only=True)

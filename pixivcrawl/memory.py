@@ -2,9 +2,10 @@
 
 Loaded once per crawl, on first use (after the SQL pipeline has migrated the schema): each stored work's
 signature (page count or text length, and the upload stamp of its image URLs — see pixivcrawl.signature),
-whether a whole record of it is stored, and which files were downloaded from which URL. The dedupe
-pipeline classifies items with it, the files pipeline skips files it already has, and spiders run with
-``-a incremental=1`` stop listings once they only meet works they know.
+whether a whole record of it is stored (its ``incomplete`` column is NULL: pages, ugoira frames, novel
+text), and which files were downloaded from which URL. The dedupe pipeline classifies items with it, the
+files pipeline skips files it already has, and spiders run with ``-a incremental=1`` stop listings once
+they only meet works they know.
 """
 
 from __future__ import annotations
@@ -53,15 +54,17 @@ class CrawlMemory:
             with engine.connect() as conn:
                 if not sa.inspect(conn).has_table("illusts"):
                     return
-                i, p = schema.illusts, schema.illust_pages
-                # a whole record has its pages, or is pixiv's placeholder for a work it will not show
-                has_pages = sa.or_(sa.exists().where(p.c.illust_id == i.c.id), i.c.visible.is_(False))
+                # a whole record lacks nothing (``incomplete`` is NULL: pages, ugoira frames, novel text), or is
+                # pixiv's placeholder for a work it will not show
+                i = schema.illusts
+                whole = sa.or_(i.c.incomplete.is_(None), i.c.visible.is_(False))
                 for wid, pages, stamp, full in conn.execute(sa.select(i.c.id, i.c.page_count, i.c.image_stamp,
-                                                                      has_pages)):
+                                                                      whole)):
                     self._works[("illust", wid)] = ((pages, stamp), bool(full))
                 n = schema.novels
+                whole = sa.or_(n.c.incomplete.is_(None), n.c.visible.is_(False))
                 for nid, length, stamp, full in conn.execute(sa.select(n.c.id, n.c.text_length, n.c.image_stamp,
-                                                                       n.c.text.isnot(None))):
+                                                                       whole)):
                     self._works[("novel", nid)] = ((length, stamp), bool(full))
                 if sa.inspect(conn).has_table("media"):
                     m = schema.media

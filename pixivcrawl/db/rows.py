@@ -87,6 +87,7 @@ def item_rows(item: Any) -> ItemRows:
             "id", "user_id", "type", "title", "caption", "page_count", "width", "height", "sanity_level",
             "x_restrict", "restrict", "ai_type", "book_style", "total_view", "total_bookmarks", "total_comments",
             "visible", "series_id", "ugoira_zip_url", "ugoira_frames", "image_stamp", "raw"))
+        row["incomplete"] = item.missing()
         row["create_date"] = parse_time(item.create_date)
         row["update_date"] = parse_time(item.update_date)
         out.add("illusts", row)
@@ -108,6 +109,7 @@ def item_rows(item: Any) -> ItemRows:
             "id", "user_id", "series_id", "series_order", "title", "caption", "page_count", "text_length",
             "x_restrict", "restrict", "is_original", "ai_type", "total_view", "total_bookmarks", "total_comments",
             "visible", "cover_url", "text", "language", "image_stamp", "raw", "webview_raw"))
+        row["incomplete"] = item.missing()
         row["create_date"] = parse_time(item.create_date)
         row["update_date"] = parse_time(item.update_date)
         out.add("novels", row)

@@ -48,6 +48,8 @@ illusts = sa.Table(
     sa.Column("total_bookmarks", sa.BigInteger, nullable=False),
     sa.Column("total_comments", sa.BigInteger),
     sa.Column("visible", sa.Boolean, nullable=False),
+    #: NULL for a whole record; else what the row lacks (IllustItem/NovelItem.missing): listing | ugoira_frames | text
+    sa.Column("incomplete", sa.String(16)),
     sa.Column("series_id", sa.BigInteger, index=True),
     sa.Column("ugoira_zip_url", sa.Text),
     sa.Column("ugoira_frames", JSONType),
@@ -115,6 +117,8 @@ novels = sa.Table(
     sa.Column("total_bookmarks", sa.BigInteger, nullable=False),
     sa.Column("total_comments", sa.BigInteger),
     sa.Column("visible", sa.Boolean, nullable=False),
+    #: NULL for a whole record; else what the row lacks (IllustItem/NovelItem.missing): listing | ugoira_frames | text
+    sa.Column("incomplete", sa.String(16)),
     sa.Column("cover_url", sa.Text),
     sa.Column("text", sa.Text),
     sa.Column("language", sa.String(16)),

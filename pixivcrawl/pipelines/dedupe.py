@@ -2,9 +2,9 @@
 and every work is classified against the database (new, updated, unchanged).
 
 Keys are the same for every spider: works by id (a whole record still passes after a listing record of
-the same work), users by id, rankings by (source, mode, content, date, rank), search hits by (query, work),
-commission requests by id. Stats: ``pixiv/items/{new,updated,unchanged}`` for works and
-``pixiv/items/dropped_duplicate``.
+the same work, or after a record lacking its ugoira frames or novel text), users by id, rankings by (source,
+mode, content, date, rank), search hits by (query, work), commission requests by id. Stats:
+``pixiv/items/{new,updated,unchanged}`` for works and ``pixiv/items/dropped_duplicate``.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ class DedupePipeline:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.stats = crawler.stats
-        self.seen: dict[tuple, bool] = {}  # key -> whether a whole record passed
+        #: key -> the best record that passed: 0 a listing record, 1 a record lacking a part, 2 a whole record
+        self.seen: dict[tuple, int] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler):
@@ -57,15 +58,18 @@ class DedupePipeline:
         if key is None:
             return item
         complete = bool(ItemAdapter(item).get("complete", True))
-        if key in self.seen and (self.seen[key] or not complete):
+        signed = work_signature(item)
+        # a work record lacking a part (ugoira frames, novel text) is whole only once it has it
+        whole = complete if signed is None else item.missing() is None
+        rank = 2 if complete and whole else int(complete)  # listing < record lacking a part < whole record
+        if key in self.seen and self.seen[key] >= rank:
             self.stats.inc_value("pixiv/items/dropped_duplicate")
             raise DropItem(f"already seen in this run: {key[0]} {key[1:]}", log_level="DEBUG")
-        self.seen[key] = complete
-        signed = work_signature(item)
+        self.seen[key] = rank
         if signed is not None:
             memory = CrawlMemory.of(self.crawler)
             kind, wid, signature = signed
-            state = memory.work_state(kind, wid, signature, complete)
+            state = memory.work_state(kind, wid, signature, whole)
             self.stats.inc_value(f"pixiv/items/{state}")
-            memory.remember(kind, wid, signature, complete)
+            memory.remember(kind, wid, signature, whole)
         return item

@@ -26,6 +26,8 @@ _HELP = {
     "fault_html": "probability of a 200 answer with an HTML page instead of JSON",
     "slow_seconds": "delay of a slow answer",
     "fault_seed": "seed of the fault dice",
+    "fault_paths": "comma-separated path prefixes that always fail with fault_paths_status (e.g. /v1/ugoira/metadata)",
+    "fault_paths_status": "HTTP status of the fault_paths answers",
     "search_page_cap": "deepest search page served (pixiv caps how deep a search can page)",
     "image_cache": "folder where rendered images are kept across runs, e.g. for a test session (empty: memory only)",
     "ugoira_delays": "comma-separated frame delays in ms given to every ugoira, its zip holding as many frames, "

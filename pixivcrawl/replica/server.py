@@ -76,6 +76,10 @@ class ReplicaConfig:
     search_page_cap: int = 1000
     #: hosts the faults apply to
     fault_hosts: tuple[str, ...] = (APP_API_HOST, WEB_HOST, IMAGE_HOST)
+    #: comma-separated path prefixes (``/v1/ugoira/metadata,/webview/v2/novel``) answered with
+    #: ``fault_paths_status`` and an HTML error page every time, on any host: requests that fail for good
+    fault_paths: str = ""
+    fault_paths_status: int = 503
     log_limit: int = 1_000_000
     #: a folder where rendered images are kept across replica runs (empty: in memory only)
     image_cache: str = ""
@@ -156,6 +160,11 @@ class Replica:
         return response
 
     async def dispatch(self, host: str, request: web.BaseRequest, entry: dict) -> web.StreamResponse:
+        prefixes = tuple(p.strip() for p in self.config.fault_paths.split(",") if p.strip())
+        if prefixes and request.path.startswith(prefixes):
+            entry["fault"] = "path"
+            return web.Response(status=self.config.fault_paths_status, content_type="text/html",
+                                text="<html><body>Server Error</body></html>")
         if host in self.config.fault_hosts:
             fault = self._pick_fault()
             if fault:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -11,6 +12,7 @@ import orjson
 import scrapy
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 
 from pixivcrawl.hosts import APP_API, WEB
 from pixivcrawl.items import IllustItem, NovelItem, UserItem
@@ -84,19 +86,50 @@ class PixivSpider(scrapy.Spider):
 
     # -- helpers -------------------------------------------------------------------------------------
 
-    def app_request(self, path: str, params: dict[str, Any], callback: Callable, **kwargs: Any) -> scrapy.Request:
+    def app_request(self, path: str, params: dict[str, Any], callback: Callable, errback: Callable | None = None,
+                    **kwargs: Any) -> scrapy.Request:
         return scrapy.Request(f"{APP_API}{path}?{urlencode(params)}", callback=callback,
-                              errback=self.on_error, **kwargs)
+                              errback=errback or self.on_error, **kwargs)
 
     def web_request(self, path: str, params: dict[str, Any], callback: Callable, **kwargs: Any) -> scrapy.Request:
         query = urlencode({k: v for k, v in params.items() if v is not None})
         return scrapy.Request(f"{WEB}{path}?{query}", callback=callback, errback=self.on_error, **kwargs)
 
     def on_error(self, failure) -> None:
-        request = failure.request
-        self.logger.error("Request failed for good: %s (%s: %s)", request.url, failure.type.__name__,
-                          failure.getErrorMessage())
+        """Errback of every request: logs the request that failed for good (after its last retry) with its
+        cause, and counts it under ``pixiv/errors/request_failed`` and ``pixiv/errors/<cause>``."""
+        cause, key = failure_cause(failure)
+        self.logger.error("Request failed for good: %s (%s)", failure.request.url, cause)
         self.count("errors/request_failed")
+        self.count(f"errors/{key}")
+
+    def keep_record_on_error(self, failure) -> Iterator[Any]:
+        """Errback of a request that completes a record in hand, ``cb_kwargs["item"]`` (a listing record
+        waiting for its ``/v1/illust/detail`` or ``/v2/novel/detail``, an ugoira for its ``/v1/ugoira/metadata``,
+        a novel for its ``/webview/v2/novel``): logs and counts the failure as :meth:`on_error`, then yields the
+        record as it is (and the listing's user, ``cb_kwargs["user"]``), to be stored as incomplete."""
+        self.on_error(failure)
+        kwargs = failure.request.cb_kwargs
+        yield from self.record_in_hand(kwargs.get("item"), kwargs.get("user"))
+
+    def record_in_hand(self, item: IllustItem | NovelItem | None, user: UserItem | None = None) -> Iterator[Any]:
+        """``user`` (a listing's user, unless this run yielded a user record of that id) and ``item``, whatever
+        its completing request gave. A record that still lacks something (``item.missing()``: ``listing``,
+        ``ugoira_frames``, ``text``) is stored with that in its ``incomplete`` column, never over what the
+        database holds, and completed by the next crawl that meets it; it is logged and counted under
+        ``pixiv/works/incomplete`` and ``pixiv/works/incomplete/<what it lacks>``."""
+        if item is None:
+            return
+        if user is not None and user.id not in self._users_seen:
+            yield user  # not marked as seen: a whole user record of the App API still passes later
+        missing = item.missing()
+        if missing is not None:
+            self.logger.warning("Storing %s %s without its %s; the next crawl that meets it completes it.",
+                                "novel" if isinstance(item, NovelItem) else item.type, item.id,
+                                {"listing": "whole record", "ugoira_frames": "ugoira frames"}.get(missing, missing))
+            self.count("works/incomplete")
+            self.count(f"works/incomplete/{missing}")
+        yield item
 
     def count(self, key: str, n: int = 1) -> None:
         self.crawler.stats.inc_value(f"pixiv/{key}", n)
@@ -203,28 +236,41 @@ class PixivSpider(scrapy.Spider):
             yield item
             return
         yield from self.user_once(obj.get("user"))
-        if item.type == "ugoira" and not (skip_known and self.known_unchanged(item)):
-            yield self.app_request("/v1/ugoira/metadata", {"illust_id": item.id}, self.parse_ugoira,
-                                   cb_kwargs={"item": item})
-        else:
+        if item.type != "ugoira":
             yield item
+        elif skip_known and self.known_unchanged(item):
+            item.stored_whole = True  # the stored frames stay
+            yield item
+        else:
+            yield self.app_request("/v1/ugoira/metadata", {"illust_id": item.id}, self.parse_ugoira,
+                                   errback=self.keep_record_on_error, cb_kwargs={"item": item})
 
     def parse_ugoira(self, response: Response, item: IllustItem) -> Iterator[IllustItem]:
+        """``/v1/ugoira/metadata``: the ugoira with its zip URL and frames, or without them (stored as incomplete)
+        when pixiv answered with an error or a malformed object."""
         data = self.app_json(response, f"ugoira metadata of {item.id}")
         if data is not None:
             try:
                 item.ugoira_zip_url, item.ugoira_frames = parse_ugoira_metadata(data, item.id)
             except ParseError as exc:
                 self.malformed("ugoira metadata", exc)
-        if item.ugoira_frames is None:
-            self.count("ugoira/metadata_missing")
-        yield item
+        yield from self.record_in_hand(item)
 
-    def parse_app_detail(self, response: Response, work_id: int) -> Iterator[Any]:
-        """``/v1/illust/detail`` of one work."""
+    def parse_app_detail(self, response: Response, work_id: int, item: IllustItem | None = None,
+                         user: UserItem | None = None) -> Iterator[Any]:
+        """``/v1/illust/detail`` of one work; when pixiv answers with an error or a malformed work, the listing
+        record in hand (``item``, with its ``user``) is stored instead."""
         data = self.app_json(response, f"illust {work_id}")
+        whole = None
         if data is not None:
-            yield from self.app_work_items(data.get("illust"))
+            try:
+                whole = parse_illust(data.get("illust"))
+            except ParseError as exc:
+                self.malformed("work", exc)
+        if whole is None:
+            yield from self.record_in_hand(item, user)
+        else:
+            yield from self.work_items(whole, data["illust"])
 
     def app_novel_items(self, obj: Any, order: int | None = None, *, skip_known: bool = False) -> Iterator[Any]:
         """A novel object of the App API: its user, then the novel once its text is fetched (not fetched
@@ -235,14 +281,21 @@ class PixivSpider(scrapy.Spider):
             self.malformed("novel", exc)
             return
         item.series_order = order
+        yield from self.novel_items(item, obj, skip_known=skip_known)
+
+    def novel_items(self, item: NovelItem, obj: Any, *, skip_known: bool = False) -> Iterator[Any]:
+        """The user and the novel of a parsed App API novel object ``obj``."""
         yield from self.user_once(obj.get("user"))
         if skip_known and self.known_unchanged(item):
+            item.stored_whole = True  # the stored text stays
             yield item
             return
         yield self.app_request("/webview/v2/novel", {"id": item.id, "viewer_version": "20221031_ai"},
-                               self.parse_novel_text, cb_kwargs={"item": item})
+                               self.parse_novel_text, errback=self.keep_record_on_error, cb_kwargs={"item": item})
 
     def parse_novel_text(self, response: Response, item: NovelItem) -> Iterator[NovelItem]:
+        """``/webview/v2/novel``: the novel with its text, or without it (stored as incomplete) when pixiv
+        answered with an error or a malformed page."""
         if response.status != 200:
             self.app_json(response, f"text of novel {item.id}")  # logs and counts the error
         else:
@@ -253,12 +306,54 @@ class PixivSpider(scrapy.Spider):
             else:
                 item.text = webview.pop("text")
                 item.webview_raw = webview
-        if item.text is None:
-            self.count("novels/text_missing")
-        yield item
+        yield from self.record_in_hand(item)
 
-    def parse_app_novel_detail(self, response: Response, novel_id: int) -> Iterator[Any]:
-        """``/v2/novel/detail`` of one novel, then its text."""
+    def parse_app_novel_detail(self, response: Response, novel_id: int, item: NovelItem | None = None,
+                               user: UserItem | None = None) -> Iterator[Any]:
+        """``/v2/novel/detail`` of one novel, then its text; when pixiv answers with an error or a malformed
+        novel, the listing record in hand (``item``, with its ``user``) is stored instead."""
         data = self.app_json(response, f"novel {novel_id}")
+        whole = None
         if data is not None:
-            yield from self.app_novel_items(data.get("novel"))
+            try:
+                whole = parse_novel(data.get("novel"))
+            except ParseError as exc:
+                self.malformed("novel", exc)
+        if whole is None:
+            yield from self.record_in_hand(item, user)
+        else:
+            yield from self.novel_items(whole, data["novel"])
+
+
+def failure_cause(failure) -> tuple[str, str]:
+    """(cause, stats key) of a request that failed for good: ``("HTTP 503 after 5 retries", "http_503")`` for
+    an error answer (Scrapy's HttpError, status from ``failure.value.response``); for a download error the
+    exception at its root (Scrapy wraps Twisted's), e.g. ``("ConnectionLost after 5 retries: Connection to the
+    other side was lost in a non-clean fashion.", "connection_lost")``."""
+    request = getattr(failure, "request", None)
+    retries = request.meta.get("retry_times", 0) if request is not None else 0
+    after = f" after {retries} {'retry' if retries == 1 else 'retries'}" if retries else ""
+    if failure.check(HttpError):
+        status = failure.value.response.status
+        return f"HTTP {status}{after}", f"http_{status}"
+    error = root_error(failure.value)
+    name = type(error).__name__
+    key = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)).lower()
+    message = str(error).strip()
+    return f"{name}{after}" + (f": {message}" if message else ""), key
+
+
+def root_error(error: BaseException) -> BaseException:
+    """The exception at the root of a download error: Scrapy's DownloadFailedError wraps Twisted's
+    ResponseFailed, which lists the failures that caused it (``reasons``)."""
+    seen: set[int] = set()
+    while id(error) not in seen:
+        seen.add(id(error))
+        reasons = getattr(error, "reasons", None)
+        if isinstance(reasons, list) and reasons and isinstance(getattr(reasons[0], "value", None), BaseException):
+            error = reasons[0].value
+        elif error.__cause__ is not None:
+            error = error.__cause__
+        else:
+            break
+    return error

@@ -200,9 +200,12 @@ class SearchSpider(PixivSpider):
             if not self.details:
                 yield from self.once(user)
                 yield item
+            # details=1: the listing record goes with the request, and is stored if the whole record cannot be had
             elif novels:
                 yield self.app_request("/v2/novel/detail", {"novel_id": item.id}, self.parse_app_novel_detail,
-                                       cb_kwargs={"novel_id": item.id})
+                                       errback=self.keep_record_on_error,
+                                       cb_kwargs={"novel_id": item.id, "item": item, "user": user})
             else:
                 yield self.app_request("/v1/illust/detail", {"illust_id": item.id}, self.parse_app_detail,
-                                       cb_kwargs={"work_id": item.id})
+                                       errback=self.keep_record_on_error,
+                                       cb_kwargs={"work_id": item.id, "item": item, "user": user})
