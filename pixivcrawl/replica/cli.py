@@ -27,6 +27,9 @@ _HELP = {
     "slow_seconds": "delay of a slow answer",
     "fault_seed": "seed of the fault dice",
     "search_page_cap": "deepest search page served (pixiv caps how deep a search can page)",
+    "app_sanity_limit": "highest sanity_level (2, 4, 6) the App API shows each account; works above it come back "
+                        "as limit_sanity_level placeholders there, whole on the web Ajax API "
+                        "(one account: POST /_replica/account {\"account\": k, \"app_sanity_limit\": n})",
     "image_cache": "folder where rendered images are kept across runs, e.g. for a test session (empty: memory only)",
 }
 
