@@ -25,12 +25,14 @@ from pixivcrawl.parsers.app_api import (
     parse_user,
     parse_webview_novel,
 )
+from pixivcrawl.parsers.restriction import RECOVERABLE
 from pixivcrawl.signature import work_signature
 
 from .arguments import SpiderArgumentError, flag
+from .recover import RecoverHiddenMixin
 
 
-class PixivSpider(scrapy.Spider):
+class PixivSpider(RecoverHiddenMixin, scrapy.Spider):
     #: credentials this spider cannot run without (checked by PixivAuthMiddleware at start)
     pixiv_credentials: tuple[str, ...] = ("refresh_token",)
     #: pixiv answers errors with JSON bodies: let them reach the callbacks, which log the cause
@@ -198,9 +200,9 @@ class PixivSpider(scrapy.Spider):
 
     def work_items(self, item: IllustItem, obj: Any, *, skip_known: bool = False) -> Iterator[Any]:
         """The user and the work of a parsed App API work object ``obj``."""
-        if not item.visible:  # pixiv's placeholder: blank title, tags and user name; nothing to fetch
+        if not item.visible or item.restriction in RECOVERABLE:  # pixiv's placeholder: blank title, tags, user
             self.count("works/invisible")
-            yield item
+            yield from self.recover_hidden(item)  # the whole work from the web when it shows it, else item
             return
         yield from self.user_once(obj.get("user"))
         if item.type == "ugoira" and not (skip_known and self.known_unchanged(item)):
@@ -235,6 +237,9 @@ class PixivSpider(scrapy.Spider):
             self.malformed("novel", exc)
             return
         item.series_order = order
+        if item.restriction in RECOVERABLE:  # a placeholder: the whole novel from the web when it shows it
+            yield from self.recover_hidden(item)
+            return
         yield from self.user_once(obj.get("user"))
         if skip_known and self.known_unchanged(item):
             yield item
