@@ -6,7 +6,8 @@ from typing import Any
 
 NULL = "null"
 #: objects whose keys are data (tag names, ids, language codes), compared by the shape of their values
-MAP_KEYS = frozenset({"tagTranslation", "illusts", "images", "planTranslationTitle", "planTranslationDescription"})
+MAP_KEYS = frozenset({"tagTranslation", "illusts", "images", "planTranslationTitle", "planTranslationDescription",
+                      "userIllusts", "userNovels"})
 
 
 def key_tree(value: Any, _key: str | None = None) -> Any:

@@ -3,6 +3,11 @@
 Account ``k`` is the world's user ``USER_BASE + k``. Its refresh token, ``PHPSESSID`` and login (username
 ``replica-user-k``, password ``replica-password-k``) are fixed strings derived from ``k``: they are
 credentials for the local replica only (the demo and the tests use them), never for pixiv.
+
+Each account also has an App API sanity limit: the highest ``sanity_level`` the App API shows it (pixiv
+hides more sensitive works from the app, as ``limit_sanity_level`` placeholders, while the web shows them
+to the same account). It is the replica's ``app_sanity_limit`` knob unless set for the account
+(``POST /_replica/account {"account": k, "app_sanity_limit": n}``).
 """
 
 from __future__ import annotations
@@ -47,6 +52,21 @@ class TokenStore:
         self._by_session = {a.phpsessid: a for a in accounts}
         self._by_username = {a.username: a for a in accounts}
         self._access: dict[str, tuple[Account, float]] = {}
+        #: account index -> its own App API sanity limit (accounts not here use the replica's knob)
+        self.app_sanity_limits: dict[int, int] = {}
+
+    def app_sanity_limit(self, account: Account, default: int) -> int:
+        """The highest sanity_level the App API shows ``account``."""
+        return self.app_sanity_limits.get(account.index, default)
+
+    def set_app_sanity_limit(self, index: int, limit: int | None) -> None:
+        """Give account ``index`` its own App API sanity limit (None: back to the replica's knob)."""
+        if not 0 <= index < len(self.accounts):
+            raise KeyError(index)
+        if limit is None:
+            self.app_sanity_limits.pop(index, None)
+        else:
+            self.app_sanity_limits[index] = int(limit)
 
     def account_for_refresh(self, token: str) -> Account | None:
         return self._by_refresh.get(token)

@@ -8,6 +8,7 @@ Reference captures (``tests/fixtures/app-api``): ``v1_illust_detail/pixivpy__126
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 
 from .world import World
@@ -115,6 +116,37 @@ def as_placeholder(obj: dict, kind: str = "sanity_level") -> None:
                image_urls=dict.fromkeys(obj["image_urls"], url),
                meta_single_page={"original_image_url": url})
     obj["user"] = {**obj["user"], "name": "", "account": ""}
+
+
+def novel_as_placeholder(obj: dict, kind: str = "sanity_level") -> None:
+    """A novel the App API will not show, as it sends illusts it will not show (:func:`as_placeholder`):
+    visible false, blank title, caption and tags, zero counters, every cover URL a ``limit_{kind}``
+    placeholder."""
+    url = placeholder_url(kind)
+    obj.update(title="", caption="", tags=[], total_view=0, total_bookmarks=0, visible=False,
+               image_urls=dict.fromkeys(obj["image_urls"], url))
+    obj["user"] = {**obj["user"], "name": "", "account": ""}
+
+
+def novel_sanity_level(world: World, nid: int) -> int:
+    """A novel's sanity level (2, 4 or 6), by which the App API hides it from accounts that may not see it
+    on mobile. pixiv's novel objects do not carry it: the replica gives R-18 novels 6 and about one other
+    novel in five 4."""
+    if world.novel_detail(nid).x_restrict:
+        return 6
+    return 4 if random.Random(f"{world.seed}:novel-sl:{nid}").random() < 0.2 else 2
+
+
+def for_viewer(obj: dict, sanity_level: int, sanity_limit: int, placeholder=as_placeholder) -> dict:
+    """``obj`` as the App API shows it to an account whose sanity limit is ``sanity_limit`` (the highest
+    ``sanity_level`` it shows on mobile): a placeholder copy (``limit_sanity_level``, visible false) when
+    the work is above the limit, else ``obj`` itself. Objects are cached per id and shared by every account,
+    so the original is never changed."""
+    if sanity_level <= sanity_limit or obj.get("visible") is False:
+        return obj
+    hidden = dict(obj)
+    placeholder(hidden, "sanity_level")
+    return hidden
 
 
 def series_title(world: World, sid: int) -> str:

@@ -29,6 +29,9 @@ _HELP = {
     "fault_paths": "comma-separated path prefixes that always fail with fault_paths_status (e.g. /v1/ugoira/metadata)",
     "fault_paths_status": "HTTP status of the fault_paths answers",
     "search_page_cap": "deepest search page served (pixiv caps how deep a search can page)",
+    "app_sanity_limit": "highest sanity_level (2, 4, 6) the App API shows each account; works above it come back "
+                        "as limit_sanity_level placeholders there, whole on the web Ajax API "
+                        "(one account: POST /_replica/account {\"account\": k, \"app_sanity_limit\": n})",
     "image_cache": "folder where rendered images are kept across runs, e.g. for a test session (empty: memory only)",
     "ugoira_delays": "comma-separated frame delays in ms given to every ugoira, its zip holding as many frames, "
                      "e.g. 6,6,0,15 (empty: each work's own)",

@@ -74,6 +74,9 @@ class ReplicaConfig:
     fault_seed: int = 0
     #: deepest search page pixiv serves (lastPage never exceeds it)
     search_page_cap: int = 1000
+    #: highest sanity_level the App API shows an account (2, 4 or 6); works above it are limit_sanity_level
+    #: placeholders there, while the web shows them. Per account: POST /_replica/account
+    app_sanity_limit: int = 6
     #: hosts the faults apply to
     fault_hosts: tuple[str, ...] = (APP_API_HOST, WEB_HOST, IMAGE_HOST)
     #: comma-separated path prefixes (``/v1/ugoira/metadata,/webview/v2/novel``) answered with
@@ -112,9 +115,11 @@ class Replica:
         self.started = time.monotonic()
         self._windows: dict[tuple[int, str], deque[float]] = {}
         self._fault_rng = random.Random(config.fault_seed)
-        # objects are deterministic per id: build each once (they are never mutated after building)
-        self._illust = lru_cache(maxsize=200_000)(partial(ao.illust_obj, self.world))
-        self._novel = lru_cache(maxsize=50_000)(partial(ao.novel_obj, self.world))
+        # objects are deterministic per id: build each once (they are never mutated after building); the
+        # account asking sees them through its App API sanity limit (_illust/_novel, set by app_api)
+        self._illust_cache = lru_cache(maxsize=200_000)(partial(ao.illust_obj, self.world))
+        self._novel_cache = lru_cache(maxsize=50_000)(partial(ao.novel_obj, self.world))
+        self._sanity_limit = config.app_sanity_limit
         self.web = WebApi(self)
         self.login = LoginPages(self)
         self._app_routes = {
@@ -303,6 +308,7 @@ class Replica:
                 "Error occurred at the OAuth process. Please check your Access Token to fix this. "
                 f"Error Message: {problem}"), 400)
         entry["account"] = account.user_id
+        self._sanity_limit = self.tokens.app_sanity_limit(account, self.config.app_sanity_limit)
         if self._over_limit(account.user_id, "app"):
             entry["limited"] = True
             return _json(ao.app_error("Rate Limit"), self.config.app_limit_status)
@@ -310,6 +316,14 @@ class Replica:
         if handler is None:
             return _json(ao.app_error("", "Specified end-point doesn't exist"), 404)
         return handler(request.query)
+
+    def _illust(self, wid: int, **kwargs) -> dict:
+        obj = self._illust_cache(wid, **kwargs)
+        return ao.for_viewer(obj, obj["sanity_level"], self._sanity_limit)
+
+    def _novel(self, nid: int) -> dict:
+        return ao.for_viewer(self._novel_cache(nid), ao.novel_sanity_level(self.world, nid), self._sanity_limit,
+                             ao.novel_as_placeholder)
 
     def _int_arg(self, query, name: str) -> int | None:
         try:
@@ -533,9 +547,17 @@ class Replica:
                 if self.world.work(int(wid)) is None:
                     return _json({"error": f"no work {wid}"}, 400)
                 self.world.reupload(int(wid), add_page=bool(payload.get("add_page")))
-            self._illust.cache_clear()
+            self._illust_cache.cache_clear()
             self.images.forget()
             return _json({"ok": True, "revisions": {str(k): v for k, v in self.world.revisions.items()}})
+        if path == "/_replica/account" and request.method == "POST":
+            payload = orjson.loads(await request.read())
+            try:
+                self.tokens.set_app_sanity_limit(int(payload["account"]), payload.get("app_sanity_limit"))
+            except (KeyError, ValueError, TypeError) as exc:
+                return _json({"error": f"no such account or bad limit: {exc}"}, 400)
+            limits = {str(k): v for k, v in self.tokens.app_sanity_limits.items()}
+            return _json({"ok": True, "app_sanity_limits": limits})
         if path == "/_replica/requests/clear" and request.method == "POST":
             self.log.clear()
             self.log_total = 0

@@ -1,7 +1,11 @@
-"""The replica's www.pixiv.net: Ajax search, ranking.php and the commission (request) pages.
+"""The replica's www.pixiv.net: Ajax search, ranking.php, the commission (request) pages, and the work pages
+``/ajax/illust/{id}`` (with ``/pages`` and ``/ugoira_meta``) and ``/ajax/novel/{id}`` (pixivcrawl.replica.web_works).
 
 The ``PHPSESSID`` cookie identifies the account: R-18 modes need it, and the per-account rate limit of
-logged-in sessions answers 429 (with ``Retry-After`` when configured), as pixiv does since 2022.
+logged-in sessions answers 429 (with ``Retry-After`` when configured), as pixiv does since 2022. The web
+shows a logged-in account every work whole, those its App API sanity limit hides included; without a
+session R-18 works come without image URLs and R-18 novels and ugoira metadata are refused (protocol notes
+§3.5).
 """
 
 from __future__ import annotations
@@ -13,13 +17,14 @@ from urllib.parse import quote, unquote
 
 from aiohttp import web
 
-from . import web_objects as wo
+from . import web_objects as wo, web_works
 from .commissions import Commissions
 from .rankings import PAGE as RANK_PAGE, WEB_MODES, Rankings, content_allowed
 from .responses import json_response as _json
 from .search import ILLUST_PAGE, NOVEL_PAGE, SEARCH_KINDS, TYPE_FILTERS, Query, Search
 
 _SEARCH = re.compile(r"^/ajax/search/(artworks|illustrations|manga|novels)/(.+)$")
+_WORK = re.compile(r"^/ajax/(illust|novel)/(\d+)(/pages|/ugoira_meta)?$")
 _COMMISSION = re.compile(r"^/ajax/commission/page/request/(complete|creators|in_progress)/(\w+)$")
 _COMMISSION_TYPES = {
     "complete": ("illust", "manga", "ugoira"),
@@ -62,7 +67,34 @@ class WebApi:
             return self.commission_overview()
         if m := _COMMISSION.match(path):
             return self.commission_listing(m.group(1), m.group(2), query, logged_in)
+        if m := _WORK.match(path):
+            return self.work_page(m.group(1), int(m.group(2)), m.group(3), logged_in, query.get("lang") or "ja")
         return _error("", 404)
+
+    # -- work pages ----------------------------------------------------------------------------------
+
+    def work_page(self, kind: str, wid: int, part: str | None, logged_in: bool, lang: str) -> web.Response:
+        """``/ajax/illust/{id}``, ``…/pages``, ``…/ugoira_meta`` and ``/ajax/novel/{id}``: an unknown id is
+        pixiv's empty error (``{"error":true,"message":"","body":[]}``, as in the capture of a missing work)."""
+        if kind == "novel":
+            novel = self.world.novel(wid) if part is None else None
+            if novel is None:
+                return _error("", 404)
+            if self.world.novel_detail(wid).x_restrict and not logged_in:
+                return _error("ログインしてください", 403)
+            return _json(wo.ajax(web_works.novel_body(self.world, wid)))
+        work = self.world.work(wid)
+        if work is None:
+            return _error("", 404)
+        if part == "/pages":
+            return _json(wo.ajax(web_works.illust_pages(self.world, wid, logged_in=logged_in)))
+        if part == "/ugoira_meta":
+            if work.type != "ugoira":
+                return _error("This work is not an ugoira.", 400)
+            if self.world.work_detail(wid).x_restrict and not logged_in:
+                return _error("ログインしてください", 403)
+            return _json(wo.ajax(web_works.ugoira_meta(self.world, wid)))
+        return _json(wo.ajax(web_works.illust_body(self.world, wid, logged_in=logged_in, lang=lang)))
 
     # -- ranking.php ---------------------------------------------------------------------------------
 

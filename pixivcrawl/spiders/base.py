@@ -27,12 +27,14 @@ from pixivcrawl.parsers.app_api import (
     parse_user,
     parse_webview_novel,
 )
+from pixivcrawl.parsers.restriction import RECOVERABLE
 from pixivcrawl.signature import work_signature
 
 from .arguments import SpiderArgumentError, flag
+from .recover import RecoverHiddenMixin
 
 
-class PixivSpider(scrapy.Spider):
+class PixivSpider(RecoverHiddenMixin, scrapy.Spider):
     #: credentials this spider cannot run without (checked by PixivAuthMiddleware at start)
     pixiv_credentials: tuple[str, ...] = ("refresh_token",)
     #: pixiv answers errors with JSON bodies: let them reach the callbacks, which log the cause
@@ -231,9 +233,9 @@ class PixivSpider(scrapy.Spider):
 
     def work_items(self, item: IllustItem, obj: Any, *, skip_known: bool = False) -> Iterator[Any]:
         """The user and the work of a parsed App API work object ``obj``."""
-        if not item.visible:  # pixiv's placeholder: blank title, tags and user name; nothing to fetch
+        if not item.visible or item.restriction in RECOVERABLE:  # pixiv's placeholder: blank title, tags, user
             self.count("works/invisible")
-            yield item
+            yield from self.recover_hidden(item)  # the whole work from the web when it shows it, else item
             return
         yield from self.user_once(obj.get("user"))
         if item.type != "ugoira":
@@ -285,6 +287,9 @@ class PixivSpider(scrapy.Spider):
 
     def novel_items(self, item: NovelItem, obj: Any, *, skip_known: bool = False) -> Iterator[Any]:
         """The user and the novel of a parsed App API novel object ``obj``."""
+        if item.restriction in RECOVERABLE:  # a placeholder: the whole novel from the web when it shows it
+            yield from self.recover_hidden(item)
+            return
         yield from self.user_once(obj.get("user"))
         if skip_known and self.known_unchanged(item):
             item.stored_whole = True  # the stored text stays

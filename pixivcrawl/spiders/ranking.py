@@ -22,6 +22,7 @@ from pixivcrawl.memory import CrawlMemory
 from pixivcrawl.parsers.ajax import parse_ranking_page
 from pixivcrawl.parsers.app_api import next_url, parse_illust, parse_novel
 from pixivcrawl.parsers.common import ParseError
+from pixivcrawl.parsers.restriction import RECOVERABLE
 
 from .arguments import SpiderArgumentError, check_known, choice, day, positive_int
 from .base import PixivSpider
@@ -144,7 +145,9 @@ class RankingSpider(PixivSpider):
             except ParseError as exc:
                 self.malformed("ranked work", exc)
                 continue
-            if self.work == "novel":
+            if self.work == "novel" and item.restriction in RECOVERABLE:
+                yield from self.recover_hidden(item)  # the whole novel from the web when it shows it
+            elif self.work == "novel":
                 yield from self.user_once(obj.get("user"))
                 yield item
             else:
