@@ -12,6 +12,7 @@ import scrapy
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 
+from pixivcrawl.exceptions import GivenUp
 from pixivcrawl.hosts import APP_API, WEB
 from pixivcrawl.items import IllustItem, NovelItem, UserItem
 from pixivcrawl.memory import CrawlMemory
@@ -94,9 +95,11 @@ class PixivSpider(scrapy.Spider):
 
     def on_error(self, failure) -> None:
         request = failure.request
+        self.count("errors/request_failed")
+        if failure.check(GivenUp):  # its cause was logged once where it was given up (a blocked answer, no token)
+            return
         self.logger.error("Request failed for good: %s (%s: %s)", request.url, failure.type.__name__,
                           failure.getErrorMessage())
-        self.count("errors/request_failed")
 
     def count(self, key: str, n: int = 1) -> None:
         self.crawler.stats.inc_value(f"pixiv/{key}", n)
