@@ -3,6 +3,11 @@
 - App API (``app-api.pixiv.net``): the refresh token is exchanged at ``/auth/token`` for an access token,
   which is refreshed ``PIXIV_TOKEN_REFRESH_MARGIN`` seconds before it expires, and again when pixiv answers
   with its OAuth error; the refused request is then retried once. Concurrent requests share one refresh.
+  A refresh that fails for a reason that may pass (5xx, reset, timeout, an HTML page or another body that is
+  not the token JSON, whatever its status) is tried again ``RETRY_TIMES`` times with ``PIXIV_RETRY_BACKOFF``
+  backoff while the requests that need the token wait; only pixiv's refusal of the refresh token
+  (``invalid_grant``, code 1508) stops the crawl at once (``auth_failed``). A whole round of failed tries stops
+  it too, in one sentence, with reason ``blocked`` (the last answer was a page) or ``auth_unavailable``.
 - Web (``www.pixiv.net``): the ``PHPSESSID`` cookie is added.
 
 Credentials are added as the very last step before the download and removed from the request as soon
@@ -17,18 +22,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
+from typing import NoReturn
 from urllib.parse import urlencode
 
 import orjson
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
 from pixivcrawl.credentials import Credentials, CredentialsError, load_credentials
+from pixivcrawl.exceptions import NoAccessToken
 from pixivcrawl.hosts import APP_API_HOST, CLIENT_ID, CLIENT_SECRET, OAUTH_TOKEN_URL, WEB_HOST
+from pixivcrawl.middlewares.bodycheck import describe
+from pixivcrawl.middlewares.throttle import retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +66,7 @@ class PixivAuthMiddleware:
         self._expires = 0.0
         self._generation = 0
         self._lock: asyncio.Lock | None = None
-        self._rejected = False
+        self._given_up: str | None = None  # why no token can be had (the crawl is stopping)
         self._closing: asyncio.Task | None = None  # the close_spider task, kept so it is not collected mid-run
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
 
@@ -148,8 +158,47 @@ class PixivAuthMiddleware:
         return self._token is not None and time.monotonic() < self._expires - self.margin
 
     async def _refresh(self) -> None:
-        if self._rejected:
-            raise IgnoreRequest("pixiv rejected the refresh token")
+        """Get a new access token from pixiv's token endpoint (``POST /auth/token``, refresh-token grant).
+
+        A failure that may pass — a 5xx, a reset, a timeout, an HTML page or another body that is not the token
+        JSON, whatever its status — is tried again, ``RETRY_TIMES`` times after the first try, waiting
+        ``PIXIV_RETRY_BACKOFF`` × 2^(n-1) seconds (±10%) before the n-th retry (longer when a 429 says so in
+        ``Retry-After``); the requests waiting for the token wait meanwhile, and go out once it comes. Raises
+        NoAccessToken, and closes the spider, when pixiv refuses the refresh token (reason ``auth_failed``) or a
+        whole round of tries fails (reason ``blocked`` when the last answer was a blocked page, else
+        ``auth_unavailable``), each logged in one sentence; later calls raise it at once."""
+        if self._given_up is not None:
+            raise NoAccessToken(self._given_up)
+        tries = 1 + max(0, self.crawler.settings.getint("RETRY_TIMES", 5))
+        backoff = self.crawler.settings.getfloat("PIXIV_RETRY_BACKOFF", 1.0)
+        stats = self.crawler.stats
+        cause, blocked, wait = "", False, 0.0
+        for attempt in range(1, tries + 1):
+            if attempt > 1:
+                pause = max(wait, backoff * 2 ** (attempt - 2) * random.uniform(0.9, 1.1))
+                stats.inc_value("pixiv/auth/token_retries")
+                stats.inc_value("pixiv/retry/backoff_seconds", round(pause, 3))
+                await asyncio.sleep(pause)
+            started = time.monotonic()
+            try:
+                response = await self.crawler.engine.download_async(self._token_request())
+            except Exception as exc:  # a reset, a timeout, a refused connection: tried again
+                cause, blocked, wait = f"{type(exc).__name__}: {exc}"[:300], False, 0.0
+                stats.inc_value("pixiv/auth/token_errors")
+                continue
+            outcome = self._token_answer(response, started)
+            if outcome is None:
+                return
+            cause, blocked = outcome
+            wait = (retry_after(response) or 0.0) if response.status == 429 else 0.0
+            stats.inc_value("pixiv/auth/token_errors")
+        reason = "blocked" if blocked else "auth_unavailable"
+        if blocked:
+            stats.inc_value("pixiv/errors/blocked")
+        self._stop(f"Could not get an access token from pixiv's token endpoint: {cause} after {tries} tries; "
+                   "stopping the crawl.", reason)
+
+    def _token_request(self) -> Request:
         assert self.credentials.refresh_token is not None
         form = {
             "client_id": CLIENT_ID,
@@ -159,17 +208,19 @@ class PixivAuthMiddleware:
             "include_policy": "true",
             "get_secure_url": "1",
         }
-        request = Request(
+        # dont_retry: _refresh retries it (Scrapy's RetryMiddleware and the body check leave it alone)
+        return Request(
             OAUTH_TOKEN_URL,
             method="POST",
             body=urlencode(form),
             headers={"Content-Type": "application/x-www-form-urlencoded"},
-            meta={"pixiv_auth": False, "handle_httpstatus_all": True},
+            meta={"pixiv_auth": False, "handle_httpstatus_all": True, "dont_retry": True},
             dont_filter=True,
         )
-        started = time.monotonic()
-        response = await self.crawler.engine.download_async(request)
-        del request, form
+
+    def _token_answer(self, response: Response, started: float) -> tuple[str, bool] | None:
+        """Take the token from the token endpoint's answer (None), or say why there is none: (cause, whether the
+        answer was a blocked page). Raises NoAccessToken when pixiv refused the refresh token."""
         try:
             data = orjson.loads(response.body)
         except orjson.JSONDecodeError:
@@ -180,16 +231,45 @@ class PixivAuthMiddleware:
             self._expires = started + float(token_data.get("expires_in") or 3600)
             self._generation += 1
             self.crawler.stats.inc_value("pixiv/auth/token_refreshes")
-            return
-        if response.status in (400, 401, 403) and isinstance(data, dict) and (
-                data.get("has_error") or data.get("error")):
-            self._rejected = True
-            reason = data.get("error") or "rejected"
-            logger.error("pixiv rejected the refresh token (%s): get a new one with `pixivcrawl login` "
-                         "and set PIXIV_REFRESH_TOKEN.", reason)
+            return None
+        if not isinstance(data, dict):
+            return describe("json", response), True
+        message = _token_error(data)
+        # pixiv's refusal: "error": "invalid_grant"; its older shape has no "error", only code 1508
+        if 400 <= response.status < 500 and (data.get("error") == "invalid_grant" or (
+                "error" not in data and data.get("has_error") and _token_error_code(data) == _REFUSED_REFRESH_TOKEN)):
             self.crawler.stats.set_value("pixiv/auth/refresh_token_rejected", 1)
-            self._closing = asyncio.get_running_loop().create_task(
-                self.crawler.engine.close_spider_async(reason="auth_failed"))
-            raise IgnoreRequest("pixiv rejected the refresh token")
-        self.crawler.stats.inc_value("pixiv/auth/token_errors")
-        raise IgnoreRequest(f"token endpoint answered HTTP {response.status}")
+            self._stop(f"pixiv rejected the refresh token ({data.get('error') or message or 'rejected'}): get a "
+                       "new one with `pixivcrawl login` and set PIXIV_REFRESH_TOKEN.", "auth_failed",
+                       exception="pixiv rejected the refresh token")
+        if response.status == 200:
+            return "HTTP 200 without an access token", False
+        return f"HTTP {response.status}" + (f" ({message})" if message else ""), False
+
+    def _stop(self, sentence: str, reason: str, exception: str | None = None) -> NoReturn:
+        """Log ``sentence``, close the spider with ``reason``, and raise NoAccessToken (now and for every later
+        request that needs a token)."""
+        self._given_up = exception or sentence
+        logger.error("%s", sentence)
+        self._closing = asyncio.get_running_loop().create_task(self.crawler.engine.close_spider_async(reason=reason))
+        raise NoAccessToken(self._given_up)
+
+
+#: errors.system.code of the token endpoint's refusals (every report shows 1508; its older answers had no "error")
+_REFUSED_REFRESH_TOKEN = 1508
+
+
+def _token_error_code(data: dict) -> object:
+    errors = data.get("errors")
+    system = errors.get("system") if isinstance(errors, dict) else None
+    return system.get("code") if isinstance(system, dict) else None
+
+
+def _token_error(data: dict) -> str | None:
+    """pixiv's words in a token endpoint error (``errors.system.message``, else ``error``), at most 200
+    characters; never the request's own values."""
+    errors = data.get("errors")
+    system = errors.get("system") if isinstance(errors, dict) else None
+    message = system.get("message") if isinstance(system, dict) else None
+    text = message if isinstance(message, str) and message else data.get("error")
+    return str(text)[:200] if isinstance(text, str | int) and text != "" else None

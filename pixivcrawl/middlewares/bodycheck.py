@@ -1,13 +1,32 @@
-"""Retries API answers whose body is cut short or is not JSON (an HTML error page, a truncated chunked
-body), as Scrapy's RetryMiddleware does for 5xx; after the last retry the response goes to the spider,
-which logs it as bad JSON and goes on.
+"""Retries answers that are not what their pixiv endpoint returns — a Cloudflare challenge or another HTML
+page, an empty or cut-short body — like a 5xx, whatever their status (200, 403, 503, …); after the last retry
+the request is given up with one log line, ``pixiv/errors/blocked``, and a :class:`~pixivcrawl.exceptions.Blocked`
+failure for its errback.
 
-Applies to App API responses (but the novel webview, which is HTML) and to the web's ``/ajax/`` and
-``ranking.php``; ``Request.meta["pixiv_expect_json"]`` overrides the choice. Image CDN answers that are
-HTML pages instead of image bytes are retried the same way.
+What each endpoint returns (:func:`expected_body`):
+
+- ``json``: the App API (but the novel webview), the web's ``/ajax/`` and ``ranking.php``, and the OAuth token
+  endpoint. pixiv's JSON error bodies (the App API's ``{"error": {…}}``, the Ajax ``{"error": true, …}``, the
+  token endpoint's ``{"has_error": true, …}``) are JSON: with 400/403/404 they reach the callback as before.
+- ``webview``: ``/webview/v2/novel``, an HTML page holding the ``novel: {…}`` object (or a JSON error body); an
+  HTML page without that object (a Cloudflare page served with 200) is not it.
+- ``media``: the image CDN (``i.pximg.net``, ``s.pximg.net``), image or zip bytes, told by their magic bytes or
+  an image/zip Content-Type; its 404 (no such file) is pixiv's answer and passes.
+
+``Request.meta["pixiv_expect_json"]`` overrides the choice (True: JSON; False: nothing is checked), and
+``dont_retry`` leaves the answer to whoever sent the request (the token refresh retries on its own,
+pixivcrawl.middlewares.auth). Redirects pass.
+
+Rate limits are the throttle's (pixivcrawl.middlewares.throttle): a 429, HTML or not — Cloudflare's rate
+limiting answers 429 with an HTML page — passes on as a limit (the budget pauses, and the throttle's policy
+retries it), so it is neither retried here nor counted twice.
 """
 
 from __future__ import annotations
+
+import html
+import logging
+import re
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -15,24 +34,92 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
-from pixivcrawl.hosts import APP_API_HOST, CDN_HOSTS, WEB_HOST
+from pixivcrawl.exceptions import Blocked
+from pixivcrawl.hosts import APP_API_HOST, CDN_HOSTS, OAUTH_HOST, WEB_HOST
+from pixivcrawl.middlewares.throttle import is_rate_limited
+
+logger = logging.getLogger(__name__)
+
+#: what an answer that is not as expected is called, per kind of endpoint
+EXPECTED = {"json": "JSON", "webview": "the novel webview", "media": "image or zip bytes"}
+_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"PK\x03\x04")
+_MEDIA_TYPES = (b"image/", b"application/zip", b"application/x-zip")
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+_WEBVIEW_OBJECT = re.compile(rb"novel:\s*\{")
 
 
-def expects_json(request: Request) -> bool:
+def expected_body(request: Request) -> str | None:
+    """What the endpoint of ``request`` answers with: ``"json"``, ``"webview"``, ``"media"``, or None (not
+    checked: another host, or a web page)."""
     if "pixiv_expect_json" in request.meta:
-        return bool(request.meta["pixiv_expect_json"])
+        return "json" if request.meta["pixiv_expect_json"] else None
     parts = urlparse_cached(request)
-    if parts.hostname == APP_API_HOST:
-        return not parts.path.startswith("/webview/")
-    if parts.hostname == WEB_HOST:
-        return parts.path.startswith("/ajax/") or parts.path == "/ranking.php"
-    return False
+    host, path = parts.hostname, parts.path
+    if host == APP_API_HOST:
+        return "webview" if path.startswith("/webview/") else "json"
+    if host == WEB_HOST:
+        return "json" if path.startswith("/ajax/") or path == "/ranking.php" else None
+    if host == OAUTH_HOST:
+        return "json"
+    if host in CDN_HOSTS:
+        return "media"
+    return None
 
 
 def looks_like_json(body: bytes) -> bool:
     """A cheap whole-body check: a JSON object or array that is not cut short."""
     text = body.strip()
     return len(text) >= 2 and ((text[:1] == b"{" and text[-1:] == b"}") or (text[:1] == b"[" and text[-1:] == b"]"))
+
+
+def looks_like_page(response: Response) -> bool:
+    """An HTML page: by its Content-Type, or by its first bytes."""
+    content_type = response.headers.get(b"Content-Type", b"").lower()
+    return content_type.startswith(b"text/html") or response.body[:256].lstrip().startswith(b"<")
+
+
+def is_media(response: Response) -> bool:
+    """Image or zip bytes: their magic bytes (JPEG, PNG, GIF, WebP, zip), or an image/zip Content-Type on a
+    body that is not a page."""
+    body = response.body
+    if body.startswith(_MAGIC) or (body[:4] == b"RIFF" and body[8:12] == b"WEBP"):
+        return True
+    content_type = response.headers.get(b"Content-Type", b"").lower()
+    return content_type.startswith(_MEDIA_TYPES) and not looks_like_page(response)
+
+
+def as_expected(kind: str, response: Response) -> bool:
+    """Whether ``response`` is what an endpoint of ``kind`` (see :func:`expected_body`) answers with."""
+    if 300 <= response.status < 400:
+        return True
+    if kind == "json":
+        return looks_like_json(response.body)
+    if kind == "webview":
+        return looks_like_json(response.body) or (
+            response.status == 200 and _WEBVIEW_OBJECT.search(response.body) is not None)
+    if kind == "media":
+        return response.status == 404 or (200 <= response.status < 300 and is_media(response))
+    return True
+
+
+def page_title(body: bytes) -> str | None:
+    """The ``<title>`` of an HTML page (whitespace collapsed, at most 120 characters), or None."""
+    match = _TITLE.search(body[:16384])
+    if match is None:
+        return None
+    title = " ".join(html.unescape(match.group(1).decode("utf-8", "replace")).split())
+    return title[:120] or None
+
+
+def describe(kind: str, response: Response) -> str:
+    """A short account of an unexpected answer for a log line: its status and its page's title, never the body
+    (``HTTP 403 «Just a moment...»``, ``HTTP 200, 17 bytes that are not JSON``)."""
+    title = page_title(response.body)
+    if title is not None:
+        return f"HTTP {response.status} «{title}»"
+    if looks_like_page(response):
+        return f"HTTP {response.status}, a page without a title ({len(response.body)} bytes)"
+    return f"HTTP {response.status}, {len(response.body)} bytes that are not {EXPECTED[kind]}"
 
 
 class PixivBodyCheckMiddleware:
@@ -44,13 +131,20 @@ class PixivBodyCheckMiddleware:
         return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
-        if response.status != 200 or not self._bad(request, response):
+        """``response``, a retry of ``request``, or — after the last retry — :class:`Blocked`."""
+        kind = expected_body(request)
+        if kind is None or request.meta.get("dont_retry") or is_rate_limited(response):
             return response
-        retry = get_retry_request(request, spider=self.crawler.spider, reason="pixiv_bad_body")
-        return retry or response
-
-    @staticmethod
-    def _bad(request: Request, response: Response) -> bool:
-        if urlparse_cached(request).hostname in CDN_HOSTS:
-            return response.headers.get(b"Content-Type", b"").startswith(b"text/html")
-        return expects_json(request) and not looks_like_json(response.body)
+        if as_expected(kind, response):
+            return response
+        # Scrapy's retry (RETRY_TIMES, retry/* stats; the throttle waits PIXIV_RETRY_BACKOFF × 2^(n-1) before it
+        # goes out); giving up is logged below, once, so Scrapy's own give-up line is kept at DEBUG
+        retry = get_retry_request(request, spider=self.crawler.spider, reason="pixiv_bad_body",
+                                  give_up_log_level=logging.DEBUG)
+        if retry is not None:
+            return retry
+        tries = request.meta.get("retry_times", 0) + 1
+        message = f"pixiv or Cloudflare blocked {request.url}: {describe(kind, response)} after {tries} tries"
+        logger.error("%s", message)
+        self.crawler.stats.inc_value("pixiv/errors/blocked")
+        raise Blocked(message)

@@ -40,6 +40,7 @@ from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 from scrapy.pipelines.media import FileException
 from scrapy.utils.defer import ensure_awaitable
 
+from pixivcrawl.exceptions import GivenUp
 from pixivcrawl.hosts import STATIC_HOST
 from pixivcrawl.items import IllustItem
 from pixivcrawl.memory import CrawlMemory
@@ -238,6 +239,8 @@ class PixivFilesPipeline(FilesPipeline):
                 error = getattr(value, "value", value)
                 entry["error"] = (str(error) or type(error).__name__)[:500]
                 self.crawler.stats.inc_value("pixiv/media/failed")
-                logger.warning("Gave up downloading %s of work %s page %s: %s", kind, item.id, page, entry["error"])
+                if not isinstance(error.__cause__, GivenUp):  # else logged once already, where it was given up
+                    logger.warning("Gave up downloading %s of work %s page %s: %s", kind, item.id, page,
+                                   entry["error"])
             item.media.append(entry)
         return item

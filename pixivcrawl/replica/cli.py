@@ -23,7 +23,9 @@ _HELP = {
     "fault_reset": "probability of a connection reset",
     "fault_truncate": "probability of a truncated body",
     "fault_slow": "probability of a slow answer",
-    "fault_html": "probability of a 200 answer with an HTML page instead of JSON",
+    "fault_html": "probability of an answer with Cloudflare's 'Just a moment...' HTML page instead of the JSON "
+                  "or image bytes (on fault_hosts; add oauth.secure.pixiv.net there to reach the token endpoint)",
+    "fault_html_status": "HTTP status of that page (200, 403, 429, 503, ...)",
     "slow_seconds": "delay of a slow answer",
     "fault_seed": "seed of the fault dice",
     "fault_paths": "comma-separated path prefixes that always fail with fault_paths_status (e.g. /v1/ugoira/metadata)",
@@ -46,7 +48,25 @@ def _delays(text: str) -> tuple[int, ...]:
     return delays
 
 
+#: the control API, on any host of the replica (shown under the options)
+CONTROL = """control endpoints (any host):
+  GET  /_replica/requests             the request log (host, path, query, status, account, Referer, fault)
+  POST /_replica/requests/clear       empty it
+  GET|POST /_replica/config           the knobs; POST a JSON object of knobs to change them live
+  GET  /_replica/world                the series and their members, the newest ranking day
+  POST /_replica/reupload             {"ids": [...], "add_page": true}: re-upload works (new URLs and bytes)
+  POST /_replica/account              {"account": 0, "app_sanity_limit": 2}: the highest sanity_level the App API
+                                      shows that account (null: back to --app-sanity-limit)
+  GET|POST /_replica/block            {"host": "app-api.pixiv.net", "path": "/v1/illust/series",
+                                      "query": {"offset": "30"}, "status": 403, "times": 1}: the next `times`
+                                      requests matching host, path and these query values (each optional) get
+                                      Cloudflare's 'Just a moment...' page with `status` (default 403, once);
+                                      {"clear": true} drops every rule; the answer lists the rules left"""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = CONTROL
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8321, help="port to bind; 0 picks a free one (default 8321)")
     defaults = ReplicaConfig()

@@ -2,7 +2,7 @@
 
 A request is routed by the pixiv host it was meant for: the ``X-Forwarded-Host`` header that
 ``PIXIV_MIRROR`` adds, else the ``Host`` header. Paths under ``/_replica/`` are the control API used by
-tests and the demo (request log, live knobs, world summary), on any host.
+tests and the demo (request log, live knobs, world summary, Cloudflare blocks), on any host.
 """
 
 from __future__ import annotations
@@ -68,8 +68,10 @@ class ReplicaConfig:
     fault_reset: float = 0.0
     fault_truncate: float = 0.0
     fault_slow: float = 0.0
-    #: a 200 answer with an HTML page instead of the JSON (what a proxy or a challenge page sends)
+    #: an answer with Cloudflare's challenge page ("Just a moment...") instead of the JSON or image bytes
     fault_html: float = 0.0
+    #: HTTP status of that page (Cloudflare sends its challenge with 403, its older one with 503; 200, 429 also seen)
+    fault_html_status: int = 200
     slow_seconds: float = 2.0
     fault_seed: int = 0
     #: deepest search page pixiv serves (lastPage never exceeds it)
@@ -115,6 +117,8 @@ class Replica:
         self.started = time.monotonic()
         self._windows: dict[tuple[int, str], deque[float]] = {}
         self._fault_rng = random.Random(config.fault_seed)
+        #: rules of POST /_replica/block: the next ``times`` matching requests get Cloudflare's page
+        self.blocks: list[dict] = []
         # objects are deterministic per id: build each once (they are never mutated after building); the
         # account asking sees them through its App API sanity limit (_illust/_novel, set by app_api)
         self._illust_cache = lru_cache(maxsize=200_000)(partial(ao.illust_obj, self.world))
@@ -165,6 +169,10 @@ class Replica:
         return response
 
     async def dispatch(self, host: str, request: web.BaseRequest, entry: dict) -> web.StreamResponse:
+        blocked = self._take_block(host, request)
+        if blocked is not None:
+            entry["fault"] = "blocked"
+            return cloudflare_page(host, blocked)
         prefixes = tuple(p.strip() for p in self.config.fault_paths.split(",") if p.strip())
         if prefixes and request.path.startswith(prefixes):
             entry["fault"] = "path"
@@ -180,8 +188,7 @@ class Replica:
                     return web.Response(status=self._fault_rng.choice([500, 502, 503, 504]),
                                         text="<html><body>Server Error</body></html>", content_type="text/html")
                 elif fault == "html":
-                    return web.Response(status=200, text="<!DOCTYPE html><html><body>Just a moment...</body></html>",
-                                        content_type="text/html")
+                    return cloudflare_page(host, self.config.fault_html_status)
                 elif fault == "reset":
                     self._reset(request)
                     raise _Fault
@@ -208,6 +215,32 @@ class Replica:
         if host == WEB_HOST:
             return await self.web.handle(request, entry)
         return web.Response(status=421, text=f"the replica does not serve host {host!r}")
+
+    def _take_block(self, host: str, request: web.BaseRequest) -> int | None:
+        """The status of the Cloudflare page to answer ``request`` with, when a rule of ``POST /_replica/block``
+        matches it (and has answers left), else None."""
+        for rule in self.blocks:
+            if rule["host"] not in (None, host) or rule["path"] not in (None, request.path):
+                continue
+            if any(request.query.get(key) != value for key, value in rule["query"].items()):
+                continue
+            rule["times"] -= 1
+            if rule["times"] <= 0:
+                self.blocks.remove(rule)
+            return rule["status"]
+        return None
+
+    def _block_rule(self, payload: dict) -> dict:
+        """A rule of ``POST /_replica/block`` from its JSON (raises ValueError/TypeError/KeyError when bad)."""
+        unknown = set(payload) - {"host", "path", "query", "status", "times"}
+        if unknown:
+            raise KeyError(", ".join(sorted(unknown)))
+        rule = {"host": payload.get("host"), "path": payload.get("path"),
+                "query": {str(k): str(v) for k, v in dict(payload.get("query") or {}).items()},
+                "status": int(payload.get("status", 403)), "times": int(payload.get("times", 1))}
+        if not 100 <= rule["status"] <= 599 or rule["times"] < 1:
+            raise ValueError("status must be an HTTP status and times at least 1")
+        return rule
 
     def _pick_fault(self) -> str | None:
         c = self.config
@@ -558,6 +591,17 @@ class Replica:
                 return _json({"error": f"no such account or bad limit: {exc}"}, 400)
             limits = {str(k): v for k, v in self.tokens.app_sanity_limits.items()}
             return _json({"ok": True, "app_sanity_limits": limits})
+        if path == "/_replica/block":
+            if request.method == "POST":
+                payload = orjson.loads(await request.read())
+                if payload.get("clear"):
+                    self.blocks.clear()
+                else:
+                    try:
+                        self.blocks.append(self._block_rule(payload))
+                    except (KeyError, ValueError, TypeError) as exc:
+                        return _json({"error": f"bad block rule: {exc}"}, 400)
+            return _json({"blocks": self.blocks})
         if path == "/_replica/requests/clear" and request.method == "POST":
             self.log.clear()
             self.log_total = 0
@@ -571,6 +615,33 @@ class Replica:
                 self.tokens.lifetime = self.config.token_lifetime
             return _json(asdict(self.config))
         return _json({"error": "no such control endpoint"}, 404)
+
+
+def cloudflare_page(host: str, status: int) -> web.Response:
+    """Cloudflare's "Just a moment..." challenge page, as it stands in front of pixiv when it challenges a client
+    (pixivpy#140): HTML whatever the endpoint, with Cloudflare's headers."""
+    page = (
+        "<!DOCTYPE html><html lang=\"en-US\"><head><title>Just a moment...</title>"
+        "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=UTF-8\">"
+        "<meta http-equiv=\"X-UA-Compatible\" content=\"IE=Edge\">"
+        "<meta name=\"robots\" content=\"noindex,nofollow\">"
+        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+        "<meta http-equiv=\"refresh\" content=\"390\"></head><body class=\"no-js\">"
+        "<div class=\"main-wrapper\" role=\"main\"><div class=\"main-content\">"
+        f"<h1 class=\"zone-name-title h1\">{host}</h1>"
+        "<h2 id=\"challenge-running\" class=\"h2\">Checking if the site connection is secure</h2>"
+        "<noscript><div id=\"challenge-error-title\"><div class=\"h2\"><span id=\"challenge-error-text\">"
+        "Enable JavaScript and cookies to continue</span></div></div></noscript>"
+        f"<div id=\"challenge-body-text\" class=\"core-msg spacer\">{host} needs to review the security of "
+        "your connection before proceeding.</div></div></div>"
+        "<div class=\"footer\" role=\"contentinfo\"><div class=\"footer-inner\"><div class=\"clearfix "
+        "diagnostic-wrapper\"><div class=\"ray-id\">Ray ID: <code>0000000000000000</code></div></div>"
+        "<div class=\"text-center\" id=\"footer-text\">Performance &amp; security by Cloudflare</div>"
+        "</div></div></body></html>"
+    )
+    return web.Response(status=status, text=page, content_type="text/html", charset="UTF-8",
+                        headers={"Server": "cloudflare", "cf-mitigated": "challenge",
+                                 "Cache-Control": "private, max-age=0, no-store, no-cache, must-revalidate"})
 
 
 def _next_url(path: str, query, cursor: str, value: int) -> str:

@@ -14,6 +14,7 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from pixivcrawl.exceptions import GivenUp
 from pixivcrawl.hosts import APP_API, WEB
 from pixivcrawl.items import IllustItem, NovelItem, UserItem
 from pixivcrawl.memory import CrawlMemory
@@ -100,9 +101,11 @@ class PixivSpider(RecoverHiddenMixin, scrapy.Spider):
     def on_error(self, failure) -> None:
         """Errback of every request: logs the request that failed for good (after its last retry) with its
         cause, and counts it under ``pixiv/errors/request_failed`` and ``pixiv/errors/<cause>``."""
+        self.count("errors/request_failed")
+        if failure.check(GivenUp):  # its cause was logged once where it was given up (a blocked answer, no token)
+            return
         cause, key = failure_cause(failure)
         self.logger.error("Request failed for good: %s (%s)", failure.request.url, cause)
-        self.count("errors/request_failed")
         self.count(f"errors/{key}")
 
     def keep_record_on_error(self, failure) -> Iterator[Any]:

@@ -14,10 +14,12 @@ from scrapy.http import Response
 from scrapy.utils.misc import build_from_crawler
 
 from pixivcrawl.credentials import write_credentials_file
+from pixivcrawl.exceptions import NoAccessToken
 from pixivcrawl.hosts import CLIENT_ID, OAUTH_TOKEN_URL
 from pixivcrawl.middlewares.auth import PixivAuthMiddleware
 from pixivcrawl.replica.app_objects import app_error
 from pixivcrawl.spiders.ranking import RankingSpider
+from tests.captures import load_fixture
 from tests.decorators import coroutine_test
 
 from .helpers import (
@@ -158,14 +160,101 @@ async def test_a_rejected_refresh_token_stops_the_crawl():
     assert len(crawler.engine.downloads) == 1
 
 
-@pytest.mark.parametrize(("status", "body"), [(500, b"<html>error</html>"), (200, b"{}"), (200, b"not json")])
+#: Cloudflare's challenge in front of pixiv (trimmed), as pixivpy#140 met it on the token endpoint
+CLOUDFLARE = (b"<!DOCTYPE html><html lang=\"en-US\"><head><title>Just a moment...</title></head><body>"
+              b"<h2>Checking if the site connection is secure</h2></body></html>")
+
+
+#: the token endpoint's refusal of the client (not of the refresh token: tried again, as pixiv's other answers)
+INVALID_CLIENT = (b'{"has_error": true, "errors": {"system": {"message": "Invalid client", "code": 1508}}, '
+                  b'"error": "invalid_client"}')
+TIMEOUT = "Getting https://oauth.secure.pixiv.net/auth/token took longer than 180.0 seconds."
+
+
+def in_turn(*answers):
+    """An ``answer`` for FakeEngine: each call gives the next of ``answers`` — a (status, body) pair, an exception to
+    raise (a reset, a timeout), or ``"token"`` for a new access token; the last one is repeated."""
+    given = []
+
+    def answer(request: Request) -> Response:
+        item = answers[min(len(given), len(answers) - 1)]
+        given.append(item)
+        if isinstance(item, Exception):
+            raise item
+        if item == "token":
+            return json_response(request.url, token_body(f"access-{len(given)}"), request=request)
+        status, body = item
+        return Response(request.url, status=status, body=body, request=request,
+                        headers={"Content-Type": "text/html" if body.startswith(b"<") else "application/json"})
+
+    return answer
+
+
 @coroutine_test
-async def test_a_failing_token_endpoint_drops_the_request(status, body):
-    crawler, mw = auth_middleware(lambda r: Response(r.url, status=status, body=body, request=r))
-    with pytest.raises(IgnoreRequest, match=f"HTTP {status}"):
+async def test_a_refresh_that_fails_for_a_while_is_retried_and_the_waiting_requests_go_out():
+    """A Cloudflare page (403 and 200), a 503 page, a reset, a timeout and a body that is not JSON, then the token:
+    every request that waited for it gets it, none is dropped."""
+    from twisted.internet.error import ConnectionLost
+
+    crawler, mw = auth_middleware(in_turn((403, CLOUDFLARE), (200, CLOUDFLARE), (503, b"<html>error</html>"),
+                                          ConnectionLost("reset by peer"), TimeoutError("took too long"),
+                                          (200, b"not json"), "token"),
+                                  RETRY_TIMES=6, PIXIV_RETRY_BACKOFF=0.001)
+    requests = [Request(f"{APP_URL}&n={n}") for n in range(5)]
+    await asyncio.gather(*(mw.process_request(r) for r in requests))
+    assert {r.headers["Authorization"] for r in requests} == {b"Bearer access-7"}
+    refreshes = crawler.engine.downloads
+    assert len(refreshes) == 7 and {r.url for r in refreshes} == {OAUTH_TOKEN_URL}
+    assert all(r.meta["dont_retry"] for r in refreshes)  # retried here, not by Scrapy's RetryMiddleware
+    stats = crawler.stats
+    assert stats.get_value("pixiv/auth/token_errors") == 6 and stats.get_value("pixiv/auth/token_retries") == 6
+    assert stats.get_value("pixiv/auth/token_refreshes") == 1
+    backoff = 0.001 * (2 ** 6 - 1)  # 1, 2, 4, … ms before the six retries (±10%)
+    assert 0.85 * backoff <= stats.get_value("pixiv/retry/backoff_seconds") <= 1.15 * backoff
+    assert crawler.engine.closed == [] and stats.get_value("pixiv/errors/blocked") is None
+
+
+@pytest.mark.parametrize(("answer", "reason", "cause"), [
+    ((403, CLOUDFLARE), "blocked", "HTTP 403 «Just a moment...»"),
+    ((200, CLOUDFLARE), "blocked", "HTTP 200 «Just a moment...»"),
+    ((200, b"not json"), "blocked", "HTTP 200, 8 bytes that are not JSON"),
+    ((503, b'{"has_error": true}'), "auth_unavailable", "HTTP 503"),
+    ((200, b"{}"), "auth_unavailable", "HTTP 200 without an access token"),
+    ((400, INVALID_CLIENT), "auth_unavailable", "HTTP 400 (Invalid client)"),
+    (TimeoutError(TIMEOUT), "auth_unavailable", f"TimeoutError: {TIMEOUT}"),
+])
+@coroutine_test
+async def test_a_whole_round_of_failed_refreshes_stops_the_crawl_in_one_sentence(answer, reason, cause, caplog):
+    crawler, mw = auth_middleware(in_turn(answer), RETRY_TIMES=2, PIXIV_RETRY_BACKOFF=0.001)
+    requests = [Request(f"{APP_URL}&n={n}") for n in range(4)]
+    with caplog.at_level(logging.DEBUG):
+        results = await asyncio.gather(*(mw.process_request(r) for r in requests), return_exceptions=True)
+    assert all(isinstance(r, NoAccessToken) for r in results)  # the waiting requests fail with the crawl
+    await asyncio.sleep(0)  # the close is scheduled as a task
+    assert crawler.engine.closed == [reason]
+    assert len(crawler.engine.downloads) == 3  # RETRY_TIMES retries after the first try, one round for everyone
+    sentence = f"Could not get an access token from pixiv's token endpoint: {cause} after 3 tries; stopping the crawl."
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [sentence]
+    assert crawler.stats.get_value("pixiv/errors/blocked") == (1 if reason == "blocked" else None)
+    assert crawler.stats.get_value("pixiv/auth/token_errors") == 3
+    with pytest.raises(NoAccessToken):  # later requests fail at once, pixiv is not asked again
+        await mw.process_request(Request(f"{APP_URL}&n=9"))
+    assert len(crawler.engine.downloads) == 3
+    assert REFRESH not in caplog.text and REFRESH not in f"{crawler.stats.get_stats()}"
+
+
+@coroutine_test
+async def test_the_refusal_in_its_older_shape_stops_the_crawl_at_once(caplog):
+    """pixiv's captured refusal has no top-level ``error`` (pixivpy#12): its code 1508 says it."""
+    capture = load_fixture("app-api/oauth_auth_token/everpcpc__error_invalid_refresh_token.json")
+    crawler, mw = auth_middleware(lambda r: json_response(r.url, capture, status=400, request=r))
+    with caplog.at_level(logging.ERROR), pytest.raises(NoAccessToken, match="rejected the refresh token"):
         await mw.process_request(Request(APP_URL))
-    assert crawler.stats.get_value("pixiv/auth/token_errors") == 1
-    assert crawler.engine.closed == []
+    await asyncio.sleep(0)
+    assert crawler.engine.closed == ["auth_failed"] and len(crawler.engine.downloads) == 1
+    sentence = ("pixiv rejected the refresh token (Invalid refresh token): get a new one with `pixivcrawl login` "
+                "and set PIXIV_REFRESH_TOKEN.")
+    assert [r.getMessage() for r in caplog.records] == [sentence]
 
 
 # -- the web session and other hosts -----------------------------------------------------------------------
