@@ -17,6 +17,11 @@ What each endpoint returns (:func:`expected_body`):
 ``dont_retry`` leaves the answer to whoever sent the request (the token refresh retries on its own,
 pixivcrawl.middlewares.auth). Redirects pass.
 
+A server error (a status in ``RETRY_HTTP_CODES``: 500, 502, 503, …) with pixiv's own error page is not a block:
+Scrapy's RetryMiddleware retries it, and after its last retry the errback names the status ("HTTP 503 after 5
+retries"). The same status from Cloudflare (its ``cf-mitigated`` or ``Server: cloudflare`` header, or a challenge
+page title) is a block.
+
 Rate limits are the throttle's (pixivcrawl.middlewares.throttle): a 429, HTML or not — Cloudflare's rate
 limiting answers 429 with an HTML page — passes on as a limit (the budget pauses, and the throttle's policy
 retries it), so it is neither retried here nor counted twice.
@@ -102,6 +107,18 @@ def as_expected(kind: str, response: Response) -> bool:
     return True
 
 
+_CLOUDFLARE_TITLES = ("just a moment", "attention required", "access denied", "checking your browser")
+
+
+def from_cloudflare(response: Response) -> bool:
+    """A page Cloudflare answered in pixiv's stead: its ``cf-mitigated`` header, ``Server: cloudflare``, or the
+    title of one of its challenge or block pages."""
+    if response.headers.get(b"cf-mitigated") or response.headers.get(b"Server", b"").lower().startswith(b"cloudflare"):
+        return True
+    title = (page_title(response.body) or "").lower()
+    return title.startswith(_CLOUDFLARE_TITLES)
+
+
 def page_title(body: bytes) -> str | None:
     """The ``<title>`` of an HTML page (whitespace collapsed, at most 120 characters), or None."""
     match = _TITLE.search(body[:16384])
@@ -125,6 +142,8 @@ def describe(kind: str, response: Response) -> str:
 class PixivBodyCheckMiddleware:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
+        #: server errors Scrapy's RetryMiddleware retries itself (unless Cloudflare sent them)
+        self.server_errors = frozenset(crawler.settings.getlist("RETRY_HTTP_CODES", ()))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler):
@@ -137,6 +156,8 @@ class PixivBodyCheckMiddleware:
             return response
         if as_expected(kind, response):
             return response
+        if int(response.status) in self.server_errors and not from_cloudflare(response):
+            return response  # pixiv's own server error: RetryMiddleware's, named by its status when given up
         # Scrapy's retry (RETRY_TIMES, retry/* stats; the throttle waits PIXIV_RETRY_BACKOFF × 2^(n-1) before it
         # goes out); giving up is logged below, once, so Scrapy's own give-up line is kept at DEBUG
         retry = get_retry_request(request, spider=self.crawler.spider, reason="pixiv_bad_body",

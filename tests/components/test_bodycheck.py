@@ -215,3 +215,22 @@ def test_describe_gives_the_status_and_the_title_never_the_body(body, headers, s
 def test_page_title_is_short():
     assert page_title(b"<title>" + b"x" * 500 + b"</title>") == "x" * 120
     assert page_title(b"<html><body>no title</body></html>") is None
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_pixivs_own_server_error_is_left_to_scrapys_retry(mw, status):
+    """A 5xx with pixiv's own error page is a server error: RetryMiddleware retries it and the errback names the
+    status; it is not counted as blocked."""
+    request = Request(APP_URL)
+    response = HtmlResponse(APP_URL, status=status, body=b"<html><body>Server Error</body></html>")
+    assert mw.process_response(request, response) is response
+    assert mw.crawler.stats.get_value("pixiv/errors/blocked") is None
+
+
+@pytest.mark.parametrize("headers", [{"cf-mitigated": "challenge"}, {"Server": "cloudflare"}, {}])
+def test_a_server_error_from_cloudflare_is_a_block(mw, headers):
+    """The same 503 from Cloudflare (its header, or its challenge page's title) is retried here as a block."""
+    request = Request(APP_URL)
+    body = CLOUDFLARE if not headers else b"<html><body>Server Error</body></html>"
+    retry = mw.process_response(request, HtmlResponse(APP_URL, status=503, body=body, headers=headers))
+    assert isinstance(retry, Request) and retry.meta["retry_times"] == 1
