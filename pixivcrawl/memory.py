@@ -55,7 +55,8 @@ class CrawlMemory:
                     return
                 i, p = schema.illusts, schema.illust_pages
                 # a whole record has its pages, or is pixiv's placeholder for a work it will not show
-                has_pages = sa.or_(sa.exists().where(p.c.illust_id == i.c.id), i.c.visible.is_(False))
+                has_pages = sa.or_(sa.exists().where(p.c.illust_id == i.c.id), i.c.visible.is_(False),
+                                   i.c.restriction.isnot(None))
                 for wid, pages, stamp, full in conn.execute(sa.select(i.c.id, i.c.page_count, i.c.image_stamp,
                                                                       has_pages)):
                     self._works[("illust", wid)] = ((pages, stamp), bool(full))
@@ -93,6 +94,8 @@ class CrawlMemory:
         return "unchanged"
 
     def remember(self, kind: str, wid: int, signature: Signature, complete: bool) -> None:
+        """Note a work's signature as written now (a hidden record of a stored work is never remembered: what
+        is stored did not change)."""
         old = self.works.get((kind, wid))
         self.works[(kind, wid)] = (signature, complete or bool(old and old[0] == signature and old[1]))
 

@@ -3,7 +3,8 @@ per-frame delays (``PIXIV_UGOIRA_FORMAT`` = ``webp`` | ``gif``; ``none``, the de
 
 Works on a local ``FILES_STORE``; Pillow runs in a thread so the crawl goes on meanwhile. The delays come
 from the App API's ugoira metadata (stored in ``illusts.ugoira_frames``); the output is recorded in the
-``media`` table as kind ``ugoira_webp`` / ``ugoira_gif`` with status ``converted``.
+``media`` table as kind ``ugoira_webp`` / ``ugoira_gif`` with status ``converted``. A hidden record
+(pixivcrawl.parsers.restriction.is_hidden) is never converted: it has no frames or zip of its own.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from scrapy.exceptions import NotConfigured
 
 from pixivcrawl.items import IllustItem
 from pixivcrawl.memory import local_store_root
+from pixivcrawl.parsers.restriction import is_hidden
 from pixivcrawl.pipelines.files import media_path, write_atomically
 
 logger = logging.getLogger(__name__)
@@ -60,7 +62,7 @@ class UgoiraConvertPipeline:
         return cls(crawler)
 
     async def process_item(self, item: Any) -> Any:
-        if not isinstance(item, IllustItem) or item.type != "ugoira" or not item.ugoira_frames:
+        if not isinstance(item, IllustItem) or item.type != "ugoira" or not item.ugoira_frames or is_hidden(item):
             return item
         zips = [m for m in item.media if m["kind"] == "ugoira_zip" and m["status"] == "downloaded"]
         if not zips:

@@ -323,6 +323,8 @@ class Replica:
             return error
         if work.type != "ugoira":
             return _json(ao.app_error("", "This work is not an ugoira."), 400)
+        if refused := ao.refusal(self.world, "illust", work.id):
+            return _json(refused, 404)
         return _json(ao.ugoira_metadata(self.world, work.id))
 
     def _series_or_404(self, query, name: str, table: dict):
@@ -432,6 +434,8 @@ class Replica:
         novel, error = self._novel_or_404(query, "id")
         if error:
             return error
+        if refused := ao.refusal(self.world, "novel", novel.id):
+            return _json(refused, 404)
         obj = orjson.dumps(ao.webview_novel(self.world, novel.id)).decode()
         html = (
             "<!DOCTYPE html>\n<html lang=\"ja\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -470,7 +474,8 @@ class Replica:
             return self._page(m.group(2), m.group(3), m.group(1), "1200x1200", "jpg")
         if m := self._UGOIRA.match(path):
             work = self.world.work(int(m.group(2)))
-            if work is None or work.type != "ugoira" or self.world.work_stamp(work.id) != m.group(1):
+            if work is None or work.type != "ugoira" or self.world.work_stamp(work.id) != m.group(1) \
+                    or self.world.hiding("illust", work.id):
                 return web.Response(status=404, text="404 Not Found")
             return web.Response(body=self.images.ugoira_zip(work.id, m.group(3)), content_type="application/zip")
         if m := self._AVATAR.match(path):
@@ -482,7 +487,8 @@ class Replica:
     def _page(self, wid_s: str, page_s: str, date_path: str, variant: str, ext: str) -> web.Response:
         work = self.world.work(int(wid_s))
         page = int(page_s)
-        if work is None or page >= work.page_count or self.world.work_stamp(work.id) != date_path:
+        if work is None or page >= work.page_count or self.world.work_stamp(work.id) != date_path \
+                or self.world.hiding("illust", work.id):  # a work hidden on purpose: its files are refused too
             return web.Response(status=404, text="404 Not Found")
         if variant == "original" and ext != self.world.work_detail(work.id).ext:
             return web.Response(status=404, text="404 Not Found")
@@ -522,6 +528,8 @@ class Replica:
             self._illust.cache_clear()
             self.images.forget()
             return _json({"ok": True, "revisions": {str(k): v for k, v in self.world.revisions.items()}})
+        if path == "/_replica/hide":
+            return await self.control_hide(request)
         if path == "/_replica/requests/clear" and request.method == "POST":
             self.log.clear()
             self.log_total = 0
@@ -535,6 +543,27 @@ class Replica:
                 self.tokens.lifetime = self.config.token_lifetime
             return _json(asdict(self.config))
         return _json({"error": "no such control endpoint"}, 404)
+
+    async def control_hide(self, request: web.BaseRequest) -> web.Response:
+        """``POST /_replica/hide {"illusts": {id: how}, "novels": {id: how}}``: pixiv hides these works from now
+        on, ``how`` one of world.HIDE_KINDS (null: shown again) — in App API objects, web thumbnails, ranking.php
+        entries; their novel text, ugoira metadata and CDN files are refused. GET (or POST) answers the works
+        hidden so far."""
+        if request.method == "POST":
+            try:
+                payload = orjson.loads(await request.read())
+                for key, kind in (("illusts", "illust"), ("novels", "novel")):
+                    for wid, how in (payload.get(key) or {}).items():
+                        self.world.hide(kind, int(wid), how)
+            except (ValueError, TypeError, AttributeError) as exc:
+                return _json({"error": f"bad hide request: {exc}"}, 400)
+            finally:  # the objects are built once per id: those of the works hidden (so far) change
+                self._illust.cache_clear()
+                self._novel.cache_clear()
+        hidden: dict[str, dict[str, str]] = {"illusts": {}, "novels": {}}
+        for (kind, wid), how in sorted(self.world.hidden.items()):
+            hidden[f"{kind}s"][str(wid)] = how
+        return _json(hidden)
 
 
 def _next_url(path: str, query, cursor: str, value: int) -> str:

@@ -25,6 +25,7 @@ from pixivcrawl.parsers.app_api import (
     parse_user,
     parse_webview_novel,
 )
+from pixivcrawl.parsers.restriction import is_hidden
 from pixivcrawl.signature import work_signature
 
 from .arguments import SpiderArgumentError, flag
@@ -184,6 +185,22 @@ class PixivSpider(scrapy.Spider):
             return False
         return CrawlMemory.of(self.crawler).known_unchanged(*signed, need_full=need_full)
 
+    # -- hidden works --------------------------------------------------------------------------------
+
+    def hidden_items(self, item: IllustItem | NovelItem, obj: Any) -> Iterator[Any]:
+        """What a hidden or placeholder record (``is_hidden(item)``) of any spider yields: the record itself
+        and nothing else — no user (pixiv blanks its name), no sub-request (webview text, ugoira metadata,
+        detail, download). Stored, it updates only ``visible`` and ``restriction`` of a work the database
+        holds (pixivcrawl.db.rows). ``obj`` is the JSON object it was parsed from (App API object, web
+        thumbnail or ranking.php entry). Counted under ``pixiv/works/hidden`` and
+        ``pixiv/works/hidden/<restriction>``."""
+        kind = item.restriction or "hidden"
+        self.logger.debug("%s %s is hidden by pixiv (%s): only its visibility is stored", type(item).__name__,
+                          item.id, kind)
+        self.count("works/hidden")
+        self.count(f"works/hidden/{kind}")
+        yield item
+
     # -- full records from the App API, shared by every spider that stores whole works ---------------
 
     def app_work_items(self, obj: Any, *, skip_known: bool = False) -> Iterator[Any]:
@@ -198,9 +215,8 @@ class PixivSpider(scrapy.Spider):
 
     def work_items(self, item: IllustItem, obj: Any, *, skip_known: bool = False) -> Iterator[Any]:
         """The user and the work of a parsed App API work object ``obj``."""
-        if not item.visible:  # pixiv's placeholder: blank title, tags and user name; nothing to fetch
-            self.count("works/invisible")
-            yield item
+        if is_hidden(item):
+            yield from self.hidden_items(item, obj)
             return
         yield from self.user_once(obj.get("user"))
         if item.type == "ugoira" and not (skip_known and self.known_unchanged(item)):
@@ -235,6 +251,9 @@ class PixivSpider(scrapy.Spider):
             self.malformed("novel", exc)
             return
         item.series_order = order
+        if is_hidden(item):
+            yield from self.hidden_items(item, obj)
+            return
         yield from self.user_once(obj.get("user"))
         if skip_known and self.known_unchanged(item):
             yield item
