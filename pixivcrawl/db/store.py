@@ -76,11 +76,10 @@ class Batch:
         return self.items
 
     def add(self, item_rows: ItemRows) -> None:
-        """Merge one item's rows. A batch ends as if its items had been written one after another: a summary
-        (listing or hidden record) after a full record of the same work never displaces it and adds only what a
-        write of its own would change (a hidden record ``visible`` and ``restriction``, a listing nothing, as
-        its columns were the full record's too); a summary after a summary updates the earlier one's row with
-        its own columns."""
+        """Merge one item's rows. A summary (listing or hidden record) after a full record of the same work
+        never displaces it: a listing adds nothing, a hidden record its ``visible`` and ``restriction`` (as if
+        written after it). A summary after a summary updates the earlier one's row with its own columns (as two
+        writes one after the other would)."""
         self.items += 1
         self.members.append(item_rows)
         merged_parent = None

@@ -2,7 +2,7 @@
 
 A request is routed by the pixiv host it was meant for: the ``X-Forwarded-Host`` header that
 ``PIXIV_MIRROR`` adds, else the ``Host`` header. Paths under ``/_replica/`` are the control API used by
-tests and the demo (request log, live knobs, world summary), on any host.
+tests and the demo (request log, live knobs, world summary, re-uploads, hidden works), on any host.
 """
 
 from __future__ import annotations

@@ -61,20 +61,20 @@ def illust_thumbnail(world: World, wid: int, *, with_urls: bool = False) -> dict
         obj["seriesTitle"] = series_title(world, work.series_id)
     how = world.hiding("illust", wid)
     if how is not None:
-        _hidden_thumbnail(obj, how, ("description",))
+        _hidden_thumbnail(obj, how)
     return obj
 
 
-def _hidden_thumbnail(obj: dict, how: str, texts: tuple[str, ...]) -> None:
+def _hidden_thumbnail(obj: dict, how: str) -> None:
     """A thumbnail of a work hidden on purpose (World.hide): every image URL a ``limit_*`` placeholder; a work
-    not shown at all (every way but ``visible_placeholder``) is also masked, its title, ``texts`` and tags
-    blank."""
+    not shown at all (every way but ``visible_placeholder``) is also masked, its title, description, ``alt``
+    and tags blank."""
     url = placeholder_url("sanity_level" if how == "visible_placeholder" else how)
     obj["url"] = url
     if isinstance(obj.get("urls"), dict):
         obj["urls"] = dict.fromkeys(obj["urls"], url)
     if how != "visible_placeholder":
-        obj.update({"title": "", "tags": [], "isMasked": True, **dict.fromkeys(texts, "")})
+        obj.update(title="", description="", tags=[], isMasked=True)
         if "alt" in obj:
             obj["alt"] = ""
 
@@ -118,7 +118,7 @@ def novel_thumbnail(world: World, nid: int) -> dict:
     obj["isUnlisted"] = False
     how = world.hiding("novel", nid)
     if how is not None:
-        _hidden_thumbnail(obj, how, ("description",))
+        _hidden_thumbnail(obj, how)
         if how != "visible_placeholder":
             obj.update(textCount=0, wordCount=0, readingTime=0)
     return obj
