@@ -86,8 +86,8 @@ class IllustItem:
         """What a stored row of this record lacks (the ``incomplete`` column of ``illusts``): ``listing`` for a
         listing record (``complete=False``: no pages, no caption or counters), ``ugoira_frames`` for an ugoira
         whole record without its ``/v1/ugoira/metadata`` (zip URL and frame delays), None for a whole record
-        and for pixiv's placeholder of a hidden work (``visible=False``: all pixiv shows of it)."""
-        if not self.visible or self.stored_whole:
+        and for pixiv's placeholder of a hidden work (``visible=False`` or a ``restriction``: all pixiv shows of it)."""
+        if not self.visible or self.restriction is not None or self.stored_whole:
             return None
         if not self.complete:
             return "listing"
@@ -145,8 +145,9 @@ class NovelItem:
     def missing(self) -> str | None:
         """What a stored row of this record lacks (the ``incomplete`` column of ``novels``): ``listing`` for a
         listing record (``complete=False``), ``text`` for an App API record without its ``/webview/v2/novel``
-        text, None for a whole record with its text and for pixiv's placeholder of a hidden novel."""
-        if not self.visible or self.stored_whole:
+        text, None for a whole record with its text and for pixiv's placeholder of a hidden novel (``visible=False`` or
+        a ``restriction``)."""
+        if not self.visible or self.restriction is not None or self.stored_whole:
             return None
         if not self.complete:
             return "listing"

@@ -55,14 +55,14 @@ class CrawlMemory:
                 if not sa.inspect(conn).has_table("illusts"):
                     return
                 # a whole record lacks nothing (``incomplete`` is NULL: pages, ugoira frames, novel text), or is
-                # pixiv's placeholder for a work it will not show
+                # pixiv's placeholder for a work it will not show (whose stored record stays as it was)
                 i = schema.illusts
-                whole = sa.or_(i.c.incomplete.is_(None), i.c.visible.is_(False))
+                whole = sa.or_(i.c.incomplete.is_(None), i.c.visible.is_(False), i.c.restriction.isnot(None))
                 for wid, pages, stamp, full in conn.execute(sa.select(i.c.id, i.c.page_count, i.c.image_stamp,
                                                                       whole)):
                     self._works[("illust", wid)] = ((pages, stamp), bool(full))
                 n = schema.novels
-                whole = sa.or_(n.c.incomplete.is_(None), n.c.visible.is_(False))
+                whole = sa.or_(n.c.incomplete.is_(None), n.c.visible.is_(False), n.c.restriction.isnot(None))
                 for nid, length, stamp, full in conn.execute(sa.select(n.c.id, n.c.text_length, n.c.image_stamp,
                                                                        whole)):
                     self._works[("novel", nid)] = ((length, stamp), bool(full))
@@ -96,6 +96,8 @@ class CrawlMemory:
         return "unchanged"
 
     def remember(self, kind: str, wid: int, signature: Signature, complete: bool) -> None:
+        """Note a work's signature as written now (a hidden record of a stored work is never remembered: what
+        is stored did not change)."""
         old = self.works.get((kind, wid))
         self.works[(kind, wid)] = (signature, complete or bool(old and old[0] == signature and old[1]))
 

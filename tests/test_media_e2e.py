@@ -142,13 +142,16 @@ async def test_placeholders_are_recognised_not_stored(replica, world, tmp_path):
     hidden = next(w.id for w in world.works if world.restricted(w.id))
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     # without PIXIV_PHPSESSID: with it the work would be fetched whole from the web (tests/test_recover_e2e.py)
+    replica.clear()
     result = await run_crawl("illust_series", {"illust_id": hidden}, replica=replica, db_url=db_url, tmp_path=tmp_path,
                              images=True, credentials=False,
                              env={"PIXIV_REFRESH_TOKEN": replica_account(0).refresh_token})
     assert result.stats["finish_reason"] == "finished", result.output
-    assert table_rows(db_url, "select kind, status, path from media") == [("page", "placeholder", None)]
-    assert table_rows(db_url, "select visible from illusts") in ([(False,)], [(0,)])
-    assert result.stats["pixiv/media/placeholder"] == 1 and result.stats.get("pixiv/media/downloaded", 0) == 0
+    assert table_rows(db_url, "select count(*) from media") == [(0,)]  # no placeholder passes for a file
+    assert table_rows(db_url, "select visible, restriction from illusts") in ([(False, "sanity_level")],
+                                                                            [(0, "sanity_level")])
+    assert result.stats["pixiv/media/skipped_hidden"] == 1 and result.stats.get("pixiv/media/downloaded", 0) == 0
+    assert not [r for r in replica.requests() if r["host"] == "s.pximg.net" and "/common/images/limit_" in r["path"]]
     assert [p for p in (tmp_path / "files").rglob("*") if p.is_file()] == []
 
 

@@ -107,7 +107,7 @@ async def test_illust_series_recovers_hidden_works_with_the_cookie(fresh_replica
                              tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     assert result.stats["pixiv/works/recovered"] == len(hidden)
-    assert result.stats["pixiv/works/invisible"] == len(hidden)  # the App API did hide them
+    assert "pixiv/works/hidden" not in result.stats  # the App API hid them, but none is stored hidden
     assert "pixiv/works/hidden_unrecovered" not in result.stats and "stored as hidden" not in result.output
     # every hidden work, and only those, was fetched from the web with the account's cookie
     log = _ajax(fresh_replica)

@@ -35,7 +35,7 @@ def _illust():
 
 
 def test_migrations_build_exactly_the_schema(store):
-    assert current_revision(store.engine) == "0004_incomplete"
+    assert current_revision(store.engine) == "0005"
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata) == []
     store.upgrade()  # a second upgrade is a no-op
@@ -113,11 +113,83 @@ def test_upgrade_from_the_first_revision_keeps_rows(db_url):
             conn.execute(sa.text("insert into users (id, name, raw, first_seen_at, updated_at) "
                                  "values (7, 'seven', '{}', '2024-01-01', '2024-01-01')"))
         s.upgrade()
-        assert current_revision(s.engine) == "0004_incomplete"
+        assert current_revision(s.engine) == "0005"
         assert table_rows(db_url, "select id, name from users") == [(7, "seven")]
         assert table_rows(db_url, "select count(*) from rankings") == [(0,)]
     finally:
         s.dispose()
+
+
+def test_upgrade_from_0003_adds_restriction_and_keeps_every_row(db_url):
+    """A database of revision 0003 (before ``restriction``) upgrades with every value intact; works it holds as
+    hidden (``visible`` false) get restriction ``hidden``, the others NULL."""
+    from datetime import UTC, datetime
+
+    from pixivcrawl.db.migrate import upgrade
+
+    s = Store(db_url)
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    illust = {"user_id": 5, "type": "manga", "title": "t", "caption": "c", "create_date": now, "page_count": 2,
+              "width": 10, "height": 20, "sanity_level": 2, "x_restrict": 0, "restrict": 0, "total_view": 3,
+              "total_bookmarks": 1, "series_id": 9, "ugoira_frames": [{"file": "000000.jpg", "delay": 60}],
+              "image_stamp": "2024/01/01/00/00/00", "raw": {"id": 1}, "first_seen_at": now, "updated_at": now}
+    novel = {"user_id": 5, "title": "n", "caption": "c", "create_date": now, "page_count": 1, "text_length": 4,
+             "x_restrict": 0, "restrict": 0, "is_original": True, "total_view": 0, "total_bookmarks": 0,
+             "text": "本文本文", "raw": {}, "first_seen_at": now, "updated_at": now}
+    try:
+        upgrade(s.engine, "0003")
+        with s.engine.begin() as conn:
+            old = {name: sa.Table(name, sa.MetaData(), autoload_with=conn)
+                   for name in ("illusts", "novels", "illust_pages", "media")}
+            assert "restriction" not in old["illusts"].c
+            conn.execute(old["illusts"].insert(), [{**illust, "id": 1, "visible": True},
+                                                   {**illust, "id": 2, "visible": False}])
+            conn.execute(old["novels"].insert(), [{**novel, "id": 3, "visible": True},
+                                                  {**novel, "id": 4, "visible": False}])
+            conn.execute(old["illust_pages"].insert(), [{"illust_id": 2, "page": p, "original_url": f"u{p}"}
+                                                        for p in (0, 1)])
+            conn.execute(old["media"].insert(), {"work_id": 2, "kind": "page", "page": 0, "url": "u0", "path": "f",
+                                                 "size": 9, "sha256": "0" * 64, "status": "downloaded",
+                                                 "first_seen_at": now, "updated_at": now})
+        before = {name: table_rows(db_url, f"select * from {name} order by 1") for name in old}
+        s.upgrade()
+        assert current_revision(s.engine) == "0005"
+        after = {name: table_rows(db_url, f"select * from {name} order by 1") for name in old}
+        with s.engine.connect() as conn:
+            for name in ("illusts", "novels"):
+                columns = [c["name"] for c in sa.inspect(conn).get_columns(name)]
+                at = columns.index("restriction")
+                added = {at, columns.index("incomplete")}  # 0004 adds incomplete, 0005 restriction
+                kept = [tuple(v for i, v in enumerate(r) if i not in added) for r in after[name]]
+                assert kept == before[name]  # nothing lost or changed
+                assert [r[at] for r in after[name]] == [None, "hidden"]
+        assert after["illust_pages"] == before["illust_pages"] and after["media"] == before["media"]
+    finally:
+        s.dispose()
+
+
+def test_a_hidden_novel_keeps_what_was_stored(store, db_url):
+    """Case 05 in the store: a chapter that comes back friends-only (visible false, blank title, caption and
+    tags, text_length 0) keeps what was stored; only visible and restriction change, then back."""
+    from pixivcrawl.parsers.restriction import app_restriction
+
+    obj = load_fixture("app-api/v2_novel_detail/anowlbear.json")["novel"]
+    whole = parse_novel(obj)
+    whole.text = "本文"
+    store.write(_batch(whole))
+    hidden_obj = {**obj, "title": "", "caption": "", "tags": [], "text_length": 0, "visible": False,
+                  "is_mypixiv_only": True, "image_urls": dict.fromkeys(obj["image_urls"],
+                                                                     "https://s.pximg.net/common/images/limit_mypixiv_360.png")}
+    hidden = parse_novel(hidden_obj)
+    assert hidden.restriction == app_restriction(hidden_obj) == "mypixiv"
+    store.write(_batch(hidden))
+    sql = "select title, caption, text_length, text, visible, restriction from novels"
+    assert table_rows(db_url, sql) == [(whole.title, whole.caption, whole.text_length, "本文", False, "mypixiv")]
+    assert [r[0] for r in table_rows(db_url, "select tag from novel_tags order by position")] == \
+        [t.name for t in whole.tags]
+    whole.text = None  # shown again, without its text fetched: the text stays, the restriction goes
+    store.write(_batch(whole))
+    assert table_rows(db_url, sql) == [(whole.title, whole.caption, whole.text_length, "本文", True, None)]
 
 
 def test_listing_records_never_overwrite_full_ones(store, db_url):
@@ -179,7 +251,7 @@ def test_crawls_starting_together_migrate_one_after_another(db_url):
     procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True) for _ in range(6)]
     errors = [p.communicate(timeout=120)[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * 6, errors
-    assert current_revision(Store(db_url).engine) == "0004_incomplete"
+    assert current_revision(Store(db_url).engine) == "0005"
 
 
 @pytest.mark.postgres

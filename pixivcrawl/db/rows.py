@@ -19,6 +19,9 @@ from pixivcrawl.items import (
     TagRef,
     UserItem,
 )
+from pixivcrawl.parsers.restriction import is_hidden
+
+from . import schema
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -35,8 +38,9 @@ def parse_time(value: str | None) -> datetime | None:
 class ItemRows:
     """Rows per table; ``replace`` names child tables whose rows for a parent id are replaced.
 
-    ``summary`` marks a listing record (``complete=False``): its parent row only fills a new row or
-    refreshes the listing's own columns, and it never displaces a full record of the same batch.
+    ``summary`` marks a listing record (``complete=False``) or a hidden record: its parent row only fills a new
+    row or refreshes the listing's own columns (a hidden record's: ``visible`` and ``restriction``), and it never
+    displaces a full record of the same batch.
     """
 
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -72,12 +76,16 @@ def _pick(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 def item_rows(item: Any) -> ItemRows:
-    """Convert one item into rows. Raises TypeError for an item type the database does not store."""
-    out = ItemRows(summary=not getattr(item, "complete", True))
-    if isinstance(item, IllustItem) and not item.visible:
-        # pixiv's placeholder for a work it will not show: a new row records it; an existing row keeps what
-        # was stored and is only marked invisible
-        out.summary, out.summary_columns = True, ("visible",)
+    """Convert one item into rows. Raises TypeError for an item type the database does not store.
+
+    A hidden or placeholder illust/novel record (:func:`pixivcrawl.parsers.restriction.is_hidden`), whole or
+    listing, becomes the work's row alone, as a summary of ``schema.HIDDEN_COLUMNS``: a new row stores what
+    pixiv gave; an existing row gets only its ``visible`` and ``restriction``, and keeps its texts, pages, tags,
+    ``media`` rows, ugoira frames and text (no child row is written or replaced)."""
+    hidden = isinstance(item, (IllustItem, NovelItem)) and is_hidden(item)
+    out = ItemRows(summary=hidden or not getattr(item, "complete", True))
+    if hidden:
+        out.summary_columns = schema.HIDDEN_COLUMNS
     if isinstance(item, UserItem):
         out.parent = ("users", item.id)
         out.add("users", _pick(item, ("id", "name", "account", "profile_image_url", "raw")))
@@ -86,19 +94,20 @@ def item_rows(item: Any) -> ItemRows:
         row = _pick(item, (
             "id", "user_id", "type", "title", "caption", "page_count", "width", "height", "sanity_level",
             "x_restrict", "restrict", "ai_type", "book_style", "total_view", "total_bookmarks", "total_comments",
-            "visible", "series_id", "ugoira_zip_url", "ugoira_frames", "image_stamp", "raw"))
+            "visible", "series_id", "ugoira_zip_url", "ugoira_frames", "image_stamp", "restriction", "raw"))
         row["incomplete"] = item.missing()
         row["create_date"] = parse_time(item.create_date)
         row["update_date"] = parse_time(item.update_date)
         out.add("illusts", row)
+        if hidden:
+            return out
         for media in item.media:
             out.add("media", {"work_id": item.id, **media})
-        if item.complete and item.visible:  # listings carry no page URLs: the pages a full record stored stay
+        if item.complete:  # listings carry no page URLs: the pages a full record stored stay
             out.replace["illust_pages"] = ("illust_id", item.id)
             for page in item.pages:
                 out.add("illust_pages", {"illust_id": item.id, **_pick(page, _PAGE_FIELDS)})
-        if item.visible:
-            _tag_rows(out, "illust_tags", "illust_id", item.id, item.tags)
+        _tag_rows(out, "illust_tags", "illust_id", item.id, item.tags)
     elif isinstance(item, IllustSeriesItem):
         row = _pick(item, ("id", "user_id", "title", "caption", "cover_url", "work_count", "raw"))
         row["create_date"] = parse_time(item.create_date)
@@ -108,12 +117,13 @@ def item_rows(item: Any) -> ItemRows:
         row = _pick(item, (
             "id", "user_id", "series_id", "series_order", "title", "caption", "page_count", "text_length",
             "x_restrict", "restrict", "is_original", "ai_type", "total_view", "total_bookmarks", "total_comments",
-            "visible", "cover_url", "text", "language", "image_stamp", "raw", "webview_raw"))
+            "visible", "cover_url", "text", "language", "image_stamp", "restriction", "raw", "webview_raw"))
         row["incomplete"] = item.missing()
         row["create_date"] = parse_time(item.create_date)
         row["update_date"] = parse_time(item.update_date)
         out.add("novels", row)
-        _tag_rows(out, "novel_tags", "novel_id", item.id, item.tags)
+        if not hidden:
+            _tag_rows(out, "novel_tags", "novel_id", item.id, item.tags)
     elif isinstance(item, NovelSeriesItem):
         out.add("novel_series", _pick(item, (
             "id", "user_id", "title", "caption", "is_original", "is_concluded", "content_count",

@@ -55,6 +55,9 @@ illusts = sa.Table(
     sa.Column("ugoira_frames", JSONType),
     sa.Column("update_date", Stamp),
     sa.Column("image_stamp", sa.String(19)),
+    #: NULL when pixiv last showed the work whole; else the kind of hiding of the last hidden record seen
+    #: (pixivcrawl.parsers.restriction: sanity_level, mypixiv, unviewable, private, r18, r18g, unknown, masked, hidden)
+    sa.Column("restriction", sa.String(32)),
     sa.Column("raw", JSONType, nullable=False),
     *_crawl_columns(),
 )
@@ -124,6 +127,8 @@ novels = sa.Table(
     sa.Column("language", sa.String(16)),
     sa.Column("update_date", Stamp),
     sa.Column("image_stamp", sa.String(19)),
+    #: as illusts.restriction
+    sa.Column("restriction", sa.String(32)),
     sa.Column("raw", JSONType, nullable=False),
     sa.Column("webview_raw", JSONType),
     *_crawl_columns(),
@@ -235,12 +240,15 @@ media = sa.Table(
 )
 
 #: columns a listing record (``complete=False`` item) may update on an existing row; the rest stay as the
-#: full record left them
+#: full record left them (a hidden record, whole or listing, updates only HIDDEN_COLUMNS)
 SUMMARY_COLUMNS = {
     "users": ("name", "profile_image_url"),
     "illusts": ("title", "page_count", "width", "height", "x_restrict", "update_date"),
     "novels": ("title", "text_length", "x_restrict", "update_date"),
 }
+
+#: the columns a hidden or placeholder record (pixivcrawl.parsers.restriction.is_hidden) updates on an existing row
+HIDDEN_COLUMNS = ("visible", "restriction")
 
 #: columns an upsert never overwrites with NULL (a later partial fetch must not erase what we have)
 KEEP_IF_NULL = {

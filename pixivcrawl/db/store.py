@@ -76,16 +76,30 @@ class Batch:
         return self.items
 
     def add(self, item_rows: ItemRows) -> None:
+        """Merge one item's rows. A summary (listing or hidden record) after a full record of the same work
+        never displaces it: a listing adds nothing, a hidden record its ``visible`` and ``restriction`` (as if
+        written after it). A summary after a summary updates the earlier one's row with its own columns (as two
+        writes one after the other would)."""
         self.items += 1
         self.members.append(item_rows)
+        merged_parent = None
         if item_rows.summary and item_rows.parent:
             table, key = item_rows.parent
-            existing = self.rows.get(table, {}).get((key,))
-            if existing is not None and SUMMARY not in existing:
-                return  # the batch already holds the full record: the listing adds nothing
+            bucket = self.rows.setdefault(table, {})
             columns = item_rows.summary_columns or schema.SUMMARY_COLUMNS.get(table, ())
+            keep = schema.KEEP_IF_NULL.get(table, ())
             for row in item_rows.rows.get(table, ()):
-                row[SUMMARY] = columns
+                existing = bucket.get((key,))
+                if existing is None:
+                    row[SUMMARY] = columns
+                elif SUMMARY not in existing:  # the batch holds the full record: it stays
+                    if item_rows.summary_columns:
+                        bucket[(key,)] = {**existing, **{c: row[c] for c in columns}}
+                    return
+                else:
+                    bucket[(key,)] = {**existing, **{c: row[c] for c in columns if row[c] is not None or c not in keep},
+                                      SUMMARY: tuple(dict.fromkeys((*existing[SUMMARY], *columns)))}
+                    merged_parent = table
         for table, (col, parent_id) in item_rows.replace.items():
             parents = self.replace.setdefault(table, set())
             bucket = self.rows.get(table)
@@ -96,6 +110,8 @@ class Batch:
                     del bucket[key]
             parents.add(parent_id)
         for table, rows in item_rows.rows.items():
+            if table == merged_parent:
+                continue
             pk = [c.name for c in schema.metadata.tables[table].primary_key]
             bucket = self.rows.setdefault(table, {})
             keep = schema.KEEP_IF_NULL.get(table, ())

@@ -61,13 +61,16 @@ def thumbnail_user(obj: dict) -> UserItem:
 
 
 def parse_illust_thumbnail(obj: Any) -> IllustItem:
-    """An illust/manga/ugoira thumbnail (search, commission thumbnails) as a listing record."""
+    """An illust/manga/ugoira thumbnail (search, commission thumbnails) as a listing record. Thumbnails carry no
+    ``visible`` flag: a masked one, or one with a placeholder image, is not visible (its ``restriction`` says
+    why)."""
     where = f"thumbnail {obj.get('id')}" if isinstance(obj, dict) else "thumbnail"
     wid = _int_id(obj, "id", where)
     code = get_field(obj, "illustType", int, where=where)
     if code not in ILLUST_TYPES:
         raise ParseError(f"{where} has unknown illustType {code!r}")
     x_restrict = get_field(obj, "xRestrict", int, where=where)
+    restriction = thumbnail_restriction(obj)
     return IllustItem(
         id=wid, user_id=_int_id(obj, "userId", where), type=ILLUST_TYPES[code],
         title=get_field(obj, "title", str, where=where), caption=opt_str(obj.get("description")) or "",
@@ -78,15 +81,16 @@ def parse_illust_thumbnail(obj: Any) -> IllustItem:
         sanity_level=get_field(obj, "sl", int, optional=True, where=where) or 0, x_restrict=x_restrict,
         restrict=get_field(obj, "restrict", int, optional=True, where=where) or 0,
         ai_type=get_field(obj, "aiType", int, optional=True, where=where), book_style=None,
-        total_view=0, total_bookmarks=0, total_comments=None, visible=True,
+        total_view=0, total_bookmarks=0, total_comments=None, visible=restriction is None,
         series_id=opt_int(obj.get("seriesId")),
         pages=[], tags=[TagRef(name=t) for t in get_field(obj, "tags", list, where=where) if isinstance(t, str)],
-        image_stamp=image_stamp(obj.get("url")), restriction=thumbnail_restriction(obj), raw=obj, complete=False,
+        image_stamp=image_stamp(obj.get("url")), restriction=restriction, raw=obj, complete=False,
     )
 
 
 def parse_novel_thumbnail(obj: Any) -> NovelItem:
     where = f"novel thumbnail {obj.get('id')}" if isinstance(obj, dict) else "novel thumbnail"
+    restriction = thumbnail_restriction(obj) if isinstance(obj, dict) else None
     return NovelItem(
         id=_int_id(obj, "id", where), user_id=_int_id(obj, "userId", where),
         series_id=opt_int(obj.get("seriesId")),
@@ -98,10 +102,10 @@ def parse_novel_thumbnail(obj: Any) -> NovelItem:
         restrict=get_field(obj, "restrict", int, optional=True, where=where) or 0,
         is_original=bool(obj.get("isOriginal")), ai_type=get_field(obj, "aiType", int, optional=True, where=where),
         total_view=0, total_bookmarks=get_field(obj, "bookmarkCount", int, optional=True, where=where) or 0,
-        total_comments=None, visible=True, cover_url=opt_str(obj.get("url")),
+        total_comments=None, visible=restriction is None, cover_url=opt_str(obj.get("url")),
         tags=[TagRef(name=t) for t in get_field(obj, "tags", list, where=where) if isinstance(t, str)],
         language=obj.get("language") if isinstance(obj.get("language"), str) else None,
-        image_stamp=image_stamp(obj.get("url")), restriction=thumbnail_restriction(obj), raw=obj, complete=False,
+        image_stamp=image_stamp(obj.get("url")), restriction=restriction, raw=obj, complete=False,
     )
 
 
@@ -163,7 +167,8 @@ def parse_ranking_page(data: Any, source_mode: str | None = None
             width=get_field(item, "width", int, where=where), height=get_field(item, "height", int, where=where),
             sanity_level=0, x_restrict=_sexual(item.get("illust_content_type")),
             restrict=0, ai_type=None, book_style=opt_int(item.get("illust_book_style")),
-            total_view=ranking.view_count or 0, total_bookmarks=0, total_comments=None, visible=True,
+            total_view=ranking.view_count or 0, total_bookmarks=0, total_comments=None,
+            visible=thumbnail_restriction(item) is None,
             series_id=None, pages=[], tags=[TagRef(name=t) for t in item.get("tags") or [] if isinstance(t, str)],
             image_stamp=image_stamp(item.get("url")), restriction=thumbnail_restriction(item), raw=item,
             complete=False)

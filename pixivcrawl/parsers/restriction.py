@@ -17,6 +17,11 @@ texts and tags, or with its image URLs replaced by a placeholder under ``s.pximg
 - ``hidden``: ``visible: false`` with no other hint.
 
 ``None`` means pixiv shows the work whole.
+
+:func:`is_hidden` tells whether a parsed work record is such a record. pixivcrawl's rule for them (every item
+type, whole and listing records alike): a hidden record updates only ``visible`` and ``restriction`` of a stored
+work, never its texts, tags, pages, URLs, files, ugoira frames or novel text, and triggers no sub-request
+(webview text, ugoira metadata, detail, download); a work first seen hidden is stored as pixiv gave it.
 """
 
 from __future__ import annotations
@@ -77,6 +82,12 @@ def app_restriction(obj: dict) -> str | None:
         if kind is not None:
             return kind
     return _by_flags(obj, obj.get("visible", True) is not False)
+
+
+def is_hidden(item: Any) -> bool:
+    """Whether an illust or novel item is one of pixiv's hidden or placeholder records: it has a
+    ``restriction`` (see above), or says ``visible: false``. False for any other item."""
+    return getattr(item, "restriction", None) is not None or getattr(item, "visible", True) is False
 
 
 def thumbnail_restriction(obj: dict, url_key: str = "url") -> str | None:

@@ -5,6 +5,11 @@ Keys are the same for every spider: works by id (a whole record still passes aft
 the same work, or after a record lacking its ugoira frames or novel text), users by id, rankings by (source,
 mode, content, date, rank), search hits by (query, work), commission requests by id. Stats:
 ``pixiv/items/{new,updated,unchanged}`` for works and ``pixiv/items/dropped_duplicate``.
+
+A hidden or placeholder record (pixivcrawl.parsers.restriction.is_hidden) is counted under
+``pixiv/items/hidden``: a work first seen hidden also as new; a stored work seen hidden is neither updated nor
+unchanged, and its remembered signature stays the stored one (the database keeps its pages and texts). Like a
+listing record, it never keeps a whole record of the same work out of the run.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from pixivcrawl.items import (
     UserItem,
 )
 from pixivcrawl.memory import CrawlMemory
+from pixivcrawl.parsers.restriction import is_hidden
 from pixivcrawl.signature import work_signature
 
 
@@ -57,11 +63,12 @@ class DedupePipeline:
         key = dedupe_key(item)
         if key is None:
             return item
-        complete = bool(ItemAdapter(item).get("complete", True))
+        hidden = is_hidden(item)
+        complete = bool(ItemAdapter(item).get("complete", True)) and not hidden
         signed = work_signature(item)
         # a work record lacking a part (ugoira frames, novel text) is whole only once it has it
-        whole = complete if signed is None else item.missing() is None
-        rank = 2 if complete and whole else int(complete)  # listing < record lacking a part < whole record
+        whole = complete and (signed is None or item.missing() is None)
+        rank = 2 if whole else int(complete)  # hidden or listing < record lacking a part < whole record
         if key in self.seen and self.seen[key] >= rank:
             self.stats.inc_value("pixiv/items/dropped_duplicate")
             raise DropItem(f"already seen in this run: {key[0]} {key[1:]}", log_level="DEBUG")
@@ -70,6 +77,10 @@ class DedupePipeline:
             memory = CrawlMemory.of(self.crawler)
             kind, wid, signature = signed
             state = memory.work_state(kind, wid, signature, whole)
+            if hidden:
+                self.stats.inc_value("pixiv/items/hidden")
+                if state != "new":
+                    return item  # the stored work keeps its record, and the memory its signature
             self.stats.inc_value(f"pixiv/items/{state}")
             memory.remember(kind, wid, signature, whole)
         return item

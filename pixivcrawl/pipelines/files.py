@@ -13,9 +13,12 @@ Paths are made from numeric ids and page numbers only (``works/<id // 10^6>/<id>
 allow-list. Local files are written to a temporary name and renamed into place, so a crash never leaves a
 partial file where a later run would take it as complete. A file already downloaded from the same URL
 (the database's ``media`` table) is not downloaded again; a re-uploaded work has new URLs and is. pixiv's
-placeholder images (``s.pximg.net/common/images/limit_*``) are recorded as such, never stored as art.
-Results go to the item's ``media`` list and from there to the ``media`` table. Stats under
-``pixiv/media/…``: downloaded, bytes, failed, placeholder, skipped_known.
+placeholder images (``s.pximg.net/common/images/limit_*``) are never downloaded nor recorded: a hidden or
+placeholder record (pixivcrawl.parsers.restriction.is_hidden) gets no request and no ``media`` row, so the row
+and the file of a page downloaded earlier stay as they are. Results go to the item's ``media`` list and from
+there to the ``media`` table. Stats under ``pixiv/media/…``: downloaded, bytes, failed, skipped_known,
+skipped_hidden (hidden records, one per work), placeholder (a placeholder URL on a record not flagged hidden:
+not requested).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from pixivcrawl.exceptions import GivenUp
 from pixivcrawl.hosts import STATIC_HOST
 from pixivcrawl.items import IllustItem
 from pixivcrawl.memory import CrawlMemory
+from pixivcrawl.parsers.restriction import is_hidden
 
 logger = logging.getLogger(__name__)
 
@@ -142,8 +146,11 @@ class PixivFilesPipeline(FilesPipeline):
     def get_media_requests(self, item: Any, info) -> list[Request]:
         if not isinstance(item, IllustItem) or not item.complete or item.type not in self.types:
             return []
-        memory = CrawlMemory.of(self.crawler)
         stats = self.crawler.stats
+        if is_hidden(item):  # pixiv's placeholder, not the work: what an earlier run downloaded stays
+            stats.inc_value("pixiv/media/skipped_hidden")
+            return []
+        memory = CrawlMemory.of(self.crawler)
         requests = []
         for kind, page, url in self._targets(item):
             if not url:
@@ -151,8 +158,6 @@ class PixivFilesPipeline(FilesPipeline):
                     stats.inc_value("pixiv/media/no_url")
                 continue
             if is_placeholder(url):
-                item.media.append({"kind": kind, "page": page, "url": url, "path": None, "size": None, "width": None,
-                                   "height": None, "sha256": None, "status": "placeholder", "error": None})
                 stats.inc_value("pixiv/media/placeholder")
                 continue
             if memory.stored_file(item.id, kind, page, url):

@@ -26,7 +26,8 @@ Works on a local ``FILES_STORE``; Pillow runs in a thread so the crawl goes on m
 recorded in the ``media`` table as kind ``ugoira_webp`` / ``ugoira_apng`` / ``ugoira_gif`` with status
 ``converted``. A zip that cannot be converted (missing or unreadable frame, frames of different sizes, a
 negative delay, a delay the format cannot hold) is logged with its cause and counted in
-``pixiv/media/conversion_failed``; nothing is written for it.
+``pixiv/media/conversion_failed``; nothing is written for it. A hidden record
+(pixivcrawl.parsers.restriction.is_hidden) is never converted: it has no frames or zip of its own.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from scrapy.exceptions import NotConfigured
 
 from pixivcrawl.items import IllustItem
 from pixivcrawl.memory import local_store_root
+from pixivcrawl.parsers.restriction import is_hidden
 from pixivcrawl.pipelines.files import media_path, write_atomically
 
 logger = logging.getLogger(__name__)
@@ -149,7 +151,7 @@ class UgoiraConvertPipeline:
         return cls(crawler)
 
     async def process_item(self, item: Any) -> Any:
-        if not isinstance(item, IllustItem) or item.type != "ugoira" or not item.ugoira_frames:
+        if not isinstance(item, IllustItem) or item.type != "ugoira" or not item.ugoira_frames or is_hidden(item):
             return item
         zips = [m for m in item.media if m["kind"] == "ugoira_zip" and m["status"] == "downloaded"]
         if not zips:

@@ -93,7 +93,12 @@ def illust_obj(world: World, wid: int, *, detail: bool = False, comments: bool =
         obj["comment_access_control"] = 0
     elif wid % 10 == 3:  # as on about a tenth of the works in the 2025 ranking capture
         obj["restriction_attributes"] = ["restricted_mode"]
-    if world.restricted(wid):
+    how = world.hiding("illust", wid)
+    if how == "visible_placeholder":
+        as_visible_placeholder(obj)
+    elif how is not None:
+        as_placeholder(obj, how)
+    elif world.restricted(wid):
         as_placeholder(obj)
     return obj
 
@@ -149,6 +154,41 @@ def for_viewer(obj: dict, sanity_level: int, sanity_limit: int, placeholder=as_p
     return hidden
 
 
+def as_visible_placeholder(obj: dict, kind: str = "sanity_level") -> None:
+    """A work the App API still calls ``visible: true`` but shows only as its placeholder (mikf/gallery-dl#4327):
+    title, tags and counters kept, a sensitive sanity level (4 or more), every image URL ``limit_{kind}``."""
+    url = placeholder_url(kind)
+    obj["image_urls"] = dict.fromkeys(obj["image_urls"], url)
+    if obj.get("meta_single_page"):
+        obj["meta_single_page"] = {"original_image_url": url}
+    obj["meta_pages"] = [{"image_urls": dict.fromkeys(page["image_urls"], url)} for page in obj["meta_pages"]]
+    obj["sanity_level"] = max(4, obj["sanity_level"])
+
+
+def novel_as_hidden(obj: dict, kind: str = "mypixiv") -> None:
+    """What the App API sends for a novel it will not show (a friends-only chapter of a series, as in
+    auto-novel/auto-novel#219 and lifegpc/pixiv_downloader#640): visible false, blank title, caption and tags,
+    ``text_length`` 0, zero counters, a ``limit_{kind}`` cover, the user's name blank; ``is_mypixiv_only`` for
+    ``mypixiv``. Its webview is refused (:func:`refusal`)."""
+    url = placeholder_url(kind)
+    obj.update(title="", caption="", tags=[], text_length=0, total_bookmarks=0, total_view=0, total_comments=0,
+               visible=False, is_mypixiv_only=kind == "mypixiv",
+               image_urls=dict.fromkeys(obj["image_urls"], url))
+    obj["user"] = {**obj["user"], "name": "", "account": "",
+                   "profile_image_urls": {"medium": f"{S}/common/images/no_profile.png"}}
+
+
+RESTRICTED_MESSAGE = "Your access is currently restricted."
+
+
+def refusal(world: World, kind: str, wid: int) -> dict | None:
+    """The App API error for the text (``/webview/v2/novel``) or ugoira metadata of a work hidden on purpose
+    (World.hide): HTTP 404 with ``user_message`` "Your access is currently restricted."; None when it is shown."""
+    if world.hiding(kind, wid) is None:
+        return None
+    return app_error("", RESTRICTED_MESSAGE)
+
+
 def series_title(world: World, sid: int) -> str:
     return f"シリーズ{sid}"
 
@@ -188,7 +228,7 @@ def novel_obj(world: World, nid: int) -> dict:
     novel = world.novel(nid)
     d = world.novel_detail(nid)
     series = world.novel_series.get(novel.series_id) if novel.series_id else None
-    return {
+    obj = {
         "id": nid,
         "title": d.title,
         "caption": d.caption,
@@ -215,6 +255,12 @@ def novel_obj(world: World, nid: int) -> dict:
         "is_x_restricted": bool(d.x_restrict),
         "novel_ai_type": d.ai_type,
     }
+    how = world.hiding("novel", nid)
+    if how == "visible_placeholder":
+        obj["image_urls"] = dict.fromkeys(obj["image_urls"], placeholder_url("sanity_level"))
+    elif how is not None:
+        novel_as_hidden(obj, how)
+    return obj
 
 
 def novel_series_title(world: World, sid: int) -> str:

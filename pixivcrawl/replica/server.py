@@ -2,7 +2,8 @@
 
 A request is routed by the pixiv host it was meant for: the ``X-Forwarded-Host`` header that
 ``PIXIV_MIRROR`` adds, else the ``Host`` header. Paths under ``/_replica/`` are the control API used by
-tests and the demo (request log, live knobs, world summary, Cloudflare blocks), on any host.
+tests and the demo (request log, live knobs, world summary, re-uploads, hidden works, Cloudflare blocks), on
+any host.
 """
 
 from __future__ import annotations
@@ -383,6 +384,8 @@ class Replica:
             return error
         if work.type != "ugoira":
             return _json(ao.app_error("", "This work is not an ugoira."), 400)
+        if refused := ao.refusal(self.world, "illust", work.id):
+            return _json(refused, 404)
         return _json(ao.ugoira_metadata(self.world, work.id, self.config.ugoira_delays))
 
     def _series_or_404(self, query, name: str, table: dict):
@@ -492,6 +495,8 @@ class Replica:
         novel, error = self._novel_or_404(query, "id")
         if error:
             return error
+        if refused := ao.refusal(self.world, "novel", novel.id):
+            return _json(refused, 404)
         obj = orjson.dumps(ao.webview_novel(self.world, novel.id)).decode()
         html = (
             "<!DOCTYPE html>\n<html lang=\"ja\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -530,7 +535,8 @@ class Replica:
             return self._page(m.group(2), m.group(3), m.group(1), "1200x1200", "jpg")
         if m := self._UGOIRA.match(path):
             work = self.world.work(int(m.group(2)))
-            if work is None or work.type != "ugoira" or self.world.work_stamp(work.id) != m.group(1):
+            if work is None or work.type != "ugoira" or self.world.work_stamp(work.id) != m.group(1) \
+                    or self.world.hiding("illust", work.id):
                 return web.Response(status=404, text="404 Not Found")
             body = self.images.ugoira_zip(work.id, m.group(3), len(self.config.ugoira_delays))
             return web.Response(body=body, content_type="application/zip")
@@ -543,7 +549,8 @@ class Replica:
     def _page(self, wid_s: str, page_s: str, date_path: str, variant: str, ext: str) -> web.Response:
         work = self.world.work(int(wid_s))
         page = int(page_s)
-        if work is None or page >= work.page_count or self.world.work_stamp(work.id) != date_path:
+        if work is None or page >= work.page_count or self.world.work_stamp(work.id) != date_path \
+                or self.world.hiding("illust", work.id):  # a work hidden on purpose: its files are refused too
             return web.Response(status=404, text="404 Not Found")
         if variant == "original" and ext != self.world.work_detail(work.id).ext:
             return web.Response(status=404, text="404 Not Found")
@@ -602,6 +609,8 @@ class Replica:
                     except (KeyError, ValueError, TypeError) as exc:
                         return _json({"error": f"bad block rule: {exc}"}, 400)
             return _json({"blocks": self.blocks})
+        if path == "/_replica/hide":
+            return await self.control_hide(request)
         if path == "/_replica/requests/clear" and request.method == "POST":
             self.log.clear()
             self.log_total = 0
@@ -615,6 +624,27 @@ class Replica:
                 self.tokens.lifetime = self.config.token_lifetime
             return _json(asdict(self.config))
         return _json({"error": "no such control endpoint"}, 404)
+
+    async def control_hide(self, request: web.BaseRequest) -> web.Response:
+        """``POST /_replica/hide {"illusts": {id: how}, "novels": {id: how}}``: pixiv hides these works from now
+        on, ``how`` one of world.HIDE_KINDS (null: shown again) — in App API objects, web thumbnails, ranking.php
+        entries; their novel text, ugoira metadata and CDN files are refused. GET (or POST) answers the works
+        hidden so far."""
+        if request.method == "POST":
+            try:
+                payload = orjson.loads(await request.read())
+                for key, kind in (("illusts", "illust"), ("novels", "novel")):
+                    for wid, how in (payload.get(key) or {}).items():
+                        self.world.hide(kind, int(wid), how)
+            except (ValueError, TypeError, AttributeError) as exc:
+                return _json({"error": f"bad hide request: {exc}"}, 400)
+            finally:  # the objects are built once per id: those of the works hidden (so far) change
+                self._illust_cache.cache_clear()
+                self._novel_cache.cache_clear()
+        hidden: dict[str, dict[str, str]] = {"illusts": {}, "novels": {}}
+        for (kind, wid), how in sorted(self.world.hidden.items()):
+            hidden[f"{kind}s"][str(wid)] = how
+        return _json(hidden)
 
 
 def cloudflare_page(host: str, status: int) -> web.Response:

@@ -18,6 +18,7 @@ from urllib.parse import quote, unquote
 from aiohttp import web
 
 from . import web_objects as wo, web_works
+from .app_objects import RESTRICTED_MESSAGE
 from .commissions import Commissions
 from .rankings import PAGE as RANK_PAGE, WEB_MODES, Rankings, content_allowed
 from .responses import json_response as _json
@@ -75,7 +76,11 @@ class WebApi:
 
     def work_page(self, kind: str, wid: int, part: str | None, logged_in: bool, lang: str) -> web.Response:
         """``/ajax/illust/{id}``, ``…/pages``, ``…/ugoira_meta`` and ``/ajax/novel/{id}``: an unknown id is
-        pixiv's empty error (``{"error":true,"message":"","body":[]}``, as in the capture of a missing work)."""
+        pixiv's empty error (``{"error":true,"message":"","body":[]}``, as in the capture of a missing work); a work
+        hidden on purpose (``POST /_replica/hide``: hidden from this viewer everywhere, unlike the App API's
+        per-account sanity limit) is refused with "Your access is currently restricted."."""
+        if self.world.hiding(kind, wid) is not None:
+            return _error(RESTRICTED_MESSAGE, 403)
         if kind == "novel":
             novel = self.world.novel(wid) if part is None else None
             if novel is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .app_objects import I, novel_series_title, profile_image_url, series_title
+from .app_objects import I, novel_series_title, placeholder_url, profile_image_url, series_title
 from .commissions import CommissionRequest, Commissions
 from .world import EPOCH, World
 
@@ -59,7 +59,24 @@ def illust_thumbnail(world: World, wid: int, *, with_urls: bool = False) -> dict
     if work.series_id is not None and with_urls:
         obj["seriesId"] = str(work.series_id)
         obj["seriesTitle"] = series_title(world, work.series_id)
+    how = world.hiding("illust", wid)
+    if how is not None:
+        _hidden_thumbnail(obj, how)
     return obj
+
+
+def _hidden_thumbnail(obj: dict, how: str) -> None:
+    """A thumbnail of a work hidden on purpose (World.hide): every image URL a ``limit_*`` placeholder; a work
+    not shown at all (every way but ``visible_placeholder``) is also masked, its title, description, ``alt``
+    and tags blank."""
+    url = placeholder_url("sanity_level" if how == "visible_placeholder" else how)
+    obj["url"] = url
+    if isinstance(obj.get("urls"), dict):
+        obj["urls"] = dict.fromkeys(obj["urls"], url)
+    if how != "visible_placeholder":
+        obj.update(title="", description="", tags=[], isMasked=True)
+        if "alt" in obj:
+            obj["alt"] = ""
 
 
 def novel_thumbnail(world: World, nid: int) -> dict:
@@ -99,6 +116,11 @@ def novel_thumbnail(world: World, nid: int) -> dict:
         obj["seriesId"] = str(novel.series_id)
         obj["seriesTitle"] = novel_series_title(world, novel.series_id)
     obj["isUnlisted"] = False
+    how = world.hiding("novel", nid)
+    if how is not None:
+        _hidden_thumbnail(obj, how)
+        if how != "visible_placeholder":
+            obj.update(textCount=0, wordCount=0, readingTime=0)
     return obj
 
 
@@ -126,7 +148,7 @@ def ranking_item(world: World, wid: int, rank: int, yes_rank: int) -> dict:
     d = world.work_detail(wid)
     name, _ = world.user_name(work.user_id)
     posted = EPOCH + timedelta(seconds=work.created)
-    return {
+    item = {
         "title": d.title,
         "date": posted.strftime("%Y年%m月%d日 %H:%M"),
         "tags": [t.name for t in d.tags],
@@ -153,6 +175,12 @@ def ranking_item(world: World, wid: int, rank: int, yes_rank: int) -> dict:
         "illust_upload_timestamp": int(posted.timestamp()),
         "attr": "original" if wid % 3 == 0 else "",
     }
+    how = world.hiding("illust", wid)
+    if how is not None:  # ranking.php has no isMasked: the placeholder URL (and blank texts) tell
+        item["url"] = placeholder_url("sanity_level" if how == "visible_placeholder" else how)
+        if how != "visible_placeholder":
+            item.update(title="", tags=[])
+    return item
 
 
 def commission_request(world: World, commissions: Commissions, r: CommissionRequest) -> dict:

@@ -52,6 +52,13 @@ def _kana_word(rng: random.Random, lo: int = 2, hi: int = 5) -> str:
     return "".join(rng.choice(_KANA) for _ in range(rng.randint(lo, hi)))
 
 
+#: ways pixiv hides a work (``POST /_replica/hide``): a ``limit_<kind>`` placeholder kind (``visible: false``, blank
+#: title, caption and tags, every image URL the placeholder; a novel as a friends-only chapter: also
+#: ``is_mypixiv_only`` for ``mypixiv``, ``text_length`` 0, and its webview refused), or ``visible_placeholder``:
+#: ``visible: true`` and every other value kept, but every image URL ``limit_sanity_level`` (sanity level 4+)
+HIDE_KINDS = ("sanity_level", "mypixiv", "unviewable", "unknown", "r18", "r18g", "visible_placeholder")
+
+
 @dataclass(slots=True)
 class Tag:
     name: str
@@ -185,6 +192,8 @@ class World:
         self._work_created = [w.created for w in self.works]
         #: re-uploads: work id -> how many times it was re-uploaded (each moves its upload time a day on)
         self.revisions: dict[int, int] = {}
+        #: works pixiv hides on purpose (``POST /_replica/hide``): ("illust" | "novel", id) -> how (HIDE_KINDS)
+        self.hidden: dict[tuple[str, int], str] = {}
 
     # -- construction helpers -------------------------------------------------------------------------
 
@@ -262,6 +271,25 @@ class World:
         one in a hundred, never in a series."""
         work = self.work(wid)
         return work is not None and work.series_id is None and wid % 101 == 7
+
+    def hide(self, kind: str, wid: int, how: str | None) -> None:
+        """Hide work ``wid`` (``kind`` "illust" or "novel") the way ``how`` names (one of HIDE_KINDS), or show
+        it again (``how`` None). ValueError for an unknown kind, work or way."""
+        if kind not in ("illust", "novel"):
+            raise ValueError(f"no {kind!r} works: illusts or novels")
+        if (self.work(wid) if kind == "illust" else self.novel(wid)) is None:
+            raise ValueError(f"no {kind} {wid}")
+        if how is None:
+            self.hidden.pop((kind, wid), None)
+        elif how in HIDE_KINDS:
+            self.hidden[(kind, wid)] = how
+        else:
+            raise ValueError(f"unknown way of hiding {how!r}: one of {', '.join(HIDE_KINDS)}")
+
+    def hiding(self, kind: str, wid: int) -> str | None:
+        """How this illust or novel is hidden on purpose (HIDE_KINDS), None when it is not (the App API
+        also shows ``restricted`` illusts as its ``sanity_level`` placeholder)."""
+        return self.hidden.get((kind, wid))
 
     def upload_time(self, wid: int) -> int:
         """When the work's current images were uploaded: its creation, moved a day on per re-upload."""

@@ -28,7 +28,7 @@ from pixivcrawl.parsers.app_api import (
     parse_user,
     parse_webview_novel,
 )
-from pixivcrawl.parsers.restriction import RECOVERABLE
+from pixivcrawl.parsers.restriction import is_hidden
 from pixivcrawl.signature import work_signature
 
 from .arguments import SpiderArgumentError, flag
@@ -222,6 +222,31 @@ class PixivSpider(RecoverHiddenMixin, scrapy.Spider):
             return False
         return CrawlMemory.of(self.crawler).known_unchanged(*signed, need_full=need_full)
 
+    # -- hidden works --------------------------------------------------------------------------------
+
+    def hidden_items(self, item: IllustItem | NovelItem, obj: Any) -> Iterator[Any]:
+        """What a hidden or placeholder record (``is_hidden(item)``) of any spider yields. A whole App API record
+        the web may show (``restriction`` in RECOVERABLE) is fetched from the web Ajax API when the crawl has a
+        ``PHPSESSID`` (pixivcrawl.spiders.recover); otherwise, and when the web fails too, the record itself
+        (:meth:`keep_hidden`). ``obj`` is the JSON object it was parsed from (App API object, web thumbnail or
+        ranking.php entry)."""
+        if item.complete:
+            yield from self.recover_hidden(item)
+        else:  # a web listing's thumbnail: the web itself hides it
+            yield from self.keep_hidden(item)
+
+    def keep_hidden(self, item: IllustItem | NovelItem) -> Iterator[Any]:
+        """The hidden record itself and nothing else — no user (pixiv blanks its name), no sub-request (webview
+        text, ugoira metadata, detail, download). Stored, it updates only ``visible`` and ``restriction`` of a
+        work the database holds (pixivcrawl.db.rows). Counted under ``pixiv/works/hidden`` and
+        ``pixiv/works/hidden/<restriction>``."""
+        kind = item.restriction or "hidden"
+        self.logger.debug("%s %s is hidden by pixiv (%s): only its visibility is stored", type(item).__name__,
+                          item.id, kind)
+        self.count("works/hidden")
+        self.count(f"works/hidden/{kind}")
+        yield item
+
     # -- full records from the App API, shared by every spider that stores whole works ---------------
 
     def app_work_items(self, obj: Any, *, skip_known: bool = False) -> Iterator[Any]:
@@ -236,9 +261,8 @@ class PixivSpider(RecoverHiddenMixin, scrapy.Spider):
 
     def work_items(self, item: IllustItem, obj: Any, *, skip_known: bool = False) -> Iterator[Any]:
         """The user and the work of a parsed App API work object ``obj``."""
-        if not item.visible or item.restriction in RECOVERABLE:  # pixiv's placeholder: blank title, tags, user
-            self.count("works/invisible")
-            yield from self.recover_hidden(item)  # the whole work from the web when it shows it, else item
+        if is_hidden(item):
+            yield from self.hidden_items(item, obj)
             return
         yield from self.user_once(obj.get("user"))
         if item.type != "ugoira":
@@ -290,8 +314,8 @@ class PixivSpider(RecoverHiddenMixin, scrapy.Spider):
 
     def novel_items(self, item: NovelItem, obj: Any, *, skip_known: bool = False) -> Iterator[Any]:
         """The user and the novel of a parsed App API novel object ``obj``."""
-        if item.restriction in RECOVERABLE:  # a placeholder: the whole novel from the web when it shows it
-            yield from self.recover_hidden(item)
+        if is_hidden(item):
+            yield from self.hidden_items(item, obj)
             return
         yield from self.user_once(obj.get("user"))
         if skip_known and self.known_unchanged(item):

@@ -20,6 +20,7 @@ from scrapy.http import Response
 from pixivcrawl.items import CommissionCreatorItem
 from pixivcrawl.parsers.ajax import parse_commission_page
 from pixivcrawl.parsers.common import ParseError
+from pixivcrawl.parsers.restriction import is_hidden
 
 from .arguments import SpiderArgumentError, check_known, choice, positive_int
 from .base import PixivSpider
@@ -95,8 +96,11 @@ class CommissionSpider(PixivSpider):
             self.malformed(f"object in {what}", exc)
         for user in parsed["users"]:
             yield from self.once(user)
-        yield from parsed["works"]
-        yield from parsed["novels"]
+        for work in parsed["works"] + parsed["novels"]:
+            if is_hidden(work):
+                yield from self.hidden_items(work, work.raw)
+            else:
+                yield work
         yield from parsed["requests"]
         self.count(f"commission/requests/{section}", len(parsed["requests"]))
         if section == "creators":

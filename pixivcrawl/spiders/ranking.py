@@ -22,7 +22,7 @@ from pixivcrawl.memory import CrawlMemory
 from pixivcrawl.parsers.ajax import parse_ranking_page
 from pixivcrawl.parsers.app_api import next_url, parse_illust, parse_novel
 from pixivcrawl.parsers.common import ParseError
-from pixivcrawl.parsers.restriction import RECOVERABLE
+from pixivcrawl.parsers.restriction import is_hidden
 
 from .arguments import SpiderArgumentError, check_known, choice, day, positive_int
 from .base import PixivSpider
@@ -121,8 +121,11 @@ class RankingSpider(PixivSpider):
             self.count(f"errors/http_{response.status}")
             return
         for ranking, work, user in rows:
-            yield from self.once(user)
-            yield work
+            if is_hidden(work):
+                yield from self.hidden_items(work, work.raw)
+            else:
+                yield from self.once(user)
+                yield work
             yield ranking
         if info["next"] and (self.max_pages is None or page < self.max_pages):
             yield self.web_page(when, info["next"])
@@ -145,8 +148,8 @@ class RankingSpider(PixivSpider):
             except ParseError as exc:
                 self.malformed("ranked work", exc)
                 continue
-            if self.work == "novel" and item.restriction in RECOVERABLE:
-                yield from self.recover_hidden(item)  # the whole novel from the web when it shows it
+            if self.work == "novel" and is_hidden(item):
+                yield from self.hidden_items(item, obj)
             elif self.work == "novel":
                 yield from self.user_once(obj.get("user"))
                 yield item

@@ -41,8 +41,8 @@ HINT = ("%d works hidden by the App API's sanity filter were stored as hidden; s
 
 
 class RecoverHiddenMixin:
-    """Needs the spider's ``crawler``, ``count``, ``malformed``, ``on_error``, ``ajax_body`` and ``once``
-    (PixivSpider's)."""
+    """Needs the spider's ``crawler``, ``count``, ``malformed``, ``on_error``, ``ajax_body``, ``once`` and
+    ``keep_hidden`` (PixivSpider's)."""
 
     _unrecovered_ids: set[tuple[str, int]] | None = None
 
@@ -50,11 +50,11 @@ class RecoverHiddenMixin:
         """What to yield for an App API record pixiv hid: requests that fetch the whole work from the web when
         the restriction is one the web lifts and the crawl has a web session; else the record itself."""
         if item.restriction not in RECOVERABLE:
-            yield item
+            yield from self.keep_hidden(item)
             return
         if not self.has_web_session:
             self._note_unrecovered(item)
-            yield item
+            yield from self.keep_hidden(item)
             return
         if isinstance(item, NovelItem):
             yield self.ajax_work_request(f"/ajax/novel/{item.id}", self.parse_recovered_novel, hidden=item)
@@ -163,7 +163,7 @@ class RecoverHiddenMixin:
     def not_recovered(self, hidden: IllustItem | NovelItem) -> Iterator[Any]:
         """The web refused or failed too (already logged): keep the placeholder record."""
         self.count("works/recovery_failed")
-        yield hidden
+        yield from self.keep_hidden(hidden)
 
     def recovery_failed(self, failure) -> Iterator[Any]:
         """Errback of the web requests: log and count the failure, then keep the placeholder record."""

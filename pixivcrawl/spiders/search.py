@@ -23,6 +23,7 @@ from scrapy.http import Response
 from pixivcrawl.items import SearchHitItem
 from pixivcrawl.parsers.ajax import parse_illust_thumbnail, parse_novel_thumbnail, parse_search_page, thumbnail_user
 from pixivcrawl.parsers.common import ParseError
+from pixivcrawl.parsers.restriction import is_hidden
 
 from .arguments import SpiderArgumentError, check_known, choice, day, flag, non_negative_int, positive_int
 from .base import PixivSpider
@@ -197,7 +198,9 @@ class SearchSpider(PixivSpider):
             if item.id in self._works_seen or (known and self.details):
                 continue
             self._works_seen.add(item.id)
-            if not self.details:
+            if is_hidden(item):  # no detail request: pixiv would answer with its placeholder
+                yield from self.hidden_items(item, obj)
+            elif not self.details:
                 yield from self.once(user)
                 yield item
             # details=1: the listing record goes with the request, and is stored if the whole record cannot be had

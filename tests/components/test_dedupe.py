@@ -12,6 +12,7 @@ from scrapy.utils.misc import build_from_crawler
 from pixivcrawl.db.rows import item_rows
 from pixivcrawl.db.store import Batch, Store
 from pixivcrawl.items import CommissionCreatorItem, RankingItem, SearchHitItem, UserItem
+from pixivcrawl.memory import CrawlMemory
 from pixivcrawl.parsers.app_api import parse_novel
 from pixivcrawl.pipelines.dedupe import DedupePipeline
 from pixivcrawl.replica.app_objects import novel_obj
@@ -109,3 +110,42 @@ def test_works_are_classified_against_the_database(tmp_path):
     for item in (stored_full, stored_listing, changed, new):
         pipeline.process_item(copy.deepcopy(item))
     assert (stat(pipeline, "unchanged"), stat(pipeline, "updated"), stat(pipeline, "new")) == (1, 2, 1)
+
+
+def hidden(item, restriction: str = "mypixiv"):
+    record = copy.deepcopy(item)
+    record.visible, record.restriction, record.page_count, record.image_stamp = False, restriction, 1, None
+    return record
+
+
+def test_a_hidden_record_of_a_stored_work_is_neither_updated_nor_remembered(tmp_path):
+    url = f"sqlite:///{tmp_path / 'pixivcrawl.db'}"
+    stored, new = (illust_item(wid) for wid in work_ids("manga", pages=2)[:2])
+    store = Store(url)
+    store.upgrade()
+    batch = Batch()
+    batch.add(item_rows(stored))
+    store.write(batch)
+    store.dispose()
+
+    pipeline = dedupe_pipeline(DATABASE_URL=url)
+    memory = CrawlMemory.of(pipeline.crawler)
+    remembered = memory.works[("illust", stored.id)]
+    assert pipeline.process_item(hidden(stored)) is not None
+    assert pipeline.process_item(hidden(new, "sanity_level")) is not None  # seen hidden first: a new row
+    assert (stat(pipeline, "hidden"), stat(pipeline, "new"), stat(pipeline, "updated"), stat(pipeline, "unchanged")) \
+        == (2, 1, None, None)
+    assert memory.works[("illust", stored.id)] == remembered  # what is stored did not change
+    assert memory.known_unchanged("illust", stored.id, (stored.page_count, stored.image_stamp))
+
+
+def test_a_hidden_record_never_keeps_a_whole_one_out_of_the_run():
+    pipeline = dedupe_pipeline()
+    item = illust_item(work_ids("illust")[0])
+    assert pipeline.process_item(hidden(item)) is not None
+    with pytest.raises(DropItem):
+        pipeline.process_item(hidden(item))
+    assert pipeline.process_item(item) is item  # the whole record still passes
+    with pytest.raises(DropItem):
+        pipeline.process_item(hidden(item))
+    assert stat(pipeline, "dropped_duplicate") == 2

@@ -17,10 +17,12 @@ from scrapy.utils.misc import build_from_crawler
 
 from pixivcrawl.db.rows import item_rows
 from pixivcrawl.db.store import Batch, Store
+from pixivcrawl.parsers.app_api import parse_illust
 from pixivcrawl.pipelines.files import PixivFilesPipeline, is_placeholder, media_path, regular_url
+from pixivcrawl.replica import app_objects
 from tests.decorators import coroutine_test
 
-from .helpers import FakeEngine, illust_item, make_crawler, work_ids
+from .helpers import FakeEngine, illust_item, make_crawler, work_ids, world
 
 STAMP = "2019/01/03/22/09/13"
 
@@ -156,15 +158,36 @@ def test_listing_records_and_other_items_download_nothing(tmp_path):
     assert pipeline.get_media_requests({"id": 1}, pipeline.spiderinfo) == []
 
 
-def test_placeholder_urls_are_recorded_not_requested(tmp_path):
+def test_a_hidden_record_is_neither_requested_nor_recorded(tmp_path):
     pipeline = files_pipeline(tmp_path)
     item = illust_item(work_ids("illust", visible=False)[0])
-    assert item.visible is False and is_placeholder(item.pages[0].original_url)
+    assert item.visible is False and item.restriction == "sanity_level" and is_placeholder(item.pages[0].original_url)
     assert pipeline.get_media_requests(item, pipeline.spiderinfo) == []
-    assert item.media == [{"kind": "page", "page": 0, "url": item.pages[0].original_url, "path": None,
-                           "size": None, "width": None, "height": None, "sha256": None, "status": "placeholder",
-                           "error": None}]
-    assert stat(pipeline, "placeholder") == 1
+    assert item.media == []  # no media row that would replace the record of a file downloaded earlier
+    assert stat(pipeline, "skipped_hidden") == 1 and stat(pipeline, "placeholder") is None
+
+
+@pytest.mark.parametrize("kind", ["manga", "ugoira"])
+def test_a_visible_record_with_placeholder_urls_downloads_nothing(tmp_path, kind):
+    """pixiv's sanity-limited works keep ``visible: true`` but every URL is the placeholder (case 07)."""
+    pipeline = files_pipeline(tmp_path)
+    obj = app_objects.illust_obj(world(), work_ids(kind)[0], detail=True)
+    app_objects.as_visible_placeholder(obj)
+    item = parse_illust(obj)
+    item.ugoira_zip_url = app_objects.placeholder_url() if kind == "ugoira" else None
+    assert item.visible is True and item.restriction == "sanity_level"
+    assert pipeline.get_media_requests(item, pipeline.spiderinfo) == [] and item.media == []
+    assert stat(pipeline, "skipped_hidden") == 1
+
+
+def test_a_placeholder_url_on_a_record_not_flagged_hidden_is_not_requested(tmp_path):
+    pipeline = files_pipeline(tmp_path)
+    item = illust_item(work_ids("manga", pages=3)[0])
+    item.pages[1].original_url = app_objects.placeholder_url("unknown")
+    assert item.restriction is None
+    requests = pipeline.get_media_requests(item, pipeline.spiderinfo)
+    assert [r.url for r in requests] == [p.original_url for p in item.pages if p.page != 1]
+    assert item.media == [] and stat(pipeline, "placeholder") == 1
 
 
 @pytest.mark.parametrize(("settings", "error", "message"), [

@@ -15,9 +15,11 @@ from scrapy.utils.misc import build_from_crawler
 from pixivcrawl.db.rows import item_rows
 from pixivcrawl.db.store import SUMMARY, Batch, Store
 from pixivcrawl.items import RankingItem, TagRef, UserItem
+from pixivcrawl.parsers.ajax import parse_illust_thumbnail, parse_novel_thumbnail
 from pixivcrawl.parsers.app_api import parse_novel
 from pixivcrawl.pipelines.sql import SQLStoragePipeline
-from pixivcrawl.replica.app_objects import novel_obj
+from pixivcrawl.replica.app_objects import novel_as_hidden, novel_obj, placeholder_url
+from pixivcrawl.replica.web_objects import illust_thumbnail, novel_thumbnail
 from pixivcrawl.signals import items_stored
 from tests.decorators import coroutine_test
 
@@ -67,8 +69,37 @@ def test_a_listing_record_carries_no_pages_and_a_placeholder_only_its_visibility
     listed = item_rows(listing(item))
     assert listed.summary is True and "illust_pages" not in listed.rows and "illust_pages" not in listed.replace
     hidden = item_rows(illust_item(work_ids("illust", visible=False)[0]))
-    assert hidden.summary is True and hidden.summary_columns == ("visible",)
-    assert "illust_tags" not in hidden.rows and "illust_pages" not in hidden.rows
+    assert hidden.summary is True and hidden.summary_columns == ("visible", "restriction")
+    assert set(hidden.rows) == {"illusts"} and hidden.replace == {}
+    assert hidden.rows["illusts"][0]["restriction"] == "sanity_level"
+
+
+@pytest.mark.parametrize("kind", ["manga", "ugoira", "novel", "thumbnail", "novel thumbnail"])
+def test_a_hidden_record_of_any_kind_is_its_row_alone(kind):
+    """Whole records (App API) and listing records alike: no pages, tags, media rows, frames or text."""
+    w = world()
+    if kind == "novel":
+        obj = novel_obj(w, w.novels[0].id)
+        novel_as_hidden(obj)
+        item = parse_novel(obj)
+        item.text = "本文"
+    elif kind == "novel thumbnail":
+        obj = novel_thumbnail(w, w.novels[0].id)
+        obj["isMasked"] = True
+        item = parse_novel_thumbnail(obj)
+    elif kind == "thumbnail":
+        obj = illust_thumbnail(w, work_ids("manga")[0])
+        obj["url"] = placeholder_url("mypixiv")
+        item = parse_illust_thumbnail(obj)
+    else:
+        item = illust_item(work_ids(kind)[0])
+        item.restriction = "sanity_level"  # as a visible record with placeholder URLs says
+        item.media = [{"kind": "page", "page": 0, "url": placeholder_url(), "path": None, "size": None,
+                       "width": None, "height": None, "sha256": None, "status": "placeholder", "error": None}]
+    out = item_rows(item)
+    table = "novels" if "novel" in kind else "illusts"
+    assert set(out.rows) == {table} and out.replace == {} and out.summary is True
+    assert out.summary_columns == ("visible", "restriction") and out.rows[table][0]["restriction"] is not None
 
 
 def test_a_tag_listed_twice_on_a_work_is_linked_once():
@@ -121,6 +152,41 @@ def test_in_one_batch_a_whole_record_displaces_an_earlier_listing(store):
     assert rows(store, "select count(*) from illust_pages") == [(item.page_count,)]
 
 
+def _hidden(item, restriction="mypixiv"):
+    hidden = copy.deepcopy(item)
+    hidden.visible, hidden.restriction, hidden.title, hidden.caption, hidden.tags = False, restriction, "", "", []
+    return hidden
+
+
+def test_in_one_batch_a_hidden_record_never_displaces_a_whole_one(store):
+    whole = illust_item(work_ids("manga", pages=2)[0])
+    for order in ((whole, _hidden(whole)), (_hidden(whole), whole)):
+        batch = batch_of(*order)
+        row = batch.rows["illusts"][(whole.id,)]
+        assert SUMMARY not in row and (row["title"], row["caption"]) == (whole.title, whole.caption)
+        assert len(batch.rows["illust_pages"]) == whole.page_count
+        assert len(batch.rows["illust_tags"]) == len(whole.tags)
+    # as if written one after the other: the work hidden after its whole record is stored hidden
+    assert (batch_of(whole, _hidden(whole)).rows["illusts"][(whole.id,)]["visible"], row["visible"]) == (False, True)
+    store.write(batch_of(whole, _hidden(whole)))
+    assert rows(store, "select title, caption, visible, restriction from illusts") == \
+        [(whole.title, whole.caption, False, "mypixiv")]
+    assert rows(store, "select count(*) from illust_pages") == [(whole.page_count,)]
+
+
+def test_in_one_batch_a_listing_and_a_hidden_record_each_add_their_columns(store):
+    whole = illust_item(work_ids("illust")[0])
+    store.write(batch_of(whole))
+    listed = listing(whole)
+    listed.title = "retitled"
+    for order in ((listed, _hidden(whole)), (_hidden(whole), listed)):
+        store.write(batch_of(*order))
+        assert rows(store, "select title, caption, visible, restriction from illusts") == \
+            [("retitled", whole.caption, False, "mypixiv")]
+        assert rows(store, "select count(*) from illust_tags") == [(len(whole.tags),)]
+        store.write(batch_of(whole))
+
+
 # -- the store -------------------------------------------------------------------------------------------
 
 def test_a_placeholder_only_marks_a_stored_work_invisible(store):
@@ -130,10 +196,12 @@ def test_a_placeholder_only_marks_a_stored_work_invisible(store):
     whole.id = wid
     store.write(batch_of(whole))
     store.write(batch_of(hidden))
-    assert rows(store, "select title, caption, visible, page_count from illusts") == \
-        [(whole.title, whole.caption, False, whole.page_count)]
+    assert rows(store, "select title, caption, visible, page_count, restriction from illusts") == \
+        [(whole.title, whole.caption, False, whole.page_count, "sanity_level")]
     assert rows(store, "select count(*) from illust_pages") == [(whole.page_count,)]
     assert rows(store, "select count(*) from illust_tags") == [(len(whole.tags),)]
+    store.write(batch_of(whole))  # shown whole again: no restriction any more
+    assert rows(store, "select visible, restriction from illusts") == [(True, None)]
     # a placeholder of a work never stored is a new row of its own
     other = illust_item(next(wid for kind in ("illust", "manga", "ugoira") for wid in work_ids(kind, visible=False)
                              if wid != hidden.id))

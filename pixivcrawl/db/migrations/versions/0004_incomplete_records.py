@@ -1,6 +1,6 @@
 """incomplete records: what a stored illust or novel lacks
 
-Revision ID: 0004_incomplete
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-02
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = '0004_incomplete'
+revision: str = '0004'
 down_revision: str | Sequence[str] | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
