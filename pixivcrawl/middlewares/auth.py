@@ -48,10 +48,6 @@ _HOW_TO = {
 }
 
 
-class AuthRejected(Exception):
-    """pixiv refused the refresh token."""
-
-
 class PixivAuthMiddleware:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler

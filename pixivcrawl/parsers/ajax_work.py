@@ -21,7 +21,7 @@ from pixivcrawl.items import IllustItem, IllustPage, NovelItem, TagRef, UserItem
 from pixivcrawl.signature import image_stamp
 
 from .ajax import ILLUST_TYPES
-from .common import ParseError, get_field, iso_time, opt_int, opt_str
+from .common import ParseError, get_field, iso_time, opt_int, opt_str, ugoira_frames
 
 
 def _id(obj: Any, key: str, where: str) -> int:
@@ -83,13 +83,7 @@ def parse_ajax_ugoira_meta(meta: Any, illust_id: int) -> tuple[str, list[dict[st
     ``zip_urls.medium``; frames ``[{"file": "000000.jpg", "delay": ms}, …]``)."""
     where = f"ugoira_meta of {illust_id}"
     zip_url = get_field(meta, "src", str, where=where)
-    frames = []
-    for i, frame in enumerate(get_field(meta, "frames", list, where=where)):
-        frames.append({"file": get_field(frame, "file", str, where=f"{where}.frames[{i}]"),
-                       "delay": get_field(frame, "delay", int, where=f"{where}.frames[{i}]")})
-    if not frames:
-        raise ParseError(f"{where} has no frames")
-    return zip_url, frames
+    return zip_url, ugoira_frames(get_field(meta, "frames", list, where=where), where)
 
 
 def parse_ajax_illust(body: Any, pages: Any = None, ugoira_meta: Any = None) -> IllustItem:

@@ -22,7 +22,7 @@ from pixivcrawl.items import (
 )
 from pixivcrawl.signature import image_stamp
 
-from .common import ParseError, get_field as _get, get_id as _id, iso_time, opt_str
+from .common import ParseError, get_field as _get, get_id as _id, iso_time, opt_str, ugoira_frames
 from .restriction import app_restriction
 
 WORK_TYPES = ("illust", "manga", "ugoira")
@@ -135,13 +135,7 @@ def parse_ugoira_metadata(data: Any, illust_id: int) -> tuple[str, list[dict[str
     where = f"ugoira_metadata of {illust_id}"
     meta = _get(data, "ugoira_metadata", dict, where=where)
     zip_url = _get(_get(meta, "zip_urls", dict, where=where), "medium", str, where=f"{where}.zip_urls")
-    frames = []
-    for i, frame in enumerate(_get(meta, "frames", list, where=where)):
-        frames.append({"file": _get(frame, "file", str, where=f"{where}.frames[{i}]"),
-                       "delay": _get(frame, "delay", int, where=f"{where}.frames[{i}]")})
-    if not frames:
-        raise ParseError(f"{where} has no frames")
-    return zip_url, frames
+    return zip_url, ugoira_frames(_get(meta, "frames", list, where=where), where)
 
 
 def parse_illust_series_detail(obj: Any) -> IllustSeriesItem:

@@ -67,3 +67,16 @@ def iso_time(obj: Any, key: str, *, optional: bool = False, where: str = "object
             return None
         raise ParseError(f"{where}.{key} is {value[:40]!r}, not an ISO 8601 time") from None
     return value
+
+
+def ugoira_frames(frames: Any, where: str) -> list[dict[str, Any]]:
+    """Ugoira frames as both APIs send them (App ``ugoira_metadata.frames``, Ajax ``ugoira_meta.frames``):
+    ``[{"file": "000000.jpg", "delay": ms}, …]``, checked, at least one. ParseError naming the field otherwise."""
+    if not isinstance(frames, list):
+        raise ParseError(f"{where}.frames is {type(frames).__name__}, not a list")
+    out = [{"file": get_field(frame, "file", str, where=f"{where}.frames[{i}]"),
+            "delay": get_field(frame, "delay", int, where=f"{where}.frames[{i}]")} for i, frame in enumerate(frames)]
+    if not out:
+        raise ParseError(f"{where} has no frames")
+    return out
+

@@ -289,17 +289,24 @@ class PixivSpider(RecoverHiddenMixin, scrapy.Spider):
                          user: UserItem | None = None) -> Iterator[Any]:
         """``/v1/illust/detail`` of one work; when pixiv answers with an error or a malformed work, the listing
         record in hand (``item``, with its ``user``) is stored instead."""
-        data = self.app_json(response, f"illust {work_id}")
+        yield from self._detail_or_record(response, f"illust {work_id}", "illust", parse_illust, self.work_items,
+                                          item, user)
+
+    def _detail_or_record(self, response: Response, what: str, key: str, parse: Callable, then: Callable,
+                          item: Any, user: UserItem | None) -> Iterator[Any]:
+        """The whole record ``parse(data[key])`` of a detail answer, passed to ``then(record, object)``; or,
+        when pixiv answered with an error or a malformed object, the record in hand."""
+        data = self.app_json(response, what)
         whole = None
         if data is not None:
             try:
-                whole = parse_illust(data.get("illust"))
+                whole = parse(data.get(key))
             except ParseError as exc:
-                self.malformed("work", exc)
+                self.malformed(key, exc)
         if whole is None:
             yield from self.record_in_hand(item, user)
         else:
-            yield from self.work_items(whole, data["illust"])
+            yield from then(whole, data[key])
 
     def app_novel_items(self, obj: Any, order: int | None = None, *, skip_known: bool = False) -> Iterator[Any]:
         """A novel object of the App API: its user, then the novel once its text is fetched (not fetched
@@ -344,17 +351,8 @@ class PixivSpider(RecoverHiddenMixin, scrapy.Spider):
                                user: UserItem | None = None) -> Iterator[Any]:
         """``/v2/novel/detail`` of one novel, then its text; when pixiv answers with an error or a malformed
         novel, the listing record in hand (``item``, with its ``user``) is stored instead."""
-        data = self.app_json(response, f"novel {novel_id}")
-        whole = None
-        if data is not None:
-            try:
-                whole = parse_novel(data.get("novel"))
-            except ParseError as exc:
-                self.malformed("novel", exc)
-        if whole is None:
-            yield from self.record_in_hand(item, user)
-        else:
-            yield from self.novel_items(whole, data["novel"])
+        yield from self._detail_or_record(response, f"novel {novel_id}", "novel", parse_novel, self.novel_items,
+                                          item, user)
 
 
 def failure_cause(failure) -> tuple[str, str]:
