@@ -33,6 +33,8 @@ class CrawlMemory:
         self.files_root = local_store_root(files_store)
         self._works: dict[tuple[str, int], tuple[Signature, bool]] | None = None
         self._media: dict[tuple[int, str, int], tuple[str, str]] = {}
+        #: works whose stored row is pixiv's stand-in (``visible`` false or a ``restriction``)
+        self._hidden: set[tuple[str, int]] = set()
 
     @classmethod
     def of(cls, crawler: Crawler) -> CrawlMemory:
@@ -58,14 +60,20 @@ class CrawlMemory:
                 # pixiv's placeholder for a work it will not show (whose stored record stays as it was)
                 i = schema.illusts
                 whole = sa.or_(i.c.incomplete.is_(None), i.c.visible.is_(False), i.c.restriction.isnot(None))
-                for wid, pages, stamp, full in conn.execute(sa.select(i.c.id, i.c.page_count, i.c.image_stamp,
-                                                                      whole)):
+                hidden = sa.or_(i.c.visible.is_(False), i.c.restriction.isnot(None))
+                for wid, pages, stamp, full, stand_in in conn.execute(
+                        sa.select(i.c.id, i.c.page_count, i.c.image_stamp, whole, hidden)):
                     self._works[("illust", wid)] = ((pages, stamp), bool(full))
+                    if stand_in:
+                        self._hidden.add(("illust", wid))
                 n = schema.novels
                 whole = sa.or_(n.c.incomplete.is_(None), n.c.visible.is_(False), n.c.restriction.isnot(None))
-                for nid, length, stamp, full in conn.execute(sa.select(n.c.id, n.c.text_length, n.c.image_stamp,
-                                                                       whole)):
+                hidden = sa.or_(n.c.visible.is_(False), n.c.restriction.isnot(None))
+                for nid, length, stamp, full, stand_in in conn.execute(
+                        sa.select(n.c.id, n.c.text_length, n.c.image_stamp, whole, hidden)):
                     self._works[("novel", nid)] = ((length, stamp), bool(full))
+                    if stand_in:
+                        self._hidden.add(("novel", nid))
                 if sa.inspect(conn).has_table("media"):
                     m = schema.media
                     for wid, kind, page, url, path in conn.execute(
@@ -85,14 +93,14 @@ class CrawlMemory:
     # -- works ---------------------------------------------------------------------------------------
 
     def work_state(self, kind: str, wid: int, signature: Signature, complete: bool) -> str:
-        """``new``, ``updated`` (changed, or now a whole record of a work known only from listings) or
-        ``unchanged``."""
+        """``new``, ``updated`` (changed, or now a whole record of a work known only from listings or stored as
+        pixiv's stand-in for a hidden work) or ``unchanged``."""
         known = self.works.get((kind, wid))
         if known is None:
             return "new"
         old_signature, old_full = known
-        if old_signature != signature or (complete and not old_full):
-            return "updated"
+        if old_signature != signature or (complete and (not old_full or (kind, wid) in self._hidden)):
+            return "updated"  # changed, or now whole where a listing or pixiv's stand-in was stored
         return "unchanged"
 
     def remember(self, kind: str, wid: int, signature: Signature, complete: bool) -> None:
@@ -102,8 +110,27 @@ class CrawlMemory:
         self.works[(kind, wid)] = (signature, complete or bool(old and old[0] == signature and old[1]))
 
     def known_unchanged(self, kind: str, wid: int, signature: Signature, *, need_full: bool = True) -> bool:
+        """Whether the database holds this work with this signature (and, with ``need_full``, whole), and not
+        as pixiv's stand-in for a hidden work (a record pixiv shows again is a change)."""
         known = self.works.get((kind, wid))
-        return known is not None and known[0] == signature and (known[1] or not need_full)
+        return known is not None and known[0] == signature and (known[1] or not need_full) and \
+            (kind, wid) not in self._hidden
+
+    def stored(self, kind: str, wid: int) -> bool:
+        """Whether the database (or this crawl) holds a row of this work."""
+        return (kind, wid) in self.works
+
+    def stored_hidden(self, kind: str, wid: int) -> bool:
+        """Whether the stored row of this work is pixiv's stand-in (``visible`` false or a ``restriction``)."""
+        self.works  # noqa: B018 - loads on first use
+        return (kind, wid) in self._hidden
+
+    def remember_visibility(self, kind: str, wid: int, *, hidden: bool) -> None:
+        """Note what this crawl stored of a work: its stand-in (``hidden``) or a record pixiv shows."""
+        if hidden:
+            self._hidden.add((kind, wid))
+        else:
+            self._hidden.discard((kind, wid))
 
     # -- files ---------------------------------------------------------------------------------------
 

@@ -277,3 +277,58 @@ async def test_app_ranking_recovers_hidden_works(fresh_replica, world, tmp_path,
     titles = dict(table_rows(db_url, f"select id, title from {table}"))
     detail = world.work_detail if work == "illust" else world.novel_detail
     assert {w: titles[w] for w in hidden} == {w: detail(w).title for w in hidden}
+
+
+def _series_pages_walked(replica, series) -> list[int]:
+    """The members (newest first, as the App API pages them) of the series pages the crawl requested."""
+    members = series.member_ids[::-1]
+    walked = []
+    for r in replica.requests():
+        if r["host"] == "app-api.pixiv.net" and r["path"] == "/v1/illust/series" and r["status"] == 200:
+            offset = int(parse_qs(r["query"]).get("offset", ["0"])[0])
+            walked += members[offset:offset + 30]
+    return walked
+
+
+@coroutine_test
+async def test_incremental_runs_recover_what_was_stored_hidden_and_then_leave_it(fresh_replica, world, tmp_path):
+    """A work stored as pixiv's stand-in by a crawl without the cookie is not "known" to an incremental crawl that
+    has the cookie: it is recovered, and it does not count towards the known works that stop the listing. A full
+    run reaches the rest. Once recovered, an incremental crawl fetches it from the web no more."""
+    series = min((s for s in world.illust_series.values() if len(s.member_ids) > 30
+                  and _hidden_illusts(world, s.member_ids[::-1][30:])), key=lambda s: len(s.member_ids))
+    hidden = _hidden_illusts(world, series.member_ids)
+    _lower_limit(fresh_replica)
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    incremental = {"series_id": series.id, "incremental": "1"}
+    settings = {"PIXIV_INCREMENTAL_STOP": "1"}
+
+    without = await run_crawl("illust_series", {"series_id": series.id}, replica=fresh_replica, db_url=db_url,
+                              tmp_path=tmp_path, **APP_ONLY)
+    assert without.stats["pixiv/works/hidden_unrecovered"] == len(hidden)
+    assert f"{len(hidden)} work(s) hidden by the App API" in without.output
+
+    fresh_replica.clear()
+    first = await run_crawl("illust_series", incremental, replica=fresh_replica, db_url=db_url, tmp_path=tmp_path,
+                            settings=settings)
+    assert first.stats["finish_reason"] == "finished", first.output
+    walked = _series_pages_walked(fresh_replica, series)
+    stand_ins = _hidden_illusts(world, walked)
+    assert stand_ins and _ajax_ids(_ajax(fresh_replica)) == stand_ins
+    assert first.stats["pixiv/works/recovered"] == len(stand_ins)
+    assert first.stats["pixiv/incremental/known"] == len(walked) - len(stand_ins)  # stand-ins are not "known"
+
+    fresh_replica.clear()
+    full = await run_crawl("illust_series", {"series_id": series.id}, replica=fresh_replica, db_url=db_url,
+                           tmp_path=tmp_path)
+    assert full.stats["pixiv/works/recovered"] == len(hidden)  # a full run fetches every placeholder again
+    assert table_rows(db_url, "select id from illusts where not visible or restriction is not null") == []
+
+    fresh_replica.clear()
+    again = await run_crawl("illust_series", incremental, replica=fresh_replica, db_url=db_url, tmp_path=tmp_path,
+                            settings=settings)
+    assert again.stats["finish_reason"] == "finished", again.output
+    assert _ajax(fresh_replica) == [] and "pixiv/works/recovered" not in again.stats
+    assert again.stats["pixiv/incremental/known_recovered"] == len(_hidden_illusts(world, _series_pages_walked(
+        fresh_replica, series)))
+    assert table_rows(db_url, "select id from illusts where not visible or restriction is not null") == []

@@ -79,8 +79,11 @@ class DedupePipeline:
             state = memory.work_state(kind, wid, signature, whole)
             if hidden:
                 self.stats.inc_value("pixiv/items/hidden")
+                memory.remember_visibility(kind, wid, hidden=True)
                 if state != "new":
                     return item  # the stored work keeps its record, and the memory its signature
+            elif whole:
+                memory.remember_visibility(kind, wid, hidden=False)
             self.stats.inc_value(f"pixiv/items/{state}")
             memory.remember(kind, wid, signature, whole)
         return item

@@ -217,10 +217,24 @@ class PixivSpider(RecoverHiddenMixin, scrapy.Spider):
     def known_unchanged(self, item: Any, *, need_full: bool = True) -> bool:
         """In an incremental or resumed crawl: is this work stored already, unchanged (same pages, same
         upload)?"""
-        signed = work_signature(item) if self.skip_known else None
+        if not self.skip_known:
+            return False
+        if is_hidden(item):
+            return self.known_hidden(item)
+        signed = work_signature(item)
         if signed is None:
             return False
         return CrawlMemory.of(self.crawler).known_unchanged(*signed, need_full=need_full)
+
+    def known_hidden(self, item: IllustItem | NovelItem) -> bool:
+        """Whether a hidden record stands for a work the database holds with nothing more to gain: stored whole
+        and shown (recovered from the web earlier, or stored before pixiv hid it), or stored as pixiv's stand-in
+        that this crawl cannot recover (see :meth:`can_recover`)."""
+        memory = CrawlMemory.of(self.crawler)
+        kind = "novel" if isinstance(item, NovelItem) else "illust"
+        if not memory.stored(kind, item.id):
+            return False
+        return not (memory.stored_hidden(kind, item.id) and self.can_recover(item))
 
     # -- hidden works --------------------------------------------------------------------------------
 
@@ -230,10 +244,12 @@ class PixivSpider(RecoverHiddenMixin, scrapy.Spider):
         ``PHPSESSID`` (pixivcrawl.spiders.recover); otherwise, and when the web fails too, the record itself
         (:meth:`keep_hidden`). ``obj`` is the JSON object it was parsed from (App API object, web thumbnail or
         ranking.php entry)."""
-        if item.complete:
-            yield from self.recover_hidden(item)
-        else:  # a web listing's thumbnail: the web itself hides it
+        if not item.complete:  # a web listing's thumbnail: the web itself hides it
             yield from self.keep_hidden(item)
+        elif self.skip_known and self.can_recover(item) and self.known_hidden(item):
+            self.count("incremental/known_recovered")  # recovered (or stored whole) before: not fetched again
+        else:
+            yield from self.recover_hidden(item)
 
     def keep_hidden(self, item: IllustItem | NovelItem) -> Iterator[Any]:
         """The hidden record itself and nothing else — no user (pixiv blanks its name), no sub-request (webview

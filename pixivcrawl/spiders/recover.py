@@ -36,8 +36,8 @@ from pixivcrawl.parsers.ajax_work import (
 from pixivcrawl.parsers.common import ParseError
 from pixivcrawl.parsers.restriction import RECOVERABLE
 
-HINT = ("%d works hidden by the App API's sanity filter were stored as hidden; set PIXIV_PHPSESSID to fetch them "
-        "from the web")
+HINT = ("%d work(s) hidden by the App API's sanity filter were stored as hidden; set PIXIV_PHPSESSID and crawl "
+        "again to fetch them from the web")
 
 
 class RecoverHiddenMixin:
@@ -60,6 +60,11 @@ class RecoverHiddenMixin:
             yield self.ajax_work_request(f"/ajax/novel/{item.id}", self.parse_recovered_novel, hidden=item)
         else:
             yield self.ajax_work_request(f"/ajax/illust/{item.id}", self.parse_recovered_illust, hidden=item)
+
+    def can_recover(self, item: IllustItem | NovelItem) -> bool:
+        """Whether this crawl can fetch ``item``, an App API record pixiv hid, whole from the web: a whole record
+        (not a web thumbnail), a restriction the web lifts, and a web session."""
+        return item.complete and item.restriction in RECOVERABLE and self.has_web_session
 
     @property
     def has_web_session(self) -> bool:

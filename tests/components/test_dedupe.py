@@ -136,6 +136,11 @@ def test_a_hidden_record_of_a_stored_work_is_neither_updated_nor_remembered(tmp_
     assert (stat(pipeline, "hidden"), stat(pipeline, "new"), stat(pipeline, "updated"), stat(pipeline, "unchanged")) \
         == (2, 1, None, None)
     assert memory.works[("illust", stored.id)] == remembered  # what is stored did not change
+    # pixiv's stand-in is what the database now says of it: the whole record shown again is a change
+    assert memory.stored_hidden("illust", stored.id) and memory.stored_hidden("illust", new.id)
+    assert not memory.known_unchanged("illust", stored.id, (stored.page_count, stored.image_stamp))
+    assert pipeline.process_item(stored) is stored
+    assert stat(pipeline, "updated") == 1 and not memory.stored_hidden("illust", stored.id)
     assert memory.known_unchanged("illust", stored.id, (stored.page_count, stored.image_stamp))
 
 
