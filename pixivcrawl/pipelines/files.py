@@ -51,6 +51,25 @@ from pixivcrawl.parsers.restriction import is_hidden
 
 logger = logging.getLogger(__name__)
 
+
+class _OneLinePerFile(logging.Filter):
+    """Drops Scrapy's own per-file failure records — ``File (code: 503): …``, ``File (unknown-error): …`` and the
+    traceback ``scrapy.pipelines.media`` logs for every failed file — of the loggers it is attached to:
+    :meth:`PixivFilesPipeline.item_completed` logs one line per failed file, with its cause."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "scrapy.pipelines.media":
+            value = getattr(record.msg, "value", None)  # Scrapy logs the Failure object itself
+            return not isinstance(value, FileException)
+        return not (isinstance(record.msg, str) and record.msg.startswith("File (")
+                    and record.levelno <= logging.WARNING)
+
+
+_ONE_LINE = _OneLinePerFile()
+for _name in ("scrapy.pipelines.media", "scrapy.pipelines.files"):
+    if _ONE_LINE not in logging.getLogger(_name).filters:
+        logging.getLogger(_name).addFilter(_ONE_LINE)
+
 SIZES = ("original", "regular", "small", "none")
 WORK_TYPES = ("illust", "manga", "ugoira")
 EXTENSIONS = {".jpg": ".jpg", ".jpeg": ".jpg", ".png": ".png", ".gif": ".gif", ".zip": ".zip", ".webp": ".webp"}
@@ -181,6 +200,10 @@ class PixivFilesPipeline(FilesPipeline):
 
     async def media_downloaded(self, response, request, info, *, item=None):
         try:
+            if response.status != 200:  # Scrapy's says only "download-error"
+                retries = request.meta.get("retry_times", 0)
+                raise FileException(f"HTTP {response.status}" + (
+                    f" after {retries} {'retry' if retries == 1 else 'retries'}" if retries else ""))
             return await super().media_downloaded(response, request, info, item=item)
         finally:
             self._hand_back(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import zipfile
 from pathlib import PurePosixPath
 
@@ -288,10 +289,32 @@ async def test_a_failed_page_is_recorded_and_leaves_no_file(tmp_path, kind):
 
 
 @pytest.mark.parametrize(("kind", "cause"), [("truncated", "truncated"), ("html", "not an image"),
-                                             ("missing", "download-error")])
+                                             ("missing", "HTTP 404")])
 @coroutine_test
 async def test_the_error_of_a_failed_page_names_its_cause(tmp_path, kind, cause):
     pipeline = files_pipeline(tmp_path, broken_second_page(kind))
     item = illust_item(work_ids("manga", pages=2)[0])
     await pipeline.process_item(item)
     assert cause in item.media[1]["error"]
+
+
+@coroutine_test
+async def test_a_failed_page_is_one_log_line_naming_its_status(tmp_path, caplog):
+    """Scrapy's own per-file lines (``File (code: 503)``, ``File (unknown-error)``, the media pipeline's
+    traceback) give way to one line per failed file, with the status and the retries."""
+    def unavailable(request: Request) -> Response:
+        if request.meta["pixiv_media"][2] != 1:
+            return serve_images(request)
+        request.meta["retry_times"] = 5
+        return Response(request.url, status=503, body=b"<html>Server Error</html>", request=request,
+                        headers={"Content-Type": "text/html"})
+
+    pipeline = files_pipeline(tmp_path, unavailable)
+    item = illust_item(work_ids("manga", pages=2)[0])
+    with caplog.at_level(logging.DEBUG):
+        await pipeline.process_item(item)
+    assert item.media[1]["status"] == "failed" and item.media[1]["error"] == "HTTP 503 after 5 retries"
+    failures = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in failures] == [
+        f"Gave up downloading page of work {item.id} page 1: HTTP 503 after 5 retries"]
+    assert not any(r.exc_info for r in caplog.records)
