@@ -144,6 +144,15 @@ class CrawlMemory:
             return None
         return known[1]
 
+    def stored_media(self, wid: int, kind: str, page: int) -> tuple[str, str] | None:
+        """(url, path) of a file of this kind an earlier run stored (downloaded or converted) and that is still
+        in the store, whatever its URL; None otherwise."""
+        self.works  # noqa: B018 - loads on first use
+        known = self._media.get((wid, kind, page))
+        if known is None or (self.files_root is not None and not (self.files_root / known[1]).is_file()):
+            return None
+        return known
+
     def remember_file(self, wid: int, kind: str, page: int, url: str, path: str) -> None:
         self._media[(wid, kind, page)] = (url, path)
 

@@ -48,3 +48,23 @@ async def test_odd_frame_delays_are_kept(fresh_replica, world, tmp_path, fmt):
         assert delays == ODD_DELAYS  # exact, the 0 ms frame included
     zips = [r for r in fresh_replica.requests() if r["path"].endswith("_ugoira1920x1080.zip")]
     assert len(zips) == 1 and zips[0]["status"] == 200
+
+
+@coroutine_test
+async def test_a_new_format_converts_the_zip_an_earlier_run_stored(replica, world, tmp_path):
+    """Crawled with gif, then with webp: the second run does not download the zip again, converts the stored one
+    to WebP, and a third run with webp converts nothing."""
+    ugoira = next(w.id for w in world.works if w.type == "ugoira" and not w.series_id and not world.restricted(w.id))
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    runs = {}
+    for n, fmt in enumerate(["gif", "webp", "webp"]):
+        replica.clear()
+        runs[n] = await run_crawl("illust_series", {"illust_id": ugoira}, replica=replica, db_url=db_url,
+                                  tmp_path=tmp_path, settings={"PIXIV_UGOIRA_FORMAT": fmt}, images=True)
+        assert runs[n].stats["finish_reason"] == "finished", runs[n].output
+        zips = [r for r in replica.requests() if r["path"].endswith(".zip")]
+        assert len(zips) == (1 if n == 0 else 0)
+    assert [runs[n].stats.get("pixiv/media/converted", 0) for n in range(3)] == [1, 1, 0]
+    kinds = dict(table_rows(db_url, f"select kind, path from media where work_id = {ugoira} and status = 'converted'"))
+    assert sorted(kinds) == ["ugoira_gif", "ugoira_webp"]
+    assert frame_delays((tmp_path / "files" / kinds["ugoira_webp"]).read_bytes())  # a WebP animation on disk
