@@ -12,6 +12,7 @@ to the same account). It is the replica's ``app_sanity_limit`` knob unless set f
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -59,14 +60,19 @@ class TokenStore:
         """The highest sanity_level the App API shows ``account``."""
         return self.app_sanity_limits.get(account.index, default)
 
-    def set_app_sanity_limit(self, index: int, limit: int | None) -> None:
-        """Give account ``index`` its own App API sanity limit (None: back to the replica's knob)."""
-        if not 0 <= index < len(self.accounts):
-            raise KeyError(index)
+    def set_app_sanity_limit(self, index: object, limit: object) -> None:
+        """Give account ``index`` its own App API sanity limit, a whole number (None: back to the replica's knob).
+        ValueError (one sentence) for an account that does not exist or a limit that is not a whole number;
+        nothing changes then."""
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self.accounts):
+            raise ValueError(f"no account {json.dumps(index)}: the replica has accounts 0 to {len(self.accounts) - 1}")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+            raise ValueError(f"app_sanity_limit takes a whole number (pixiv's sanity levels are 2, 4 and 6) or null, "
+                             f"not {json.dumps(limit)}")
         if limit is None:
             self.app_sanity_limits.pop(index, None)
         else:
-            self.app_sanity_limits[index] = int(limit)
+            self.app_sanity_limits[index] = limit
 
     def account_for_refresh(self, token: str) -> Account | None:
         return self._by_refresh.get(token)

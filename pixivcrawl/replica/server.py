@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import re
 import socket
 import struct
 import time
 from collections import deque
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from functools import lru_cache, partial
 from pathlib import Path
 from urllib.parse import urlencode
@@ -50,9 +52,153 @@ PIXIV_REFERER = re.compile(r"^https?://([a-z0-9-]+\.)*pixiv\.net(/|$)")
 DELETED_WORK_MESSAGE = "該当作品は削除されたか、存在しない作品IDです。"
 
 
+class ControlError(ValueError):
+    """A control request (or a command-line value) the replica refuses: its message is one sentence for the user."""
+
+
+def show(raw: object) -> str:
+    """A value as the JSON it came in (shortened), for error messages."""
+    try:
+        text = orjson.dumps(raw).decode()
+    except TypeError:
+        text = str(raw)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@dataclass(frozen=True)
+class Knob:
+    """How a knob's value is checked: ``what`` it takes (for messages), ``check`` turning a JSON value into the
+    stored one (ValueError/TypeError when it is not such a value), ``numeric`` when a command-line text is a number."""
+
+    what: str
+    check: Callable[[object], object]
+    numeric: bool = True
+
+
+def _number(raw: object, whole: bool) -> int | float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or (isinstance(raw, float) and not math.isfinite(raw)):
+        raise TypeError(raw)
+    if whole:
+        if raw != int(raw):
+            raise ValueError(raw)
+        return int(raw)
+    return float(raw)
+
+
+def _ranged(whole: bool, low: float | None = None, high: float | None = None, above: bool = False):
+    def check(raw: object) -> int | float:
+        value = _number(raw, whole)
+        if low is not None and (value <= low if above else value < low):
+            raise ValueError(raw)
+        if high is not None and value > high:
+            raise ValueError(raw)
+        return value
+    return check
+
+
+def _items(raw: object) -> list[str]:
+    """A list of strings, or one comma-separated string, as its non-blank items."""
+    if isinstance(raw, str):
+        raw = raw.split(",")
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise TypeError(raw)
+    return [item.strip() for item in raw if item.strip()]
+
+
+def _hosts(raw: object) -> tuple[str, ...]:
+    hosts = tuple(item.lower() for item in _items(raw))
+    if any("/" in host or " " in host for host in hosts):
+        raise ValueError(raw)
+    return hosts
+
+
+def _paths(raw: object) -> str:
+    paths = _items(raw)
+    if any(not path.startswith("/") for path in paths):
+        raise ValueError(raw)
+    return ",".join(paths)
+
+
+def _delays(raw: object) -> tuple[int, ...]:
+    if isinstance(raw, str):
+        try:
+            raw = [int(part) for part in raw.split(",") if part.strip()]
+        except ValueError:
+            raise ValueError(raw) from None
+    if not isinstance(raw, list):
+        raise TypeError(raw)
+    delays = tuple(_number(delay, whole=True) for delay in raw)
+    if any(delay < 0 for delay in delays):
+        raise ValueError(raw)
+    return delays
+
+
+def _text(raw: object) -> str:
+    if not isinstance(raw, str):
+        raise TypeError(raw)
+    return raw
+
+
+_PROBABILITY = Knob("a probability from 0 to 1", _ranged(False, 0, 1))
+_STATUS = Knob("an HTTP status from 100 to 599", _ranged(True, 100, 599))
+
+#: every field of ReplicaConfig and the values it takes (the same on the command line and in POST /_replica/config)
+KNOBS: dict[str, Knob] = {
+    "seed": Knob("a whole number", _ranged(True)),
+    "works": Knob("a whole number of at least 10", _ranged(True, 10)),
+    "accounts": Knob("a whole number of at least 1", _ranged(True, 1)),
+    "token_lifetime": Knob("seconds above 0", _ranged(False, 0, above=True)),
+    "rate_limit": Knob("a whole number of requests of at least 0 (0: no limit)", _ranged(True, 0)),
+    "rate_window": Knob("seconds above 0", _ranged(False, 0, above=True)),
+    "app_limit_status": _STATUS,
+    "retry_after": Knob("whole seconds of at least 0 (0: no header)", _ranged(True, 0)),
+    "fault_5xx": _PROBABILITY,
+    "fault_reset": _PROBABILITY,
+    "fault_truncate": _PROBABILITY,
+    "fault_slow": _PROBABILITY,
+    "fault_html": _PROBABILITY,
+    "fault_html_status": _STATUS,
+    "slow_seconds": Knob("seconds of at least 0", _ranged(False, 0)),
+    "fault_seed": Knob("a whole number", _ranged(True)),
+    "search_page_cap": Knob("a whole number of at least 1", _ranged(True, 1)),
+    "app_sanity_limit": Knob("a whole number (pixiv's sanity levels are 2, 4 and 6)", _ranged(True)),
+    "fault_hosts": Knob("a list of host names or one comma-separated string of them", _hosts, numeric=False),
+    "fault_paths": Knob("a list of path prefixes starting with / or one comma-separated string of them", _paths,
+                        numeric=False),
+    "fault_paths_status": _STATUS,
+    "log_limit": Knob("a whole number of at least 1", _ranged(True, 1)),
+    "image_cache": Knob("a folder name", _text, numeric=False),
+    "ugoira_delays": Knob("a list of whole ms of at least 0 or one comma-separated string of them", _delays,
+                          numeric=False),
+}
+#: the knobs fixed when the replica starts (command-line flags only)
+FIXED_KNOBS = ("seed", "works", "accounts", "image_cache", "log_limit")
+
+
+def check_knob(name: str, raw: object) -> object:
+    """The value knob ``name`` stores for ``raw`` (a JSON value); ControlError saying what it takes when bad."""
+    knob = KNOBS[name]
+    try:
+        return knob.check(raw)
+    except (TypeError, ValueError):
+        raise ControlError(f"{name} takes {knob.what}, not {show(raw)}") from None
+
+
+#: what each control endpoint that changes the replica takes (for its 400 answers)
+CONTROL_SHAPES = {
+    "config": 'a JSON object of knobs, e.g. {"fault_5xx": 0.1}',
+    "hide": '{"illusts": {id: how}, "novels": {id: how}}',
+    "reupload": '{"ids": [id, ...], "add_page": true or false}',
+    "account": '{"account": k, "app_sanity_limit": n or null}',
+    "block": '{"host": ..., "path": ..., "query": {name: value}, "status": 403, "times": 1} or {"clear": true}',
+}
+
+
+
 @dataclass
 class ReplicaConfig:
-    """Every knob of the replica. All but ``seed``/``works``/``accounts`` can be changed while it runs."""
+    """Every knob of the replica (the values each takes: KNOBS). All but FIXED_KNOBS can be changed while it runs
+    (``POST /_replica/config``)."""
 
     seed: int = 1
     works: int = 2000
@@ -92,15 +238,32 @@ class ReplicaConfig:
     #: frame delays (ms) of every ugoira: its metadata's frames and its zip's images (empty: each work's own)
     ugoira_delays: tuple[int, ...] = ()
 
-    def update(self, values: dict) -> None:
-        known = {f.name: f for f in fields(self)}
-        for key, raw in values.items():
-            if key not in known or key in ("seed", "works", "accounts", "image_cache"):
-                raise KeyError(key)
-            value = tuple(raw) if key == "fault_hosts" else type(getattr(self, key))(raw)
-            if key == "ugoira_delays" and any(not isinstance(v, int) or v < 0 for v in value):
-                raise ValueError("ugoira_delays takes whole ms of at least 0")
-            setattr(self, key, value)
+    def checked(self, values: object) -> dict:
+        """The knob values ``values`` (the JSON of ``POST /_replica/config``) would set, checked all at once:
+        ControlError naming every bad or unknown knob, so that a bad request changes nothing."""
+        if not isinstance(values, dict):
+            raise ControlError(f'config expects a JSON object of knobs, e.g. {{"fault_5xx": 0.1}}, not {show(values)}')
+        problems = []
+        if unknown := sorted(set(values) - set(KNOBS)):
+            problems.append(f"no knob named {', '.join(unknown)} (the knobs: "
+                            f"{', '.join(k for k in KNOBS if k not in FIXED_KNOBS)})")
+        if fixed := [k for k in FIXED_KNOBS if k in values]:
+            problems.append(f"{', '.join(fixed)} cannot change while the replica runs (command-line flags)")
+        checked = {}
+        for name, raw in values.items():
+            if name in KNOBS and name not in FIXED_KNOBS:
+                try:
+                    checked[name] = check_knob(name, raw)
+                except ControlError as exc:
+                    problems.append(str(exc))
+        if problems:
+            raise ControlError("; ".join(problems))
+        return checked
+
+    def update(self, values: object) -> None:
+        """Set the knobs ``values`` names, all or none (ControlError, see :meth:`checked`)."""
+        for name, value in self.checked(values).items():
+            setattr(self, name, value)
 
 
 class _Fault(Exception):
@@ -232,15 +395,28 @@ class Replica:
         return None
 
     def _block_rule(self, payload: dict) -> dict:
-        """A rule of ``POST /_replica/block`` from its JSON (raises ValueError/TypeError/KeyError when bad)."""
-        unknown = set(payload) - {"host", "path", "query", "status", "times"}
-        if unknown:
-            raise KeyError(", ".join(sorted(unknown)))
-        rule = {"host": payload.get("host"), "path": payload.get("path"),
-                "query": {str(k): str(v) for k, v in dict(payload.get("query") or {}).items()},
-                "status": int(payload.get("status", 403)), "times": int(payload.get("times", 1))}
-        if not 100 <= rule["status"] <= 599 or rule["times"] < 1:
-            raise ValueError("status must be an HTTP status and times at least 1")
+        """A rule of ``POST /_replica/block`` from its JSON object, every field checked (ControlError when bad)."""
+        problems = []
+        if unknown := sorted(set(payload) - {"host", "path", "query", "status", "times"}):
+            problems.append(f"no field named {', '.join(unknown)}")
+        host, path, query = payload.get("host"), payload.get("path"), payload.get("query") or {}
+        if host is not None and (not isinstance(host, str) or not host.strip()):
+            problems.append(f"host takes a host name or null, not {show(host)}")
+        if path is not None and (not isinstance(path, str) or not path.startswith("/")):
+            problems.append(f"path takes a path starting with / or null, not {show(path)}")
+        if not isinstance(query, dict) or any(isinstance(v, bool) or not isinstance(v, str | int)
+                                              for v in query.values()):
+            problems.append(f"query takes an object of parameter names and values, not {show(query)}")
+        rule = {"host": host.strip().lower() if isinstance(host, str) else None, "path": path,
+                "query": {str(k): str(v) for k, v in query.items()} if isinstance(query, dict) else {}}
+        for name, default, knob in (("status", 403, KNOBS["fault_html_status"]),
+                                    ("times", 1, Knob("a whole number of at least 1", _ranged(True, 1)))):
+            try:
+                rule[name] = knob.check(payload.get(name, default))
+            except (TypeError, ValueError):
+                problems.append(f"{name} takes {knob.what}, not {show(payload.get(name))}")
+        if problems:
+            raise ControlError("; ".join(problems))
         return rule
 
     def _pick_fault(self) -> str | None:
@@ -571,80 +747,135 @@ class Replica:
     # -- control API -------------------------------------------------------------------------------------
 
     async def control(self, request: web.BaseRequest) -> web.Response:
-        path = request.path
-        if path == "/_replica/health":
+        """The control API (``/_replica/...``). A POST that changes the replica is checked whole before any of it
+        is applied: a bad one answers 400 ``{"error": "bad <endpoint> request: <why>; nothing changed"}``."""
+        name = request.path.removeprefix("/_replica/")
+        try:
+            return await self._control(request, name)
+        except ControlError as exc:
+            return _json({"error": f"bad {name} request: {exc}; nothing changed"}, 400)
+
+    async def _payload(self, request: web.BaseRequest, name: str, empty: dict | None = None) -> dict:
+        """The JSON object a control POST carries (``empty`` for an empty body when given), else ControlError."""
+        body = await request.read()
+        if not body.strip() and empty is not None:
+            return empty
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise ControlError(f"{name} expects {CONTROL_SHAPES[name]}; the body is not JSON") from None
+        if not isinstance(payload, dict):
+            raise ControlError(f"{name} expects {CONTROL_SHAPES[name]}, not {show(payload)}")
+        return payload
+
+    async def _control(self, request: web.BaseRequest, name: str) -> web.Response:
+        post = request.method == "POST"
+        if name == "health":
             return _json({"ok": True, "requests": self.log_total})
-        if path == "/_replica/world":
+        if name == "world":
             return _json(self.world.summary())
-        if path == "/_replica/requests":
-            since = int(request.query.get("since", "0"))
+        if name == "requests":
+            since = request.query.get("since", "0")
+            if not (since.isascii() and since.isdigit()):
+                return _json({"error": f"since takes a whole number of at least 0, not {show(since)}"}, 400)
             skipped = self.log_total - len(self.log)
-            entries = list(self.log)[max(0, since - skipped):]
+            entries = list(self.log)[max(0, int(since) - skipped):]
             return _json({"total": self.log_total, "requests": entries})
-        if path == "/_replica/reupload" and request.method == "POST":
-            payload = orjson.loads(await request.read())
-            for wid in payload.get("ids", []):
-                if self.world.work(int(wid)) is None:
-                    return _json({"error": f"no work {wid}"}, 400)
-                self.world.reupload(int(wid), add_page=bool(payload.get("add_page")))
+        if name == "reupload" and post:
+            ids, add_page = self._reupload_request(await self._payload(request, name))
+            for wid in ids:
+                self.world.reupload(wid, add_page=add_page)
             self._illust_cache.cache_clear()
             self.images.forget()
             return _json({"ok": True, "revisions": {str(k): v for k, v in self.world.revisions.items()}})
-        if path == "/_replica/account" and request.method == "POST":
-            payload = orjson.loads(await request.read())
+        if name == "account" and post:
+            payload = await self._payload(request, name)
+            if set(payload) != {"account", "app_sanity_limit"}:
+                raise ControlError(f"account expects {CONTROL_SHAPES[name]}, not {show(payload)}")
             try:
-                self.tokens.set_app_sanity_limit(int(payload["account"]), payload.get("app_sanity_limit"))
-            except (KeyError, ValueError, TypeError) as exc:
-                return _json({"error": f"no such account or bad limit: {exc}"}, 400)
+                self.tokens.set_app_sanity_limit(payload["account"], payload["app_sanity_limit"])
+            except ValueError as exc:
+                raise ControlError(str(exc)) from None
             limits = {str(k): v for k, v in self.tokens.app_sanity_limits.items()}
             return _json({"ok": True, "app_sanity_limits": limits})
-        if path == "/_replica/block":
-            if request.method == "POST":
-                payload = orjson.loads(await request.read())
-                if payload.get("clear"):
+        if name == "block":
+            if post:
+                payload = await self._payload(request, name)
+                if "clear" in payload:
+                    if payload != {"clear": True}:
+                        raise ControlError(f'clear takes true and no other field, not {show(payload)}')
                     self.blocks.clear()
                 else:
-                    try:
-                        self.blocks.append(self._block_rule(payload))
-                    except (KeyError, ValueError, TypeError) as exc:
-                        return _json({"error": f"bad block rule: {exc}"}, 400)
+                    self.blocks.append(self._block_rule(payload))
             return _json({"blocks": self.blocks})
-        if path == "/_replica/hide":
+        if name == "hide":
             return await self.control_hide(request)
-        if path == "/_replica/requests/clear" and request.method == "POST":
+        if name == "requests/clear" and post:
             self.log.clear()
             self.log_total = 0
             return _json({"ok": True})
-        if path == "/_replica/config":
-            if request.method == "POST":
-                try:
-                    self.config.update(orjson.loads(await request.read()))
-                except (KeyError, ValueError, TypeError) as exc:
-                    return _json({"error": f"unknown or bad knob: {exc}"}, 400)
+        if name == "config":
+            if post:
+                self.config.update(await self._payload(request, name, empty={}))
                 self.tokens.lifetime = self.config.token_lifetime
             return _json(asdict(self.config))
         return _json({"error": "no such control endpoint"}, 404)
 
+    def _reupload_request(self, payload: dict) -> tuple[list[int], bool]:
+        """(work ids, add_page) of a ``POST /_replica/reupload``, every id checked (ControlError when bad)."""
+        ids, add_page = payload.get("ids"), payload.get("add_page", False)
+        if set(payload) - {"ids", "add_page"} or not isinstance(ids, list) or not isinstance(add_page, bool):
+            raise ControlError(f"reupload expects {CONTROL_SHAPES['reupload']}, not {show(payload)}")
+        checked = []
+        for raw in ids:
+            wid = _work_id(raw)
+            if wid is None or self.world.work(wid) is None:
+                raise ControlError(f"no illust {show(raw)}")
+            checked.append(wid)
+        return checked, add_page
+
     async def control_hide(self, request: web.BaseRequest) -> web.Response:
         """``POST /_replica/hide {"illusts": {id: how}, "novels": {id: how}}``: pixiv hides these works from now
         on, ``how`` one of world.HIDE_KINDS (null: shown again) — in App API objects, web thumbnails, ranking.php
-        entries; their novel text, ugoira metadata and CDN files are refused. GET (or POST) answers the works
-        hidden so far."""
+        entries; their novel text, ugoira metadata and CDN files are refused. The whole request is checked first:
+        one unknown work or way and nothing changes (400). GET (or POST) answers the works hidden so far."""
         if request.method == "POST":
-            try:
-                payload = orjson.loads(await request.read())
-                for key, kind in (("illusts", "illust"), ("novels", "novel")):
-                    for wid, how in (payload.get(key) or {}).items():
-                        self.world.hide(kind, int(wid), how)
-            except (ValueError, TypeError, AttributeError) as exc:
-                return _json({"error": f"bad hide request: {exc}"}, 400)
-            finally:  # the objects are built once per id: those of the works hidden (so far) change
-                self._illust_cache.cache_clear()
-                self._novel_cache.cache_clear()
+            payload = await self._payload(request, "hide", empty={})
+            if unknown := sorted(set(payload) - {"illusts", "novels"}):
+                raise ControlError(f"hide expects {CONTROL_SHAPES['hide']}; no field named {', '.join(unknown)}")
+            changes = []
+            for key, kind in (("illusts", "illust"), ("novels", "novel")):
+                works = payload.get(key) or {}
+                if not isinstance(works, dict):
+                    raise ControlError(f"{key} takes an object of work ids and ways of hiding "
+                                       f"({CONTROL_SHAPES['hide']}), not {show(works)}")
+                for raw, how in works.items():
+                    wid = _work_id(raw)
+                    if wid is None:
+                        raise ControlError(f"{key} takes work ids, not {show(raw)}")
+                    try:
+                        self.world.check_hide(kind, wid, how)
+                    except ValueError as exc:
+                        raise ControlError(str(exc)) from None
+                    changes.append((kind, wid, how))
+            for kind, wid, how in changes:
+                self.world.hide(kind, wid, how)
+            # the objects are built once per id: those of the works hidden (so far) change
+            self._illust_cache.cache_clear()
+            self._novel_cache.cache_clear()
         hidden: dict[str, dict[str, str]] = {"illusts": {}, "novels": {}}
         for (kind, wid), how in sorted(self.world.hidden.items()):
             hidden[f"{kind}s"][str(wid)] = how
         return _json(hidden)
+
+
+def _work_id(raw: object) -> int | None:
+    """A work id given as a JSON number or a string of digits, else None."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit():
+        return int(raw)
+    return None
 
 
 def cloudflare_page(host: str, status: int) -> web.Response:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import json
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -272,19 +273,27 @@ class World:
         work = self.work(wid)
         return work is not None and work.series_id is None and wid % 101 == 7
 
-    def hide(self, kind: str, wid: int, how: str | None) -> None:
-        """Hide work ``wid`` (``kind`` "illust" or "novel") the way ``how`` names (one of HIDE_KINDS), or show
-        it again (``how`` None). ValueError for an unknown kind, work or way."""
+    def check_hide(self, kind: str, wid: int, how: object) -> None:
+        """ValueError (one sentence) unless :meth:`hide` can hide ``wid`` that way: ``kind`` "illust" or "novel",
+        a work of this world, ``how`` one of HIDE_KINDS or None."""
         if kind not in ("illust", "novel"):
-            raise ValueError(f"no {kind!r} works: illusts or novels")
+            raise ValueError(f"no {kind} works: illusts or novels")
         if (self.work(wid) if kind == "illust" else self.novel(wid)) is None:
             raise ValueError(f"no {kind} {wid}")
+        if how is not None and how not in HIDE_KINDS:
+            shown = json.dumps(how, ensure_ascii=False) if isinstance(how, str | int | float | bool) else \
+                "a " + ("list" if isinstance(how, list) else "object")
+            raise ValueError(f"unknown way of hiding {kind} {wid}: {shown} (one of {', '.join(HIDE_KINDS)}, "
+                             "or null to show it again)")
+
+    def hide(self, kind: str, wid: int, how: str | None) -> None:
+        """Hide work ``wid`` (``kind`` "illust" or "novel") the way ``how`` names (one of HIDE_KINDS), or show
+        it again (``how`` None). ValueError for an unknown kind, work or way (see :meth:`check_hide`)."""
+        self.check_hide(kind, wid, how)
         if how is None:
             self.hidden.pop((kind, wid), None)
-        elif how in HIDE_KINDS:
-            self.hidden[(kind, wid)] = how
         else:
-            raise ValueError(f"unknown way of hiding {how!r}: one of {', '.join(HIDE_KINDS)}")
+            self.hidden[(kind, wid)] = how
 
     def hiding(self, kind: str, wid: int) -> str | None:
         """How this illust or novel is hidden on purpose (HIDE_KINDS), None when it is not (the App API
