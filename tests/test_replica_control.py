@@ -239,3 +239,17 @@ def test_cli_help_lists_hide_and_the_values_flags_take():
                                                  "--fault-paths", "/x,/y", "--ugoira-delays", "6,0"]))
     assert (config.app_sanity_limit, config.fault_hosts, config.fault_paths, config.ugoira_delays) == \
         (3, ("a.example", "b.example"), "/x,/y", (6, 0))
+
+
+def test_a_new_fault_seed_replays_the_same_faults(fresh_replica):
+    """Setting fault_seed live restarts the fault dice: the same seed gives the same faults again."""
+    def faults() -> list[str | None]:
+        fresh_replica.clear()
+        fresh_replica.control("config", {"fault_5xx": 0.5, "fault_seed": 42, "fault_hosts": ["www.pixiv.net"]})
+        for _ in range(12):
+            fresh_replica.call("/ranking.php?mode=daily&format=json&p=1", host="www.pixiv.net")
+        return [r["fault"] for r in fresh_replica.requests()]
+
+    first = faults()
+    assert "5xx" in first and None in first
+    assert faults() == first

@@ -816,8 +816,11 @@ class Replica:
             return _json({"ok": True})
         if name == "config":
             if post:
-                self.config.update(await self._payload(request, name, empty={}))
+                payload = await self._payload(request, name, empty={})
+                self.config.update(payload)
                 self.tokens.lifetime = self.config.token_lifetime
+                if "fault_seed" in payload:  # the faults from now on follow the new seed
+                    self._fault_rng = random.Random(self.config.fault_seed)
             return _json(asdict(self.config))
         return _json({"error": "no such control endpoint"}, 404)
 
