@@ -332,3 +332,22 @@ async def test_incremental_runs_recover_what_was_stored_hidden_and_then_leave_it
     assert again.stats["pixiv/incremental/known_recovered"] == len(_hidden_illusts(world, _series_pages_walked(
         fresh_replica, series)))
     assert table_rows(db_url, "select id from illusts where not visible or restriction is not null") == []
+
+
+@coroutine_test
+async def test_a_series_started_from_a_hidden_work_recovers_each_work_once(fresh_replica, world, tmp_path):
+    """``illust_id=`` of a hidden member: the start work and then its series listing (which holds it again)
+    cost one web recovery per work, not two."""
+    series, hidden = _series_with_hidden(world)
+    _lower_limit(fresh_replica)
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    result = await run_crawl("illust_series", {"illust_id": hidden[0]}, replica=fresh_replica, db_url=db_url,
+                             tmp_path=tmp_path)
+    assert result.stats["finish_reason"] == "finished", result.output
+    assert result.stats["pixiv/works/recovered"] == len(hidden)
+    assert _ajax_ids(_ajax(fresh_replica)) == hidden
+    ugoira = [w for w in hidden if world.work(w).type == "ugoira"]
+    assert _ajax_ids(_ajax(fresh_replica), "/ugoira_meta") == ugoira
+    metadata = [r for r in fresh_replica.requests() if r["path"] == "/v1/ugoira/metadata"]
+    shown_ugoira = [w for w in series.member_ids if world.work(w).type == "ugoira" and w not in hidden]
+    assert sorted(int(parse_qs(r["query"])["illust_id"][0]) for r in metadata) == sorted(shown_ugoira)

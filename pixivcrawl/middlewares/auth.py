@@ -37,7 +37,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from pixivcrawl.credentials import Credentials, CredentialsError, load_credentials
 from pixivcrawl.exceptions import NoAccessToken
 from pixivcrawl.hosts import APP_API_HOST, CLIENT_ID, CLIENT_SECRET, OAUTH_TOKEN_URL, WEB_HOST
-from pixivcrawl.middlewares.bodycheck import describe
+from pixivcrawl.middlewares.bodycheck import describe, from_cloudflare
 from pixivcrawl.middlewares.throttle import retry_after
 
 logger = logging.getLogger(__name__)
@@ -228,8 +228,8 @@ class PixivAuthMiddleware:
             self._generation += 1
             self.crawler.stats.inc_value("pixiv/auth/token_refreshes")
             return None
-        if not isinstance(data, dict):
-            return describe("json", response), True
+        if not isinstance(data, dict):  # a page: Cloudflare's is a block, pixiv's own 5xx page a server error
+            return describe("json", response), response.status < 500 or from_cloudflare(response)
         message = _token_error(data)
         # pixiv's refusal: "error": "invalid_grant"; its older shape has no "error", only code 1508
         if 400 <= response.status < 500 and (data.get("error") == "invalid_grant" or (

@@ -102,12 +102,24 @@ def regular_url(original: str | None) -> str | None:
     return base.replace("/img-original/", "/img-master/") + "_master1200.jpg"
 
 
+def _file_mode() -> int:
+    """0o666 less the process umask (read once, at import, when no other thread can be creating files)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+#: the mode of the files the store writes: what ``open()`` would give a new file under the process umask
+FILE_MODE = _file_mode()
+
+
 def write_atomically(target: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``target`` and rename it into place: ``target`` is either
     absent, its old version, or complete — never partial."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
+        os.fchmod(fd, FILE_MODE)  # mkstemp makes it 0600: the store's files get the mode any new file would
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         Path(temporary).replace(target)

@@ -46,6 +46,9 @@ class PixivSpider(RecoverHiddenMixin, scrapy.Spider):
         self.arguments = {key: str(value) for key, value in kwargs.items()}  # names a shared frontier
         self.argument_error: SpiderArgumentError | None = None
         self._users_seen: set[int] = set()
+        #: App API works this run already handled: a work met again (the start work of a series in its own
+        #: listing, a work ranked on several days) costs no second ugoira, text or web request
+        self._works_handled: set[tuple[str, int]] = set()
         try:
             self.parse_arguments(kwargs)
         except SpiderArgumentError as exc:
@@ -236,6 +239,13 @@ class PixivSpider(RecoverHiddenMixin, scrapy.Spider):
             return False
         return not (memory.stored_hidden(kind, item.id) and self.can_recover(item))
 
+    def first_sight(self, kind: str, work_id: int) -> bool:
+        """True the first time this run meets App API work ``work_id`` (``kind`` illust or novel)."""
+        if (kind, work_id) in self._works_handled:
+            return False
+        self._works_handled.add((kind, work_id))
+        return True
+
     # -- hidden works --------------------------------------------------------------------------------
 
     def hidden_items(self, item: IllustItem | NovelItem, obj: Any) -> Iterator[Any]:
@@ -276,7 +286,9 @@ class PixivSpider(RecoverHiddenMixin, scrapy.Spider):
         yield from self.work_items(item, obj, skip_known=skip_known)
 
     def work_items(self, item: IllustItem, obj: Any, *, skip_known: bool = False) -> Iterator[Any]:
-        """The user and the work of a parsed App API work object ``obj``."""
+        """The user and the work of a parsed App API work object ``obj`` (nothing for a work this run handled)."""
+        if not self.first_sight("illust", item.id):
+            return
         if is_hidden(item):
             yield from self.hidden_items(item, obj)
             return
@@ -336,7 +348,10 @@ class PixivSpider(RecoverHiddenMixin, scrapy.Spider):
         yield from self.novel_items(item, obj, skip_known=skip_known)
 
     def novel_items(self, item: NovelItem, obj: Any, *, skip_known: bool = False) -> Iterator[Any]:
-        """The user and the novel of a parsed App API novel object ``obj``."""
+        """The user and the novel of a parsed App API novel object ``obj`` (nothing for a novel this run
+        handled)."""
+        if not self.first_sight("novel", item.id):
+            return
         if is_hidden(item):
             yield from self.hidden_items(item, obj)
             return

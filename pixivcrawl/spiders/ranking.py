@@ -149,7 +149,8 @@ class RankingSpider(PixivSpider):
                 self.malformed("ranked work", exc)
                 continue
             if self.work == "novel" and is_hidden(item):
-                yield from self.hidden_items(item, obj)
+                if self.first_sight("novel", item.id):  # once per run, however many days it is ranked
+                    yield from self.hidden_items(item, obj)
             elif self.work == "novel":
                 yield from self.user_once(obj.get("user"))
                 yield item

@@ -318,3 +318,15 @@ async def test_a_failed_page_is_one_log_line_naming_its_status(tmp_path, caplog)
     assert [r.getMessage() for r in failures] == [
         f"Gave up downloading page of work {item.id} page 1: HTTP 503 after 5 retries"]
     assert not any(r.exc_info for r in caplog.records)
+
+
+@coroutine_test
+async def test_stored_files_get_the_mode_the_umask_gives_new_files(tmp_path):
+    """mkstemp makes its files 0600: a stored page must be readable as any file the process writes."""
+    pipeline = files_pipeline(tmp_path, serve_images)
+    item = illust_item(work_ids("illust")[0])
+    await pipeline.process_item(item)
+    reference = tmp_path / "reference"
+    reference.write_bytes(b"")
+    path = store_path(pipeline, item.media[0]["path"])
+    assert path.stat().st_mode & 0o777 == reference.stat().st_mode & 0o777
