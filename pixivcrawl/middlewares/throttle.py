@@ -10,8 +10,9 @@ With ``PIXIV_REDIS_URL`` the budgets live in Redis, shared by every worker using
 
 "Slow down" is recognised in every form pixiv uses: HTTP 429, the App API's ``Rate Limit`` error body
 (whatever its status, 403 included). Then the whole budget pauses — for ``Retry-After`` when pixiv sends
-it, else ``PIXIV_BACKOFF_BASE`` seconds doubling with each consecutive limit (±10% jitter, at most
-``PIXIV_BACKOFF_MAX``) — and its rate drops to what pixiv accepted: the requests that succeeded in the
+it, else ``PIXIV_BACKOFF_BASE`` seconds doubling with each consecutive limit (plus up to 20% jitter, never
+less, since pixiv's window must clear; at most ``PIXIV_BACKOFF_MAX``) — and its rate drops to what pixiv
+accepted: the requests that succeeded in the
 last ``PIXIV_RATELIMIT_WINDOW`` seconds, times ``PIXIV_RATELIMIT_SAFETY``. ``PIXIV_RATELIMIT_POLICY``
 decides what happens to the refused request: ``wait`` (default: retried after the pause), ``skip``
 (dropped, counted) or ``stop`` (retried like ``wait``, but the spider closes with reason ``rate_limited``
@@ -228,7 +229,7 @@ class PixivThrottleMiddleware:
         self.stats.inc_value(f"pixiv/ratelimit/hits/{budget.name}")
         announced = retry_after(response)
         pause = announced if announced is not None else min(
-            self.backoff_max, self.backoff_base * 2 ** (budget.consecutive_limits - 1) * random.uniform(0.9, 1.1))
+            self.backoff_max, self.backoff_base * 2 ** (budget.consecutive_limits - 1) * random.uniform(1.0, 1.2))
         rate, added = await budget.limited(pause, self.window, self.safety, age)
         self.stats.set_value(f"pixiv/budget/{budget.name}/rate", round(rate, 3))
         if added > 0:
