@@ -207,6 +207,25 @@ async def test_expiring_tokens_are_refreshed_and_no_request_is_lost(fresh_replic
 
 
 @coroutine_test
+async def test_a_token_that_lives_no_longer_than_the_margin_is_not_refreshed_per_request(fresh_replica, world, tmp_path):
+    """The replica's --token-lifetime 20 under the default PIXIV_TOKEN_REFRESH_MARGIN (60 s): each token is used
+    until a quarter of its life is left, not refreshed before every request."""
+    fresh_replica.control("config", {"token_lifetime": 20})
+    fresh_replica.clear()
+    series = _series(world, "novel", 0)
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    result = await run_crawl("novel_series", {"series_id": series.id}, replica=fresh_replica, db_url=db_url,
+                             tmp_path=tmp_path, settings={"PIXIV_API_DELAY": "0", "PIXIV_IMAGE_SIZE": "none"})
+    assert result.stats["finish_reason"] == "finished", result.output
+    log = fresh_replica.requests()
+    api = [r for r in log if r["host"] == "app-api.pixiv.net"]
+    refreshes = sum(1 for r in log if r["path"] == "/auth/token")
+    assert len(api) >= 4 and all(r["status"] == 200 for r in api)
+    assert result.stats["pixiv/auth/token_refreshes"] == refreshes
+    assert refreshes <= 1 + result.stats["elapsed_time_seconds"] // 15, (refreshes, len(api))
+
+
+@coroutine_test
 async def test_credentials_never_leave_the_process(replica, world, db_url, tmp_path):
     series = _series(world, "novel", 2)
     account = replica_account(0)

@@ -1,8 +1,10 @@
 """OAuth bearer auth for the App API and cookie auth for the web Ajax API.
 
 - App API (``app-api.pixiv.net``): the refresh token is exchanged at ``/auth/token`` for an access token,
-  which is refreshed ``PIXIV_TOKEN_REFRESH_MARGIN`` seconds before it expires, and again when pixiv answers
-  with its OAuth error; the refused request is then retried once. Concurrent requests share one refresh.
+  which is refreshed ``PIXIV_TOKEN_REFRESH_MARGIN`` seconds before it expires — never earlier than
+  ``TOKEN_MARGIN_SHARE`` of the lifetime pixiv gave it before expiry, so a short-lived token is still used for
+  most of its life rather than refreshed before every request — and again when pixiv answers with its OAuth
+  error; the refused request is then retried once. Concurrent requests share one refresh.
   A refresh that fails for a reason that may pass (5xx, reset, timeout, an HTML page or another body that is
   not the token JSON, whatever its status) is tried again ``RETRY_TIMES`` times with ``PIXIV_RETRY_BACKOFF``
   backoff while the requests that need the token wait; only pixiv's refusal of the refresh token
@@ -42,6 +44,10 @@ from pixivcrawl.middlewares.throttle import retry_after
 
 logger = logging.getLogger(__name__)
 
+#: the most of an access token's lifetime (``expires_in``) the refresh margin may take: a token is refreshed no
+#: earlier than min(PIXIV_TOKEN_REFRESH_MARGIN, lifetime × TOKEN_MARGIN_SHARE) seconds before it expires
+TOKEN_MARGIN_SHARE = 0.25
+
 _HOW_TO = {
     "refresh_token": "set PIXIV_REFRESH_TOKEN (environment or -s) or run `pixivcrawl login`",
     "phpsessid": "set PIXIV_PHPSESSID (environment or -s) or run `pixivcrawl login --cookie`",
@@ -60,6 +66,8 @@ class PixivAuthMiddleware:
             self.credentials = Credentials()
         self._token: str | None = None
         self._expires = 0.0
+        self._refresh_at = 0.0  # monotonic time from which the current token is refreshed before use
+        self._margin_capped = False  # the capped margin was logged once
         self._generation = 0
         self._lock: asyncio.Lock | None = None
         self._given_up: str | None = None  # why no token can be had (the crawl is stopping)
@@ -151,7 +159,19 @@ class PixivAuthMiddleware:
             return self._token, self._generation  # type: ignore[return-value]
 
     def _valid(self) -> bool:
-        return self._token is not None and time.monotonic() < self._expires - self.margin
+        return self._token is not None and time.monotonic() < self._refresh_at
+
+    def _refresh_margin(self, lifetime: float) -> float:
+        """Seconds before expiry at which a token that lives ``lifetime`` seconds is refreshed:
+        ``PIXIV_TOKEN_REFRESH_MARGIN``, but no more than ``TOKEN_MARGIN_SHARE`` of ``lifetime``."""
+        cap = lifetime * TOKEN_MARGIN_SHARE
+        if self.margin <= cap:
+            return self.margin
+        if not self._margin_capped:
+            self._margin_capped = True
+            logger.info("pixiv's access tokens live %g s, no more than PIXIV_TOKEN_REFRESH_MARGIN (%g s) allows for: "
+                        "each is refreshed %g s before it expires", lifetime, self.margin, cap)
+        return cap
 
     async def _refresh(self) -> None:
         """Get a new access token from pixiv's token endpoint (``POST /auth/token``, refresh-token grant).
@@ -224,7 +244,9 @@ class PixivAuthMiddleware:
         token_data = data.get("response", data) if isinstance(data, dict) else None
         if response.status == 200 and isinstance(token_data, dict) and token_data.get("access_token"):
             self._token = str(token_data["access_token"])
-            self._expires = started + float(token_data.get("expires_in") or 3600)
+            lifetime = _lifetime(token_data.get("expires_in"))
+            self._expires = started + lifetime
+            self._refresh_at = self._expires - self._refresh_margin(lifetime)
             self._generation += 1
             self.crawler.stats.inc_value("pixiv/auth/token_refreshes")
             return None
@@ -249,6 +271,16 @@ class PixivAuthMiddleware:
         logger.error("%s", sentence)
         self._closing = asyncio.get_running_loop().create_task(self.crawler.engine.close_spider_async(reason=reason))
         raise NoAccessToken(self._given_up)
+
+
+def _lifetime(expires_in: object) -> float:
+    """The access token's lifetime in seconds, from the token endpoint's ``expires_in`` (3600 when it is missing
+    or not a positive number)."""
+    try:
+        lifetime = float(expires_in)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 3600.0
+    return lifetime if 0 < lifetime < float("inf") else 3600.0
 
 
 #: errors.system.code of the token endpoint's refusals (every report shows 1508; its older answers had no "error")

@@ -98,13 +98,46 @@ async def test_a_token_is_reused_until_the_refresh_margin():
     for n in range(3):
         await mw.process_request(Request(f"{APP_URL}&n={n}"))
     assert len(mw.crawler.engine.downloads) == 1
-    # a token that expires within PIXIV_TOKEN_REFRESH_MARGIN is refreshed before every use
-    margin = 60
-    crawler, mw = auth_middleware(lambda r: json_response(r.url, token_body("short", margin // 2), request=r),
+
+
+class _Clock:
+    """A monotonic clock the test moves by hand (the auth middleware's ``time.monotonic``)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize(("lifetime", "margin", "refreshed_after"), [
+    (20, 60, 15),  # the replica's --token-lifetime 20 under the default margin: a quarter of 20 s, not 60 s
+    (60, 60, 45),  # a lifetime equal to the margin: still a quarter
+    (3600, 60, 3540),  # a long lifetime: the margin as set
+    (100, 10, 90),
+])
+@coroutine_test
+async def test_the_refresh_margin_never_exceeds_a_quarter_of_the_token_lifetime(monkeypatch, caplog, lifetime, margin,
+                                                                                refreshed_after):
+    """A token that lives no longer than PIXIV_TOKEN_REFRESH_MARGIN is not refreshed before every request: it is
+    used until a quarter of its lifetime is left (min(margin, lifetime / 4) before expiry)."""
+    clock = _Clock()
+    monkeypatch.setattr("pixivcrawl.middlewares.auth.time", clock)
+    crawler, mw = auth_middleware(lambda r: json_response(r.url, token_body("short", lifetime), request=r),
                                   PIXIV_TOKEN_REFRESH_MARGIN=margin)
-    for n in range(3):
+    caplog.set_level(logging.INFO, logger="pixivcrawl.middlewares.auth")
+    for n in range(5):  # five requests within the same second: one refresh
         await mw.process_request(Request(f"{APP_URL}&n={n}"))
-    assert len(crawler.engine.downloads) == 3
+    assert len(crawler.engine.downloads) == 1
+    clock.now += refreshed_after - 0.5
+    await mw.process_request(Request(f"{APP_URL}&n=late"))
+    assert len(crawler.engine.downloads) == 1
+    clock.now += 1
+    await mw.process_request(Request(f"{APP_URL}&n=later"))
+    assert len(crawler.engine.downloads) == 2
+    assert crawler.stats.get_value("pixiv/auth/token_refreshes") == 2
+    capped = [r for r in caplog.records if "PIXIV_TOKEN_REFRESH_MARGIN" in r.getMessage()]
+    assert len(capped) == (1 if margin > lifetime / 4 else 0)  # said once, not at every refresh
 
 
 @coroutine_test
