@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from pixivcrawl.replica.app_objects import illust_obj, ugoira_metadata, work_image_urls
+from pixivcrawl.replica.images import ImageFactory
 from pixivcrawl.replica.world import World
 
 OAUTH_ERROR = "Error occurred at the OAuth process. Please check your Access Token to fix this. Error Message: "
@@ -76,6 +77,26 @@ def test_ugoira_zip_matches_metadata(replica, world):
     assert names == [f["file"] for f in meta["frames"]]
     big = path.replace("600x600", "1920x1080")
     assert replica.call(big, host="i.pximg.net", headers={"Referer": "https://www.pixiv.net/"})[0] == 200
+
+
+def test_ugoira_zip_bytes_depend_on_the_world_only(monkeypatch):
+    """Two replica processes of one world serve the same zip for one URL, whenever each builds it: its entries are
+    dated with the work's upload (the date path of its URLs), not the current time."""
+    world = World(seed=7, works=500)
+    work = next(w for w in world.works if w.type == "ugoira")
+    zips = []
+    for now in (1_700_000_000.0, 1_800_000_123.0):  # two builds three years apart, as two processes may be
+        monkeypatch.setattr(time, "time", lambda now=now: now)
+        zips.append(ImageFactory(World(seed=7, works=500)).ugoira_zip(work.id, "600x600"))
+    monkeypatch.undo()
+    assert zips[0] == zips[1]
+    stamp = tuple(int(part) for part in world.work_stamp(work.id).split("/"))
+    entries = zipfile.ZipFile(io.BytesIO(zips[0])).infolist()
+    assert entries and all(e.date_time == (*stamp[:5], stamp[5] // 2 * 2) for e in entries)  # DOS time: 2 s steps
+    world.reupload(work.id)  # a re-upload: new images, dated with the new upload
+    again = ImageFactory(world).ugoira_zip(work.id, "600x600")
+    assert again != zips[0]
+    assert zipfile.ZipFile(io.BytesIO(again)).infolist()[0].date_time[:3] != stamp[:3]
 
 
 def test_rate_limit_per_account(fresh_replica, world):

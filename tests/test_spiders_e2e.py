@@ -207,7 +207,8 @@ async def test_expiring_tokens_are_refreshed_and_no_request_is_lost(fresh_replic
 
 
 @coroutine_test
-async def test_a_token_that_lives_no_longer_than_the_margin_is_not_refreshed_per_request(fresh_replica, world, tmp_path):
+async def test_a_token_that_lives_no_longer_than_the_margin_is_not_refreshed_per_request(fresh_replica, world,
+                                                                                          tmp_path):
     """The replica's --token-lifetime 20 under the default PIXIV_TOKEN_REFRESH_MARGIN (60 s): each token is used
     until a quarter of its life is left, not refreshed before every request."""
     fresh_replica.control("config", {"token_lifetime": 20})

@@ -1,6 +1,7 @@
 """Real image bytes for the replica's CDN: JPEG/PNG pages, ugoira frame zips, avatars and placeholders.
 
-Images are drawn with Pillow from the work id, so the same URL always returns the same bytes; recent
+Images are drawn with Pillow from the work id, so the same URL always returns the same bytes (zip entries are
+dated with the work's upload, not the current time); recent
 results are kept in an LRU cache so that a benchmark measures the crawler, not Pillow, and, with ``--image-cache``,
 in a folder that several replica runs share (a test session starts many replicas of the same world).
 """
@@ -12,12 +13,13 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Callable
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from .world import World
+from .world import EPOCH, World
 
 
 def _colour(key: int) -> tuple[int, int, int]:
@@ -106,12 +108,16 @@ class ImageFactory:
         width, height = detail.sizes[0]
         if size == "1920x1080":
             width, height = width * 2, height * 2
+        # every entry is dated with the upload of the work's images (JST, as pixiv's are), never the current
+        # time: the same world gives the same bytes in every replica process
+        stamp = (EPOCH + timedelta(seconds=self.world.upload_time(wid))).timetuple()[:6]
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
             revision = self.world.revisions.get(wid, 0)
             for k in range(frames or len(detail.frames)):
-                zf.writestr(f"{k:06d}.jpg",
-                            draw(width, height, wid + k * 13 + revision, f"{wid} f{k} r{revision}", "jpg"))
+                entry = zipfile.ZipInfo(f"{k:06d}.jpg", date_time=stamp)
+                entry.external_attr = 0o600 << 16  # what writestr gives a bare name: rw-------
+                zf.writestr(entry, draw(width, height, wid + k * 13 + revision, f"{wid} f{k} r{revision}", "jpg"))
         return out.getvalue()
 
     @staticmethod
