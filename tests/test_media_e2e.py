@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import time
 import urllib.parse
 
 import pytest
@@ -269,3 +271,29 @@ def test_dedupe_keeps_a_whole_record_after_a_listing_record():
         pipeline.process_item(full)
     assert pipeline.stats.get_value("pixiv/items/dropped_duplicate") == 2
     assert pipeline.stats.get_value("pixiv/items/new") == 1 and pipeline.stats.get_value("pixiv/items/updated") == 1
+
+
+@coroutine_test
+async def test_a_killed_crawls_temporaries_are_removed_when_the_next_starts(replica, world, tmp_path):
+    """A crawl killed mid-write leaves ``.<name>.<random>.part`` files; the next crawl on the same FILES_STORE
+    removes them (and only them) and leaves none of its own."""
+    series = min(world.illust_series.values(), key=lambda s: sum(world.work(w).page_count for w in s.member_ids))
+    first = world.work(series.member_ids[0])
+    store = tmp_path / "files"
+    folder = store / "works" / f"{first.id // 1_000_000:04d}" / str(first.id)
+    stale = [folder / f".{first.id}_p0.jpg.x1y2z3_a.part",  # beside a file this crawl stores
+             store / "works" / "0999" / "999000001" / ".999000001_p3.png.abcdefgh.part"]
+    kept = store / "works" / "0999" / "999000001" / "999000001_p3.png"
+    for path in [*stale, kept]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half a file")
+        os.utime(path, (time.time() - 600, time.time() - 600))
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    result = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url,
+                             tmp_path=tmp_path, settings={"PIXIV_IMAGE_SIZE": "small"})
+    assert result.stats["finish_reason"] == "finished", result.output
+    assert result.stats["pixiv/media/stale_parts_removed"] == len(stale)
+    assert not any(path.exists() for path in stale) and kept.read_bytes() == b"half a file"
+    assert list(store.rglob("*.part")) == []
+    stored = table_rows(db_url, "select path from media where status = 'downloaded'")
+    assert stored and all((store / path).is_file() for (path,) in stored)

@@ -10,8 +10,10 @@ A ``FilesPipeline`` subclass (``ImagesPipeline`` would re-encode originals). Set
 
 Paths are made from numeric ids and page numbers only (``works/<id // 10^6>/<id>/<id>_p<page>.<ext>``,
 ``…/<id>_ugoira.zip``), never from titles or server-chosen names; the extension comes from a short
-allow-list. Local files are written to a temporary name and renamed into place, so a crash never leaves a
-partial file where a later run would take it as complete. A file already downloaded from the same URL
+allow-list. Local files are written to a temporary name (``.<name>.<random>.part`` beside it), synced to disk
+and renamed into place, so a crash never leaves a partial file where a later run would take it as complete; the
+temporaries a killed process left under ``works/`` are removed when the next crawl starts (those last modified
+before it started; ``pixiv/media/stale_parts_removed``). A file already downloaded from the same URL
 (the database's ``media`` table) is not downloaded again; a re-uploaded work has new URLs and is. pixiv's
 placeholder images (``s.pximg.net/common/images/limit_*``) are never downloaded nor recorded: a hidden or
 placeholder record (pixivcrawl.parsers.restriction.is_hidden) gets no request and no ``media`` row, so the row
@@ -28,7 +30,10 @@ import hashlib
 import io
 import logging
 import os
+import re
+import stat
 import tempfile
+import time
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -113,19 +118,68 @@ def _file_mode() -> int:
 FILE_MODE = _file_mode()
 
 
+#: the names write_atomically gives its temporaries (tempfile.mkstemp: 8 random characters)
+STALE_PART = re.compile(r"\..+\.[a-z0-9_]{8}\.part")
+
+
 def write_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``target`` and rename it into place: ``target`` is either
-    absent, its old version, or complete — never partial."""
+    """Write ``data`` to a temporary file beside ``target`` (``.<name>.<random>.part``), sync it to disk and rename
+    it into place, then sync the folder: ``target`` is either absent, its old version, or complete — never partial,
+    even after a power cut. A temporary removed before its rename (another crawl starting on the same store takes
+    it for a killed process's) is written once more. Raises OSError (the disk is full, the store read-only, …)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    for attempt in (1, 2):
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        try:
+            os.fchmod(fd, FILE_MODE)  # mkstemp makes it 0600: the store's files get the mode any new file would
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())  # the bytes are on disk before the name points at them
+            Path(temporary).replace(target)
+        except BaseException as exc:
+            Path(temporary).unlink(missing_ok=True)
+            if isinstance(exc, FileNotFoundError) and attempt == 1 and target.parent.is_dir():
+                continue  # the temporary was removed under us: write it again
+            raise
+        _sync_folder(target.parent)  # the rename itself is on disk
+        return
+
+
+def _sync_folder(folder: Path) -> None:
+    """fsync ``folder`` (best effort: not every system lets a folder be opened or synced)."""
     try:
-        os.fchmod(fd, FILE_MODE)  # mkstemp makes it 0600: the store's files get the mode any new file would
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        Path(temporary).replace(target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def remove_stale_parts(root: Path, before: float) -> tuple[int, list[str]]:
+    """Remove write_atomically's temporaries (``.<name>.<random>.part``, regular files) under ``root`` last modified
+    before ``before`` (seconds since the epoch): what a killed process left. Returns how many were removed and the
+    OS errors of those that could not be (``strerror: path``); a missing ``root`` has none."""
+    removed, errors = 0, []
+    for folder, _folders, names in os.walk(root):
+        for name in names:
+            if not STALE_PART.fullmatch(name):
+                continue
+            path = Path(folder) / name
+            try:
+                info = path.lstat()
+                if stat.S_ISREG(info.st_mode) and info.st_mtime < before:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                errors.append(f"{exc.strerror or type(exc).__name__}: {path}")
+    return removed, errors
 
 
 class AtomicFSFilesStore(FSFilesStore):
@@ -140,6 +194,11 @@ class AtomicFSFilesStore(FSFilesStore):
         """sha256 of ``data``, stored under ``path``: one call for a worker thread."""
         write_atomically(self._get_filesystem_path(path), data)
         return hashlib.sha256(data).hexdigest()
+
+    def remove_stale_parts(self, before: float) -> tuple[int, list[str]]:
+        """Remove the temporaries a killed process left in the store's ``works/`` tree (see
+        :func:`remove_stale_parts`)."""
+        return remove_stale_parts(Path(self.basedir) / "works", before)
 
 
 class PixivFilesPipeline(FilesPipeline):
@@ -161,6 +220,36 @@ class PixivFilesPipeline(FilesPipeline):
         self._done: dict[str, dict[str, Any]] = {}  # path -> size, dimensions, sha256 of a stored file
         self._pending: dict[int, list[tuple[str, int, str]]] = {}  # id(item) -> its requests, in order
         self._in_hand = asyncio.Semaphore(2 * max(1, settings.getint("PIXIV_CDN_CONCURRENCY", 8)))
+        self._started = time.time()  # temporaries older than the crawl are a killed process's
+        self._sweep: asyncio.Task | None = None
+
+    def open_spider(self) -> None:
+        super().open_spider()
+        if not isinstance(self.store, AtomicFSFilesStore):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (not in a crawl): at once
+            self._swept(*self.store.remove_stale_parts(self._started))
+        else:  # in a crawl, in the background: a large store takes a while to walk
+            self._sweep = loop.create_task(self._remove_stale_parts())
+
+    async def close_spider(self) -> None:
+        if self._sweep is not None:
+            await self._sweep
+
+    async def _remove_stale_parts(self) -> None:
+        assert isinstance(self.store, AtomicFSFilesStore)
+        self._swept(*await asyncio.to_thread(self.store.remove_stale_parts, self._started))
+
+    def _swept(self, removed: int, errors: list[str]) -> None:
+        if removed:
+            self.crawler.stats.inc_value("pixiv/media/stale_parts_removed", removed)
+            logger.info("Removed %d temporary files a killed crawl left under FILES_STORE %s", removed,
+                        self.store.basedir)  # type: ignore[attr-defined]
+        if errors:
+            logger.warning("Could not remove %d temporary files a killed crawl left under FILES_STORE (%s%s)",
+                           len(errors), "" if len(errors) == 1 else "first: ", errors[0])
 
     # -- which files ---------------------------------------------------------------------------------
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
+import time
 import zipfile
 from pathlib import PurePosixPath
 
@@ -19,7 +21,14 @@ from scrapy.utils.misc import build_from_crawler
 from pixivcrawl.db.rows import item_rows
 from pixivcrawl.db.store import Batch, Store
 from pixivcrawl.parsers.app_api import parse_illust
-from pixivcrawl.pipelines.files import PixivFilesPipeline, is_placeholder, media_path, regular_url
+from pixivcrawl.pipelines import files as files_module
+from pixivcrawl.pipelines.files import (
+    PixivFilesPipeline,
+    is_placeholder,
+    media_path,
+    regular_url,
+    write_atomically,
+)
 from pixivcrawl.replica import app_objects
 from tests.decorators import coroutine_test
 
@@ -330,3 +339,86 @@ async def test_stored_files_get_the_mode_the_umask_gives_new_files(tmp_path):
     reference.write_bytes(b"")
     path = store_path(pipeline, item.media[0]["path"])
     assert path.stat().st_mode & 0o777 == reference.stat().st_mode & 0o777
+
+
+# -- temporaries: synced before the rename, a killed process's removed at the next start ---------------------
+
+def _plant(path, age: float, body: bytes = b"half a file") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
+    then = time.time() - age
+    os.utime(path, (then, then))
+
+
+@coroutine_test
+async def test_a_killed_crawls_temporaries_are_removed_at_start(tmp_path):
+    """write_atomically's ``.<name>.<random>.part`` files older than the crawl, under ``works/``, are removed when
+    the files pipeline opens; anything else — a fresh temporary (another crawl's write in progress), a file that
+    only looks alike, a stored file, a temporary outside ``works/`` — stays."""
+    store = tmp_path / "files"
+    folder = store / "works" / "0100" / "100000275"
+    stale = [folder / ".100000275_p0.jpg.k3x_9abc.part", folder / ".100000275_ugoira.zip.abcdefgh.part",
+             store / "works" / "0100" / "100000276" / ".100000276_p1.png.zzzzzzzz.part"]
+    for path in stale:
+        _plant(path, age=3600)
+    kept = [folder / "100000275_p0.jpg", folder / "notes.part", folder / ".100000275_p0.jpg.part",
+            store / "other" / ".a.jpg.abcdefgh.part"]
+    for path in kept:
+        _plant(path, age=3600)
+    fresh = folder / ".100000275_p1.jpg.qqqqqqqq.part"
+    pipeline = files_pipeline(tmp_path)  # opens the pipeline, which starts the sweep in the background
+    _plant(fresh, age=0)  # written after the crawl started
+    await pipeline.close_spider()  # waits for the sweep
+    assert not any(path.exists() for path in stale)
+    assert all(path.read_bytes() == b"half a file" for path in kept)
+    assert fresh.exists()
+    assert pipeline.crawler.stats.get_value("pixiv/media/stale_parts_removed") == len(stale)
+
+
+@coroutine_test
+async def test_a_store_without_stale_temporaries_counts_none(tmp_path):
+    _plant(tmp_path / "files" / "works" / "0100" / "100000275" / "100000275_p0.jpg", age=60)
+    pipeline = files_pipeline(tmp_path)
+    await pipeline.close_spider()
+    assert pipeline.crawler.stats.get_value("pixiv/media/stale_parts_removed") is None
+    assert (tmp_path / "files" / "works" / "0100" / "100000275" / "100000275_p0.jpg").exists()
+
+
+def test_a_stored_file_is_synced_before_its_rename(tmp_path, monkeypatch):
+    """The file's bytes reach the disk (fsync) before the name points at them, and the folder is synced after."""
+    events = []
+    real_fsync, real_replace = os.fsync, files_module.Path.replace
+
+    def fsync(fd):
+        events.append(("fsync", files_module.Path(f"/proc/self/fd/{fd}").is_dir()))
+        return real_fsync(fd)
+
+    def replace(self, target):
+        events.append(("rename", False))
+        return real_replace(self, target)
+
+    monkeypatch.setattr(files_module.os, "fsync", fsync)
+    monkeypatch.setattr(files_module.Path, "replace", replace)
+    target = tmp_path / "works" / "0100" / "100000275" / "100000275_p0.jpg"
+    write_atomically(target, b"page bytes")
+    assert target.read_bytes() == b"page bytes"
+    assert events == [("fsync", False), ("rename", False), ("fsync", True)]
+    assert [p.name for p in target.parent.iterdir()] == [target.name]  # no temporary left
+
+
+def test_a_temporary_removed_before_its_rename_is_written_again(tmp_path, monkeypatch):
+    """Another crawl starting on the same store may take a temporary being written for a killed process's."""
+    real_replace = files_module.Path.replace
+    calls = []
+
+    def replace(self, target):
+        calls.append(self.name)
+        if len(calls) == 1:
+            self.unlink()  # the other crawl's sweep
+        return real_replace(self, target)
+
+    monkeypatch.setattr(files_module.Path, "replace", replace)
+    target = tmp_path / "works" / "0100" / "100000275" / "100000275_p0.jpg"
+    write_atomically(target, b"page bytes")
+    assert target.read_bytes() == b"page bytes" and len(calls) == 2
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
