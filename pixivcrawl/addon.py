@@ -1,23 +1,164 @@
-"""Turns pixivcrawl's rate settings into Scrapy download slots, once the crawler's settings are final."""
+"""Checks pixivcrawl's settings and turns its rate settings into Scrapy download slots, once the crawler's
+settings are final."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from .distributed.connection import redis_url
 from .hosts import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, STATIC_HOST, WEB_HOST
 
+logger = logging.getLogger(__name__)
+
+
+def _number(kind: type, minimum: float | None = None, *, above: float | None = None, maximum: float | None = None,
+            unset: bool = False, what: str = "", note: str = "") -> Callable[[str, Any], str | None]:
+    """A check of a numeric setting: ``kind`` int or float, within the bounds; ``unset``: None or "" allowed."""
+    bounds = []
+    if minimum is not None:
+        bounds.append(f"{minimum:g} or more")
+    if above is not None:
+        bounds.append(f"more than {above:g}")
+    if maximum is not None:
+        bounds.append(f"at most {maximum:g}")
+    if note:
+        bounds.append(note)
+    wanted = f"{'a whole number' if kind is int else 'a number'}{f' of {what}' if what else ''}" + (
+        f" ({', '.join(bounds)})" if bounds else "")
+
+    def check(name: str, value: Any) -> str | None:
+        if unset and value in (None, ""):
+            return None
+        try:
+            number = kind(str(value).strip()) if isinstance(value, str) else kind(value)
+        except (TypeError, ValueError):
+            return f"{name} must be {wanted}, not {value!r}"
+        if (minimum is not None and number < minimum) or (above is not None and number <= above) or (
+                maximum is not None and number > maximum):
+            return f"{name} must be {wanted}, not {value!r}"
+        return None
+
+    return check
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[str, Any], str | None]:
+    def check(name: str, value: Any) -> str | None:
+        return None if value in choices else f"{name} must be one of {', '.join(choices)}, not {value!r}"
+
+    return check
+
+
+def _boolean(name: str, value: Any) -> str | None:
+    try:
+        BaseSettings({name: value}).getbool(name)
+    except ValueError:
+        return f"{name} must be true or false (1 or 0), not {value!r}"
+    return None
+
+
+def _image_types(name: str, value: Any) -> str | None:
+    from pixivcrawl.pipelines.files import WORK_TYPES
+
+    types = BaseSettings({name: value}).getlist(name)
+    unknown = sorted(set(types) - set(WORK_TYPES))
+    return f"{name} takes {', '.join(WORK_TYPES)}, not {', '.join(unknown)}" if unknown else None
+
+
+def _mirror(name: str, value: Any) -> str | None:
+    from pixivcrawl.mirror import parse_mirror
+
+    try:
+        if value:
+            parse_mirror(str(value))
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _checks() -> dict[str, Callable[[str, Any], str | None]]:
+    from pixivcrawl.middlewares.throttle import POLICIES
+    from pixivcrawl.pipelines.files import SIZES
+    from pixivcrawl.pipelines.ugoira import FORMATS
+
+    seconds = _number(float, 0, what="seconds")
+    rate = _number(float, 0, unset=True, what="requests per second", note="0 for no limit")
+    return {
+        "PIXIV_API_DELAY": seconds,
+        "PIXIV_API_CONCURRENCY": _number(int, 1),
+        "PIXIV_CDN_CONCURRENCY": _number(int, 1),
+        "PIXIV_APP_RATE": rate,
+        "PIXIV_WEB_RATE": rate,
+        "PIXIV_CDN_RATE": rate,
+        "PIXIV_RATE_BURST": _number(float, above=0),
+        "PIXIV_RATELIMIT_POLICY": _choice(POLICIES),
+        "PIXIV_RATELIMIT_STOP_AFTER": _number(int, 1),
+        "PIXIV_RATELIMIT_WINDOW": _number(float, above=0, what="seconds"),
+        "PIXIV_RATELIMIT_SAFETY": _number(float, above=0, maximum=1),
+        "PIXIV_BACKOFF_BASE": seconds,
+        "PIXIV_BACKOFF_MAX": seconds,
+        "PIXIV_RETRY_BACKOFF": seconds,
+        "PIXIV_MIRROR": _mirror,
+        "PIXIV_DB_BATCH_SIZE": _number(int, 1),
+        "PIXIV_DB_FLUSH_INTERVAL": seconds,
+        "PIXIV_DB_AUTO_MIGRATE": _boolean,
+        "PIXIV_IMAGE_SIZE": _choice(SIZES),
+        "PIXIV_IMAGE_TYPES": _image_types,
+        "PIXIV_UGOIRA_FORMAT": _choice(FORMATS),
+        "PIXIV_FILES_MAX_ERRORS": _number(int, 1),
+        "PIXIV_INCREMENTAL_STOP": _number(int, 0),
+        "PIXIV_LEASE_SECONDS": _number(float, above=0, what="seconds"),
+        "PIXIV_PROGRESS": _boolean,
+    }
+
+
+def setting_problems(settings: BaseSettings) -> list[str]:
+    """What is wrong with pixivcrawl's settings: one sentence per bad setting, naming it, what it takes and the
+    value given (empty when all are fine). Settings that are not set are not checked."""
+    problems = []
+    for name, check in _checks().items():
+        if name in settings and (problem := check(name, settings[name])):
+            problems.append(problem)
+    return problems
+
+
+#: the one pixivcrawl component still built in a crawl refused at start: it writes the stats (finish reason)
+_KEPT_WHEN_REFUSED = ("pixivcrawl.extensions.stats_file.StatsFileExtension",)
+
 
 class PixivAddon:
-    """Sets ``DOWNLOAD_SLOTS`` for pixiv's hosts from ``PIXIV_API_CONCURRENCY`` and ``PIXIV_CDN_CONCURRENCY``
-    (the request rate itself is paced by pixivcrawl.middlewares.throttle). A slot the user configured in
-    ``DOWNLOAD_SLOTS`` is left as it is. With ``PIXIV_REDIS_URL`` the scheduler is the shared Redis one, and
-    the lease middleware follows the requests taken from it."""
+    """Checks pixivcrawl's settings (:func:`setting_problems`), and sets ``DOWNLOAD_SLOTS`` for pixiv's hosts
+    from ``PIXIV_API_CONCURRENCY`` and ``PIXIV_CDN_CONCURRENCY`` (the request rate itself is paced by
+    pixivcrawl.middlewares.throttle). A slot the user configured in ``DOWNLOAD_SLOTS`` is left as it is. With
+    ``PIXIV_REDIS_URL`` the scheduler is the shared Redis one, and the lease middleware follows the requests
+    taken from it.
+
+    A bad setting (``-s PIXIV_UGOIRA_FORMAT=mp4``, ``-s PIXIV_API_DELAY=abc``, …) refuses the crawl: none of
+    pixivcrawl's pipelines, middlewares or extensions is built (nothing reads the bad value, the database and
+    the files store are not touched, no request is sent), and once the spider is open it is closed with
+    finish reason ``start_failed`` after one ERROR line naming the setting (stat ``pixiv/errors/start_failed``)."""
+
+    def __init__(self, crawler: Crawler | None = None):
+        self.crawler = crawler
+        self.problems: list[str] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler):
+        return cls(crawler)
 
     def update_settings(self, settings: BaseSettings) -> None:
-        delay = settings.getfloat("PIXIV_API_DELAY")
-        if delay < 0:
-            raise ValueError(f"PIXIV_API_DELAY must be 0 or more seconds, not {delay}")
+        self.problems = setting_problems(settings)
+        if self.problems:
+            if self.crawler is None:
+                raise ValueError("; ".join(self.problems))
+            self._refuse(settings)
+            return
         # pacing is the throttle middleware's job (token buckets): slots only cap concurrency
         api = {"concurrency": settings.getint("PIXIV_API_CONCURRENCY"), "delay": 0.0}
         cdn = {"concurrency": settings.getint("PIXIV_CDN_CONCURRENCY"), "delay": 0.0}
@@ -39,3 +180,26 @@ class PixivAddon:
             spider_mws.setdefault("pixivcrawl.distributed.leases.LeaseSpiderMiddleware", 10)
             settings.set("SPIDER_MIDDLEWARES", spider_mws,
                          priority=max(settings.getpriority("SPIDER_MIDDLEWARES") or 0, SETTINGS_PRIORITIES["addon"]))
+
+    def _refuse(self, settings: BaseSettings) -> None:
+        """Switch off pixivcrawl's own components and stop the crawl as soon as it is open."""
+        for name in ("ITEM_PIPELINES", "DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "EXTENSIONS"):
+            components = settings.getdict(name)
+            for path in list(components):
+                qualified = path if isinstance(path, str) else f"{path.__module__}.{path.__qualname__}"
+                if qualified.startswith("pixivcrawl.") and qualified not in _KEPT_WHEN_REFUSED:
+                    components[path] = None
+            settings.set(name, components, priority=max(settings.getpriority(name) or 0, SETTINGS_PRIORITIES["addon"]))
+        handlers = settings.getdict("DOWNLOAD_HANDLERS")  # scheme -> handler: pixivcrawl's reads PIXIV_MIRROR
+        for scheme, path in list(handlers.items()):
+            if isinstance(path, str) and path.startswith("pixivcrawl."):
+                handlers[scheme] = None
+        settings.set("DOWNLOAD_HANDLERS", handlers,
+                     priority=max(settings.getpriority("DOWNLOAD_HANDLERS") or 0, SETTINGS_PRIORITIES["addon"]))
+        self.crawler.signals.connect(self._close_refused, signal=signals.spider_opened)
+
+    def _close_refused(self) -> None:
+        sentence = f"Not starting: {'; '.join(self.problems)}."
+        logger.error("%s", sentence)
+        self.crawler.stats.set_value("pixiv/errors/start_failed", sentence)
+        raise CloseSpider("start_failed")

@@ -112,15 +112,26 @@ def main(argv: list[str] | None = None) -> None:
         if not submitted:
             print("nothing due")
     elif args.command == "db":
-        from pixivcrawl.db.store import Store
+        import sqlalchemy as sa
 
-        store = Store(args.database_url or os.environ.get("DATABASE_URL") or "sqlite:///pixivcrawl.db")
-        if args.action == "upgrade":
-            store.upgrade()
-            print(f"{store.describe()}: schema is up to date")
-        else:
-            for table, n in store.count_rows().items():
-                print(f"{table:<22}{n:>12,}")
+        from pixivcrawl.db.store import UnusableDatabase, database_problem, open_store
+
+        url = args.database_url or os.environ.get("DATABASE_URL") or "sqlite:///pixivcrawl.db"
+        try:  # an unusable DATABASE_URL: one sentence on stderr, exit status 1
+            store = open_store(url, migrate=args.action == "upgrade")
+        except UnusableDatabase as exc:
+            sys.exit(f"pixivcrawl: {exc}")
+        try:
+            if args.action == "upgrade":
+                print(f"{store.describe()}: schema is up to date")
+            else:
+                for table, n in store.count_rows().items():
+                    print(f"{table:<22}{n:>12,}")
+        except sa.exc.SQLAlchemyError as exc:
+            sys.exit(f"pixivcrawl: Cannot count the rows of DATABASE_URL={store.describe()}: "
+                     f"{database_problem(exc)}.")
+        finally:
+            store.dispose()
 
 
 def _day(value: str):

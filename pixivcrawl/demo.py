@@ -67,12 +67,14 @@ def run_demo(works: int = 3000, database_url: str | None = None) -> int:
     from scrapy.crawler import AsyncCrawlerProcess
     from scrapy.utils.project import get_project_settings
 
-    from pixivcrawl.db.store import Store
+    from pixivcrawl.db.store import Store, UnusableDatabase, open_store
 
     database_url = database_url or os.environ.get("DATABASE_URL") or "sqlite:///pixivcrawl.db"
-    store = Store(database_url)
-    store.upgrade()
-    store.dispose()
+    try:  # an unusable DATABASE_URL: one sentence on stderr, exit status 1, before the replica starts
+        open_store(database_url).dispose()
+    except UnusableDatabase as exc:
+        print(f"pixivcrawl: {exc}", file=sys.stderr)
+        return 1
     print(f"Starting a pixiv replica with {works} works…", flush=True)
     with running_replica(works) as origin:
         world = replica_get(origin, "/_replica/world")

@@ -97,6 +97,7 @@ FILES_STORE = "files"
 PIXIV_IMAGE_SIZE = "original"
 PIXIV_IMAGE_TYPES = ["illust", "manga", "ugoira"]
 PIXIV_UGOIRA_FORMAT = "none"
+PIXIV_FILES_MAX_ERRORS = 20  # files in a row the store fails to write (same OS error) before storage_failed
 MEDIA_ALLOW_REDIRECTS = False
 
 # Incremental crawls: a listing stops after this many known, unchanged works in a row

@@ -11,6 +11,7 @@ import random
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -152,6 +153,73 @@ def _chunks(values: Iterable[int], size: int = 500) -> Iterable[list[int]]:
 #: PostgreSQL's deadlock_detected and serialization_failure: the transaction was rolled back and may be run again
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
 TRANSIENT_RETRIES = 5
+
+
+class UnusableDatabase(Exception):
+    """``DATABASE_URL`` cannot be used: its message is one sentence naming the database (password hidden) and the
+    cause, e.g. ``Cannot use the database DATABASE_URL=sqlite:////x/pixivcrawl.db: file is not a database.``"""
+
+
+def _shown(url: str) -> str:
+    """``DATABASE_URL=<url>`` as it may be shown: password hidden; a text that is not a URL is not shown at all
+    (it may hold a password)."""
+    try:
+        return "DATABASE_URL=" + sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "DATABASE_URL"
+
+
+def database_problem(exc: BaseException) -> str:
+    """The cause of a database failure in a few words (the first line of the driver's message, or the OS
+    error's text), without a traceback."""
+    if isinstance(exc, sa.exc.NoSuchModuleError):
+        return "unknown kind of database (use sqlite:///path or postgresql://user@host/db)"
+    if isinstance(exc, sa.exc.ArgumentError):
+        return f"not a database URL ({_first_line(exc)})"
+    if isinstance(exc, ModuleNotFoundError):
+        return f"its driver is not installed (no module {exc.name!r})"
+    if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
+        return _first_line(exc.orig)
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return _first_line(exc)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0].strip()[:300] if text else type(exc).__name__
+
+
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    """A Store on ``url`` that was just reached (and migrated to the newest schema with ``migrate``).
+
+    Raises UnusableDatabase with one sentence for every way ``DATABASE_URL`` can be unusable: an unknown scheme
+    or a missing driver, a server that does not answer or refuses the login, an SQLite file in a folder that
+    does not exist or that is not a database, a schema alembic cannot migrate. Nothing is written to the
+    database before it was reached; an SQLite file is created only in a folder that exists."""
+    shown = _shown(normalise_url(url))
+    try:
+        store = Store(url)
+    except Exception as exc:  # create_engine: unknown dialect, driver missing, unparseable URL
+        raise UnusableDatabase(f"Cannot use the database {shown}: {database_problem(exc)}.") from None
+    try:
+        database = store.engine.url.database if store.engine.dialect.name == "sqlite" else None
+        if database and database != ":memory:" and not database.startswith("file:"):
+            folder = Path(database).expanduser().absolute().parent
+            if not folder.is_dir():
+                raise UnusableDatabase(f"Cannot use the database {shown}: the folder {folder} "
+                                       f"does not exist.")
+        with store.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        if migrate:
+            store.upgrade()
+    except UnusableDatabase:
+        store.dispose()
+        raise
+    except Exception as exc:
+        store.dispose()
+        raise UnusableDatabase(f"Cannot use the database {shown}: {database_problem(exc)}.") from None
+    return store
 
 
 class Store:

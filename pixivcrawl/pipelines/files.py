@@ -20,7 +20,13 @@ placeholder record (pixivcrawl.parsers.restriction.is_hidden) gets no request an
 and the file of a page downloaded earlier stay as they are. Results go to the item's ``media`` list and from
 there to the ``media`` table. Stats under ``pixiv/media/…``: downloaded, bytes, failed, skipped_known,
 skipped_hidden (hidden records, one per work), placeholder (a placeholder URL on a record not flagged hidden:
-not requested).
+not requested), store_failed, skipped_stopping.
+
+A local ``FILES_STORE`` that cannot be written stops the crawl when the spider opens (``start_failed``, one
+ERROR sentence). An OS error writing a file is logged once per cause and recorded in the file's ``media.error``
+(``could not store: [Errno 28] No space left on device``); after ``PIXIV_FILES_MAX_ERRORS`` files in a row
+failed for the same cause the crawl stops (``storage_failed``, one ERROR sentence) and the files not yet
+downloaded are skipped (no ``media`` row: a later run downloads them).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import re
 import stat
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -41,7 +48,7 @@ from urllib.parse import urlsplit
 from PIL import Image, UnidentifiedImageError
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline, FSFilesStore
@@ -79,6 +86,8 @@ SIZES = ("original", "regular", "small", "none")
 WORK_TYPES = ("illust", "manga", "ugoira")
 EXTENSIONS = {".jpg": ".jpg", ".jpeg": ".jpg", ".png": ".png", ".gif": ".gif", ".zip": ".zip", ".webp": ".webp"}
 PIXIV_REFERER = "https://www.pixiv.net/"
+#: the result of a file not downloaded because the crawl is stopping for its store (it gets no media row)
+_STOPPING = "pixiv-stopping"
 
 
 def media_path(work_id: int, kind: str, page: int, url: str) -> str:
@@ -182,8 +191,44 @@ def remove_stale_parts(root: Path, before: float) -> tuple[int, list[str]]:
     return removed, errors
 
 
+def os_problem(exc: OSError) -> str:
+    """An OS error's errno and text, the same for every file it hits (no path): ``[Errno 28] No space left on
+    device``."""
+    if exc.errno is not None and exc.strerror:
+        return f"[Errno {exc.errno}] {exc.strerror}"
+    return str(exc) or type(exc).__name__
+
+
+class StoreFailed(FileException):
+    """A downloaded file could not be written to the files store (an OS error: a read-only store, a full disk);
+    the message is ``could not store: [Errno N] <the OS's text>`` (what ``media.error`` records)."""
+
+
 class AtomicFSFilesStore(FSFilesStore):
-    """Scrapy's local store, but a file appears under its name only once it is complete."""
+    """Scrapy's local store, but a file appears under its name only once it is complete.
+
+    A store folder that cannot be created is not an error when the store is built (Scrapy's makes it there): it
+    is reported by :meth:`check_writable`, which the pipeline calls when the spider opens."""
+
+    def __init__(self, basedir) -> None:
+        self.problem: OSError | None = None
+        try:
+            super().__init__(basedir)
+        except OSError as exc:
+            self.problem = exc
+            self.basedir = str(basedir).split("://", 1)[-1]
+            self.created_directories = defaultdict(set)
+
+    def check_writable(self) -> None:
+        """Create the store's folder if needed and write and remove a probe file in it; raises the OSError that
+        prevents it."""
+        if self.problem is not None:
+            raise self.problem
+        root = Path(self.basedir)
+        root.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".pixivcrawl-probe-", suffix=".part", dir=root)
+        os.close(fd)
+        Path(probe).unlink()
 
     def persist_file(self, path, buf, info, meta=None, headers=None) -> None:
         # write_atomically makes the folder (exist_ok: safe when two pages of a work are written at once
@@ -222,11 +267,26 @@ class PixivFilesPipeline(FilesPipeline):
         self._in_hand = asyncio.Semaphore(2 * max(1, settings.getint("PIXIV_CDN_CONCURRENCY", 8)))
         self._started = time.time()  # temporaries older than the crawl are a killed process's
         self._sweep: asyncio.Task | None = None
+        self.max_store_errors = max(1, settings.getint("PIXIV_FILES_MAX_ERRORS", 20))
+        self._store_causes: set[str] = set()  # OS errors already logged (once per cause)
+        self._failing: tuple[str, int] = ("", 0)  # the last store failure's cause, and how many in a row
+        self._closing: asyncio.Task | None = None  # the close_spider task, kept so it is not collected mid-run
 
-    def open_spider(self) -> None:
+    def open_spider(self, spider=None) -> None:
+        """A local ``FILES_STORE`` that cannot be written (its folder cannot be made, a read-only folder) stops
+        the crawl before any request: one ERROR sentence naming the setting and the OS error (stat
+        ``pixiv/errors/start_failed``), finish reason ``start_failed``. Otherwise the temporaries a killed crawl
+        left in the store are removed, in the background."""
         super().open_spider()
         if not isinstance(self.store, AtomicFSFilesStore):
             return
+        try:
+            self.store.check_writable()
+        except OSError as exc:
+            sentence = f"Cannot write files to FILES_STORE={self.store.basedir}: {os_problem(exc)}."
+            logger.error("%s", sentence)
+            self.crawler.stats.set_value("pixiv/errors/start_failed", sentence)
+            raise CloseSpider("start_failed") from None
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no event loop (not in a crawl): at once
@@ -270,6 +330,9 @@ class PixivFilesPipeline(FilesPipeline):
         if is_hidden(item):  # pixiv's placeholder, not the work: what an earlier run downloaded stays
             stats.inc_value("pixiv/media/skipped_hidden")
             return []
+        if self._closing is not None:  # stopping: the store fails every file; a later run downloads them
+            stats.inc_value("pixiv/media/skipped_stopping")
+            return []
         memory = CrawlMemory.of(self.crawler)
         requests = []
         for kind, page, url in self._targets(item):
@@ -293,7 +356,12 @@ class PixivFilesPipeline(FilesPipeline):
         # for room among the files in hand (downloading or being stored), so that downloads faster than the
         # disk do not pile bodies up in memory
         await self._in_hand.acquire()
+        if self._closing is not None:  # stopping for the store: not downloaded, no media row, a later run gets it
+            self._in_hand.release()
+            self.crawler.stats.inc_value("pixiv/media/skipped_stopping")
+            return {"url": request.url, "path": None, "checksum": None, "status": _STOPPING}
         request.meta["pixiv_in_hand"] = True
+        return None
 
     def _hand_back(self, request: Request) -> None:
         if request.meta.pop("pixiv_in_hand", False):
@@ -311,6 +379,8 @@ class PixivFilesPipeline(FilesPipeline):
 
     def media_failed(self, failure, request, info):
         self._hand_back(request)
+        if isinstance(failure.value, StoreFailed):  # its cause was logged once (_store_failed)
+            raise failure.value
         try:
             return super().media_failed(failure, request, info)
         except FileException as exc:
@@ -344,21 +414,49 @@ class PixivFilesPipeline(FilesPipeline):
         path = self.file_path(request, response=response, info=info, item=item)
         # hashing and the local write run in a thread (hashlib releases the GIL): the reactor keeps
         # downloading meanwhile instead of waiting on the disk (the largest cost of an image crawl)
-        if isinstance(self.store, AtomicFSFilesStore):
-            digest = await asyncio.to_thread(self.store.hash_and_persist, path, body)
-        else:
-            digest = hashlib.sha256(body).hexdigest()
-            await ensure_awaitable(self.store.persist_file(path, io.BytesIO(body), info))
+        try:
+            if isinstance(self.store, AtomicFSFilesStore):
+                digest = await asyncio.to_thread(self.store.hash_and_persist, path, body)
+            else:
+                digest = hashlib.sha256(body).hexdigest()
+                await ensure_awaitable(self.store.persist_file(path, io.BytesIO(body), info))
+        except OSError as exc:
+            raise self._store_failed(exc, path) from None
+        self._failing = ("", 0)
         self._done[path] = {"size": len(body), "width": width, "height": height, "sha256": digest}
         self.crawler.stats.inc_value("pixiv/media/downloaded")
         self.crawler.stats.inc_value("pixiv/media/bytes", len(body))
         return digest
+
+    def _store_failed(self, exc: OSError, path: str) -> StoreFailed:
+        """Count a file the store could not write; log each cause once; after ``PIXIV_FILES_MAX_ERRORS`` files in a
+        row failed for the same cause, stop the crawl (finish reason ``storage_failed``, one ERROR sentence)."""
+        cause = os_problem(exc)
+        stats = self.crawler.stats
+        stats.inc_value("pixiv/media/store_failed")
+        where = getattr(self.store, "basedir", None) or self.crawler.settings.get("FILES_STORE")
+        if cause not in self._store_causes:
+            self._store_causes.add(cause)
+            logger.warning("Cannot write to FILES_STORE=%s: %s (first %s); each file it hits is recorded as "
+                           "failed with this cause.", where, cause, path)
+        last, count = self._failing
+        self._failing = (cause, count + 1 if cause == last else 1)
+        if self._failing[1] >= self.max_store_errors and self._closing is None:
+            sentence = (f"Stopping: {self._failing[1]} files in a row could not be written to FILES_STORE={where}: "
+                        f"{cause} (PIXIV_FILES_MAX_ERRORS={self.max_store_errors}).")
+            logger.error("%s", sentence)
+            stats.set_value("pixiv/errors/storage_failed", sentence)
+            self._closing = asyncio.get_running_loop().create_task(
+                self.crawler.engine.close_spider_async(reason="storage_failed"))
+        return StoreFailed(f"could not store: {cause}")
 
     def item_completed(self, results, item: Any, info) -> Any:
         """Record every file's outcome on the item (results come in the order of the requests)."""
         pending = self._pending.pop(id(item), [])
         memory = CrawlMemory.of(self.crawler)
         for (kind, page, url), (ok, value) in zip(pending, results, strict=False):
+            if ok and value.get("status") == _STOPPING:
+                continue
             entry = {"kind": kind, "page": page, "url": url, "path": None, "size": None, "width": None,
                      "height": None, "sha256": None, "status": "failed", "error": None}
             if ok:
@@ -368,7 +466,8 @@ class PixivFilesPipeline(FilesPipeline):
                 error = getattr(value, "value", value)
                 entry["error"] = (str(error) or type(error).__name__)[:500]
                 self.crawler.stats.inc_value("pixiv/media/failed")
-                if not isinstance(error.__cause__, GivenUp):  # else logged once already, where it was given up
+                # a GivenUp request or a store failure was logged once already, where it happened
+                if not isinstance(error.__cause__, GivenUp) and not isinstance(error, StoreFailed):
                     logger.warning("Gave up downloading %s of work %s page %s: %s", kind, item.id, page,
                                    entry["error"])
             item.media.append(entry)

@@ -7,6 +7,10 @@ pipeline off. Writes run in a thread so the crawl never waits on the database. A
 pipeline sends the ``items_stored`` signal with the batch's items (a distributed worker releases a
 request only when its items are stored).
 
+A database that cannot be used when the crawl starts (pixivcrawl.db.store.open_store: a server that does not
+answer, a corrupted SQLite file, a missing folder, an unknown scheme or driver) stops it before any request, with
+one ERROR sentence naming ``DATABASE_URL`` (password hidden) and the cause, finish reason ``start_failed``.
+
 Stats: ``pixiv/db/batches``, ``pixiv/db/items``, ``pixiv/db/rows/<table>``, ``pixiv/db/failed_batches``,
 ``pixiv/db/failed_items``, ``pixiv/db/transient_retries`` (transactions PostgreSQL aborted for a deadlock or a
 serialization failure and that were written again).
@@ -19,11 +23,11 @@ import logging
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
 from pixivcrawl.db.rows import item_rows
-from pixivcrawl.db.store import Batch, Store
+from pixivcrawl.db.store import Batch, Store, UnusableDatabase, open_store
 from pixivcrawl.signals import items_stored
 
 logger = logging.getLogger(__name__)
@@ -52,10 +56,16 @@ class SQLStoragePipeline:
         return cls(crawler)
 
     async def open_spider(self) -> None:
-        self.store = Store(self.url)
+        """Reach the database (and migrate it with ``PIXIV_DB_AUTO_MIGRATE``). A database that cannot be used
+        stops the crawl before any request: one ERROR sentence naming ``DATABASE_URL`` and the cause (stat
+        ``pixiv/errors/start_failed``), finish reason ``start_failed``."""
+        try:
+            self.store = await asyncio.to_thread(open_store, self.url, migrate=self.auto_migrate)
+        except UnusableDatabase as exc:
+            logger.error("%s", exc)
+            self.stats.set_value("pixiv/errors/start_failed", str(exc))
+            raise CloseSpider("start_failed") from None
         logger.info("Storing items in %s", self.store.describe())
-        if self.auto_migrate:
-            await asyncio.to_thread(self.store.upgrade)
         if self.interval > 0:
             self._timer = create_looping_call(self._on_timer)
             self._timer.start(self.interval, now=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from scrapy.settings import Settings
 
+from pixivcrawl.addon import PixivAddon, setting_problems
 from pixivcrawl.hosts import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, STATIC_HOST, WEB_HOST
 
 from .helpers import isolate, make_crawler
@@ -36,10 +37,33 @@ def test_a_users_slot_for_another_host_is_kept_beside_pixivs():
     assert slots["example.com"] == {"concurrency": 2, "delay": 3} and APP_API_HOST in slots
 
 
-@pytest.mark.parametrize("delay", [-1, -0.001])
-def test_a_negative_api_delay_is_refused(delay):
-    with pytest.raises(ValueError, match=f"PIXIV_API_DELAY must be 0 or more seconds, not {float(delay)}"):
-        make_crawler(PIXIV_API_DELAY=delay)
+@pytest.mark.parametrize(("settings", "problems"), [
+    ({"PIXIV_API_DELAY": -1}, ["PIXIV_API_DELAY must be a number of seconds (0 or more), not -1"]),
+    ({"PIXIV_API_DELAY": "-0.001"}, ["PIXIV_API_DELAY must be a number of seconds (0 or more), not '-0.001'"]),
+    ({"PIXIV_API_DELAY": "abc", "PIXIV_CDN_RATE": "fast"},
+     ["PIXIV_API_DELAY must be a number of seconds (0 or more), not 'abc'",
+      "PIXIV_CDN_RATE must be a number of requests per second (0 or more, 0 for no limit), not 'fast'"]),
+    ({"PIXIV_RATELIMIT_SAFETY": 1.5}, ["PIXIV_RATELIMIT_SAFETY must be a number (more than 0, at most 1), not 1.5"]),
+    ({"PIXIV_DB_AUTO_MIGRATE": "perhaps"}, ["PIXIV_DB_AUTO_MIGRATE must be true or false (1 or 0), not 'perhaps'"]),
+    ({"PIXIV_IMAGE_TYPES": "illust,novel"}, ["PIXIV_IMAGE_TYPES takes illust, manga, ugoira, not novel"]),
+    ({"PIXIV_MIRROR": "ftp://x"}, ["PIXIV_MIRROR must be an origin like http://127.0.0.1:8321, not 'ftp://x'"]),
+])
+def test_bad_settings_refuse_the_crawl_and_switch_pixivcrawls_components_off(settings, problems):
+    crawler = make_crawler(**settings)
+    assert crawler.get_addon(PixivAddon).problems == problems
+    # nothing of pixivcrawl reads the bad value: only the stats file extension stays (it writes the finish reason)
+    s = crawler.settings
+    assert {path for path, order in s.getdict("ITEM_PIPELINES").items() if order is not None} == set()
+    assert not [p for p, o in s.getdict("DOWNLOADER_MIDDLEWARES").items() if o is not None and "pixivcrawl" in p]
+    assert [p for p, o in s.getdict("EXTENSIONS").items() if o is not None and "pixivcrawl" in p] == [
+        "pixivcrawl.extensions.stats_file.StatsFileExtension"]
+    assert not [h for h in s.getdict("DOWNLOAD_HANDLERS").values() if h and "pixivcrawl" in h]
+    assert "DOWNLOAD_SLOTS" not in s or APP_API_HOST not in s.getdict("DOWNLOAD_SLOTS")
+
+
+def test_the_default_settings_have_no_problem():
+    assert setting_problems(make_crawler().settings) == []
+    assert make_crawler().get_addon(PixivAddon).problems == []
 
 
 def test_a_zero_api_delay_is_allowed():

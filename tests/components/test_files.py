@@ -3,6 +3,8 @@ placeholders, and whole items through process_item with a stand-in engine that s
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import hashlib
 import io
 import logging
@@ -14,7 +16,7 @@ from pathlib import PurePosixPath
 import pytest
 from PIL import Image
 from scrapy import Request
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.misc import build_from_crawler
 
@@ -422,3 +424,97 @@ def test_a_temporary_removed_before_its_rename_is_written_again(tmp_path, monkey
     write_atomically(target, b"page bytes")
     assert target.read_bytes() == b"page bytes" and len(calls) == 2
     assert [p.name for p in target.parent.iterdir()] == [target.name]
+
+
+# -- a store that cannot be written ------------------------------------------------------------------------
+
+def _failing_writes(monkeypatch, code: int, fail: set[str] | None = None):
+    """Make the store's writes fail with the OS error ``code`` (for every file, or for the names in ``fail``)."""
+    real = files_module.write_atomically
+
+    def write(target, data):
+        if fail is None or target.name in fail:
+            raise OSError(code, os.strerror(code), str(target))
+        real(target, data)
+
+    monkeypatch.setattr(files_module, "write_atomically", write)
+
+
+def _three_page_items(n: int) -> list:
+    return [illust_item(w) for w in work_ids("manga", pages=3) if world().work(w).page_count == 3][:n]
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS, errno.EACCES])
+@coroutine_test
+async def test_an_os_error_is_logged_once_per_cause_and_recorded_with_its_text(tmp_path, monkeypatch, caplog, code):
+    pipeline = files_pipeline(tmp_path)
+    _failing_writes(monkeypatch, code)
+    items = _three_page_items(2)
+    with caplog.at_level(logging.INFO):
+        for item in items:
+            await pipeline.process_item(item)
+    cause = f"[Errno {code}] {os.strerror(code)}"
+    assert {m["error"] for item in items for m in item.media} == {f"could not store: {cause}"}
+    assert {m["status"] for item in items for m in item.media} == {"failed"}
+    logged = [r for r in caplog.records if cause in r.getMessage()]
+    assert len(logged) == 1 and logged[0].levelno == logging.WARNING
+    assert not [r for r in caplog.records if r.exc_info or "Gave up" in r.getMessage()]
+    assert stat(pipeline, "store_failed") == stat(pipeline, "failed") == 6
+    assert pipeline.crawler.engine.closed == []  # 6 < PIXIV_FILES_MAX_ERRORS (20)
+    assert [p for p in (tmp_path / "files").rglob("*") if p.is_file()] == []
+
+
+@coroutine_test
+async def test_max_errors_identical_failures_in_a_row_stop_the_crawl(tmp_path, monkeypatch, caplog):
+    pipeline = files_pipeline(tmp_path, PIXIV_FILES_MAX_ERRORS=4)
+    _failing_writes(monkeypatch, errno.ENOSPC)
+    first, second, third = _three_page_items(3)
+    with caplog.at_level(logging.INFO):
+        await pipeline.process_item(first)  # 3 failures: not yet
+        assert pipeline.crawler.engine.closed == []
+        await pipeline.process_item(second)  # the 4th in a row stops the crawl
+        await asyncio.sleep(0)
+    assert pipeline.crawler.engine.closed == ["storage_failed"]
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [(f"Stopping: 4 files in a row could not be written to FILES_STORE={tmp_path / 'files'}: "
+                       "[Errno 28] No space left on device (PIXIV_FILES_MAX_ERRORS=4).")]
+    # once stopping, files are not downloaded and get no media record (a later run downloads them)
+    downloads = len(pipeline.crawler.engine.downloads)
+    await pipeline.process_item(third)
+    assert third.media == [] and len(pipeline.crawler.engine.downloads) == downloads
+
+
+@coroutine_test
+async def test_a_stored_file_breaks_the_row_of_failures(tmp_path, monkeypatch):
+    pipeline = files_pipeline(tmp_path, PIXIV_FILES_MAX_ERRORS=2)
+    items = _three_page_items(3)
+    # page 0 of each work fails, pages 1 and 2 are stored: never 2 failures in a row
+    failing = {PurePosixPath(media_path(i.id, "page", 0, i.pages[0].original_url)).name for i in items}
+    _failing_writes(monkeypatch, errno.ENOSPC, failing)
+    pipeline._in_hand = asyncio.Semaphore(1)  # one file at a time: the order of the writes is the pages' order
+    for item in items:
+        await pipeline.process_item(item)
+    assert pipeline.crawler.engine.closed == []
+    assert [[m["status"] for m in item.media] for item in items] == [["failed", "downloaded", "downloaded"]] * 3
+
+
+def test_a_files_store_that_cannot_be_written_refuses_the_start(tmp_path, caplog):
+    blocker = tmp_path / "a-file"
+    blocker.write_bytes(b"")
+    with pytest.raises(CloseSpider) as refused:
+        files_pipeline(tmp_path, FILES_STORE=str(blocker / "files"))
+    assert refused.value.reason == "start_failed"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [
+        f"Cannot write files to FILES_STORE={blocker / 'files'}: [Errno 20] Not a directory."]
+
+
+def test_a_read_only_files_store_refuses_the_start(tmp_path, monkeypatch, caplog):
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(tmp_path / "files"))
+
+    monkeypatch.setattr(files_module.tempfile, "mkstemp", read_only)
+    with pytest.raises(CloseSpider) as refused:
+        files_pipeline(tmp_path)
+    assert refused.value.reason == "start_failed"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [
+        f"Cannot write files to FILES_STORE={tmp_path / 'files'}: [Errno 30] Read-only file system."]

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.utils.misc import build_from_crawler
 
 from pixivcrawl.db.rows import item_rows
@@ -283,3 +284,41 @@ async def test_an_item_no_table_stores_is_counted_and_announced(db_url):
     await pipeline.close_spider()
     assert pipeline.crawler.stats.get_value("pixiv/db/unstorable_items") == 1
     assert pipeline.crawler.stats.get_value("pixiv/db/batches") is None
+
+
+# -- a database that cannot be used -------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("url", "cause"), [
+    (lambda tmp: f"sqlite:///{tmp / 'no-folder' / 'x.db'}",
+     lambda tmp: f"the folder {tmp / 'no-folder'} does not exist"),
+    (lambda tmp: f"sqlite:///{tmp / 'garbage.db'}", lambda tmp: "file is not a database"),
+    (lambda tmp: "mysql://user@host/db", lambda tmp: "its driver is not installed (no module 'MySQLdb')"),
+    (lambda tmp: "::not a url::", lambda tmp: "not a database URL (Could not parse SQLAlchemy URL from given URL "
+                                              "string)"),
+])
+@coroutine_test
+async def test_an_unusable_database_refuses_the_start_with_one_sentence(tmp_path, caplog, url, cause):
+    (tmp_path / "garbage.db").write_bytes(b"garbage " * 1000)
+    url = url(tmp_path)
+    pipeline = build_from_crawler(SQLStoragePipeline, make_crawler(DATABASE_URL=url))
+    with pytest.raises(CloseSpider) as refused:
+        await pipeline.open_spider()
+    assert refused.value.reason == "start_failed"
+    shown = "DATABASE_URL" if "not a url" in url else f"DATABASE_URL={url}"
+    sentence = f"Cannot use the database {shown}: {cause(tmp_path)}."
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [sentence]
+    assert pipeline.stats.get_value("pixiv/errors/start_failed") == sentence
+    await pipeline.close_spider()  # the engine still closes the pipeline: nothing to flush, nothing to dispose
+    assert (tmp_path / "garbage.db").read_bytes() == b"garbage " * 1000
+    assert not (tmp_path / "no-folder").exists()
+
+
+@coroutine_test
+async def test_a_missing_postgresql_database_refuses_the_start(pg_server_url, caplog):
+    url = sa.engine.make_url(pg_server_url).set(database="pixivcrawl_no_such_db").render_as_string(False)
+    pipeline = build_from_crawler(SQLStoragePipeline, make_crawler(DATABASE_URL=url))
+    with pytest.raises(CloseSpider):
+        await pipeline.open_spider()
+    [error] = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert error.startswith(f"Cannot use the database DATABASE_URL={url}: connection failed: ")
+    assert error.endswith('database "pixivcrawl_no_such_db" does not exist.')
