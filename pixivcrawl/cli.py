@@ -10,7 +10,11 @@ import sys
 def main(argv: list[str] | None = None) -> None:
     from pixivcrawl.replica import cli as replica_cli
 
-    parser = argparse.ArgumentParser(prog="pixivcrawl", description="pixivcrawl tools")
+    parser = argparse.ArgumentParser(
+        prog="pixivcrawl", description="pixivcrawl tools",
+        epilog="exit codes (as `scrapy crawl`): 0 done; 1 crashed (a traceback says where); 2 could not start "
+               "(bad arguments or usage, missing credentials, unusable configuration); 3 a crawl finished with "
+               "losses (demo: the worst of its crawls)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     replica = sub.add_parser("replica", help="run the local pixiv replica")
