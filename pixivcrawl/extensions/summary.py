@@ -20,7 +20,8 @@ failed (``pixiv/media/failed``), items the database refused (``pixiv/db/failed_i
 causes are the ``pixiv/errors/<cause>`` counts (request failures by cause, blocked answers, pixiv's error answers,
 malformed objects); any of them makes a finished crawl one "with losses" too.
 
-:class:`SummaryExtension` logs every crawl's last line (INFO when nothing was lost, else WARNING)::
+:class:`SummaryExtension` logs every crawl's last line, at INFO (the one sentence that said what went wrong is
+the crawl's ERROR line; the summary adds none)::
 
     Crawl summary: finished with losses (finish_reason finished, exit code 3): works new 10, updated 0,
     unchanged 0, hidden 0, incomplete 2; lost 2 (http_503 2)
@@ -137,4 +138,4 @@ class SummaryExtension:
         outcome = crawl_outcome(stats.get_stats(), reason)
         stats.set_value("pixiv/outcome", outcome.label)
         stats.set_value("pixiv/exit_code", outcome.code)
-        logger.log(logging.INFO if outcome.code == EXIT_OK else logging.WARNING, "%s", outcome.line())
+        logger.info("%s", outcome.line())
