@@ -10,7 +10,11 @@ import sys
 def main(argv: list[str] | None = None) -> None:
     from pixivcrawl.replica import cli as replica_cli
 
-    parser = argparse.ArgumentParser(prog="pixivcrawl", description="pixivcrawl tools")
+    parser = argparse.ArgumentParser(
+        prog="pixivcrawl", description="pixivcrawl tools",
+        epilog="exit codes (as `scrapy crawl`): 0 done; 1 crashed (a traceback says where); 2 could not start "
+               "(bad arguments or usage, missing credentials, unusable configuration); 3 a crawl finished with "
+               "losses (demo: the worst of its crawls)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     replica = sub.add_parser("replica", help="run the local pixiv replica")
@@ -117,10 +121,13 @@ def main(argv: list[str] | None = None) -> None:
         from pixivcrawl.db.store import UnusableDatabase, database_problem, open_store
 
         url = args.database_url or os.environ.get("DATABASE_URL") or "sqlite:///pixivcrawl.db"
-        try:  # an unusable DATABASE_URL: one sentence on stderr, exit status 1
+        from pixivcrawl.extensions.summary import EXIT_NOT_STARTED
+
+        try:  # an unusable DATABASE_URL: one sentence on stderr, exit status 2 (could not start)
             store = open_store(url, migrate=args.action == "upgrade")
         except UnusableDatabase as exc:
-            sys.exit(f"pixivcrawl: {exc}")
+            print(f"pixivcrawl: {exc}", file=sys.stderr)
+            sys.exit(EXIT_NOT_STARTED)
         try:
             if args.action == "upgrade":
                 print(f"{store.describe()}: schema is up to date")
@@ -128,8 +135,9 @@ def main(argv: list[str] | None = None) -> None:
                 for table, n in store.count_rows().items():
                     print(f"{table:<22}{n:>12,}")
         except sa.exc.SQLAlchemyError as exc:
-            sys.exit(f"pixivcrawl: Cannot count the rows of DATABASE_URL={store.describe()}: "
-                     f"{database_problem(exc)}.")
+            print(f"pixivcrawl: Cannot count the rows of DATABASE_URL={store.describe()}: {database_problem(exc)}.",
+                  file=sys.stderr)
+            sys.exit(EXIT_NOT_STARTED)
         finally:
             store.dispose()
 

@@ -68,13 +68,14 @@ def run_demo(works: int = 3000, database_url: str | None = None) -> int:
     from scrapy.utils.project import get_project_settings
 
     from pixivcrawl.db.store import Store, UnusableDatabase, open_store
+    from pixivcrawl.extensions.summary import EXIT_LOSSES, EXIT_NOT_STARTED, crawl_outcome, worst
 
     database_url = database_url or os.environ.get("DATABASE_URL") or "sqlite:///pixivcrawl.db"
     try:  # an unusable DATABASE_URL: one sentence on stderr, exit status 1, before the replica starts
         open_store(database_url).dispose()
     except UnusableDatabase as exc:
         print(f"pixivcrawl: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_NOT_STARTED
     print(f"Starting a pixiv replica with {works} works…", flush=True)
     with running_replica(works) as origin:
         world = replica_get(origin, "/_replica/world")
@@ -121,4 +122,7 @@ def run_demo(works: int = 3000, database_url: str | None = None) -> int:
     print(f"{'errors':<22}{errors:>12,}")
     print(f"{'seconds':<22}{seconds:>12.1f}")
     print(f"{'finish reasons':<22}{', '.join(reasons):>12}")
-    return 0 if errors == 0 and reasons == ["finished"] else 1
+    # the exit code of `scrapy crawl` for the worst of the crawls (0, 2 could not start, 3 losses); 3 also when
+    # something logged an error that lost nothing
+    code = worst([crawl_outcome(s).code for s in stats])
+    return code if code or errors == 0 else EXIT_LOSSES

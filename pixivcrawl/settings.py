@@ -10,6 +10,7 @@ import os
 BOT_NAME = "pixivcrawl"
 SPIDER_MODULES = ["pixivcrawl.spiders"]
 NEWSPIDER_MODULE = "pixivcrawl.spiders"
+COMMANDS_MODULE = "pixivcrawl.commands"  # `scrapy crawl` exits non-zero when the crawl did not do its job
 ADDONS = {"pixivcrawl.addon.PixivAddon": 0}
 
 ROBOTSTXT_OBEY = False  # API endpoints, not pages
@@ -73,6 +74,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "pixivcrawl.extensions.progress.ProgressExtension": 500,
+    "pixivcrawl.extensions.summary.SummaryExtension": 505,  # before the stats file: it adds pixiv/exit_code
     "pixivcrawl.extensions.stats_file.StatsFileExtension": 510,
 }
 

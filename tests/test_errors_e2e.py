@@ -150,7 +150,7 @@ def test_the_commands_say_one_sentence_for_an_unusable_database(tmp_path, action
     url = f"sqlite:///{tmp_path / 'missing' / 'x.db'}"
     proc = subprocess.run([sys.executable, "-m", "pixivcrawl", *action, "--database-url", url], cwd=ROOT,
                           capture_output=True, text=True, timeout=60, env={**os.environ, "HOME": str(tmp_path)})
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # could not start
     assert proc.stderr.strip() == (f"pixivcrawl: Cannot use the database DATABASE_URL={url}: the folder "
                                    f"{tmp_path / 'missing'} does not exist."), proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from base64 import b64encode
 
@@ -23,6 +24,16 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _auth() -> dict:
+    return {"Authorization": "Basic " + b64encode(f"{USER}:{PASSWORD}".encode()).decode()}
+
+
+def _post(url: str, path: str, **form: str) -> dict:
+    request = urllib.request.Request(f"{url}/{path}", data=urllib.parse.urlencode(form).encode(), headers=_auth())
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        return json.loads(resp.read())
 
 
 def _get(url: str, path: str) -> dict:
@@ -42,8 +53,9 @@ def scrapyd(replica, tmp_path):
     env = crawl_env(tmp_path, SCRAPYD_BIND_ADDRESS="127.0.0.1", SCRAPYD_HTTP_PORT=str(port),
                     SCRAPYD_USERNAME=USER, SCRAPYD_PASSWORD=PASSWORD, PIXIV_MIRROR=replica.origin,
                     PIXIV_REFRESH_TOKEN=account.refresh_token, DATABASE_URL=db_url)
-    proc = subprocess.Popen([sys.executable, "-m", "scrapyd"], cwd=workdir, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with (workdir / "scrapyd.out").open("wb") as out:  # scrapyd's own log: how each job's process ended
+        proc = subprocess.Popen([sys.executable, "-m", "scrapyd"], cwd=workdir, env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -97,8 +109,20 @@ every = "1h"
     log = next(workdir.glob(f"logs/pixivcrawl/illust_series/{jobid}.log")).read_text()
     assert "'finish_reason': 'finished'" in log
     assert replica_account(0).refresh_token not in log
+    assert "Crawl summary: finished (finish_reason finished, exit code 0): works new " in log
     jobs = _get(url, "listjobs.json?project=pixivcrawl")
     assert replica_account(0).refresh_token not in json.dumps(jobs)
+
+    # a job that could not do its job: scrapyd's log says how its process ended, its job log says why
+    bad = _post(url, "schedule.json", project="pixivcrawl", spider="illust_series", series_id="abc")["jobid"]
+    while _get(url, f"status.json?job={bad}")["currstate"] != "finished":
+        assert time.monotonic() < deadline + 60, "the bad job did not finish"
+        time.sleep(0.5)
+    bad_log = next(workdir.glob(f"logs/pixivcrawl/illust_series/{bad}.log")).read_text()
+    assert "Crawl summary: could not start (finish_reason bad_arguments, exit code 2)" in bad_log
+    scrapyd_log = (workdir / "scrapyd.out").read_text(errors="replace")
+    assert f"Process died: exitstatus=2 project='pixivcrawl' spider='illust_series' job='{bad}'" in scrapyd_log
+    assert f"Process finished: project='pixivcrawl' spider='illust_series' job='{jobid}'" in scrapyd_log
 
 
 def test_schedule_refuses_credentials_as_arguments(tmp_path):

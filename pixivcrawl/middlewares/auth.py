@@ -9,7 +9,9 @@
   not the token JSON, whatever its status) is tried again ``RETRY_TIMES`` times with ``PIXIV_RETRY_BACKOFF``
   backoff while the requests that need the token wait; only pixiv's refusal of the refresh token
   (``invalid_grant``, code 1508) stops the crawl at once (``auth_failed``). A whole round of failed tries stops
-  it too, in one sentence, with reason ``blocked`` (the last answer was a page) or ``auth_unavailable``.
+  it too, in one sentence, with reason ``blocked`` (the last answer was a page) or ``auth_unavailable`` ("Could not
+  reach pixiv: …" when the last try got no answer: refused, reset, timed out). The requests waiting for that round, and
+  every later one, fail at once (``pixiv/errors/no_access_token``).
 - Web (``www.pixiv.net``): the ``PHPSESSID`` cookie is added.
 
 Credentials are added as the very last step before the download and removed from the request as soon
@@ -98,7 +100,11 @@ class PixivAuthMiddleware:
     # -- requests ------------------------------------------------------------------------------------
 
     async def process_request(self, request: Request) -> None:
-        await self.authorize(request)
+        try:
+            await self.authorize(request)
+        except NoAccessToken:  # the crawl is stopping: the request is lost for want of a token
+            self.crawler.stats.inc_value("pixiv/errors/no_access_token")
+            raise
 
     async def authorize(self, request: Request) -> None:
         """Put the credentials on ``request``: the current access token for the App API, the ``PHPSESSID``
@@ -182,13 +188,14 @@ class PixivAuthMiddleware:
         ``Retry-After``); the requests waiting for the token wait meanwhile, and go out once it comes. Raises
         NoAccessToken, and closes the spider, when pixiv refuses the refresh token (reason ``auth_failed``) or a
         whole round of tries fails (reason ``blocked`` when the last answer was a blocked page, else
-        ``auth_unavailable``), each logged in one sentence; later calls raise it at once."""
+        ``auth_unavailable``), each logged in one sentence ("Could not reach pixiv: …" when the last try got no
+        answer); later calls raise it at once."""
         if self._given_up is not None:
             raise NoAccessToken(self._given_up)
         tries = 1 + max(0, self.crawler.settings.getint("RETRY_TIMES", 5))
         backoff = self.crawler.settings.getfloat("PIXIV_RETRY_BACKOFF", 1.0)
         stats = self.crawler.stats
-        cause, blocked, wait = "", False, 0.0
+        cause, blocked, wait, answered = "", False, 0.0, False
         for attempt in range(1, tries + 1):
             if attempt > 1:
                 pause = max(wait, backoff * 2 ** (attempt - 2) * random.uniform(0.9, 1.1))
@@ -199,18 +206,21 @@ class PixivAuthMiddleware:
             try:
                 response = await self.crawler.engine.download_async(self._token_request())
             except Exception as exc:  # a reset, a timeout, a refused connection: tried again
-                cause, blocked, wait = f"{type(exc).__name__}: {exc}"[:300], False, 0.0
+                cause, blocked, wait, answered = f"{type(exc).__name__}: {exc}"[:300], False, 0.0, False
                 stats.inc_value("pixiv/auth/token_errors")
                 continue
             outcome = self._token_answer(response, started)
             if outcome is None:
                 return
-            cause, blocked = outcome
+            (cause, blocked), answered = outcome, True
             wait = (retry_after(response) or 0.0) if response.status == 429 else 0.0
             stats.inc_value("pixiv/auth/token_errors")
         reason = "blocked" if blocked else "auth_unavailable"
         if blocked:
             stats.inc_value("pixiv/errors/blocked")
+        if not answered:  # the last try was refused, reset or timed out: no answer at all
+            self._stop(f"Could not reach pixiv: its token endpoint did not answer {tries} tries ({cause}); "
+                       "stopping the crawl.", reason)
         self._stop(f"Could not get an access token from pixiv's token endpoint: {cause} after {tries} tries; "
                    "stopping the crawl.", reason)
 

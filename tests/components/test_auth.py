@@ -269,13 +269,19 @@ async def test_a_whole_round_of_failed_refreshes_stops_the_crawl_in_one_sentence
     await asyncio.sleep(0)  # the close is scheduled as a task
     assert crawler.engine.closed == [reason]
     assert len(crawler.engine.downloads) == 3  # RETRY_TIMES retries after the first try, one round for everyone
-    sentence = f"Could not get an access token from pixiv's token endpoint: {cause} after 3 tries; stopping the crawl."
+    if isinstance(answer, Exception):  # no answer at all: pixiv could not be reached
+        sentence = f"Could not reach pixiv: its token endpoint did not answer 3 tries ({cause}); stopping the crawl."
+    else:
+        sentence = (f"Could not get an access token from pixiv's token endpoint: {cause} after 3 tries; "
+                    "stopping the crawl.")
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [sentence]
     assert crawler.stats.get_value("pixiv/errors/blocked") == (1 if reason == "blocked" else None)
     assert crawler.stats.get_value("pixiv/auth/token_errors") == 3
+    assert crawler.stats.get_value("pixiv/errors/no_access_token") == 4
     with pytest.raises(NoAccessToken):  # later requests fail at once, pixiv is not asked again
         await mw.process_request(Request(f"{APP_URL}&n=9"))
     assert len(crawler.engine.downloads) == 3
+    assert crawler.stats.get_value("pixiv/errors/no_access_token") == 5
     assert REFRESH not in caplog.text and REFRESH not in f"{crawler.stats.get_stats()}"
 
 
