@@ -137,6 +137,9 @@ def test_a_signal_during_a_long_pause_ends_the_crawl(fresh_replica, tmp_path, si
     output = log.read_text()
     assert took < 5, output[-3000:]
     assert output.count("Traceback") == 0, output[-3000:]
+    # the requests dropped from the pause: one line for all of them, none "failed for good"
+    assert output.count("The crawl is closing: requests still waiting") == 1, output[-3000:]
+    assert "Request failed for good" not in output, output[-3000:]
     stats = json.loads(stats_file.read_text())
     assert stats["finish_reason"] == "shutdown"
     assert stats["pixiv/ratelimit/events"] == 1

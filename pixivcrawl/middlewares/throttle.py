@@ -52,6 +52,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
+from pixivcrawl.exceptions import GivenUp
 from pixivcrawl.hosts import APP_API_HOST, CDN_HOSTS, WEB_HOST
 
 logger = logging.getLogger(__name__)
@@ -241,6 +242,7 @@ class PixivThrottleMiddleware:
         self.backoff_max = s.getfloat("PIXIV_BACKOFF_MAX", 900.0)
         self.retry_backoff = s.getfloat("PIXIV_RETRY_BACKOFF", 1.0)
         self._stopping = False
+        self._dropping = False  # the crawl is closing and waiting requests are being dropped (logged once)
         self._closing: asyncio.Task | None = None  # the close_spider task, kept so it is not collected mid-run
 
     @classmethod
@@ -299,13 +301,18 @@ class PixivThrottleMiddleware:
         return getattr(engine, "running", True) is False or getattr(slot, "closing", None) is not None
 
     async def _sleep(self, seconds: float) -> None:
-        """Sleep ``seconds``, looking every ``_POLL`` seconds whether the crawl is closing; then IgnoreRequest:
-        the request is dropped (a resumed job walks its listings again) and the engine can close."""
+        """Sleep ``seconds``, looking every ``_POLL`` seconds whether the crawl is closing; then GivenUp (an
+        IgnoreRequest, logged once for all): the request is dropped (a resumed job walks its listings again) and the
+        engine can close."""
         end = time.monotonic() + seconds
         while True:
             if self._crawl_closing():
                 self.stats.inc_value("pixiv/ratelimit/dropped_at_close")
-                raise IgnoreRequest("the crawl is closing")
+                if not self._dropping:
+                    self._dropping = True
+                    logger.warning("The crawl is closing: requests still waiting for a rate-limit pause or a retry "
+                                   "backoff are dropped (a resumed job fetches them).")
+                raise GivenUp("the crawl is closing")
             left = end - time.monotonic()
             if left <= 0:
                 return
