@@ -41,6 +41,9 @@ PIXIV_RATELIMIT_WINDOW = 60.0  # pixiv's limits count requests over 1-2 minutes
 PIXIV_RATELIMIT_SAFETY = 0.95
 PIXIV_BACKOFF_BASE = 60.0
 PIXIV_BACKOFF_MAX = 900.0
+PIXIV_RATE_FLOOR = 0.05  # requests/s: the least a rate limit lowers a budget to
+PIXIV_RATE_INCREASE = 0.05  # × the rate pixiv accepted at the last limit, added after each quiet spell
+PIXIV_RATE_RECOVERY = None  # seconds without a limit before each increase (None: 10 × PIXIV_RATELIMIT_WINDOW)
 PIXIV_RETRY_BACKOFF = 1.0
 
 # JOBDIR (pause/resume, and resume after a hard kill): crash-safe SQLite queues. pixivcrawl's spiders need

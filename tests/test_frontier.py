@@ -90,7 +90,7 @@ async def test_two_workers_share_one_budget_and_one_pause(redis_space):
         await asyncio.gather(*(_send_for(b, 1.5, sent) for b in budgets for _ in range(3)))
         # worker a is told to slow down: worker b pauses too
         limited_at = time.monotonic()
-        rate, added = await budgets[0].limited(pause=0.5, window=1.0, safety=0.9)
+        rate, added, _ = await budgets[0].limited(pause=0.5, window=1.0, safety=0.9)
         started = time.monotonic()
         await budgets[1].acquire()
         waited = time.monotonic() - started
@@ -126,6 +126,33 @@ async def test_a_shared_success_counts_from_when_it_was_sent(redis_space):
     await budget.succeeded(window, age=2.5)  # sent before the window
     await budget.succeeded(window, age=0.5)
     await budget.succeeded(window)
-    rate, _ = await budget.limited(pause=0.1, window=window, safety=1.0)
+    rate, *_ = await budget.limited(pause=0.1, window=window, safety=1.0)
     await client.aclose()
     assert rate == pytest.approx(2 / window)
+
+
+@coroutine_test
+async def test_a_shared_limit_event_is_one_whatever_the_answers(redis_space):
+    """As in the local budget: limit answers to requests sent before the event began belong to it (one pause, one
+    rate), a later one is a new event learned from the same successes; the rate never drops below the floor."""
+    client = aioredis.Redis.from_url(REDIS_URL)
+    budget = SharedBudget(client, f"{redis_space.prefix}:budget:web:acct", "web", rate=10, burst=1, floor=0.5,
+                          increase=0.5, recovery=0.3)
+    window = 2.0
+    for _ in range(4):
+        await budget.succeeded(window)
+    first = await budget.limited(pause=0.2, window=window, safety=1.0, age=0.05)
+    late = await budget.limited(pause=5.0, window=window, safety=1.0, age=0.5)  # sent before the first came back
+    assert first.new_event and first.rate == pytest.approx(4 / window) and first.added == pytest.approx(0.2, abs=0.02)
+    assert not late.new_event and late.rate == first.rate and late.added == 0
+    assert budget.consecutive_limits == 1
+    await asyncio.sleep(0.25)
+    again = await budget.limited(pause=0.05, window=window, safety=0.9)
+    assert again.new_event and again.rate == pytest.approx(0.9 * 4 / window) and budget.consecutive_limits == 2
+    await asyncio.sleep(0.35)  # a quiet spell: the next success steps the rate up by 0.5 × 2 requests/s
+    raised = await budget.succeeded(window)
+    assert raised == pytest.approx(again.rate + 1.0) and budget.consecutive_limits == 0
+    await asyncio.sleep(2.5 * window)  # nothing accepted any more: halve, down to half what pixiv accepted
+    rates = [(await budget.limited(pause=0.01, window=window, safety=0.9, age=0)).rate for _ in range(3)]
+    await client.aclose()
+    assert rates == pytest.approx([(again.rate + 1.0) / 2, 1.0, 1.0])

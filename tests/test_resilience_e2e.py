@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -101,6 +102,50 @@ async def test_retry_after_is_honoured(fresh_replica, world, tmp_path):
     after = [r for r in log if r["t"] > limited[0]["t"]]
     assert 1.9 <= after[0]["t"] - limited[0]["t"] < 10  # Retry-After (2 s), not the 30 s backoff
     assert table_rows(db_url, "select count(*) from search_hits") == [(6 * 60,)]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_during_a_long_pause_ends_the_crawl(fresh_replica, tmp_path, signum):
+    """`scrapy crawl` with two requests in flight meets a limit and pauses 10 minutes; SIGTERM (or SIGINT) ends it
+    within seconds, with every page fetched before stored and finish_reason `shutdown`."""
+    fresh_replica.control("config", {"rate_limit": 3, "rate_window": 600.0})
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    stats_file = tmp_path / "stats.json"
+    env = crawl_env(tmp_path, DATABASE_URL=db_url, PIXIV_MIRROR=fresh_replica.origin,
+                    PIXIV_PHPSESSID=replica_account(0).phpsessid)
+    log = tmp_path / "crawl.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "scrapy", "crawl", "search", "-a", "word=漫画", "-a", "s_mode=s_tag",
+             "-a", "max_pages=8", "-s", "PIXIV_WEB_RATE=100", "-s", "PIXIV_API_CONCURRENCY=2",
+             "-s", "PIXIV_BACKOFF_BASE=600", "-s", "PIXIV_IMAGE_SIZE=none", "-s", f"PIXIV_STATS_FILE={stats_file}"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=out)
+    try:
+        deadline = time.monotonic() + 60
+        while not _limited(fresh_replica.requests()):
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.1)
+        time.sleep(1)  # the pause has begun: every request left is waiting for the budget
+        signalled = time.monotonic()
+        proc.send_signal(signum)
+        proc.wait(timeout=30)
+        took = time.monotonic() - signalled
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    output = log.read_text()
+    assert took < 5, output[-3000:]
+    assert output.count("Traceback") == 0, output[-3000:]
+    # the requests dropped from the pause: one line for all of them, none "failed for good"
+    assert output.count("The crawl is closing: requests still waiting") == 1, output[-3000:]
+    assert "Request failed for good" not in output, output[-3000:]
+    stats = json.loads(stats_file.read_text())
+    assert stats["finish_reason"] == "shutdown"
+    assert stats["pixiv/ratelimit/events"] == 1
+    served = [r for r in fresh_replica.requests() if r["host"] == "www.pixiv.net" and r["status"] == 200]
+    assert len(served) == 3  # the limit: the pages before it, all stored
+    assert table_rows(db_url, "select count(*) from search_hits") == [(3 * 60,)]
 
 
 @pytest.mark.parametrize("policy", ["skip", "stop"])

@@ -6,16 +6,23 @@ bucket: ``rate`` per second, ``burst`` at once after an idle spell), so the work
 faster than one worker would. A rate limit seen by any worker pauses the budget for all of them, and the rate they
 all learn is what pixiv accepted from all of them in the window.
 
-Keys: ``<prefix>:budget:<api>:<account>`` (hash: ``next`` free moment, ``paused`` until, ``learned`` rate)
-and ``…:ok`` (the moments of the successes in the last window). ``<account>`` is a digest of the
-credential, never the credential.
+A limit answer to a request sent before the current limit event began (by any worker) belongs to that event and
+changes nothing; the learned rate has a floor and steps back up after a quiet spell, as in the local budget.
+
+Keys: ``<prefix>:budget:<api>:<account>`` (hash: ``next`` free moment, ``paused`` until, ``learned`` rate,
+``event`` when the current limit event began, ``good`` the rate pixiv last accepted, ``changed`` when the rate
+last changed) and ``…:ok`` (the moments of the successes in the last two windows). ``<account>`` is a digest of
+the credential, never the credential.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
+
+from pixivcrawl.middlewares.throttle import Limit
 
 _TAKE = """
 local t = redis.call('TIME')
@@ -45,30 +52,58 @@ local ok = KEYS[1] .. ':ok'
 redis.call('ZADD', ok, sent, redis.call('HINCRBY', KEYS[1], 'seq', 1))
 redis.call('ZREMRANGEBYSCORE', ok, '-inf', now - 2 * window)
 redis.call('EXPIRE', ok, math.ceil(2 * window) + 2)
-return 1
+local state = redis.call('HMGET', KEYS[1], 'event', 'learned', 'changed', 'paused', 'good', 'step')
+local after = '1'
+if sent < (tonumber(state[1]) or -1) then after = '0' end
+local learned = tonumber(state[2])
+local configured = tonumber(ARGV[3])
+local step = tonumber(state[6]) or 0
+local recovery = tonumber(ARGV[4])
+if not learned or learned <= 0 or (configured > 0 and learned >= configured) or step <= 0 or recovery <= 0
+   or now - (tonumber(state[3]) or 0) < recovery or now < (tonumber(state[4]) or 0) then
+  return {after, ''}
+end
+local good = math.max(tonumber(state[5]) or 0, learned)
+local raised = learned + step
+redis.call('HSET', KEYS[1], 'good', string.format('%.6f', good), 'changed', string.format('%.6f', now))
+if configured > 0 and raised >= configured then
+  redis.call('HDEL', KEYS[1], 'learned')
+  raised = configured
+else
+  redis.call('HSET', KEYS[1], 'learned', string.format('%.6f', raised))
+end
+return {after, string.format('%.6f', raised)}
 """
 
-# a limit: learn the rate (unless another worker's limit already paused the budget) and pause it
+# a limit: unless its request was sent before the current event began (any worker's), a new event: learn the
+# rate and pause the budget
 _LIMITED = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
-local state = redis.call('HMGET', KEYS[1], 'paused', 'learned')
+local state = redis.call('HMGET', KEYS[1], 'paused', 'learned', 'event', 'good')
 local paused = tonumber(state[1]) or 0
 local rate = tonumber(ARGV[1])
 local learned = tonumber(state[2])
 if learned and (rate <= 0 or learned < rate) then rate = learned end
+local sent = now - tonumber(ARGV[5])
+if sent < (tonumber(state[3]) or -1) then return {string.format('%.6f', rate), '0', '0'} end
 local window = tonumber(ARGV[3])
-if paused <= now then
-  local accepted = redis.call('ZCOUNT', KEYS[1] .. ':ok', now - tonumber(ARGV[5]) - window, '+inf')
-  redis.call('DEL', KEYS[1] .. ':ok')
-  if accepted > 0 then
-    local candidate = tonumber(ARGV[4]) * accepted / window
-    if rate <= 0 or candidate < rate then rate = candidate end
-  elseif rate > 0 then
-    rate = rate / 2
-  end
+local good = tonumber(state[4]) or 0
+local accepted = redis.call('ZCOUNT', KEYS[1] .. ':ok', sent - window, '+inf')
+local candidate = rate / 2
+if accepted > 0 then
+  good = accepted / window
+  candidate = tonumber(ARGV[4]) * good
+end
+if candidate > 0 then
+  candidate = math.max(candidate, tonumber(ARGV[6]), good / 2)
+  if rate <= 0 or candidate < rate then rate = candidate end
   redis.call('HSET', KEYS[1], 'learned', string.format('%.6f', rate))
 end
+local base = good
+if base <= 0 then base = rate end
+redis.call('HSET', KEYS[1], 'event', string.format('%.6f', now), 'changed', string.format('%.6f', now),
+           'good', string.format('%.6f', good), 'step', string.format('%.6f', tonumber(ARGV[7]) * base))
 local added = 0
 local until_ = now + tonumber(ARGV[2])
 if until_ > paused then
@@ -76,41 +111,57 @@ if until_ > paused then
   redis.call('HSET', KEYS[1], 'paused', string.format('%.6f', until_))
 end
 redis.call('EXPIRE', KEYS[1], 86400)
-return {string.format('%.6f', rate), string.format('%.6f', added)}
+return {string.format('%.6f', rate), string.format('%.6f', added), '1'}
 """
 
 
 class SharedBudget:
     """The interface of throttle.Budget, with its state in Redis."""
 
-    def __init__(self, client: aioredis.Redis, key: str, name: str, rate: float, burst: float) -> None:
+    def __init__(self, client: aioredis.Redis, key: str, name: str, rate: float, burst: float, *,
+                 floor: float = 0.0, increase: float = 0.0, recovery: float = 0.0) -> None:
         self.client = client
         self.key = key
         self.name = name
         self.rate = rate  # configured; the effective rate may be lower once a limit was learned
         self.burst = max(1.0, burst)
-        self.consecutive_limits = 0
+        self.floor = floor
+        self.increase = increase
+        self.recovery = recovery
+        self.consecutive_limits = 0  # this worker's limit events without a success in between
         self._take = client.register_script(_TAKE)
         self._succeeded = client.register_script(_SUCCEEDED)
         self._limited = client.register_script(_LIMITED)
 
-    async def acquire(self) -> None:
-        """Wait until the budget lets a request go now. Nothing is reserved ahead: a worker that stalls
-        does not come back with a backlog of reserved moments to spend at once."""
+    async def acquire(self, sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
+        """Wait until the budget lets a request go now (``sleep``: how to wait, default asyncio.sleep). Nothing
+        is reserved ahead: a worker that stalls does not come back with a backlog of reserved moments to spend at
+        once."""
         while True:
             wait = float(await self._take(keys=[self.key], args=[self.rate, self.burst]))
             if wait <= 0:
                 return
-            await asyncio.sleep(wait)
+            await (sleep or asyncio.sleep)(wait)
 
-    async def succeeded(self, window: float, age: float = 0.0) -> None:
-        """A request sent ``age`` seconds ago was accepted."""
-        self.consecutive_limits = 0
-        await self._succeeded(keys=[self.key], args=[window, age])
+    async def succeeded(self, window: float, age: float = 0.0) -> float | None:
+        """A request sent ``age`` seconds ago was accepted. Returns the new rate when it ended a quiet spell of
+        ``recovery`` seconds and the shared rate stepped up, else None."""
+        after, raised = await self._succeeded(keys=[self.key], args=[window, age, self.rate, self.recovery])
+        if _text(after) == "1":
+            self.consecutive_limits = 0
+        return float(raised) if _text(raised) else None
 
-    async def limited(self, pause: float, window: float, safety: float, age: float = 0.0) -> tuple[float, float]:
-        """A rate limit on a request sent ``age`` seconds ago: pause the budget ``pause`` seconds and learn the
-        rate from the successes sent in the ``window`` seconds before it; returns (rate, seconds the pause was
-        extended by)."""
-        rate, added = await self._limited(keys=[self.key], args=[self.rate, pause, window, safety, age])
-        return float(rate), float(added)
+    async def limited(self, pause: float, window: float, safety: float, age: float = 0.0) -> Limit:
+        """A rate limit on a request sent ``age`` seconds ago: unless it was sent before the current limit event
+        began, a new event: pause the budget ``pause`` seconds and learn the rate from the successes sent in the
+        ``window`` seconds before it (see throttle.Budget.limited)."""
+        rate, added, new = await self._limited(keys=[self.key],
+                                               args=[self.rate, pause, window, safety, age, self.floor,
+                                                     self.increase])
+        if _text(new) == "1":
+            self.consecutive_limits += 1
+        return Limit(float(rate), float(added), _text(new) == "1")
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

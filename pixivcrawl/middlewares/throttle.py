@@ -9,30 +9,41 @@ With ``PIXIV_REDIS_URL`` the budgets live in Redis, shared by every worker using
 (pixivcrawl.distributed.budget).
 
 "Slow down" is recognised in every form pixiv uses: HTTP 429, the App API's ``Rate Limit`` error body
-(whatever its status, 403 included). Then the whole budget pauses — for ``Retry-After`` when pixiv sends
-it, else ``PIXIV_BACKOFF_BASE`` seconds doubling with each consecutive limit (plus up to 20% jitter, never
-less, since pixiv's window must clear; at most ``PIXIV_BACKOFF_MAX``) — and its rate drops to what pixiv
-accepted: the requests that succeeded in the
-last ``PIXIV_RATELIMIT_WINDOW`` seconds, times ``PIXIV_RATELIMIT_SAFETY``. ``PIXIV_RATELIMIT_POLICY``
-decides what happens to the refused request: ``wait`` (default: retried after the pause), ``skip``
-(dropped, counted) or ``stop`` (retried like ``wait``, but the spider closes with reason ``rate_limited``
-after ``PIXIV_RATELIMIT_STOP_AFTER`` consecutive limits).
+(whatever its status, 403 included). A limit answer to a request sent before the current limit event began
+belongs to that event (requests in flight are refused together): it is counted in ``pixiv/ratelimit/hits`` and
+retried, nothing more. Any other starts a new event (``pixiv/ratelimit/events``): the whole budget pauses — for
+``Retry-After`` when pixiv sends it, else ``PIXIV_BACKOFF_BASE`` seconds doubling with each consecutive event
+(plus up to 20% jitter, never less, since pixiv's window must clear; at most ``PIXIV_BACKOFF_MAX``) — and its rate
+drops to what pixiv accepted: the requests sent in the ``PIXIV_RATELIMIT_WINDOW`` seconds before the refused
+one that succeeded, times ``PIXIV_RATELIMIT_SAFETY`` (none: half the rate), never below ``PIXIV_RATE_FLOOR`` or
+half the rate pixiv last accepted. After ``PIXIV_RATE_RECOVERY`` seconds without an event the rate climbs by
+``PIXIV_RATE_INCREASE`` × the rate accepted at the event, once per such quiet spell, back up to the configured
+rate. ``PIXIV_RATELIMIT_POLICY`` decides what happens to the refused request: ``wait`` (default: retried after
+the pause), ``skip`` (dropped, counted) or ``stop`` (retried like ``wait``, but the spider closes with reason
+``rate_limited`` after ``PIXIV_RATELIMIT_STOP_AFTER`` consecutive events). A request waiting out a pause or a
+retry backoff is dropped when the crawl closes (SIGTERM, SIGINT, CloseSpider), so a pause never holds up a
+shutdown.
 
 Retried requests (5xx, resets, timeouts, truncated or non-JSON bodies) wait ``PIXIV_RETRY_BACKOFF`` ×
 2^(attempt-1) seconds (±10% jitter) before they go out again.
 
-Stats: ``pixiv/ratelimit/hits``, ``pixiv/ratelimit/paused_seconds``, ``pixiv/budget/<api>/requests``,
-``pixiv/retry/backoff_seconds``. ``Request.meta["pixiv_budget"]`` picks a budget (``None``: none).
+Stats: ``pixiv/ratelimit/hits``, ``pixiv/ratelimit/events``, ``pixiv/ratelimit/increases``,
+``pixiv/ratelimit/paused_seconds``, ``pixiv/ratelimit/dropped_at_close``, ``pixiv/budget/<api>/requests``,
+``pixiv/budget/<api>/rate``, ``pixiv/retry/backoff_seconds``. ``Request.meta["pixiv_budget"]`` picks a budget
+(``None``: none).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from email.utils import parsedate_to_datetime
+from typing import NamedTuple
 
 import orjson
 from scrapy import Request
@@ -41,11 +52,14 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
+from pixivcrawl.exceptions import GivenUp
 from pixivcrawl.hosts import APP_API_HOST, CDN_HOSTS, WEB_HOST
 
 logger = logging.getLogger(__name__)
 
 POLICIES = ("wait", "skip", "stop")
+#: seconds between looks at whether the crawl is closing while a request waits out a pause or a backoff
+_POLL = 0.5
 #: Request.meta key: the download handler already told the budget about this answer (value: was it a limit)
 _ANSWERED = "_pixiv_budget_answered"
 
@@ -89,62 +103,113 @@ def retry_after(response: Response) -> float | None:
         return None
 
 
+class Limit(NamedTuple):
+    """What a budget made of a rate-limit answer: ``rate`` (requests/s now; 0: unlimited), ``added`` (seconds the
+    pause was extended by) and ``new_event`` (False: the request was sent before the current limit event's pause
+    began, so the answer belongs to that event and changed nothing)."""
+
+    rate: float
+    added: float
+    new_event: bool
+
+
 class Budget:
     """A token bucket of this process that can be paused as a whole (pixivcrawl.distributed.budget has the
-    same interface, shared by workers in Redis)."""
+    same interface, shared by workers in Redis).
 
-    def __init__(self, name: str, rate: float, burst: float) -> None:
+    ``rate`` is the configured rate (requests/s, 0: unlimited) until pixiv refuses a request; then it is the
+    learned one. ``floor`` (requests/s) is the least a limit can lower it to (and half the rate pixiv last
+    accepted); after ``recovery`` seconds without a limit it climbs by ``increase`` × the rate pixiv accepted at that
+    limit, once per ``recovery`` seconds, back up to the configured rate (``recovery`` 0: never)."""
+
+    def __init__(self, name: str, rate: float, burst: float, *, floor: float = 0.0, increase: float = 0.0,
+                 recovery: float = 0.0) -> None:
         self.name = name
+        self.configured = rate
         self.rate = rate  # requests per second; 0 = unlimited
         self.burst = max(1.0, burst)
+        self.floor = floor
+        self.increase = increase
+        self.recovery = recovery
         self.tokens = self.burst
         self.stamp = time.monotonic()
         self.paused_until = 0.0
-        self.consecutive_limits = 0
+        self.event_at = -math.inf  # when the current limit event began (its pause started)
+        self.accepted_rate = 0.0  # the last rate pixiv accepted (requests/s): a limit event's count, or a quiet run
+        self.changed = -math.inf  # when the rate last changed (a limit event or a step up)
+        self.step = 0.0  # requests/s added after each quiet spell: ``increase`` × the rate accepted at the last event
+        self.consecutive_limits = 0  # limit events without a success in between
         self.successes: deque[float] = deque()
 
-    async def acquire(self) -> None:
-        while True:
-            now = time.monotonic()
-            if now < self.paused_until:
-                await asyncio.sleep(self.paused_until - now)
-                continue
-            if self.rate <= 0:
-                return
-            self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return
-            await asyncio.sleep((1 - self.tokens) / self.rate)
+    def take(self) -> float:
+        """Take a token if the budget lets a request go now (returns 0), else the seconds to wait first."""
+        now = time.monotonic()
+        if now < self.paused_until:
+            return self.paused_until - now
+        if self.rate <= 0:
+            return 0.0
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
 
-    async def succeeded(self, window: float, age: float = 0.0) -> None:
+    async def acquire(self, sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
+        """Wait until the budget lets a request go (``sleep``: how to wait, default asyncio.sleep)."""
+        while (wait := self.take()) > 0:
+            await (sleep or asyncio.sleep)(wait)
+
+    async def succeeded(self, window: float, age: float = 0.0) -> float | None:
         """A request sent ``age`` seconds ago was accepted. Successes are counted by when they were sent, which is
         close to when pixiv counted them; the answer can come back much later on a busy machine, and counting
-        it then would learn a rate above pixiv's limit."""
+        it then would learn a rate above pixiv's limit. Returns the new rate when this success ended a quiet
+        spell of ``recovery`` seconds and the rate stepped up, else None."""
         now = time.monotonic()
-        self.successes.append(now - age)
+        sent = now - age
+        self.successes.append(sent)
         while self.successes and self.successes[0] < now - 2 * window:  # kept longer: a late limit looks back
             self.successes.popleft()
-        self.consecutive_limits = 0
+        if sent >= self.event_at:  # an answer to a request sent before the limit event does not end it
+            self.consecutive_limits = 0
+        if (self.recovery <= 0 or self.step <= 0 or now - self.changed < self.recovery
+                or now < self.paused_until or self.rate <= 0 or self.rate == self.configured):
+            return None
+        self.accepted_rate = max(self.accepted_rate, self.rate)  # it ran a quiet spell: pixiv accepts it
+        raised = self.rate + self.step
+        self.rate = raised if self.configured <= 0 else min(self.configured, raised)
+        self.changed = now
+        return self.rate
 
-    async def limited(self, pause: float, window: float, safety: float, age: float = 0.0) -> tuple[float, float]:
-        """A rate limit on a request sent ``age`` seconds ago: learn the rate from the successes sent in the
-        ``window`` seconds before it (what pixiv counted when it refused), pause ``pause`` seconds; returns
-        (rate, seconds the pause was extended by)."""
+    async def limited(self, pause: float, window: float, safety: float, age: float = 0.0) -> Limit:
+        """A rate limit on a request sent ``age`` seconds ago.
+
+        A request sent before the current limit event began belongs to that event: nothing changes. Otherwise
+        it is a new event: the rate becomes ``safety`` × what pixiv accepted in the ``window`` seconds before the
+        request was sent (what pixiv counted when it refused), or half the rate when nothing was accepted — never
+        below ``floor`` or half the rate pixiv last accepted, never above the rate before — and the budget pauses
+        ``pause`` seconds."""
         now = time.monotonic()
-        accepted = sum(1 for t in self.successes if t >= now - age - window)
+        sent = now - age
+        if sent < self.event_at:
+            return Limit(self.rate, 0.0, False)
+        accepted = sum(1 for t in self.successes if t >= sent - window)
+        before = self.rate
         if accepted:
-            learned = safety * accepted / window
-            if self.rate <= 0 or learned < self.rate:
-                self.rate = learned
-                self.tokens = min(self.tokens, 1.0)
-        elif self.rate > 0:
-            self.rate /= 2
-        self.successes.clear()
+            self.accepted_rate = accepted / window
+            learned = safety * self.accepted_rate
+        else:
+            learned = before / 2  # unlimited (0) stays unlimited: nothing to learn from
+        if learned > 0:
+            learned = max(learned, self.floor, self.accepted_rate / 2)
+            self.rate = learned if before <= 0 else min(before, learned)
+            self.tokens = min(self.tokens, 1.0)
+        self.step = self.increase * (self.accepted_rate or self.rate)
+        self.event_at = self.changed = now
+        self.consecutive_limits += 1
         added = max(0.0, now + pause - max(now, self.paused_until))
         self.paused_until = max(self.paused_until, now + pause)
-        return self.rate, added
+        return Limit(self.rate, added, True)
 
 
 class PixivThrottleMiddleware:
@@ -158,17 +223,26 @@ class PixivThrottleMiddleware:
         rates = {"app": (_rate(s.get("PIXIV_APP_RATE"), api_rate), burst),
                  "web": (_rate(s.get("PIXIV_WEB_RATE"), api_rate), burst),
                  "cdn": (_rate(s.get("PIXIV_CDN_RATE"), 0.0), max(burst, s.getint("PIXIV_CDN_CONCURRENCY", 8)))}
-        self.budgets = shared_budgets(s, rates) or {name: Budget(name, *rate) for name, rate in rates.items()}
+        self.window = s.getfloat("PIXIV_RATELIMIT_WINDOW", 60.0)
+        self.safety = s.getfloat("PIXIV_RATELIMIT_SAFETY", 0.95)
+        recovery = s.get("PIXIV_RATE_RECOVERY")
+        rules = {"floor": _rate(s.get("PIXIV_RATE_FLOOR"), 0.05),
+                 "increase": s.getfloat("PIXIV_RATE_INCREASE", 0.05),
+                 "recovery": 10 * self.window if recovery in (None, "") else float(recovery)}
+        if rules["increase"] < 0 or rules["recovery"] < 0:
+            raise ValueError("PIXIV_RATE_INCREASE and PIXIV_RATE_RECOVERY are 0 (off) or more, not "
+                             f"{rules['increase']} and {rules['recovery']}")
+        self.budgets = shared_budgets(s, rates, rules) or {
+            name: Budget(name, *rate, **rules) for name, rate in rates.items()}
         self.policy = s.get("PIXIV_RATELIMIT_POLICY", "wait")
         if self.policy not in POLICIES:
             raise ValueError(f"PIXIV_RATELIMIT_POLICY must be one of {', '.join(POLICIES)}, not {self.policy!r}")
         self.stop_after = s.getint("PIXIV_RATELIMIT_STOP_AFTER", 3)
         self.backoff_base = s.getfloat("PIXIV_BACKOFF_BASE", 60.0)
         self.backoff_max = s.getfloat("PIXIV_BACKOFF_MAX", 900.0)
-        self.window = s.getfloat("PIXIV_RATELIMIT_WINDOW", 60.0)
-        self.safety = s.getfloat("PIXIV_RATELIMIT_SAFETY", 0.95)
         self.retry_backoff = s.getfloat("PIXIV_RETRY_BACKOFF", 1.0)
         self._stopping = False
+        self._dropping = False  # the crawl is closing and waiting requests are being dropped (logged once)
         self._closing: asyncio.Task | None = None  # the close_spider task, kept so it is not collected mid-run
 
     @classmethod
@@ -180,18 +254,19 @@ class PixivThrottleMiddleware:
         if attempt and self.retry_backoff > 0:
             pause = self.retry_backoff * 2 ** (attempt - 1) * random.uniform(0.9, 1.1)
             self.stats.inc_value("pixiv/retry/backoff_seconds", round(pause, 3))
-            await asyncio.sleep(pause)
+            await self._sleep(pause)
         # the budget is waited for by the download handler (pixivcrawl.mirror), when the request goes on the wire
 
     async def wait_for_budget(self, request: Request) -> None:
         """Wait until ``request``'s budget lets it go. Called by the download handler just before the request is
         sent, after it left its download slot's queue: a pause holds every request that is not on the wire yet.
 
-        Raises IgnoreRequest once the crawl is stopping for rate limits (nothing more goes to pixiv)."""
+        Raises IgnoreRequest once the crawl is stopping for rate limits (nothing more goes to pixiv), and when the
+        crawl closes (SIGTERM, SIGINT, CloseSpider) while the request waits: a pause never holds up a shutdown."""
         name = budget_for(request)
         if name is None:
             return
-        await self.budgets[name].acquire()
+        await self.budgets[name].acquire(self._sleep)
         if self._stopping:
             raise IgnoreRequest("rate limited (stopping)")
         self.stats.inc_value(f"pixiv/budget/{name}/requests")
@@ -217,25 +292,61 @@ class PixivThrottleMiddleware:
             return response
         return self._refused(request, budget)
 
+    def _crawl_closing(self) -> bool:
+        """Whether the crawl is closing: the engine stopped (SIGTERM, SIGINT) or its spider is closing."""
+        engine = self.crawler.engine
+        if engine is None:
+            return False
+        slot = getattr(engine, "_slot", None)  # Scrapy 2.19 has no signal for "closing began"
+        return getattr(engine, "running", True) is False or getattr(slot, "closing", None) is not None
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep ``seconds``, looking every ``_POLL`` seconds whether the crawl is closing; then GivenUp (an
+        IgnoreRequest, logged once for all): the request is dropped (a resumed job walks its listings again) and the
+        engine can close."""
+        end = time.monotonic() + seconds
+        while True:
+            if self._crawl_closing():
+                self.stats.inc_value("pixiv/ratelimit/dropped_at_close")
+                if not self._dropping:
+                    self._dropping = True
+                    logger.warning("The crawl is closing: requests still waiting for a rate-limit pause or a retry "
+                                   "backoff are dropped (a resumed job fetches them).")
+                raise GivenUp("the crawl is closing")
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            await asyncio.sleep(min(left, _POLL))
+
     async def _account(self, budget, response: Response, age: float = 0.0) -> bool:
-        """Record ``response`` (to a request sent ``age`` seconds ago) in ``budget``: a success, or a rate limit
-        (which pauses the budget and lowers its rate). Returns whether it was a rate limit."""
+        """Record ``response`` (to a request sent ``age`` seconds ago) in ``budget``: a success (which may step
+        the rate up after a quiet spell), or a rate limit (a new limit event pauses the budget and lowers its rate;
+        an answer to a request sent before the current event began only counts as a hit). Returns whether it
+        was a rate limit."""
         if not is_rate_limited(response):
             if 200 <= response.status < 400:
-                await budget.succeeded(self.window, age)
+                raised = await budget.succeeded(self.window, age)
+                if raised is not None:
+                    self.stats.inc_value("pixiv/ratelimit/increases")
+                    self.stats.set_value(f"pixiv/budget/{budget.name}/rate", round(raised, 3))
+                    logger.info("No rate limit on the %s API for %.0f s: %.2f requests/s.", budget.name,
+                                budget.recovery, raised)
             return False
-        budget.consecutive_limits += 1
         self.stats.inc_value("pixiv/ratelimit/hits")
         self.stats.inc_value(f"pixiv/ratelimit/hits/{budget.name}")
         announced = retry_after(response)
         pause = announced if announced is not None else min(
-            self.backoff_max, self.backoff_base * 2 ** (budget.consecutive_limits - 1) * random.uniform(1.0, 1.2))
-        rate, added = await budget.limited(pause, self.window, self.safety, age)
-        self.stats.set_value(f"pixiv/budget/{budget.name}/rate", round(rate, 3))
-        if added > 0:
-            self.stats.inc_value("pixiv/ratelimit/paused_seconds", round(added, 3))
+            self.backoff_max, self.backoff_base * 2 ** budget.consecutive_limits * random.uniform(1.0, 1.2))
+        limit = await budget.limited(pause, self.window, self.safety, age)
+        if not limit.new_event:  # sent before the current event's pause began: that event's, already paid for
+            return True
+        self.stats.inc_value("pixiv/ratelimit/events")
+        self.stats.inc_value(f"pixiv/ratelimit/events/{budget.name}")
+        self.stats.set_value(f"pixiv/budget/{budget.name}/rate", round(limit.rate, 3))
+        if limit.added > 0:
+            self.stats.inc_value("pixiv/ratelimit/paused_seconds", round(limit.added, 3))
         logger.warning("pixiv rate limit on the %s API (HTTP %s): pausing it %.1f s, then %.2f requests/s.",
-                       budget.name, response.status, pause, rate)
+                       budget.name, response.status, pause, limit.rate)
         return True
 
     def _refused(self, request: Request, budget) -> Request:
@@ -256,7 +367,8 @@ class PixivThrottleMiddleware:
         raise IgnoreRequest(f"rate limited ({self.policy})")
 
 
-def shared_budgets(settings, rates: dict[str, tuple[float, float]]) -> dict | None:
+def shared_budgets(settings, rates: dict[str, tuple[float, float]], rules: dict[str, float] | None = None
+                   ) -> dict | None:
     """With ``PIXIV_REDIS_URL``: budgets in Redis, shared by every worker using the same account (the App
     API budget is the refresh token's, the web one the session's, the CDN one the whole crawl's)."""
     from pixivcrawl.credentials import CredentialsError, load_credentials
@@ -280,7 +392,7 @@ def shared_budgets(settings, rates: dict[str, tuple[float, float]]) -> dict | No
     for name, (rate, burst) in rates.items():
         secret = secrets.get(name)
         account = fingerprint_of(secret.reveal() if secret else None) if name != "cdn" else "all"
-        budgets[name] = SharedBudget(client, f"{prefix}:budget:{name}:{account}", name, rate, burst)
+        budgets[name] = SharedBudget(client, f"{prefix}:budget:{name}:{account}", name, rate, burst, **(rules or {}))
     return budgets
 
 

@@ -116,10 +116,10 @@ async def test_an_unlimited_budget_never_waits(clock):
 async def test_a_paused_budget_waits_out_the_pause(clock):
     budget = Budget("app", 0.0, 1)
     pause = 30.0
-    rate, added = await budget.limited(pause, window=60, safety=0.95)
-    assert added == pause and rate == 0.0
+    rate, added, new_event = await budget.limited(pause, window=60, safety=0.95)
+    assert added == pause and rate == 0.0 and new_event
     shorter = await budget.limited(pause / 3, window=60, safety=0.95)
-    assert shorter == (0.0, 0.0)  # within the running pause: nothing added
+    assert shorter == (0.0, 0.0, True)  # within the running pause: nothing added
     await budget.acquire()
     assert clock.sleeps == [pause]
 
@@ -131,12 +131,26 @@ async def test_a_limit_learns_the_rate_pixiv_accepted_in_the_window(clock):
     for _ in range(accepted):
         await budget.succeeded(window)
         clock.now += 1
-    rate, _ = await budget.limited(10, window, safety)
+    rate, *_ = await budget.limited(10, window, safety)
     assert rate == pytest.approx(safety * accepted / window) and budget.rate == rate
-    # without successes in the window the rate halves
+    # without successes in the window the rate halves, but never below half what pixiv last accepted
     clock.now += 2 * window
-    rate_after, _ = await budget.limited(10, window, safety)
-    assert rate_after == pytest.approx(rate / 2)
+    rate_after, *_ = await budget.limited(10, window, safety)
+    assert rate_after == pytest.approx(accepted / window / 2) and rate_after > rate / 2
+
+
+@coroutine_test
+async def test_without_successes_the_rate_halves_down_to_the_floor(clock):
+    floor = 0.3
+    budget = Budget("web", 2.0, 1, floor=floor)
+    rates = []
+    for _ in range(4):
+        rates.append((await budget.limited(1, 10, 0.95)).rate)
+        clock.now += 5
+    assert rates == pytest.approx([1.0, 0.5, floor, floor])
+    # a floor above the configured rate does not raise it
+    slow = Budget("web", 0.1, 1, floor=floor)
+    assert (await slow.limited(1, 10, 0.95)).rate == 0.1
 
 
 @coroutine_test
@@ -147,7 +161,7 @@ async def test_successes_older_than_the_window_do_not_count(clock):
         await budget.succeeded(window)
     clock.now += window + 1
     await budget.succeeded(window)
-    rate, _ = await budget.limited(1, window, 1.0)
+    rate, *_ = await budget.limited(1, window, 1.0)
     assert rate == pytest.approx(1 / window)
     # and they are forgotten once no late limit can look back to them (two windows)
     for _ in range(5):
@@ -167,7 +181,7 @@ async def test_a_late_limit_counts_the_successes_before_its_request_was_sent(clo
         await budget.succeeded(window)
         clock.now += 0.5
     clock.now += 1.5  # the refused request was sent 0.5 s after the last success and answered 1.5 s later
-    rate, _ = await budget.limited(1, window, 1.0, age=1.5)
+    rate, *_ = await budget.limited(1, window, 1.0, age=1.5)
     assert rate == pytest.approx(3 / window)
 
 
@@ -179,7 +193,7 @@ async def test_a_success_counts_from_when_it_was_sent(clock):
     await budget.succeeded(window, age=2.5)  # sent before the window, answered in it
     await budget.succeeded(window, age=0.5)
     await budget.succeeded(window)
-    rate, _ = await budget.limited(1, window, 1.0)
+    rate, *_ = await budget.limited(1, window, 1.0)
     assert rate == pytest.approx(2 / window)
 
 
@@ -277,7 +291,7 @@ async def test_a_retried_request_backs_off_exponentially(clock, no_jitter):
     mw = throttle_middleware(PIXIV_RETRY_BACKOFF=base, PIXIV_APP_RATE=0)
     await mw.process_request(Request(APP_URL, meta={"retry_times": attempt}))
     expected = base * 2 ** (attempt - 1)
-    assert clock.sleeps == [expected]
+    assert sum(clock.sleeps) == expected  # in slices: a closing crawl is noticed while it waits
     assert mw.crawler.stats.get_value("pixiv/retry/backoff_seconds") == expected
 
 
@@ -285,9 +299,12 @@ async def test_a_retried_request_backs_off_exponentially(clock, no_jitter):
 async def test_retry_backoff_jitter_stays_within_ten_percent(clock):
     base = 2.0
     mw = throttle_middleware(PIXIV_RETRY_BACKOFF=base, PIXIV_APP_RATE=0)
+    waits = []
     for _ in range(20):
+        started = clock.now
         await mw.process_request(Request(APP_URL, meta={"retry_times": 1}))
-    assert all(base * 0.9 <= s <= base * 1.1 for s in clock.sleeps) and len(clock.sleeps) == 20
+        waits.append(clock.now - started)
+    assert all(base * 0.9 <= s <= base * 1.1 for s in waits) and len(set(waits)) > 1
 
 
 @coroutine_test
@@ -303,9 +320,9 @@ async def test_429_pauses_the_budget_and_the_request_is_retried(clock, no_jitter
     assert stats.get_value("pixiv/ratelimit/paused_seconds") == base
     assert stats.get_value("pixiv/budget/web/rate") == mw.budgets["web"].rate
     await mw.wait_for_budget(retry)
-    assert clock.sleeps == [base]  # the retry waits for the pause
+    assert sum(clock.sleeps) == pytest.approx(base)  # the retry waits for the pause
     await mw.wait_for_budget(Request(APP_URL))  # the other API is not paused
-    assert clock.sleeps == [base]
+    assert sum(clock.sleeps) == pytest.approx(base)
 
 
 @coroutine_test
@@ -330,7 +347,7 @@ async def test_retry_after_decides_the_pause(clock):
                                                 headers={"Retry-After": str(announced)}))
     assert mw.crawler.stats.get_value("pixiv/ratelimit/paused_seconds") == announced
     await mw.wait_for_budget(request)
-    assert clock.sleeps == [announced]
+    assert sum(clock.sleeps) == pytest.approx(announced)
 
 
 @coroutine_test
@@ -406,3 +423,112 @@ def test_with_redis_the_budgets_are_shared_and_named_by_a_digest(clock):
     assert keys["cdn"] == "t:budget:cdn:all"
     assert keys["app"].startswith("t:budget:app:") and keys["web"].startswith("t:budget:web:")
     assert not any(token in k or session in k for k in keys.values())
+
+
+# -- limit events, floor, recovery, shutdown ------------------------------------------------------------
+
+@coroutine_test
+async def test_answers_to_requests_sent_before_the_pause_belong_to_its_event(clock, no_jitter):
+    """Eight requests in flight are refused together: one limit event (one pause, one lower rate), eight hits. A
+    request sent after the pause that is refused again is a new event: the pause doubles, and the rate is learned
+    from the successes still in the window (the history is not cleared), not halved."""
+    base, window, safety, accepted = 5.0, 10.0, 0.9, 20
+    mw = throttle_middleware(PIXIV_BACKOFF_BASE=base, PIXIV_RATELIMIT_WINDOW=window, PIXIV_RATELIMIT_SAFETY=safety,
+                             PIXIV_WEB_RATE=50)
+    for _ in range(accepted):
+        ok = Request(WEB_URL)
+        await mw.answered(ok, Response(WEB_URL, status=200, request=ok), 0.1)
+        clock.now += 0.1
+    in_flight = [Request(f"{WEB_URL}&n={n}") for n in range(8)]
+    for n, request in enumerate(in_flight):  # answered one after another, all sent before the first came back
+        clock.now += 0.01
+        await mw.answered(request, Response(WEB_URL, status=429, request=request), 0.2 + 0.01 * n)
+    stats, budget = mw.crawler.stats, mw.budgets["web"]
+    assert stats.get_value("pixiv/ratelimit/hits") == 8 and stats.get_value("pixiv/ratelimit/events") == 1
+    assert stats.get_value("pixiv/ratelimit/events/web") == 1
+    assert stats.get_value("pixiv/ratelimit/paused_seconds") == base
+    learned = safety * accepted / window
+    assert budget.rate == pytest.approx(learned) and budget.consecutive_limits == 1
+    for request in in_flight:  # each is retried after the one pause
+        assert isinstance(await mw.process_response(request, Response(WEB_URL, status=429, request=request)),
+                          Request)
+    await mw.wait_for_budget(in_flight[0])
+    resumed = clock.now
+    again = Request(WEB_URL)
+    await mw.answered(again, Response(WEB_URL, status=429, request=again), 0.05)
+    assert stats.get_value("pixiv/ratelimit/events") == 2 and stats.get_value("pixiv/ratelimit/hits") == 9
+    assert budget.paused_until - clock.now == pytest.approx(2 * base)
+    assert budget.rate == pytest.approx(learned)  # the same 20 successes are still in the window
+    assert clock.now - resumed < window
+
+
+@coroutine_test
+async def test_the_rate_climbs_back_after_a_quiet_spell(clock):
+    """After a limit, every PIXIV_RATE_RECOVERY seconds without one the rate steps up by PIXIV_RATE_INCREASE ×
+    the rate pixiv accepted, up to the configured rate and no further; a new limit starts the quiet spell again."""
+    window, recovery, increase, configured = 10.0, 30.0, 0.25, 3.0
+    mw = throttle_middleware(PIXIV_RATELIMIT_WINDOW=window, PIXIV_RATE_RECOVERY=recovery,
+                             PIXIV_RATE_INCREASE=increase, PIXIV_APP_RATE=configured, PIXIV_BACKOFF_BASE=1)
+    budget = mw.budgets["app"]
+
+    async def succeed_for(seconds: float) -> None:
+        end = clock.now + seconds
+        while clock.now < end:
+            ok = Request(APP_URL)
+            await mw.answered(ok, Response(APP_URL, status=200, request=ok), 0.0)
+            clock.now += 0.5
+
+    await succeed_for(window)  # 20 accepted in the window: 2 requests/s
+    refused = Request(APP_URL)
+    await mw.answered(refused, limited_app_response(refused), 0.0)
+    learned = budget.rate
+    assert learned == pytest.approx(0.95 * 2.0)
+    await succeed_for(recovery - 1)
+    assert budget.rate == learned  # not quiet long enough yet
+    await succeed_for(2)
+    step = increase * 2.0
+    assert budget.rate == pytest.approx(learned + step)
+    assert mw.crawler.stats.get_value("pixiv/ratelimit/increases") == 1
+    assert mw.crawler.stats.get_value("pixiv/budget/app/rate") == pytest.approx(learned + step, abs=1e-3)
+    await succeed_for(3 * recovery)
+    assert budget.rate == configured  # climbed back, capped at the configured rate
+    assert mw.crawler.stats.get_value("pixiv/ratelimit/increases") == 3  # 1.9 + 0.5 + 0.5, then 3.0
+
+
+@coroutine_test
+async def test_a_pause_ends_when_the_crawl_closes(clock):
+    """SIGTERM during a 10-minute pause: the engine stops running, the waiting request is dropped within a poll
+    and the engine can close."""
+    mw = throttle_middleware(PIXIV_BACKOFF_BASE=600)
+    request = Request(WEB_URL)
+    await mw.process_response(request, Response(WEB_URL, status=429, request=request))
+    stop_at = clock.now + 3
+
+    class StoppingEngine(type(mw.crawler.engine)):
+        @property
+        def running(self) -> bool:
+            return clock.now < stop_at
+
+    mw.crawler.engine.__class__ = StoppingEngine
+    with pytest.raises(IgnoreRequest, match="closing"):
+        await mw.wait_for_budget(request)
+    assert 3 <= sum(clock.sleeps) <= 3 + throttle._POLL
+    assert mw.crawler.stats.get_value("pixiv/ratelimit/dropped_at_close") == 1
+
+
+@coroutine_test
+async def test_a_retry_backoff_ends_when_the_spider_closes(clock):
+    mw = throttle_middleware(PIXIV_RETRY_BACKOFF=10)
+    mw.crawler.engine._slot = types.SimpleNamespace(closing=object())  # close_spider began
+    with pytest.raises(IgnoreRequest, match="closing"):
+        await mw.process_request(Request(APP_URL, meta={"retry_times": 3}))
+    assert clock.sleeps == []
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"PIXIV_RATE_FLOOR": -1}, "request rates are 0"),
+    ({"PIXIV_RATE_INCREASE": -0.1}, "PIXIV_RATE_INCREASE and PIXIV_RATE_RECOVERY are 0 .off. or more"),
+])
+def test_bad_recovery_settings_are_refused(settings, message, clock):
+    with pytest.raises(ValueError, match=message):
+        throttle_middleware(**settings)
