@@ -9,6 +9,10 @@ all learn is what pixiv accepted from all of them in the window.
 Keys: ``<prefix>:budget:<api>:<account>`` (hash: ``next`` free moment, ``paused`` until, ``learned`` rate)
 and ``…:ok`` (the moments of the successes in the last window). ``<account>`` is a digest of the
 credential, never the credential.
+
+During a Redis outage every call waits and tries again (``outage``: the crawler's
+pixivcrawl.distributed.outage.RedisOutage): a request waiting for its budget waits for Redis too, and is
+not failed.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from __future__ import annotations
 import asyncio
 
 import redis.asyncio as aioredis
+
+from .outage import RedisOutage
 
 _TAKE = """
 local t = redis.call('TIME')
@@ -83,8 +89,10 @@ return {string.format('%.6f', rate), string.format('%.6f', added)}
 class SharedBudget:
     """The interface of throttle.Budget, with its state in Redis."""
 
-    def __init__(self, client: aioredis.Redis, key: str, name: str, rate: float, burst: float) -> None:
+    def __init__(self, client: aioredis.Redis, key: str, name: str, rate: float, burst: float,
+                 outage: RedisOutage | None = None) -> None:
         self.client = client
+        self.outage = outage
         self.key = key
         self.name = name
         self.rate = rate  # configured; the effective rate may be lower once a limit was learned
@@ -98,7 +106,7 @@ class SharedBudget:
         """Wait until the budget lets a request go now. Nothing is reserved ahead: a worker that stalls
         does not come back with a backlog of reserved moments to spend at once."""
         while True:
-            wait = float(await self._take(keys=[self.key], args=[self.rate, self.burst]))
+            wait = float(await self._call(self._take, keys=[self.key], args=[self.rate, self.burst]))
             if wait <= 0:
                 return
             await asyncio.sleep(wait)
@@ -106,11 +114,18 @@ class SharedBudget:
     async def succeeded(self, window: float, age: float = 0.0) -> None:
         """A request sent ``age`` seconds ago was accepted."""
         self.consecutive_limits = 0
-        await self._succeeded(keys=[self.key], args=[window, age])
+        await self._call(self._succeeded, keys=[self.key], args=[window, age])
 
     async def limited(self, pause: float, window: float, safety: float, age: float = 0.0) -> tuple[float, float]:
         """A rate limit on a request sent ``age`` seconds ago: pause the budget ``pause`` seconds and learn the
         rate from the successes sent in the ``window`` seconds before it; returns (rate, seconds the pause was
         extended by)."""
-        rate, added = await self._limited(keys=[self.key], args=[self.rate, pause, window, safety, age])
+        rate, added = await self._call(self._limited, keys=[self.key], args=[self.rate, pause, window, safety, age])
         return float(rate), float(added)
+
+    async def _call(self, script, **kwargs):
+        """Run ``script``; during an outage, wait until Redis answers (RedisUnavailable once the worker
+        stops). Without an ``outage`` the errors are raised as they come."""
+        if self.outage is None:
+            return await script(**kwargs)
+        return await self.outage.call(script, **kwargs)

@@ -158,7 +158,7 @@ class PixivThrottleMiddleware:
         rates = {"app": (_rate(s.get("PIXIV_APP_RATE"), api_rate), burst),
                  "web": (_rate(s.get("PIXIV_WEB_RATE"), api_rate), burst),
                  "cdn": (_rate(s.get("PIXIV_CDN_RATE"), 0.0), max(burst, s.getint("PIXIV_CDN_CONCURRENCY", 8)))}
-        self.budgets = shared_budgets(s, rates) or {name: Budget(name, *rate) for name, rate in rates.items()}
+        self.budgets = shared_budgets(s, rates, crawler) or {name: Budget(name, *rate) for name, rate in rates.items()}
         self.policy = s.get("PIXIV_RATELIMIT_POLICY", "wait")
         if self.policy not in POLICIES:
             raise ValueError(f"PIXIV_RATELIMIT_POLICY must be one of {', '.join(POLICIES)}, not {self.policy!r}")
@@ -256,31 +256,31 @@ class PixivThrottleMiddleware:
         raise IgnoreRequest(f"rate limited ({self.policy})")
 
 
-def shared_budgets(settings, rates: dict[str, tuple[float, float]]) -> dict | None:
+def shared_budgets(settings, rates: dict[str, tuple[float, float]], crawler: Crawler | None = None) -> dict | None:
     """With ``PIXIV_REDIS_URL``: budgets in Redis, shared by every worker using the same account (the App
     API budget is the refresh token's, the web one the session's, the CDN one the whole crawl's)."""
     from pixivcrawl.credentials import CredentialsError, load_credentials
-    from pixivcrawl.distributed.connection import fingerprint_of, key_prefix, redis_url
+    from pixivcrawl.distributed.connection import async_client, fingerprint_of, key_prefix, redis_url
 
     url = redis_url(settings)
     if not url:
         return None
-    import redis.asyncio as aioredis
-
     from pixivcrawl.distributed.budget import SharedBudget
+    from pixivcrawl.distributed.outage import outage_of
 
     try:
         credentials = load_credentials(settings)
     except CredentialsError:  # the auth middleware stops the crawl with the reason
         credentials = None
     secrets = {"app": credentials and credentials.refresh_token, "web": credentials and credentials.phpsessid}
-    client = aioredis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10)
+    client = async_client(url)
     prefix = key_prefix(settings)
     budgets = {}
     for name, (rate, burst) in rates.items():
         secret = secrets.get(name)
         account = fingerprint_of(secret.reveal() if secret else None) if name != "cdn" else "all"
-        budgets[name] = SharedBudget(client, f"{prefix}:budget:{name}:{account}", name, rate, burst)
+        budgets[name] = SharedBudget(client, f"{prefix}:budget:{name}:{account}", name, rate, burst,
+                                     outage_of(crawler) if crawler is not None else None)
     return budgets
 
 
