@@ -113,6 +113,7 @@ PIXIV_REDIS_URL = os.environ.get("PIXIV_REDIS_URL", "")
 PIXIV_REDIS_PREFIX = "pixivcrawl"
 PIXIV_FRONTIER = ""  # default: the spider's name and a digest of its arguments
 PIXIV_LEASE_SECONDS = 60.0
+PIXIV_REDIS_OUTAGE_MAX = 300.0  # seconds without Redis before a worker stops (frontier_lost)
 
 PIXIV_PROGRESS = False
 PIXIV_STATS_FILE = ""

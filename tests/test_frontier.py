@@ -9,7 +9,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from pixivcrawl.distributed.budget import SharedBudget
-from pixivcrawl.distributed.frontier import Frontier
+from pixivcrawl.distributed.frontier import Frontier, FrontierLost
 
 from .conftest import REDIS_URL
 from .decorators import coroutine_test
@@ -156,3 +156,36 @@ async def test_a_shared_limit_event_is_one_whatever_the_answers(redis_space):
     rates = [(await budget.limited(pause=0.01, window=window, safety=0.9, age=0)).rate for _ in range(3)]
     await client.aclose()
     assert rates == pytest.approx([(again.rate + 1.0) / 2, 1.0, 1.0])
+
+
+def test_a_frontier_that_vanished_is_lost_and_not_rebuilt(redis_space):
+    """The run id stored with the frontier: the workers of one run share it; when the frontier's keys vanish
+    (Redis restarted empty) queueing and taking raise FrontierLost and write nothing."""
+    a, b = workers(redis_space)
+    assert a.join() == b.join()  # b joins a's run
+    a.push(b"page-1", 0, "fp1")
+    assert a.status() == b.status() == "running"
+    for key in redis_space.client.scan_iter(f"{redis_space.prefix}:frontier:*"):
+        redis_space.client.delete(key)
+    assert a.status() == "lost"
+    with pytest.raises(FrontierLost):
+        a.push(b"page-2", 0, "fp2")
+    with pytest.raises(FrontierLost):
+        b.take()
+    assert list(redis_space.client.scan_iter(f"{redis_space.prefix}:frontier:*")) == []
+
+
+def test_a_finished_run_is_told_from_a_lost_one(redis_space):
+    a, b = workers(redis_space)
+    run = a.join()
+    b.join()
+    a.push(b"page-1", 0, "fp1")
+    lease, _ = b.take()
+    b.release(lease)
+    assert a.delete_if_finished()  # the last worker out removes the frontier
+    assert b.status() == "finished"
+    with pytest.raises(FrontierLost):
+        b.take()
+    # the next run of the job starts afresh, with a run of its own
+    c = Frontier(redis_space.client, redis_space.prefix, "job", "worker-c", 30.0)
+    assert c.join() != run and c.status() == "running" and b.status() == "finished"

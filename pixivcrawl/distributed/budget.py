@@ -13,6 +13,10 @@ Keys: ``<prefix>:budget:<api>:<account>`` (hash: ``next`` free moment, ``paused`
 ``event`` when the current limit event began, ``good`` the rate pixiv last accepted, ``changed`` when the rate
 last changed) and ``…:ok`` (the moments of the successes in the last two windows). ``<account>`` is a digest of
 the credential, never the credential.
+
+During a Redis outage every call waits and tries again (``outage``: the crawler's
+pixivcrawl.distributed.outage.RedisOutage): a request waiting for its budget waits for Redis too, and is
+not failed.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from collections.abc import Awaitable, Callable
 import redis.asyncio as aioredis
 
 from pixivcrawl.middlewares.throttle import Limit
+
+from .outage import RedisOutage
 
 _TAKE = """
 local t = redis.call('TIME')
@@ -119,8 +125,10 @@ class SharedBudget:
     """The interface of throttle.Budget, with its state in Redis."""
 
     def __init__(self, client: aioredis.Redis, key: str, name: str, rate: float, burst: float, *,
-                 floor: float = 0.0, increase: float = 0.0, recovery: float = 0.0) -> None:
+                 floor: float = 0.0, increase: float = 0.0, recovery: float = 0.0,
+                 outage: RedisOutage | None = None) -> None:
         self.client = client
+        self.outage = outage
         self.key = key
         self.name = name
         self.rate = rate  # configured; the effective rate may be lower once a limit was learned
@@ -138,7 +146,7 @@ class SharedBudget:
         is reserved ahead: a worker that stalls does not come back with a backlog of reserved moments to spend at
         once."""
         while True:
-            wait = float(await self._take(keys=[self.key], args=[self.rate, self.burst]))
+            wait = float(await self._call(self._take, keys=[self.key], args=[self.rate, self.burst]))
             if wait <= 0:
                 return
             await (sleep or asyncio.sleep)(wait)
@@ -146,7 +154,8 @@ class SharedBudget:
     async def succeeded(self, window: float, age: float = 0.0) -> float | None:
         """A request sent ``age`` seconds ago was accepted. Returns the new rate when it ended a quiet spell of
         ``recovery`` seconds and the shared rate stepped up, else None."""
-        after, raised = await self._succeeded(keys=[self.key], args=[window, age, self.rate, self.recovery])
+        after, raised = await self._call(self._succeeded, keys=[self.key],
+                                         args=[window, age, self.rate, self.recovery])
         if _text(after) == "1":
             self.consecutive_limits = 0
         return float(raised) if _text(raised) else None
@@ -155,12 +164,19 @@ class SharedBudget:
         """A rate limit on a request sent ``age`` seconds ago: unless it was sent before the current limit event
         began, a new event: pause the budget ``pause`` seconds and learn the rate from the successes sent in the
         ``window`` seconds before it (see throttle.Budget.limited)."""
-        rate, added, new = await self._limited(keys=[self.key],
-                                               args=[self.rate, pause, window, safety, age, self.floor,
-                                                     self.increase])
+        rate, added, new = await self._call(self._limited, keys=[self.key],
+                                            args=[self.rate, pause, window, safety, age, self.floor, self.increase])
         if _text(new) == "1":
             self.consecutive_limits += 1
         return Limit(float(rate), float(added), _text(new) == "1")
+
+
+    async def _call(self, script, **kwargs):
+        """Run ``script``; during an outage, wait until Redis answers (RedisUnavailable once the worker
+        stops). Without an ``outage`` the errors are raised as they come."""
+        if self.outage is None:
+            return await script(**kwargs)
+        return await self.outage.call(script, **kwargs)
 
 
 def _text(value: bytes | str) -> str:

@@ -7,12 +7,31 @@ import os
 import socket
 import uuid
 
+import redis
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from scrapy.settings import BaseSettings
 
 
 def redis_url(settings: BaseSettings) -> str:
     """``PIXIV_REDIS_URL`` (setting or environment); empty = not distributed."""
     return settings.get("PIXIV_REDIS_URL") or os.environ.get("PIXIV_REDIS_URL") or ""
+
+
+def sync_client(url: str) -> redis.Redis:
+    """The scheduler's client. Short timeouts: its calls run on the reactor, and a Redis that does not answer
+    in 5 s is treated as away (pixivcrawl.distributed.outage). A pooled connection that broke (Redis restarted)
+    is retried once on a new one, so a Redis that is back is not taken for one still away."""
+    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30,
+                                retry=Retry(NoBackoff(), 1), retry_on_error=[redis.ConnectionError])
+
+
+def async_client(url: str) -> aioredis.Redis:
+    """The shared budgets' client (asyncio), retrying a broken pooled connection once as :func:`sync_client`."""
+    return aioredis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10,
+                                   retry=AsyncRetry(NoBackoff(), 1), retry_on_error=[redis.ConnectionError])
 
 
 def key_prefix(settings: BaseSettings) -> str:

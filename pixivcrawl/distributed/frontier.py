@@ -8,17 +8,32 @@ step is one Lua script, so two workers never take the same request and nothing f
 
 Keys (``<prefix>:frontier:<name>:…``): ``queue`` (sorted set id → order), ``payload`` (hash id → request),
 ``seen`` (set of fingerprints), ``leases`` (sorted set id → expiry), ``owner`` (hash id → worker),
-``order`` (hash id → queue order, kept while leased), ``seq`` (counter).
+``order`` (hash id → queue order, kept while leased), ``seq`` (counter), ``run`` (the run id: a random
+string the first worker of a run stores with the frontier). ``<prefix>:frontier-done:<name>`` keeps the id
+of the last run that finished, for a day.
+
+The run id tells a frontier that vanished (Redis restarted empty, or the keys were deleted) from one
+that is merely empty: a worker that joined run R and finds another run id, or none, stored with the
+frontier has lost it (:class:`FrontierLost`), unless R is the run that finished. Queueing and taking check
+the run id in the same script, so a worker never rebuilds a few keys of a vanished frontier that a later
+run would take for the whole crawl.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import redis
 
+#: how long the id of a finished run is kept (seconds): a worker still closing learns that its run
+#: finished, not that its frontier vanished
+DONE_TTL = 86400
+
 # order: higher priority first, then the newest first (LIFO, as Scrapy's default queues)
+# a frontier whose run id is not the worker's (ARGV[4], '' = no check) is lost: -1
 _PUSH = """
+if ARGV[4] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[4] then return -1 end
 if ARGV[3] ~= '' and redis.call('SADD', KEYS[3], ARGV[3]) == 0 then return 0 end
 local id = redis.call('INCR', KEYS[4])
 local order = string.format('%.0f', -tonumber(ARGV[1]) * 1e12 - id)
@@ -28,6 +43,7 @@ return id
 """
 
 _TAKE = """
+if ARGV[3] ~= '' and redis.call('GET', KEYS[6]) ~= ARGV[3] then return -1 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
 local popped = redis.call('ZPOPMIN', KEYS[1], 1)
@@ -67,6 +83,16 @@ end
 return n
 """
 
+# the run this worker joins: the one stored with the frontier, or ARGV[1] when there is none
+_JOIN = """
+local run = redis.call('GET', KEYS[1])
+if not run then
+  redis.call('SET', KEYS[1], ARGV[1])
+  run = ARGV[1]
+end
+return run
+"""
+
 # put leased requests back in the queue: the expired ones (ARGV[1] == '') or the given worker's ids
 _REQUEUE = """
 local ids
@@ -100,34 +126,67 @@ class FrontierSize:
         return self.queued == 0 and self.leased == 0
 
 
+class FrontierLost(Exception):
+    """The frontier this worker joined is gone from Redis (restarted empty, or its keys deleted)."""
+
+
 class Frontier:
+    """One crawl's frontier in Redis, as one worker uses it. Every method is one or two Redis calls and
+    raises redis-py's errors (``redis.ConnectionError`` and the like during an outage) as they come;
+    :class:`pixivcrawl.distributed.outage.BufferedFrontier` is the scheduler's patient front to it."""
+
     def __init__(self, client: redis.Redis, prefix: str, name: str, worker: str, lease_seconds: float) -> None:
         self.client = client
         self.name = name
         self.worker = worker
         self.lease_seconds = lease_seconds
+        self.run: str | None = None  # set by join(); until then queueing and taking do not check it
         base = f"{prefix}:frontier:{name}"
-        self.keys = {part: f"{base}:{part}" for part in ("queue", "payload", "seen", "leases", "owner", "order", "seq")}
+        self.keys = {part: f"{base}:{part}"
+                     for part in ("queue", "payload", "seen", "leases", "owner", "order", "seq", "run")}
+        self.done_key = f"{prefix}:frontier-done:{name}"
         k = self.keys
         self._push = client.register_script(_PUSH)
         self._take = client.register_script(_TAKE)
         self._release = client.register_script(_RELEASE)
         self._renew = client.register_script(_RENEW)
         self._requeue = client.register_script(_REQUEUE)
-        self._push_keys = [k["queue"], k["payload"], k["seen"], k["seq"]]
-        self._take_keys = [k["queue"], k["payload"], k["leases"], k["owner"], k["order"]]
+        self._join = client.register_script(_JOIN)
+        self._push_keys = [k["queue"], k["payload"], k["seen"], k["seq"], k["run"]]
+        self._take_keys = [k["queue"], k["payload"], k["leases"], k["owner"], k["order"], k["run"]]
         self._release_keys = [k["leases"], k["owner"], k["payload"], k["order"]]
         self._lease_keys = [k["leases"], k["owner"]]
         self._requeue_keys = [k["leases"], k["owner"], k["order"], k["queue"]]
 
+    def join(self) -> str:
+        """Join the run stored with the frontier, or start one (a new frontier, or one whose run finished and
+        was removed); returns the run id."""
+        run = self._join(keys=[self.keys["run"]], args=[uuid.uuid4().hex])
+        self.run = run.decode() if isinstance(run, bytes) else str(run)
+        return self.run
+
+    def status(self) -> str:
+        """``running`` (the frontier of the run this worker joined is there), ``finished`` (that run finished
+        and its frontier was removed by the last worker out) or ``lost`` (it vanished)."""
+        run, done = self.client.mget(self.keys["run"], self.done_key)
+        if self.run is None or run == self.run.encode():
+            return "running"
+        return "finished" if done == self.run.encode() else "lost"
+
     def push(self, payload: bytes, priority: int, fingerprint: str | None) -> str | None:
-        """Queue a request; None if its fingerprint was queued before (``fingerprint=None``: never filtered)."""
-        result = self._push(keys=self._push_keys, args=[priority, payload, fingerprint or ""])
+        """Queue a request; None if its fingerprint was queued before (``fingerprint=None``: never filtered).
+        Raises FrontierLost when the run this worker joined is no longer the frontier's."""
+        result = self._push(keys=self._push_keys, args=[priority, payload, fingerprint or "", self.run or ""])
+        if result == -1:
+            raise FrontierLost(self.name)
         return None if result == 0 else str(result)
 
     def take(self) -> tuple[str, bytes] | None:
-        """The next request and its lease id, leased to this worker; None when the queue is empty."""
-        result = self._take(keys=self._take_keys, args=[self.worker, self.lease_seconds])
+        """The next request and its lease id, leased to this worker; None when the queue is empty. Raises
+        FrontierLost when the run this worker joined is no longer the frontier's."""
+        result = self._take(keys=self._take_keys, args=[self.worker, self.lease_seconds, self.run or ""])
+        if result == -1:
+            raise FrontierLost(self.name)
         if not result:
             return None
         lease, payload = result
@@ -173,6 +232,8 @@ class Frontier:
                     return False
                 pipe.multi()
                 pipe.delete(*self.keys.values())
+                if self.run is not None:
+                    pipe.set(self.done_key, self.run, ex=DONE_TTL)
                 pipe.execute()
                 return True
             except redis.WatchError:

@@ -6,7 +6,9 @@ A request's lease is released only once nothing would be lost if the worker died
 - every item it produced has been stored (the SQL pipeline reports each write with the ``items_stored``
   signal), dropped by a pipeline, or failed in one;
 - a request replaced by a new one on its way (retry, redirect, token replay, rate-limit wait) is released
-  when the replacement is queued.
+  when the replacement is queued;
+- a request given up because the worker stops while Redis is away (RedisUnavailable) is not released: it is
+  taken again after its lease expires.
 
 A worker that dies holds its leases until they expire; then another worker takes the requests again, and
 the upserts make the second write of an item harmless. Item pipelines must return the item object they
@@ -30,7 +32,7 @@ from scrapy.http import Response
 from pixivcrawl.signals import items_stored
 
 from .connection import redis_url
-from .frontier import Frontier
+from .outage import BufferedFrontier, RedisUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +48,7 @@ class _Lease:
 
 
 class LeaseTracker:
-    def __init__(self, crawler: Crawler, frontier: Frontier, items_wait_for_store: bool) -> None:
+    def __init__(self, crawler: Crawler, frontier: BufferedFrontier, items_wait_for_store: bool) -> None:
         self.frontier = frontier
         self.stats = crawler.stats
         self.held: dict[str, _Lease] = {}
@@ -131,6 +133,9 @@ class LeaseTracker:
 
 def _errback_that_reports(tracker: LeaseTracker, lease: str, errback: Callable | None) -> Callable:
     def errback_reporting_lease(failure):
+        if failure.check(RedisUnavailable):
+            return None  # given up because the worker stops while Redis is away: neither done nor failed, and its
+            # lease is kept, so the request is taken again (given back, or when the lease expires)
         tracker.failed(lease)
         return failure if errback is None else errback(failure)
 

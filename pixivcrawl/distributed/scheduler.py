@@ -10,6 +10,10 @@ worker's leases expire after ``PIXIV_LEASE_SECONDS`` and their requests are take
 out deletes the finished frontier, so a later run of the same job starts afresh; a crawl stopped before the
 end (Ctrl-C, a kill) leaves its frontier, and the next run of the same job continues it.
 
+Redis going away does not end the crawl nor lose a request (pixivcrawl.distributed.outage): the worker waits,
+and stops with finish reason ``frontier_lost`` after ``PIXIV_REDIS_OUTAGE_MAX`` seconds, or at once when the
+frontier it joined vanished (Redis restarted empty: the run id stored with the frontier is gone).
+
 Stats: ``pixiv/frontier/queued``, ``…/duplicates``, ``…/taken``, ``…/done``, ``…/replaced``,
 ``…/requeued_expired`` (taken over from dead workers), ``…/given_back``.
 """
@@ -28,9 +32,10 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.request import request_from_dict
 
-from .connection import key_prefix, redis_url, worker_name
+from .connection import key_prefix, redis_url, sync_client, worker_name
 from .frontier import Frontier
 from .leases import TRACKERS, LeaseTracker
+from .outage import BufferedFrontier, outage_of
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +54,8 @@ class RedisScheduler(BaseScheduler):
         self.tick_seconds = min(1.0, self.lease_seconds / 4)
         self.worker = worker_name()
         self.fingerprinter = crawler.request_fingerprinter
-        self.frontier: Frontier | None = None
+        self.outage = outage_of(crawler)
+        self.frontier: BufferedFrontier | None = None
         self.tracker: LeaseTracker | None = None
         self.spider: Spider | None = None
         self._ticker = None
@@ -63,21 +69,22 @@ class RedisScheduler(BaseScheduler):
         self.spider = spider
         settings = self.crawler.settings
         name = settings.get("PIXIV_FRONTIER") or default_frontier_name(spider)
-        client = redis.Redis.from_url(self.url, socket_timeout=30, socket_connect_timeout=10,
-                                      health_check_interval=30)
+        client = sync_client(self.url)
         try:
             client.ping()
         except redis.RedisError as exc:
             raise RuntimeError(f"Cannot reach Redis at PIXIV_REDIS_URL ({type(exc).__name__}); "
                                "start it or correct the URL.") from None
-        self.frontier = Frontier(client, key_prefix(settings), name, self.worker, self.lease_seconds)
+        frontier = Frontier(client, key_prefix(settings), name, self.worker, self.lease_seconds)
+        size = frontier.size()
+        run = frontier.join()
+        self.frontier = BufferedFrontier(frontier, self.outage)
         stores = settings.getwithbase("ITEM_PIPELINES")
         waits = bool(settings.get("DATABASE_URL")) and any(
             str(path) == STORE_PIPELINE and order is not None for path, order in stores.items())
         self.tracker = TRACKERS[self.crawler] = LeaseTracker(self.crawler, self.frontier, waits)
-        size = self.frontier.size()
-        logger.info("Worker %s joins frontier %r (%d queued, %d in flight at other workers).",
-                    self.worker, name, size.queued, size.leased)
+        logger.info("Worker %s joins frontier %r, run %s (%d queued, %d in flight at other workers).",
+                    self.worker, name, run[:8], size.queued, size.leased)
         self.stats.set_value("pixiv/frontier/name", name)
         self._ticker = create_looping_call(self._tick)
         self._ticker.start(self.tick_seconds, now=False)
@@ -91,6 +98,9 @@ class RedisScheduler(BaseScheduler):
         if given:
             self.stats.inc_value("pixiv/frontier/given_back", given)
             logger.info("Gave %d unfinished requests back to the frontier.", given)
+        if self.frontier.pending:
+            logger.warning("%d frontier writes could not reach Redis before the worker stopped; the requests whose "
+                           "leases they would have released are taken again.", self.frontier.pending)
         if reason == "finished" and self.frontier.delete_if_finished():
             logger.info("Frontier %r is finished and was removed from Redis.", self.frontier.name)
         TRACKERS.pop(self.crawler, None)
@@ -98,26 +108,42 @@ class RedisScheduler(BaseScheduler):
     # -- the engine's calls ----------------------------------------------------------------------------
 
     def has_pending_requests(self) -> bool:
-        return self.frontier is not None and self.frontier.queued() > 0
+        """Work is queued, or may be: Redis is away, or this worker's own requests wait in its outbox."""
+        if self.frontier is None or self.outage.gave_up:
+            return False
+        if self.frontier.pending:
+            return True
+        queued = self.frontier.queued()
+        return queued is None or queued > 0
 
     def enqueue_request(self, request: Request) -> bool:
+        """Queue ``request`` in the shared frontier; False when the dupefilter drops it. During a Redis outage it
+        waits in the outbox and counts as queued (a duplicate found when it is sent is only counted)."""
         assert self.frontier is not None
         assert self.tracker is not None
         replaces = self.tracker.queued(request)
         fingerprint = None if request.dont_filter else self.fingerprinter.fingerprint(request).hex()
         payload = pickle.dumps(request.to_dict(spider=self.spider), protocol=4)
-        lease = self.frontier.push(payload, request.priority, fingerprint)
+        outcome: list[str | None] = []
+
+        def queued(lease: str | None) -> None:
+            outcome.append(lease)
+            self.stats.inc_value("pixiv/frontier/queued" if lease is not None else "pixiv/frontier/duplicates")
+
+        self.frontier.push(payload, request.priority, fingerprint, queued)
         if replaces is not None:
-            self.tracker.replaced(replaces)
-        if lease is None:
-            self.stats.inc_value("pixiv/frontier/duplicates")
+            self.tracker.replaced(replaces)  # released after the push, through the same outbox
+        if outcome == [None]:
             return False  # the engine sends request_dropped
-        self.stats.inc_value("pixiv/frontier/queued")
+        if not outcome:
+            self.stats.inc_value("pixiv/redis/deferred_writes")
         return True
 
     def next_request(self) -> Request | None:
         assert self.frontier is not None
         assert self.tracker is not None
+        if self.outage.gave_up:
+            return None
         taken = self.frontier.take()
         if taken is None:
             return None
@@ -137,28 +163,42 @@ class RedisScheduler(BaseScheduler):
     # -- keeping the frontier alive --------------------------------------------------------------------
 
     def _tick(self) -> None:
-        """Renew this worker's leases, take over expired ones, and wake the engine when work is waiting
-        (work another worker queued arrives without the engine being told)."""
+        """See whether Redis is back (during an outage) and send what waits in the outbox; check that the
+        frontier is still there; renew this worker's leases, take over expired ones, and wake the engine when
+        work is waiting (work another worker queued arrives without the engine being told). A worker that
+        cannot reach Redis renews nothing: once Redis is back, expired leases go to whichever worker asks."""
         assert self.frontier is not None
         assert self.tracker is not None
-        try:
-            self.frontier.renew(list(self.tracker.held))
-            requeued = self.frontier.requeue_expired()
-            if requeued:
-                self.stats.inc_value("pixiv/frontier/requeued_expired", requeued)
-                logger.warning("Took back %d requests whose worker stopped renewing its leases.", requeued)
-            if self.frontier.queued():
-                _wake(self.crawler)
-        except redis.RedisError as exc:
-            logger.warning("Redis is not answering (%s); retrying in %.1f s.", type(exc).__name__,
-                           self.tick_seconds)
+        was_down = self.outage.down
+        if not self.frontier.probe():
+            return
+        if self.frontier.status() == "lost":
+            self.outage.lost(self.frontier.name)
+            return
+        self.frontier.renew(list(self.tracker.held))
+        requeued = self.frontier.requeue_expired()
+        if requeued:
+            self.stats.inc_value("pixiv/frontier/requeued_expired", requeued)
+            logger.warning("Took back %d requests whose worker stopped renewing its leases.", requeued)
+        if was_down or not self.tracker.held or self.frontier.queued():
+            _wake(self.crawler)  # work to take, or (holding nothing) the crawl may be over: the engine looks now
 
     def _on_idle(self, spider: Spider) -> None:
-        """This worker is idle; the crawl is not over while any worker holds a lease or the queue has work."""
+        """This worker is idle; the crawl is not over while any worker holds a lease or the queue has work, nor
+        while Redis cannot say (an outage), nor when the frontier vanished (the worker stops as
+        ``frontier_lost``)."""
         if self.frontier is None:
             return
+        if self.outage.gave_up:
+            raise DontCloseSpider  # closing already, as frontier_lost
+        if not self.frontier.probe():
+            raise DontCloseSpider
+        status = self.frontier.status()
+        if status == "lost":
+            self.outage.lost(self.frontier.name)
+            raise DontCloseSpider  # closing as frontier_lost, not as finished
         size = self.frontier.size()
-        if not size.empty:
+        if status is None or size is None or not size.empty:
             raise DontCloseSpider
 
 

@@ -232,7 +232,7 @@ class PixivThrottleMiddleware:
         if rules["increase"] < 0 or rules["recovery"] < 0:
             raise ValueError("PIXIV_RATE_INCREASE and PIXIV_RATE_RECOVERY are 0 (off) or more, not "
                              f"{rules['increase']} and {rules['recovery']}")
-        self.budgets = shared_budgets(s, rates, rules) or {
+        self.budgets = shared_budgets(s, rates, rules, crawler) or {
             name: Budget(name, *rate, **rules) for name, rate in rates.items()}
         self.policy = s.get("PIXIV_RATELIMIT_POLICY", "wait")
         if self.policy not in POLICIES:
@@ -367,32 +367,32 @@ class PixivThrottleMiddleware:
         raise IgnoreRequest(f"rate limited ({self.policy})")
 
 
-def shared_budgets(settings, rates: dict[str, tuple[float, float]], rules: dict[str, float] | None = None
-                   ) -> dict | None:
+def shared_budgets(settings, rates: dict[str, tuple[float, float]], rules: dict[str, float] | None = None,
+                   crawler: Crawler | None = None) -> dict | None:
     """With ``PIXIV_REDIS_URL``: budgets in Redis, shared by every worker using the same account (the App
     API budget is the refresh token's, the web one the session's, the CDN one the whole crawl's)."""
     from pixivcrawl.credentials import CredentialsError, load_credentials
-    from pixivcrawl.distributed.connection import fingerprint_of, key_prefix, redis_url
+    from pixivcrawl.distributed.connection import async_client, fingerprint_of, key_prefix, redis_url
 
     url = redis_url(settings)
     if not url:
         return None
-    import redis.asyncio as aioredis
-
     from pixivcrawl.distributed.budget import SharedBudget
+    from pixivcrawl.distributed.outage import outage_of
 
     try:
         credentials = load_credentials(settings)
     except CredentialsError:  # the auth middleware stops the crawl with the reason
         credentials = None
     secrets = {"app": credentials and credentials.refresh_token, "web": credentials and credentials.phpsessid}
-    client = aioredis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10)
+    client = async_client(url)
     prefix = key_prefix(settings)
     budgets = {}
     for name, (rate, burst) in rates.items():
         secret = secrets.get(name)
         account = fingerprint_of(secret.reveal() if secret else None) if name != "cdn" else "all"
-        budgets[name] = SharedBudget(client, f"{prefix}:budget:{name}:{account}", name, rate, burst, **(rules or {}))
+        budgets[name] = SharedBudget(client, f"{prefix}:budget:{name}:{account}", name, rate, burst, **(rules or {}),
+                                     outage=outage_of(crawler) if crawler is not None else None)
     return budgets
 
 
