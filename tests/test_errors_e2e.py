@@ -202,3 +202,19 @@ async def test_a_full_disk_stops_the_crawl_after_max_errors_and_keeps_what_is_st
     assert table_rows(db_url, "select work_id, kind, page, url, path, sha256, status from media "
                               "where status = 'downloaded' order by 1, 2, 3") == stored
     assert {p: p.read_bytes() for p in (tmp_path / "files").rglob("*") if p.is_file()} == files
+
+
+@coroutine_test
+async def test_an_unreachable_redis_stops_the_worker_with_one_sentence(replica, tmp_path):
+    """PIXIV_REDIS_URL at a port where nothing listens: a configuration error at start, not a traceback."""
+    port = _free_port()
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    replica.clear()
+    result = await run_crawl("illust_series", {"series_id": SMALL_SERIES}, replica=replica, db_url=db_url,
+                             tmp_path=tmp_path, settings={"PIXIV_REDIS_URL": f"redis://127.0.0.1:{port}/0"})
+    assert "Traceback" not in result.output, result.output
+    errors = _error_lines(result.output)
+    assert len(errors) == 1 and "Cannot reach Redis at PIXIV_REDIS_URL (ConnectionError: " in errors[0], errors
+    assert errors[0].endswith("start it or correct the URL.")
+    assert result.stats["finish_reason"] == "start_failed"
+    assert replica.requests() == []

@@ -28,7 +28,7 @@ import redis
 from scrapy import Request, Spider, signals
 from scrapy.core.scheduler import BaseScheduler
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.request import request_from_dict
 
@@ -59,6 +59,8 @@ class RedisScheduler(BaseScheduler):
         self.tracker: LeaseTracker | None = None
         self.spider: Spider | None = None
         self._ticker = None
+        #: the sentence saying why the worker could not join its frontier (Redis unreachable at start)
+        self.refused: str | None = None
         crawler.signals.connect(self._on_idle, signal=signals.spider_idle)
 
     @classmethod
@@ -73,8 +75,12 @@ class RedisScheduler(BaseScheduler):
         try:
             client.ping()
         except redis.RedisError as exc:
-            raise RuntimeError(f"Cannot reach Redis at PIXIV_REDIS_URL ({type(exc).__name__}); "
-                               "start it or correct the URL.") from None
+            # a configuration error at start: one sentence and finish reason start_failed once the spider is
+            # open (the engine opens the scheduler first); nothing is queued or taken meanwhile
+            self.refused = (f"Cannot reach Redis at PIXIV_REDIS_URL ({type(exc).__name__}: {exc}); start it or "
+                            "correct the URL.")
+            self.crawler.signals.connect(self._close_refused, signal=signals.spider_opened)
+            return
         frontier = Frontier(client, key_prefix(settings), name, self.worker, self.lease_seconds)
         size = frontier.size()
         run = frontier.join()
@@ -88,6 +94,11 @@ class RedisScheduler(BaseScheduler):
         self.stats.set_value("pixiv/frontier/name", name)
         self._ticker = create_looping_call(self._tick)
         self._ticker.start(self.tick_seconds, now=False)
+
+    def _close_refused(self) -> None:
+        logger.error("%s", self.refused)
+        self.stats.set_value("pixiv/errors/start_failed", self.refused)
+        raise CloseSpider("start_failed")
 
     def close(self, reason: str) -> None:
         if self._ticker is not None and self._ticker.running:
@@ -119,8 +130,8 @@ class RedisScheduler(BaseScheduler):
     def enqueue_request(self, request: Request) -> bool:
         """Queue ``request`` in the shared frontier; False when the dupefilter drops it. During a Redis outage it
         waits in the outbox and counts as queued (a duplicate found when it is sent is only counted)."""
-        assert self.frontier is not None
-        assert self.tracker is not None
+        if self.frontier is None or self.tracker is None:  # Redis was unreachable at start: the crawl is refused
+            return False
         replaces = self.tracker.queued(request)
         fingerprint = None if request.dont_filter else self.fingerprinter.fingerprint(request).hex()
         payload = pickle.dumps(request.to_dict(spider=self.spider), protocol=4)
@@ -140,9 +151,7 @@ class RedisScheduler(BaseScheduler):
         return True
 
     def next_request(self) -> Request | None:
-        assert self.frontier is not None
-        assert self.tracker is not None
-        if self.outage.gave_up:
+        if self.frontier is None or self.tracker is None or self.outage.gave_up:
             return None
         taken = self.frontier.take()
         if taken is None:
