@@ -22,12 +22,13 @@ import asyncio
 import logging
 from typing import Any
 
+import sqlalchemy as sa
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
 from pixivcrawl.db.rows import item_rows
-from pixivcrawl.db.store import Batch, Store, UnusableDatabase, open_store
+from pixivcrawl.db.store import Batch, Store, UnusableDatabase, database_problem, open_store
 from pixivcrawl.signals import items_stored
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,9 @@ class SQLStoragePipeline:
         self._lock = asyncio.Lock()
         self._timer = None
         self._flushes: set[asyncio.Task] = set()  # timer flushes in flight, kept so they are not collected mid-run
+        #: the sentence of a database that failed as a whole (then nothing more is written)
+        self.failing: str | None = None
+        self._closing: asyncio.Task | None = None  # the close_spider task, kept so it is not collected mid-run
 
     @classmethod
     def from_crawler(cls, crawler: Crawler):
@@ -98,9 +102,16 @@ class SQLStoragePipeline:
                 return
             assert self.store is not None
             lost = 0
+            if self.failing is not None:  # the database failed: nothing more is written (leases are kept)
+                self.stats.inc_value("pixiv/db/failed_items", len(batch))
+                return
             try:
                 counts = await asyncio.to_thread(self.store.write, batch)
             except Exception as exc:  # the batch was rolled back as a whole: nothing half-written
+                if database_failing(exc):
+                    self.stats.inc_value("pixiv/db/failed_items", len(batch))
+                    self._stop(exc)
+                    return
                 logger.warning("Database write of %d items was refused (%s: %s); writing them one by one.",
                                len(batch), type(exc).__name__, _first_line(exc))
                 self.stats.inc_value("pixiv/db/failed_batches")
@@ -112,6 +123,19 @@ class SQLStoragePipeline:
             for table, n in counts.items():
                 self.stats.inc_value(f"pixiv/db/rows/{table}", n)
             self.crawler.signals.send_catch_log(items_stored, items=items)
+
+    def _stop(self, exc: Exception) -> None:
+        """The database itself fails (its file is corrupted, its disk is full, its server went away): one ERROR
+        sentence, finish reason ``storage_failed``; the batch and every later item are not written (counted in
+        ``pixiv/db/failed_items``, never announced as stored, so a resumed job or another worker fetches them
+        again) rather than each failing with its own error."""
+        assert self.store is not None
+        self.failing = (f"Stopping: the database DATABASE_URL={self.store.describe()} cannot store items: "
+                        f"{database_problem(exc)}.")
+        logger.error("%s", self.failing)
+        self.stats.set_value("pixiv/errors/storage_failed", self.failing)
+        self._closing = asyncio.get_running_loop().create_task(
+            self.crawler.engine.close_spider_async(reason="storage_failed"))
 
     def _write_one_by_one(self, batch: Batch) -> tuple[dict[str, int], int]:
         """Each item in its own transaction, so that only the item the database refuses is lost; returns the
@@ -140,6 +164,16 @@ class SQLStoragePipeline:
         await self.flush()
         if self.store is not None:
             self.store.dispose()
+
+
+def database_failing(exc: BaseException) -> bool:
+    """Whether a write failed because of the database rather than the rows: an operational error (a corrupted
+    file, a full disk, a lost server) or another driver error that is not about the data (integrity, values,
+    SQL the schema refuses), which writing the items one by one would only repeat."""
+    if isinstance(exc, sa.exc.OperationalError):
+        return True
+    return isinstance(exc, sa.exc.DatabaseError) and not isinstance(
+        exc, (sa.exc.IntegrityError, sa.exc.DataError, sa.exc.ProgrammingError))
 
 
 def _first_line(exc: Exception) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import sqlite3
 from datetime import date
 
 import pytest
@@ -24,7 +25,7 @@ from pixivcrawl.replica.web_objects import illust_thumbnail, novel_thumbnail
 from pixivcrawl.signals import items_stored
 from tests.decorators import coroutine_test
 
-from .helpers import illust_item, make_crawler, work_ids, world
+from .helpers import FakeEngine, illust_item, make_crawler, work_ids, world
 
 
 @pytest.fixture
@@ -322,3 +323,59 @@ async def test_a_missing_postgresql_database_refuses_the_start(pg_server_url, ca
     [error] = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert error.startswith(f"Cannot use the database DATABASE_URL={url}: connection failed: ")
     assert error.endswith('database "pixivcrawl_no_such_db" does not exist.')
+
+
+@pytest.mark.parametrize("error", [
+    sa.exc.DatabaseError("INSERT INTO illusts …", {}, sqlite3.DatabaseError("database disk image is malformed")),
+    sa.exc.OperationalError("INSERT INTO illusts …", {}, sqlite3.OperationalError("database or disk is full")),
+])
+@coroutine_test
+async def test_a_failing_database_stops_the_crawl_with_one_sentence(db_url, caplog, error):
+    """A database that fails as a whole (a corrupted file whose header is intact, a full disk, a server gone) is not
+    written item by item, each with its own error: one ERROR sentence, finish reason storage_failed, and the items
+    are counted lost and never announced as stored (a resumed job, or another worker, fetches them again)."""
+    pipeline, stored = sql_pipeline(db_url, PIXIV_DB_BATCH_SIZE=2)
+    pipeline.crawler.engine = FakeEngine(lambda request: None)
+    items = [illust_item(wid) for wid in work_ids("illust")[:5]]
+    await pipeline.open_spider()
+
+    def fail(batch):
+        raise error
+
+    pipeline.store.write = fail
+    with caplog.at_level(logging.WARNING):
+        for item in items:
+            await pipeline.process_item(item)
+        await pipeline.close_spider()
+    await asyncio.sleep(0)  # the close is a task
+    cause = str(error.orig)
+    sentence = (f"Stopping: the database DATABASE_URL={Store(db_url).describe()} cannot store items: {cause}.")
+    assert [r.getMessage() for r in caplog.records] == [sentence]
+    assert pipeline.crawler.engine.closed == ["storage_failed"]
+    stats = pipeline.crawler.stats
+    assert stats.get_value("pixiv/db/failed_items") == len(items) and stats.get_value("pixiv/db/items") is None
+    assert stats.get_value("pixiv/errors/storage_failed") == sentence
+    assert stored == []
+
+
+@coroutine_test
+async def test_a_refused_row_still_costs_only_its_item(db_url, caplog):
+    """An integrity error is about the rows, not the database: the batch is written again one item at a time."""
+    pipeline, stored = sql_pipeline(db_url, PIXIV_DB_BATCH_SIZE=10)
+    pipeline.crawler.engine = FakeEngine(lambda request: None)
+    items = [illust_item(wid) for wid in work_ids("illust")[:3]]
+    await pipeline.open_spider()
+    write = pipeline.store.write
+
+    def refuse_the_second(batch):
+        if (len(batch) == 1 and batch.members[0].parent == ("illusts", items[1].id)) or len(batch) > 1:
+            raise sa.exc.IntegrityError("INSERT …", {}, sqlite3.IntegrityError("CHECK constraint failed"))
+        return write(batch)
+
+    pipeline.store.write = refuse_the_second
+    for item in items:
+        await pipeline.process_item(item)
+    await pipeline.close_spider()
+    stats = pipeline.crawler.stats
+    assert stats.get_value("pixiv/db/failed_items") == 1 and stats.get_value("pixiv/db/items") == 2
+    assert pipeline.crawler.engine.closed == [] and stored == [items]
