@@ -97,6 +97,7 @@ async def test_illust_series_recovers_hidden_works_with_the_cookie(fresh_replica
     assert without.stats["pixiv/works/hidden_unrecovered"] == len(hidden)
     assert "pixiv/works/recovered" not in without.stats
     assert without.output.count(_hint(len(hidden))) == 1
+    assert without.output.index(_hint(len(hidden))) < without.output.index("Crawl summary: ")  # the summary is last
     assert _ajax(fresh_replica) == []
     rows = table_rows(db_url, "select id, visible, title from illusts order by id")
     assert [r[0] for r in rows] == sorted(series.member_ids)

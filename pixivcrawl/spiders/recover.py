@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import scrapy
-from scrapy import signals
 from scrapy.http import Response
 
 from pixivcrawl.hosts import WEB
@@ -180,11 +179,14 @@ class RecoverHiddenMixin:
     def _note_unrecovered(self, item: IllustItem | NovelItem) -> None:
         if self._unrecovered_ids is None:
             self._unrecovered_ids = set()
-            self.crawler.signals.connect(self._log_recovery_hint, signal=signals.spider_closed)
         key = ("novel" if isinstance(item, NovelItem) else "illust", item.id)
         if key not in self._unrecovered_ids:
             self._unrecovered_ids.add(key)
             self.count("works/hidden_unrecovered")
 
-    def _log_recovery_hint(self) -> None:
-        self.logger.warning(HINT, len(self._unrecovered_ids or ()))
+    def closed(self, reason: str) -> None:
+        """Scrapy's hook when the spider closes (called through its own ``spider_closed`` receiver, connected
+        before the extensions', so the hint comes before the crawl's summary line): one hint for the works stored
+        hidden that the web would show."""
+        if self._unrecovered_ids:
+            self.logger.warning(HINT, len(self._unrecovered_ids))
