@@ -136,13 +136,8 @@ class CrawlMemory:
 
     def stored_file(self, wid: int, kind: str, page: int, url: str) -> str | None:
         """The path of a file an earlier run downloaded from this very URL, if it is still in the store."""
-        self.works  # noqa: B018 - loads on first use
-        known = self._media.get((wid, kind, page))
-        if known is None or known[0] != url:
-            return None
-        if self.files_root is not None and not (self.files_root / known[1]).is_file():
-            return None
-        return known[1]
+        known = self.stored_media(wid, kind, page)
+        return known[1] if known is not None and known[0] == url else None
 
     def stored_media(self, wid: int, kind: str, page: int) -> tuple[str, str] | None:
         """(url, path) of a file of this kind an earlier run stored (downloaded or converted) and that is still

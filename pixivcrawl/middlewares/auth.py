@@ -67,7 +67,6 @@ class PixivAuthMiddleware:
             self._credentials_error = exc
             self.credentials = Credentials()
         self._token: str | None = None
-        self._expires = 0.0
         self._refresh_at = 0.0  # monotonic time from which the current token is refreshed before use
         self._margin_capped = False  # the capped margin was logged once
         self._generation = 0
@@ -255,8 +254,7 @@ class PixivAuthMiddleware:
         if response.status == 200 and isinstance(token_data, dict) and token_data.get("access_token"):
             self._token = str(token_data["access_token"])
             lifetime = _lifetime(token_data.get("expires_in"))
-            self._expires = started + lifetime
-            self._refresh_at = self._expires - self._refresh_margin(lifetime)
+            self._refresh_at = started + lifetime - self._refresh_margin(lifetime)
             self._generation += 1
             self.crawler.stats.inc_value("pixiv/auth/token_refreshes")
             return None

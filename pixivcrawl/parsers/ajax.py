@@ -60,19 +60,25 @@ def thumbnail_user(obj: dict) -> UserItem:
                     raw={k: obj.get(k) for k in ("userId", "userName", "profileImageUrl")})
 
 
+def illust_type(obj: Any, where: str) -> str:
+    """``illust``, ``manga`` or ``ugoira`` from an Ajax object's ``illustType`` (0, 1, 2); ParseError otherwise."""
+    code = get_field(obj, "illustType", int, where=where)
+    if code not in ILLUST_TYPES:
+        raise ParseError(f"{where} has unknown illustType {code!r}")
+    return ILLUST_TYPES[code]
+
+
 def parse_illust_thumbnail(obj: Any) -> IllustItem:
     """An illust/manga/ugoira thumbnail (search, commission thumbnails) as a listing record. Thumbnails carry no
     ``visible`` flag: a masked one, or one with a placeholder image, is not visible (its ``restriction`` says
     why)."""
     where = f"thumbnail {obj.get('id')}" if isinstance(obj, dict) else "thumbnail"
     wid = _int_id(obj, "id", where)
-    code = get_field(obj, "illustType", int, where=where)
-    if code not in ILLUST_TYPES:
-        raise ParseError(f"{where} has unknown illustType {code!r}")
+    kind = illust_type(obj, where)
     x_restrict = get_field(obj, "xRestrict", int, where=where)
     restriction = thumbnail_restriction(obj)
     return IllustItem(
-        id=wid, user_id=_int_id(obj, "userId", where), type=ILLUST_TYPES[code],
+        id=wid, user_id=_int_id(obj, "userId", where), type=kind,
         title=get_field(obj, "title", str, where=where), caption=opt_str(obj.get("description")) or "",
         create_date=iso_time(obj, "createDate", where=where),
         update_date=iso_time(obj, "updateDate", optional=True, where=where),

@@ -20,7 +20,7 @@ from typing import Any
 from pixivcrawl.items import IllustItem, IllustPage, NovelItem, TagRef, UserItem
 from pixivcrawl.signature import image_stamp
 
-from .ajax import ILLUST_TYPES
+from .ajax import illust_type
 from .common import ParseError, get_field, iso_time, opt_int, opt_str, ugoira_frames
 
 
@@ -97,9 +97,7 @@ def parse_ajax_illust(body: Any, pages: Any = None, ugoira_meta: Any = None) -> 
     image stamp of its first page. ``raw`` is the body."""
     where = f"ajax illust {body.get('id')}" if isinstance(body, dict) else "ajax illust"
     wid = _id(body, "id", where)
-    code = get_field(body, "illustType", int, where=where)
-    if code not in ILLUST_TYPES:
-        raise ParseError(f"{where} has unknown illustType {code!r}")
+    kind = illust_type(body, where)
     page_count = get_field(body, "pageCount", int, where=where)
     if page_count < 1:
         raise ParseError(f"{where}.pageCount is {page_count}")
@@ -117,7 +115,6 @@ def parse_ajax_illust(body: Any, pages: Any = None, ugoira_meta: Any = None) -> 
     width = get_field(body, "width", int, where=where)
     height = get_field(body, "height", int, where=where)
     parsed[0].width, parsed[0].height = width, height
-    kind = ILLUST_TYPES[code]
     zip_url, frames = parse_ajax_ugoira_meta(ugoira_meta, wid) if kind == "ugoira" and ugoira_meta is not None \
         else (None, None)
     series_id, _ = _series_nav(body, where)
