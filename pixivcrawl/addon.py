@@ -13,7 +13,7 @@ from scrapy.exceptions import CloseSpider
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from .distributed.connection import redis_url
-from .hosts import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, STATIC_HOST, WEB_HOST
+from .endpoints import APIS
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,8 @@ _KEPT_WHEN_REFUSED = ("pixivcrawl.extensions.stats_file.StatsFileExtension",)
 
 class PixivAddon:
     """Checks pixivcrawl's settings (:func:`setting_problems`), and sets ``DOWNLOAD_SLOTS`` for pixiv's hosts
-    from ``PIXIV_API_CONCURRENCY`` and ``PIXIV_CDN_CONCURRENCY`` (the request rate itself is paced by
+    from ``PIXIV_API_CONCURRENCY`` and ``PIXIV_CDN_CONCURRENCY`` (each API's ``concurrency`` in
+    pixivcrawl.endpoints; one request at a time for OAuth) (the request rate itself is paced by
     pixivcrawl.middlewares.throttle). A slot the user configured in ``DOWNLOAD_SLOTS`` is left as it is. With
     ``PIXIV_REDIS_URL`` the scheduler is the shared Redis one, and the lease middleware follows the requests
     taken from it.
@@ -159,16 +160,13 @@ class PixivAddon:
                 raise ValueError("; ".join(self.problems))
             self._refuse(settings)
             return
-        # pacing is the throttle middleware's job (token buckets): slots only cap concurrency
-        api = {"concurrency": settings.getint("PIXIV_API_CONCURRENCY"), "delay": 0.0}
-        cdn = {"concurrency": settings.getint("PIXIV_CDN_CONCURRENCY"), "delay": 0.0}
-        slots = {
-            APP_API_HOST: api,
-            WEB_HOST: dict(api),
-            OAUTH_HOST: {"concurrency": 1, "delay": 0.0},
-            IMAGE_HOST: cdn,
-            STATIC_HOST: dict(cdn),
-        }
+        # pacing is the throttle middleware's job (token buckets): slots only cap concurrency, per API
+        # (pixivcrawl.endpoints: its ``concurrency`` setting or number, for each of its hosts)
+        slots = {}
+        for api in APIS:
+            concurrency = settings.getint(api.concurrency) if isinstance(api.concurrency, str) else api.concurrency
+            for host in api.hosts:
+                slots[host] = {"concurrency": concurrency, "delay": 0.0}
         slots.update(settings.getdict("DOWNLOAD_SLOTS"))
         # keep the priority of a user's own DOWNLOAD_SLOTS, which the merged dict includes
         priority = max(settings.getpriority("DOWNLOAD_SLOTS") or 0, SETTINGS_PRIORITIES["addon"])

@@ -14,6 +14,10 @@
   every later one, fail at once (``pixiv/errors/no_access_token``).
 - Web (``www.pixiv.net``): the ``PHPSESSID`` cookie is added.
 
+Which credential a request gets is its API's ``credential`` (pixivcrawl.endpoints.api_of: ``"bearer"`` for the
+App API, ``"cookie"`` for the web, none for OAuth and the CDN); the token refresh is the catalogue's
+``oauth_token`` endpoint.
+
 Credentials are added as the very last step before the download and removed from the request as soon
 as the response (or error) comes back, so they never reach the scheduler, JOBDIR, logs, stats or items.
 
@@ -36,11 +40,11 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
-from scrapy.utils.httpobj import urlparse_cached
 
 from pixivcrawl.credentials import Credentials, CredentialsError, load_credentials
+from pixivcrawl.endpoints import OAUTH_TOKEN, api_of
 from pixivcrawl.exceptions import NoAccessToken
-from pixivcrawl.hosts import APP_API_HOST, CLIENT_ID, CLIENT_SECRET, OAUTH_TOKEN_URL, WEB_HOST
+from pixivcrawl.hosts import CLIENT_ID, CLIENT_SECRET
 from pixivcrawl.middlewares.bodycheck import describe, from_cloudflare
 from pixivcrawl.middlewares.throttle import retry_after
 
@@ -112,12 +116,13 @@ class PixivAuthMiddleware:
         access token lives, so the token is replaced by the one current at that moment (refreshed if needed)."""
         if request.meta.get("pixiv_auth") is False:
             return
-        host = urlparse_cached(request).hostname
-        if host == APP_API_HOST and self.credentials.refresh_token is not None:
+        credential = _credential(request)
+        if credential == "bearer" and self.credentials.refresh_token is not None:
             token, generation = await self._access_token()
             request.headers["Authorization"] = f"Bearer {token}"
             request.meta["_pixiv_token_generation"] = generation
-        elif host == WEB_HOST and self.credentials.phpsessid is not None and not request.meta.get("_pixiv_cookie"):
+        elif (credential == "cookie" and self.credentials.phpsessid is not None
+              and not request.meta.get("_pixiv_cookie")):
             session = f"PHPSESSID={self.credentials.phpsessid.reveal()}"
             existing = request.headers.get("Cookie")
             request.headers["Cookie"] = f"{existing.decode()}; {session}" if existing else session
@@ -130,7 +135,7 @@ class PixivAuthMiddleware:
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         self._strip(request)
-        if urlparse_cached(request).hostname != APP_API_HOST or response.status not in (400, 401):
+        if response.status not in (400, 401) or _credential(request) != "bearer":  # OAuth replay: App API only
             return response
         if b"OAuth" not in response.body[:2048]:
             return response
@@ -234,9 +239,7 @@ class PixivAuthMiddleware:
             "get_secure_url": "1",
         }
         # dont_retry: _refresh retries it (Scrapy's RetryMiddleware and the body check leave it alone)
-        return Request(
-            OAUTH_TOKEN_URL,
-            method="POST",
+        return OAUTH_TOKEN.request(
             body=urlencode(form),
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             meta={"pixiv_auth": False, "handle_httpstatus_all": True, "dont_retry": True},
@@ -279,6 +282,12 @@ class PixivAuthMiddleware:
         logger.error("%s", sentence)
         self._closing = asyncio.get_running_loop().create_task(self.crawler.engine.close_spider_async(reason=reason))
         raise NoAccessToken(self._given_up)
+
+
+def _credential(request: Request) -> str | None:
+    """The credential ``request``'s API takes: ``"bearer"``, ``"cookie"`` or None."""
+    api = api_of(request)
+    return api.credential if api is not None else None
 
 
 def _lifetime(expires_in: object) -> float:

@@ -3,7 +3,8 @@ page, an empty or cut-short body — like a 5xx, whatever their status (200, 403
 the request is given up with one log line, ``pixiv/errors/blocked``, and a :class:`~pixivcrawl.exceptions.Blocked`
 failure for its errback.
 
-What each endpoint returns (:func:`expected_body`):
+What each endpoint returns (:func:`expected_body`: the ``answers`` of the request's endpoint in pixivcrawl.endpoints,
+or of its API for a path the catalogue does not list):
 
 - ``json``: the App API (but the novel webview), the web's ``/ajax/`` and ``ranking.php``, and the OAuth token
   endpoint. pixiv's JSON error bodies (the App API's ``{"error": {…}}``, the Ajax ``{"error": true, …}``, the
@@ -39,8 +40,8 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
+from pixivcrawl.endpoints import api_of, endpoint_of
 from pixivcrawl.exceptions import Blocked
-from pixivcrawl.hosts import APP_API_HOST, CDN_HOSTS, OAUTH_HOST, WEB_HOST
 from pixivcrawl.middlewares.throttle import is_rate_limited
 
 logger = logging.getLogger(__name__)
@@ -58,17 +59,11 @@ def expected_body(request: Request) -> str | None:
     checked: another host, or a web page)."""
     if "pixiv_expect_json" in request.meta:
         return "json" if request.meta["pixiv_expect_json"] else None
-    parts = urlparse_cached(request)
-    host, path = parts.hostname, parts.path
-    if host == APP_API_HOST:
-        return "webview" if path.startswith("/webview/") else "json"
-    if host == WEB_HOST:
-        return "json" if path.startswith("/ajax/") or path == "/ranking.php" else None
-    if host == OAUTH_HOST:
-        return "json"
-    if host in CDN_HOSTS:
-        return "media"
-    return None
+    endpoint = endpoint_of(request)
+    if endpoint is not None:
+        return endpoint.answers
+    api = api_of(request)
+    return api.unlisted_answers(urlparse_cached(request).path) if api is not None else None
 
 
 def looks_like_json(body: bytes) -> bool:

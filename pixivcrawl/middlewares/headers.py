@@ -1,5 +1,6 @@
 """The headers pixiv's servers expect from each kind of client: the iOS app for the App API and OAuth, a
-browser for the web Ajax API, and a pixiv Referer for the image CDN (which answers 403 without one)."""
+browser for the web Ajax API, and a pixiv Referer for the image CDN (which answers 403 without one). Which one a
+request gets is its API's ``client`` (pixivcrawl.endpoints.api_of)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from datetime import UTC, datetime
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.utils.httpobj import urlparse_cached
 
-from pixivcrawl.hosts import APP_API_HOST, CDN_HOSTS, HASH_SECRET, OAUTH_HOST, WEB_HOST
+from pixivcrawl.endpoints import api_of
+from pixivcrawl.hosts import HASH_SECRET
 
 APP_USER_AGENT = "PixivIOSApp/7.19.1 (iOS 16.7.2; iPhone12,8)"
 WEB_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -23,7 +24,7 @@ def client_time_and_hash(now: datetime | None = None) -> tuple[str, str]:
 
 
 class PixivHeadersMiddleware:
-    """Sets per-host client headers; a header already on the request (set by a spider) is kept."""
+    """Sets the client headers of each request's API; a header already on the request (set by a spider) is kept."""
 
     def __init__(self, crawler: Crawler):
         settings = crawler.settings
@@ -36,9 +37,10 @@ class PixivHeadersMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
-        host = urlparse_cached(request).hostname
+        api = api_of(request)
+        client = api.client if api is not None else None
         headers = request.headers
-        if host in (APP_API_HOST, OAUTH_HOST):
+        if client == "app":
             stamp, digest = client_time_and_hash()
             headers["User-Agent"] = self.app_user_agent
             headers.setdefault("App-OS", "ios")
@@ -48,9 +50,9 @@ class PixivHeadersMiddleware:
             headers.setdefault("Referer", "https://app-api.pixiv.net/")
             headers["X-Client-Time"] = stamp
             headers["X-Client-Hash"] = digest
-        elif host == WEB_HOST:
+        elif client == "browser":
             headers["User-Agent"] = self.web_user_agent
             headers.setdefault("Referer", "https://www.pixiv.net/")
             headers.setdefault("Accept", "application/json")
-        elif host in CDN_HOSTS:
+        elif client == "referer":
             headers.setdefault("Referer", "https://www.pixiv.net/")

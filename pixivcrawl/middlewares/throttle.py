@@ -50,10 +50,9 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
-from scrapy.utils.httpobj import urlparse_cached
 
+from pixivcrawl.endpoints import api_of, endpoint_of
 from pixivcrawl.exceptions import GivenUp
-from pixivcrawl.hosts import APP_API_HOST, CDN_HOSTS, WEB_HOST
 
 logger = logging.getLogger(__name__)
 
@@ -65,16 +64,15 @@ _ANSWERED = "_pixiv_budget_answered"
 
 
 def budget_for(request: Request) -> str | None:
+    """The budget ``request`` waits for: ``meta["pixiv_budget"]`` when set (None: none), else its endpoint's
+    ``budget``, else its API's (pixivcrawl.endpoints), else None (not a pixiv API)."""
     if "pixiv_budget" in request.meta:
         return request.meta["pixiv_budget"]
-    host = urlparse_cached(request).hostname
-    if host == APP_API_HOST:
-        return "app"
-    if host == WEB_HOST:
-        return "web"
-    if host in CDN_HOSTS:
-        return "cdn"
-    return None
+    endpoint = endpoint_of(request)
+    if endpoint is not None:
+        return endpoint.budget
+    api = api_of(request)
+    return api.budget if api is not None else None
 
 
 def is_rate_limited(response: Response) -> bool:

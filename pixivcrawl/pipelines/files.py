@@ -55,6 +55,7 @@ from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 from scrapy.pipelines.media import FileException
 from scrapy.utils.defer import ensure_awaitable
 
+from pixivcrawl.endpoints import follow
 from pixivcrawl.exceptions import GivenUp
 from pixivcrawl.hosts import STATIC_HOST
 from pixivcrawl.items import IllustItem
@@ -346,8 +347,8 @@ class PixivFilesPipeline(FilesPipeline):
             if memory.stored_file(item.id, kind, page, url):
                 stats.inc_value("pixiv/media/skipped_known")
                 continue
-            requests.append(Request(url, callback=NO_CALLBACK, headers={"Referer": PIXIV_REFERER},
-                                    meta={"pixiv_media": (item.id, kind, page), "pixiv_auth": False}))
+            requests.append(follow(url, callback=NO_CALLBACK, headers={"Referer": PIXIV_REFERER},
+                                   meta={"pixiv_media": (item.id, kind, page), "pixiv_auth": False}))
         self._pending[id(item)] = [(*r.meta["pixiv_media"][1:], r.url) for r in requests]
         return requests
 

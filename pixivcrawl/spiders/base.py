@@ -6,7 +6,6 @@ import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import urlencode
 
 import orjson
 import scrapy
@@ -14,8 +13,8 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from pixivcrawl.endpoints import NOVEL_TEXT, UGOIRA_METADATA, Endpoint
 from pixivcrawl.exceptions import GivenUp
-from pixivcrawl.hosts import APP_API, WEB
 from pixivcrawl.items import IllustItem, NovelItem, UserItem
 from pixivcrawl.memory import CrawlMemory
 from pixivcrawl.parsers.ajax import AjaxError, ajax_body
@@ -92,14 +91,12 @@ class PixivSpider(RecoverHiddenMixin, scrapy.Spider):
 
     # -- helpers -------------------------------------------------------------------------------------
 
-    def app_request(self, path: str, params: dict[str, Any], callback: Callable, errback: Callable | None = None,
-                    **kwargs: Any) -> scrapy.Request:
-        return scrapy.Request(f"{APP_API}{path}?{urlencode(params)}", callback=callback,
-                              errback=errback or self.on_error, **kwargs)
-
-    def web_request(self, path: str, params: dict[str, Any], callback: Callable, **kwargs: Any) -> scrapy.Request:
-        query = urlencode({k: v for k, v in params.items() if v is not None})
-        return scrapy.Request(f"{WEB}{path}?{query}", callback=callback, errback=self.on_error, **kwargs)
+    def request(self, endpoint: Endpoint, params: dict[str, Any] | None, callback: Callable,
+                errback: Callable | None = None, **kwargs: Any) -> scrapy.Request:
+        """A request of ``endpoint`` (pixivcrawl.endpoints) with query ``params`` (None values left out); path
+        variables (``illust_id=…``) and ``scrapy.Request`` arguments go in ``kwargs``; errback :meth:`on_error`
+        unless given."""
+        return endpoint.request(params, callback=callback, errback=errback or self.on_error, **kwargs)
 
     def on_error(self, failure) -> None:
         """Errback of every request: logs the request that failed for good (after its last retry) with its
@@ -299,8 +296,8 @@ class PixivSpider(RecoverHiddenMixin, scrapy.Spider):
             item.stored_whole = True  # the stored frames stay
             yield item
         else:
-            yield self.app_request("/v1/ugoira/metadata", {"illust_id": item.id}, self.parse_ugoira,
-                                   errback=self.keep_record_on_error, cb_kwargs={"item": item})
+            yield self.request(UGOIRA_METADATA, {"illust_id": item.id}, self.parse_ugoira,
+                               errback=self.keep_record_on_error, cb_kwargs={"item": item})
 
     def parse_ugoira(self, response: Response, item: IllustItem) -> Iterator[IllustItem]:
         """``/v1/ugoira/metadata``: the ugoira with its zip URL and frames, or without them (stored as incomplete)
@@ -360,8 +357,8 @@ class PixivSpider(RecoverHiddenMixin, scrapy.Spider):
             item.stored_whole = True  # the stored text stays
             yield item
             return
-        yield self.app_request("/webview/v2/novel", {"id": item.id, "viewer_version": "20221031_ai"},
-                               self.parse_novel_text, errback=self.keep_record_on_error, cb_kwargs={"item": item})
+        yield self.request(NOVEL_TEXT, {"id": item.id, "viewer_version": "20221031_ai"},
+                           self.parse_novel_text, errback=self.keep_record_on_error, cb_kwargs={"item": item})
 
     def parse_novel_text(self, response: Response, item: NovelItem) -> Iterator[NovelItem]:
         """``/webview/v2/novel``: the novel with its text, or without it (stored as incomplete) when pixiv

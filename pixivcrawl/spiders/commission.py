@@ -17,6 +17,7 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
+from pixivcrawl.endpoints import COMMISSION_LISTING, COMMISSION_OVERVIEW
 from pixivcrawl.items import CommissionCreatorItem
 from pixivcrawl.parsers.ajax import parse_commission_page
 from pixivcrawl.parsers.common import ParseError
@@ -31,7 +32,6 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "creators": ("illust", "manga", "ugoira"),
     "in_progress": ("all", "illust", "manga", "ugoira"),
 }
-BASE = "/ajax/commission/page/request"
 
 
 def _list(value: Any) -> list[str]:
@@ -73,14 +73,14 @@ class CommissionSpider(PixivSpider):
     def start_requests_for_arguments(self) -> Iterator[scrapy.Request]:
         for section, work_type in self.listings:
             if section == "overview":
-                yield self.web_request(BASE, {}, self.parse_listing, cb_kwargs={"section": section,
-                                                                                "work_type": None, "page": 1})
+                yield self.request(COMMISSION_OVERVIEW, {}, self.parse_listing,
+                                   cb_kwargs={"section": section, "work_type": None, "page": 1})
             else:
                 yield self.listing_page(section, work_type, 1)
 
     def listing_page(self, section: str, work_type: str, page: int) -> scrapy.Request:
-        return self.web_request(f"{BASE}/{section}/{work_type}", {"mode": self.mode, "p": page}, self.parse_listing,
-                                cb_kwargs={"section": section, "work_type": work_type, "page": page})
+        return self.request(COMMISSION_LISTING, {"mode": self.mode, "p": page}, self.parse_listing, section=section,
+                            work_type=work_type, cb_kwargs={"section": section, "work_type": work_type, "page": page})
 
     def parse_listing(self, response: Response, section: str, work_type: str | None, page: int) -> Iterator[Any]:
         what = f"commission {section}/{work_type or '-'} p{page}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from pixivcrawl.endpoints import ILLUST_DETAIL, ILLUST_SERIES
 from pixivcrawl.parsers.app_api import parse_illust, parse_illust_series_detail
 
 from .series import SeriesSpider
@@ -17,8 +18,8 @@ from .series import SeriesSpider
 class IllustSeriesSpider(SeriesSpider):
     name = "illust_series"
     member_arg = "illust_id"
-    series_path, series_param = "/v1/illust/series", "illust_series_id"
-    member_path, member_param, member_key = "/v1/illust/detail", "illust_id", "illust"
+    series_endpoint, series_param = ILLUST_SERIES, "illust_series_id"
+    member_endpoint, member_param, member_key = ILLUST_DETAIL, "illust_id", "illust"
     detail_key, list_key, count_key = "illust_series_detail", "illusts", "series_work_count"
 
     def parse_series_detail(self, obj: Any):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from pixivcrawl.endpoints import NOVEL_DETAIL, NOVEL_SERIES
 from pixivcrawl.parsers.app_api import parse_novel, parse_novel_series_detail
 
 from .series import SeriesSpider
@@ -17,8 +18,8 @@ from .series import SeriesSpider
 class NovelSeriesSpider(SeriesSpider):
     name = "novel_series"
     member_arg = "novel_id"
-    series_path, series_param = "/v2/novel/series", "series_id"
-    member_path, member_param, member_key = "/v2/novel/detail", "novel_id", "novel"
+    series_endpoint, series_param = NOVEL_SERIES, "series_id"
+    member_endpoint, member_param, member_key = NOVEL_DETAIL, "novel_id", "novel"
     detail_key, list_key, count_key = "novel_series_detail", "novels", "content_count"
     #: novel series list the oldest first: an incremental crawl skips known texts but reads every page
     newest_first = False

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import scrapy
 from scrapy.http import Response
 
+from pixivcrawl.endpoints import ILLUST_RANKING, NOVEL_RANKING, RANKING_PHP, follow
 from pixivcrawl.items import RankingItem
 from pixivcrawl.memory import CrawlMemory
 from pixivcrawl.parsers.ajax import parse_ranking_page
@@ -98,16 +99,16 @@ class RankingSpider(PixivSpider):
             if self.api == "web":
                 yield self.web_page(when, 1)
             else:
-                path = "/v1/novel/ranking" if self.work == "novel" else "/v1/illust/ranking"
-                yield self.app_request(path, {"mode": self.mode, "date": when.isoformat(), "filter": "for_ios"},
-                                       self.parse_app, cb_kwargs={"when": when, "page": 1})
+                endpoint = NOVEL_RANKING if self.work == "novel" else ILLUST_RANKING
+                yield self.request(endpoint, {"mode": self.mode, "date": when.isoformat(), "filter": "for_ios"},
+                                   self.parse_app, cb_kwargs={"when": when, "page": 1})
 
     # -- ranking.php ---------------------------------------------------------------------------------
 
     def web_page(self, when: date | None, page: int) -> scrapy.Request:
         params = {"mode": self.mode, "content": None if self.content == "all" else self.content,
                   "date": when.strftime("%Y%m%d") if when else None, "p": page, "format": "json"}
-        return self.web_request("/ranking.php", params, self.parse_web, cb_kwargs={"when": when, "page": page})
+        return self.request(RANKING_PHP, params, self.parse_web, cb_kwargs={"when": when, "page": page})
 
     def parse_web(self, response: Response, when: date | None, page: int) -> Iterator[Any]:
         what = f"ranking {self.mode}/{self.content} {when or 'latest'} p{page}"
@@ -166,5 +167,5 @@ class RankingSpider(PixivSpider):
             return
         if url and (self.max_pages is None or page < self.max_pages):
             next_offset = int(parse_qs(urlsplit(url).query).get("offset", [offset + len(objects)])[0])
-            yield scrapy.Request(url, callback=self.parse_app, errback=self.on_error,
-                                 cb_kwargs={"when": when, "page": page + 1, "offset": next_offset})
+            yield follow(url, callback=self.parse_app, errback=self.on_error,
+                         cb_kwargs={"when": when, "page": page + 1, "offset": next_offset})

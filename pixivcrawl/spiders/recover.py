@@ -23,6 +23,7 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
+from pixivcrawl.endpoints import AJAX_ILLUST, AJAX_ILLUST_PAGES, AJAX_NOVEL, AJAX_UGOIRA_META, Endpoint
 from pixivcrawl.hosts import WEB
 from pixivcrawl.items import IllustItem, NovelItem
 from pixivcrawl.middlewares.auth import PixivAuthMiddleware
@@ -56,9 +57,9 @@ class RecoverHiddenMixin:
             yield from self.keep_hidden(item)
             return
         if isinstance(item, NovelItem):
-            yield self.ajax_work_request(f"/ajax/novel/{item.id}", self.parse_recovered_novel, hidden=item)
+            yield self.ajax_work_request(AJAX_NOVEL, self.parse_recovered_novel, hidden=item)
         else:
-            yield self.ajax_work_request(f"/ajax/illust/{item.id}", self.parse_recovered_illust, hidden=item)
+            yield self.ajax_work_request(AJAX_ILLUST, self.parse_recovered_illust, hidden=item)
 
     def can_recover(self, item: IllustItem | NovelItem) -> bool:
         """Whether this crawl can fetch ``item``, an App API record pixiv hid, whole from the web: a whole record
@@ -75,14 +76,16 @@ class RecoverHiddenMixin:
             return False
         return auth is not None and auth.credentials.phpsessid is not None
 
-    def ajax_work_request(self, path: str, callback, **cb_kwargs: Any) -> scrapy.Request:
-        """A request of one of the web Ajax work pages, with the work's page as Referer; the hidden record
-        rides along (``cb_kwargs["hidden"]``) so that a failure can still yield it."""
+    def ajax_work_request(self, endpoint: Endpoint, callback, **cb_kwargs: Any) -> scrapy.Request:
+        """A request of ``endpoint``, one of the web Ajax work pages, for the hidden work, with the work's page as
+        Referer; the hidden record rides along (``cb_kwargs["hidden"]``) so that a failure can still yield it."""
         hidden = cb_kwargs["hidden"]
-        page = "novel/show.php?id=" if isinstance(hidden, NovelItem) else "artworks/"
+        novel = isinstance(hidden, NovelItem)
+        page = "novel/show.php?id=" if novel else "artworks/"
         lang = (self.crawler.settings.get("PIXIV_ACCEPT_LANGUAGE") or "en").split("-")[0]
-        return scrapy.Request(f"{WEB}{path}?lang={lang}", callback=callback, errback=self.recovery_failed,
-                              headers={"Referer": f"{WEB}/{page}{hidden.id}"}, cb_kwargs=cb_kwargs)
+        work_id = {"novel_id" if novel else "illust_id": hidden.id}
+        return endpoint.request({"lang": lang}, callback=callback, errback=self.recovery_failed,
+                                headers={"Referer": f"{WEB}/{page}{hidden.id}"}, cb_kwargs=cb_kwargs, **work_id)
 
     # -- illusts, manga, ugoira ----------------------------------------------------------------------
 
@@ -92,8 +95,7 @@ class RecoverHiddenMixin:
         if body is None or not self._same_work(body, hidden, "illust"):
             yield from self.not_recovered(hidden)
             return
-        yield self.ajax_work_request(f"/ajax/illust/{hidden.id}/pages", self.parse_recovered_pages,
-                                     hidden=hidden, body=body)
+        yield self.ajax_work_request(AJAX_ILLUST_PAGES, self.parse_recovered_pages, hidden=hidden, body=body)
 
     def parse_recovered_pages(self, response: Response, hidden: IllustItem, body: dict) -> Iterator[Any]:
         """``/ajax/illust/{id}/pages``: then, for an ugoira, its frames; else the whole work."""
@@ -101,8 +103,8 @@ class RecoverHiddenMixin:
         if pages is None:
             yield from self.not_recovered(hidden)
         elif body.get("illustType") == 2:
-            yield self.ajax_work_request(f"/ajax/illust/{hidden.id}/ugoira_meta", self.parse_recovered_ugoira,
-                                         hidden=hidden, body=body, pages=pages)
+            yield self.ajax_work_request(AJAX_UGOIRA_META, self.parse_recovered_ugoira, hidden=hidden, body=body,
+                                         pages=pages)
         else:
             yield from self.recovered_illust(hidden, body, pages)
 

@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import scrapy
 from scrapy.http import Response
 
+from pixivcrawl.endpoints import ILLUST_DETAIL, NOVEL_DETAIL, SEARCH
 from pixivcrawl.items import SearchHitItem
 from pixivcrawl.parsers.ajax import parse_illust_thumbnail, parse_novel_thumbnail, parse_search_page, thumbnail_user
 from pixivcrawl.parsers.common import ParseError
@@ -113,9 +114,8 @@ class SearchSpider(PixivSpider):
         scd, ecd = window
         params = {**self.params, "scd": scd.isoformat() if scd else None, "ecd": ecd.isoformat() if ecd else None,
                   "p": page}
-        return self.web_request(f"/ajax/search/{self.kind}/{quote(self.params['word'], safe='')}", params,
-                                self.parse_page,
-                                cb_kwargs={"window": window, "page": page, "streak": streak, "chained": chained})
+        return self.request(SEARCH, params, self.parse_page, kind=self.kind, word=self.params["word"],
+                            cb_kwargs={"window": window, "page": page, "streak": streak, "chained": chained})
 
     def start_requests_for_arguments(self) -> Iterator[scrapy.Request]:
         request = self.page_request((self.scd, self.ecd), 1)
@@ -205,10 +205,10 @@ class SearchSpider(PixivSpider):
                 yield item
             # details=1: the listing record goes with the request, and is stored if the whole record cannot be had
             elif novels:
-                yield self.app_request("/v2/novel/detail", {"novel_id": item.id}, self.parse_app_novel_detail,
-                                       errback=self.keep_record_on_error,
-                                       cb_kwargs={"novel_id": item.id, "item": item, "user": user})
+                yield self.request(NOVEL_DETAIL, {"novel_id": item.id}, self.parse_app_novel_detail,
+                                   errback=self.keep_record_on_error,
+                                   cb_kwargs={"novel_id": item.id, "item": item, "user": user})
             else:
-                yield self.app_request("/v1/illust/detail", {"illust_id": item.id}, self.parse_app_detail,
-                                       errback=self.keep_record_on_error,
-                                       cb_kwargs={"work_id": item.id, "item": item, "user": user})
+                yield self.request(ILLUST_DETAIL, {"illust_id": item.id}, self.parse_app_detail,
+                                   errback=self.keep_record_on_error,
+                                   cb_kwargs={"work_id": item.id, "item": item, "user": user})

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import scrapy
 from scrapy.http import Response
 
+from pixivcrawl.endpoints import Endpoint, follow
 from pixivcrawl.parsers.app_api import ParseError, next_url
 
 from .arguments import SpiderArgumentError, check_known, positive_int
@@ -24,10 +25,10 @@ from .base import PixivSpider
 class SeriesSpider(PixivSpider):
     #: the member-id argument (``illust_id`` / ``novel_id``)
     member_arg: str
-    #: App API endpoints and keys
-    series_path: str
+    #: App API endpoints (pixivcrawl.endpoints) and keys
+    series_endpoint: Endpoint
     series_param: str
-    member_path: str
+    member_endpoint: Endpoint
     member_param: str
     member_key: str
     detail_key: str
@@ -50,11 +51,11 @@ class SeriesSpider(PixivSpider):
         if self.series_id is not None:
             yield self.series_request(self.series_id)
         else:
-            yield self.app_request(self.member_path, {self.member_param: self.member_id}, self.parse_member)
+            yield self.request(self.member_endpoint, {self.member_param: self.member_id}, self.parse_member)
 
     def series_request(self, series_id: int) -> scrapy.Request:
-        return self.app_request(self.series_path, {self.series_param: series_id, "filter": "for_ios"},
-                                self.parse_series, cb_kwargs={"first_page": True})
+        return self.request(self.series_endpoint, {self.series_param: series_id, "filter": "for_ios"},
+                            self.parse_series, cb_kwargs={"first_page": True})
 
     def parse_member(self, response: Response) -> Iterator[Any]:
         """The starting work: store it, then crawl its series (or store it alone when it has none)."""
@@ -110,8 +111,8 @@ class SeriesSpider(PixivSpider):
                 yield from pages
                 return
         if url and offset + len(members) >= planned_until:  # a series that grew since its first page is read
-            yield scrapy.Request(url, callback=self.parse_series, errback=self.on_error,
-                                 cb_kwargs={"offset": offset + len(members), "streak": streak})
+            yield follow(url, callback=self.parse_series, errback=self.on_error,
+                         cb_kwargs={"offset": offset + len(members), "streak": streak})
 
     def other_pages(self, url: str, page_size: int, detail: Any) -> list[scrapy.Request]:
         """Requests for every page after the first, when the first page's ``next_url`` has a positional
@@ -126,9 +127,9 @@ class SeriesSpider(PixivSpider):
         requests = []
         for start in range(page_size, total, page_size):
             query[position] = (query[position][0], str(start))
-            requests.append(scrapy.Request(urlunsplit(parts._replace(query=urlencode(query))),
-                                           callback=self.parse_series, errback=self.on_error,
-                                           cb_kwargs={"offset": start, "planned_until": total}))
+            requests.append(follow(urlunsplit(parts._replace(query=urlencode(query))),
+                                   callback=self.parse_series, errback=self.on_error,
+                                   cb_kwargs={"offset": start, "planned_until": total}))
         self.count("series/pages_requested_at_once", len(requests))
         return requests
 
