@@ -11,12 +11,16 @@ from typing import Any
 
 from pixivcrawl.parsers.app_api import parse_illust, parse_illust_series_detail
 
-from .series import SeriesSpider
+from .params import IllustIdParam, IncrementalParam
+from .series import SeriesSpider, SeriesStartParams
 
 
-class IllustSeriesSpider(SeriesSpider):
+class IllustSeriesParams(IncrementalParam, IllustIdParam, SeriesStartParams):
+    pass
+
+
+class IllustSeriesSpider(SeriesSpider[IllustSeriesParams]):
     name = "illust_series"
-    member_arg = "illust_id"
     series_path, series_param = "/v1/illust/series", "illust_series_id"
     member_path, member_param, member_key = "/v1/illust/detail", "illust_id", "illust"
     detail_key, list_key, count_key = "illust_series_detail", "illusts", "series_work_count"

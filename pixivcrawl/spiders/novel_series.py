@@ -11,12 +11,16 @@ from typing import Any
 
 from pixivcrawl.parsers.app_api import parse_novel, parse_novel_series_detail
 
-from .series import SeriesSpider
+from .params import IncrementalParam, NovelIdParam
+from .series import SeriesSpider, SeriesStartParams
 
 
-class NovelSeriesSpider(SeriesSpider):
+class NovelSeriesParams(IncrementalParam, NovelIdParam, SeriesStartParams):
+    pass
+
+
+class NovelSeriesSpider(SeriesSpider[NovelSeriesParams]):
     name = "novel_series"
-    member_arg = "novel_id"
     series_path, series_param = "/v2/novel/series", "series_id"
     member_path, member_param, member_key = "/v2/novel/detail", "novel_id", "novel"
     detail_key, list_key, count_key = "novel_series_detail", "novels", "content_count"
