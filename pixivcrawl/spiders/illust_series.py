@@ -16,7 +16,7 @@ from .series import SeriesSpider, SeriesStartParams
 
 
 class IllustSeriesParams(IncrementalParam, IllustIdParam, SeriesStartParams):
-    pass
+    """``illust_series``'s arguments: where an illust series crawl starts, and whether it is incremental."""
 
 
 class IllustSeriesSpider(SeriesSpider[IllustSeriesParams]):

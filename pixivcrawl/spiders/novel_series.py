@@ -16,7 +16,7 @@ from .series import SeriesSpider, SeriesStartParams
 
 
 class NovelSeriesParams(IncrementalParam, NovelIdParam, SeriesStartParams):
-    pass
+    """``novel_series``'s arguments: where a novel series crawl starts, and whether it is incremental."""
 
 
 class NovelSeriesSpider(SeriesSpider[NovelSeriesParams]):
