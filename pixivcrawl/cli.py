@@ -1,4 +1,5 @@
-"""The ``pixivcrawl`` command: ``replica``, ``demo``, ``login``, ``db`` and more; crawls run with ``scrapy crawl``."""
+"""The ``pixivcrawl`` command: ``replica``, ``demo``, ``login``, ``db``, ``spiders`` and more; crawls run with
+``scrapy crawl``."""
 
 from __future__ import annotations
 
@@ -63,6 +64,15 @@ def main(argv: list[str] | None = None) -> None:
     schedule.add_argument("--project", default="pixivcrawl")
     schedule.add_argument("--now", default=None, help="pretend it is this ISO time (for testing a schedule)")
 
+    spiders = sub.add_parser("spiders", help="list every spider with its arguments (name, type, default, allowed "
+                                             "values, description)")
+    spiders.add_argument("names", nargs="*", metavar="NAME", help="only these spiders (default: all)")
+    spiders_format = spiders.add_mutually_exclusive_group()
+    spiders_format.add_argument("--json", dest="format", action="store_const", const="json", default="text",
+                                help="print each spider's metadata with the JSON schema of its arguments")
+    spiders_format.add_argument("--markdown", dest="format", action="store_const", const="markdown",
+                                help="print README.md's argument tables")
+
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade", "counts"], help="upgrade: run migrations; counts: rows per table")
     db.add_argument("--database-url", default=None, help="default: $DATABASE_URL or sqlite:///pixivcrawl.db")
@@ -115,6 +125,13 @@ def main(argv: list[str] | None = None) -> None:
             print(f"submitted {name}: job {jobid}")
         if not submitted:
             print("nothing due")
+    elif args.command == "spiders":
+        from pixivcrawl.spiders.reference import render
+
+        try:
+            print(render(args.names, args.format))
+        except KeyError as exc:
+            parser.error(f"no spider named {exc}")
     elif args.command == "db":
         import sqlalchemy as sa
 

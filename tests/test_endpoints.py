@@ -316,13 +316,16 @@ API_PATHS = ("/v1/", "/v2/", "/ajax/", "/webview/", "/ranking.php")
 
 
 def _literals(tree: ast.AST) -> list[tuple[int, str]]:
-    """(line, text) of every string constant of a module but its docstrings."""
+    """(line, text) of every string constant of a module but its docstrings and argument descriptions."""
     docstrings = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
             first = node.body[0]
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
                 docstrings.add(id(first.value))
+        # an argument's description (pydantic ``Field(description=...)``) is documentation too
+        if isinstance(node, ast.keyword) and node.arg == "description":
+            docstrings.update(id(part) for part in ast.walk(node.value) if isinstance(part, ast.Constant))
     return [(node.lineno, node.value) for node in ast.walk(tree)
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
 

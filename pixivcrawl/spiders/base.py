@@ -1,4 +1,4 @@
-"""What every pixivcrawl spider shares: argument checks, App API requests, JSON and error handling."""
+"""What every pixivcrawl spider shares: declared arguments, App API requests, JSON and error handling."""
 
 from __future__ import annotations
 
@@ -30,31 +30,25 @@ from pixivcrawl.parsers.app_api import (
 from pixivcrawl.parsers.restriction import is_hidden
 from pixivcrawl.signature import work_signature
 
-from .arguments import SpiderArgumentError, flag
+from .arguments import ParamsT, SpiderArguments
 from .recover import RecoverHiddenMixin
 
 
-class PixivSpider(RecoverHiddenMixin, scrapy.Spider):
-    #: credentials this spider cannot run without (checked by PixivAuthMiddleware at start)
-    pixiv_credentials: tuple[str, ...] = ("refresh_token",)
+class PixivSpider(RecoverHiddenMixin, SpiderArguments[ParamsT], scrapy.Spider):
+    """A pixivcrawl spider; ``class SearchSpider(PixivSpider[SearchParams])`` declares its ``-a`` arguments
+    (:class:`~pixivcrawl.spiders.arguments.SpiderArguments`). A wrong one is logged at :meth:`start`, with
+    ``pixiv/errors/bad_argument``, and closes the spider (``bad_arguments``)."""
+
     #: pixiv answers errors with JSON bodies: let them reach the callbacks, which log the cause
     handle_httpstatus_list: ClassVar[list[int]] = [400, 403, 404]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.arguments = {key: str(value) for key, value in kwargs.items()}  # names a shared frontier
-        self.argument_error: SpiderArgumentError | None = None
+        scrapy.Spider.__init__(self, *args, **kwargs)  # not Args.__init__: see SpiderArguments
         self._users_seen: set[int] = set()
         #: App API works this run already handled: a work met again (the start work of a series in its own
         #: listing, a work ranked on several days) costs no second ugoira, text or web request
         self._works_handled: set[tuple[str, int]] = set()
-        try:
-            self.parse_arguments(kwargs)
-        except SpiderArgumentError as exc:
-            self.argument_error = exc
-
-    def parse_arguments(self, kwargs: dict[str, Any]) -> None:
-        """Validate ``-a`` arguments; raise SpiderArgumentError with one sentence."""
+        self.accept_arguments(kwargs)
 
     async def start(self) -> AsyncIterator[Any]:
         if self.argument_error is not None:
@@ -206,9 +200,6 @@ class PixivSpider(RecoverHiddenMixin, scrapy.Spider):
             yield user
 
     # -- incremental crawls --------------------------------------------------------------------------
-
-    def parse_incremental(self, kwargs: dict[str, Any]) -> None:
-        self.incremental = flag("incremental", kwargs.get("incremental", "0"))
 
     @property
     def incremental_stop(self) -> int:

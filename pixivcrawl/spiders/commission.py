@@ -12,9 +12,10 @@ that have them; the overview is crawled only when no type is given.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import scrapy
+from pydantic import BeforeValidator, Field, model_validator
 from scrapy.http import Response
 
 from pixivcrawl.endpoints import COMMISSION_LISTING, COMMISSION_OVERVIEW
@@ -23,8 +24,9 @@ from pixivcrawl.parsers.ajax import parse_commission_page
 from pixivcrawl.parsers.common import ParseError
 from pixivcrawl.parsers.restriction import is_hidden
 
-from .arguments import SpiderArgumentError, check_known, choice, positive_int
+from .arguments import PixivParams, SpiderArgumentError, comma_list
 from .base import PixivSpider
+from .params import MaxPagesParam
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "overview": (),
@@ -32,43 +34,60 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "creators": ("illust", "manga", "ugoira"),
     "in_progress": ("all", "illust", "manga", "ugoira"),
 }
+Section = Literal["overview", "complete", "creators", "in_progress"]
+WorkType = Literal["all", "illust", "manga", "ugoira"]
 
 
-def _list(value: Any) -> list[str]:
-    return [v.strip() for v in str(value).split(",") if v.strip()]
+class CommissionListings(PixivParams):
+    """Which listings: sections, and the work types of those that have them."""
+
+    section: Annotated[list[Section], BeforeValidator(comma_list)] = Field(
+        list(SECTIONS), description="comma-separated sections: `overview`, then the listings `complete`, "
+                                    "`creators` (illust, manga, ugoira) and `in_progress` (also all)")
+    type: Annotated[list[WorkType], BeforeValidator(comma_list)] | None = Field(
+        None, description="comma-separated work types, in the listings that have them (default: every type); "
+                          "with a type the overview is skipped")
+    mode: Literal["all", "safe", "r18"] = Field("all", description="pixiv's `mode`: `r18` needs `PIXIV_PHPSESSID`")
+
+    def listings(self) -> list[tuple[str, str | None]]:
+        """(section, work type) of every listing to crawl; ``("overview", None)`` for the overview."""
+        listings: list[tuple[str, str | None]] = []
+        for section in self.section:
+            if section == "overview":
+                if self.type is None:
+                    listings.append(("overview", None))
+                continue
+            listings.extend((section, t) for t in SECTIONS[section] if self.type is None or t in self.type)
+        return listings
 
 
-class CommissionSpider(PixivSpider):
+class CommissionParams(MaxPagesParam, CommissionListings):
+    """The listings, checked once every argument is valid: a type needs a listing section, and some listing
+    must match."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _some_listing(cls, data: Any, handler: Any) -> CommissionParams:
+        params = handler(data)
+        if params.type is not None and params.section == ["overview"]:
+            raise SpiderArgumentError("Argument type does not apply to the overview; leave it out or name a "
+                                      "listing section too.")
+        if not params.listings():
+            raise SpiderArgumentError(f"No listing matches section={data.get('section')!r} and "
+                                      f"type={data.get('type')!r}; see the spider's documentation.")
+        return params
+
+    @property
+    def pixiv_credentials(self) -> tuple[str, ...]:
+        return ("phpsessid",) if self.mode == "r18" else ()
+
+
+class CommissionSpider(PixivSpider[CommissionParams]):
     name = "commission"
     pixiv_credentials: tuple[str, ...] = ()
 
-    def parse_arguments(self, kwargs: dict[str, Any]) -> None:
-        check_known(kwargs, ("section", "type", "mode", "max_pages"))
-        sections = _list(kwargs.get("section", ",".join(SECTIONS)))
-        for section in sections:
-            choice("section", section, tuple(SECTIONS))
-        all_types = sorted({t for types in SECTIONS.values() for t in types})
-        types = _list(kwargs["type"]) if "type" in kwargs else None
-        for t in types or ():
-            choice("type", t, tuple(all_types))
-        self.mode = choice("mode", kwargs.get("mode", "all"), ("all", "safe", "r18"))
-        self.max_pages = positive_int("max_pages", kwargs["max_pages"]) if "max_pages" in kwargs else None
-        self.listings: list[tuple[str, str | None]] = []
-        if types is not None and sections == ["overview"]:
-            raise SpiderArgumentError("Argument type does not apply to the overview; leave it out or name a "
-                                      "listing section too.")
-        for section in sections:
-            if section == "overview":
-                if types is None:
-                    self.listings.append(("overview", None))
-                continue
-            for t in SECTIONS[section]:
-                if types is None or t in types:
-                    self.listings.append((section, t))
-        if not self.listings:
-            raise SpiderArgumentError(f"No listing matches section={kwargs.get('section')!r} and "
-                                      f"type={kwargs.get('type')!r}; see the spider's documentation.")
-        self.pixiv_credentials = ("phpsessid",) if self.mode == "r18" else ()
+    def use_arguments(self, args: CommissionParams) -> None:
+        self.listings = args.listings()
 
     def start_requests_for_arguments(self) -> Iterator[scrapy.Request]:
         for section, work_type in self.listings:

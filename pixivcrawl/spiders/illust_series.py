@@ -12,12 +12,16 @@ from typing import Any
 from pixivcrawl.endpoints import ILLUST_DETAIL, ILLUST_SERIES
 from pixivcrawl.parsers.app_api import parse_illust, parse_illust_series_detail
 
-from .series import SeriesSpider
+from .params import IllustIdParam, IncrementalParam
+from .series import SeriesSpider, SeriesStartParams
 
 
-class IllustSeriesSpider(SeriesSpider):
+class IllustSeriesParams(IncrementalParam, IllustIdParam, SeriesStartParams):
+    """``illust_series``'s arguments: where an illust series crawl starts, and whether it is incremental."""
+
+
+class IllustSeriesSpider(SeriesSpider[IllustSeriesParams]):
     name = "illust_series"
-    member_arg = "illust_id"
     series_endpoint, series_param = ILLUST_SERIES, "illust_series_id"
     member_endpoint, member_param, member_key = ILLUST_DETAIL, "illust_id", "illust"
     detail_key, list_key, count_key = "illust_series_detail", "illusts", "series_work_count"

@@ -12,12 +12,16 @@ from typing import Any
 from pixivcrawl.endpoints import NOVEL_DETAIL, NOVEL_SERIES
 from pixivcrawl.parsers.app_api import parse_novel, parse_novel_series_detail
 
-from .series import SeriesSpider
+from .params import IncrementalParam, NovelIdParam
+from .series import SeriesSpider, SeriesStartParams
 
 
-class NovelSeriesSpider(SeriesSpider):
+class NovelSeriesParams(IncrementalParam, NovelIdParam, SeriesStartParams):
+    """``novel_series``'s arguments: where a novel series crawl starts, and whether it is incremental."""
+
+
+class NovelSeriesSpider(SeriesSpider[NovelSeriesParams]):
     name = "novel_series"
-    member_arg = "novel_id"
     series_endpoint, series_param = NOVEL_SERIES, "series_id"
     member_endpoint, member_param, member_key = NOVEL_DETAIL, "novel_id", "novel"
     detail_key, list_key, count_key = "novel_series_detail", "novels", "content_count"

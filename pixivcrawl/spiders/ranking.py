@@ -10,11 +10,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
-from typing import Any
+from datetime import date
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 import scrapy
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from scrapy.http import Response
 
 from pixivcrawl.endpoints import ILLUST_RANKING, NOVEL_RANKING, RANKING_PHP, follow
@@ -25,8 +26,9 @@ from pixivcrawl.parsers.app_api import next_url, parse_illust, parse_novel
 from pixivcrawl.parsers.common import ParseError
 from pixivcrawl.parsers.restriction import is_hidden
 
-from .arguments import SpiderArgumentError, check_known, choice, day, positive_int
+from .arguments import Day, Flag, PixivParams, PositiveInt, SpiderArgumentError, choice_error
 from .base import PixivSpider
+from .params import DateParam, DateRangeParam, IncrementalParam, MaxPagesParam
 
 #: ranking.php modes, and the contents each accepts besides "all" (pixiv refuses other pairs)
 WEB_MODES: dict[str, tuple[str, ...]] = {
@@ -39,55 +41,106 @@ APP_ILLUST_MODES = ("day", "week", "month", "day_male", "day_female", "week_orig
                     "week_manga", "month_manga", "week_rookie_manga", "day_r18", "day_male_r18", "day_female_r18",
                     "week_r18", "week_r18g", "day_ai", "day_r18_ai")
 APP_NOVEL_MODES = ("day", "week", "day_male", "day_female", "week_rookie", "day_r18")
-ARGUMENTS = ("mode", "content", "date", "date_from", "date_to", "api", "work", "max_pages", "incremental")
 
 
-class RankingSpider(PixivSpider):
+def app_modes(work: str | None) -> tuple[str, ...]:
+    """The App API ranking modes of ``work`` (``illust`` or ``novel``)."""
+    return APP_NOVEL_MODES if work == "novel" else APP_ILLUST_MODES
+
+
+def _ticked(values: tuple[str, ...]) -> str:
+    return ", ".join(f"`{value}`" for value in values)
+
+
+class RankingChoice(PixivParams):
+    """Which ranking: the API, the kind of work, the mode and (web) the content."""
+
+    api: Literal["web", "app"] = Field("web", description="`web`: ranking.php; `app`: the App API "
+                                                          "(`/v1/illust/ranking`, `/v1/novel/ranking`)")
+    work: Literal["illust", "novel"] = Field("illust", description="app only: illust (and manga) or novel rankings")
+    mode: str | None = Field(None, validate_default=True, description=(
+        f"web: {_ticked(tuple(WEB_MODES))} (default `daily`); app: {_ticked(APP_ILLUST_MODES)} (default `day`; "
+        f"novels: {_ticked(APP_NOVEL_MODES)})"))
+    content: str | None = Field(None, validate_default=True, description=(
+        "web only: `all` (default), `illust`, `ugoira`, `manga` — as pixiv allows: `illust`/`manga` with daily, "
+        "weekly, monthly, rookie and the daily/weekly R-18 modes, `ugoira` with daily, weekly and their R-18 modes"))
+
+    @field_validator("work")
+    @classmethod
+    def _novels_on_app(cls, value: str, info: ValidationInfo) -> str:
+        if value == "novel" and info.data.get("api") == "web":
+            raise SpiderArgumentError("Novel rankings are crawled with -a api=app -a work=novel.")
+        return value
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode_fits(cls, value: Any, info: ValidationInfo) -> Any:
+        api, work = info.data.get("api"), info.data.get("work")
+        if api is None or work is None:  # refused already
+            return value
+        modes = tuple(WEB_MODES) if api == "web" else app_modes(work)
+        if value is None:
+            return modes[0]  # daily, day
+        if value not in modes:
+            raise choice_error("mode", modes, value)
+        return value
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _content_fits(cls, value: Any, info: ValidationInfo) -> Any:
+        api, work, mode = info.data.get("api"), info.data.get("work"), info.data.get("mode")
+        if api == "app" and work is not None and mode in app_modes(work):
+            if value is not None:
+                raise SpiderArgumentError("Argument content is for api=web; App API modes name it (day_manga, …).")
+            # novel and illust rankings share mode names: the content column tells them apart
+            return "novel" if work == "novel" else "all"
+        if api == "web" and mode in WEB_MODES:
+            value = "all" if value is None else value
+            allowed = ("all", *WEB_MODES[mode])
+            if value not in allowed:
+                raise choice_error("content", allowed, value, f" for mode {mode}")
+        return value
+
+
+class RankingParams(IncrementalParam, MaxPagesParam, DateRangeParam, DateParam, RankingChoice):
+    date: Day | None = Field(None, description="one day, `YYYY-MM-DD` or `YYYYMMDD` (web default: the latest "
+                                               "ranking; the App API needs a day or a range)")
+    max_pages: PositiveInt | None = Field(None, description="stop each day after this many pages")
+    incremental: Flag = Field(False, description="`1`: skip the days whose ranking is already stored whole")
+
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _not_with_date(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is not None and info.data.get("date") is not None:
+            raise SpiderArgumentError("Give either -a date=… or -a date_from=… -a date_to=…, not both.")
+        return value
+
+    @model_validator(mode="after")
+    def _app_needs_a_day(self) -> RankingParams:
+        if self.api == "app" and self.date is None and self.date_from is None:
+            raise SpiderArgumentError("The App API ranking needs -a date=… (or date_from/date_to): its answers do "
+                                      "not say which day they are.")
+        return self
+
+    def dates(self) -> list[date | None]:
+        """The days to crawl; ``[None]``: ranking.php's latest day."""
+        if self.date is not None:
+            return [self.date]
+        return self.days() or [None]
+
+    @property
+    def pixiv_credentials(self) -> tuple[str, ...]:
+        if self.api == "app":
+            return ("refresh_token",)
+        return ("phpsessid",) if "r18" in str(self.mode) else ()
+
+
+class RankingSpider(PixivSpider[RankingParams]):
     name = "ranking"
     pixiv_credentials: tuple[str, ...] = ()
 
-    def parse_arguments(self, kwargs: dict[str, Any]) -> None:
-        check_known(kwargs, ARGUMENTS)
-        self.api = choice("api", kwargs.get("api", "web"), ("web", "app"))
-        self.work = choice("work", kwargs.get("work", "illust"), ("illust", "novel"))
-        if self.api == "web":
-            if self.work == "novel":
-                raise SpiderArgumentError("Novel rankings are crawled with -a api=app -a work=novel.")
-            self.mode = choice("mode", kwargs.get("mode", "daily"), tuple(WEB_MODES))
-            allowed = ("all", *WEB_MODES[self.mode])
-            self.content = kwargs.get("content", "all")
-            if self.content not in allowed:
-                raise SpiderArgumentError(f"Argument content must be one of {', '.join(allowed)} for mode "
-                                          f"{self.mode}, not {self.content!r}.")
-            self.pixiv_credentials = ("phpsessid",) if "r18" in self.mode else ()
-        else:
-            modes = APP_NOVEL_MODES if self.work == "novel" else APP_ILLUST_MODES
-            self.mode = choice("mode", kwargs.get("mode", "day"), modes)
-            if "content" in kwargs:
-                raise SpiderArgumentError("Argument content is for api=web; App API modes name it (day_manga, …).")
-            # novel and illust rankings share mode names: the content column tells them apart
-            self.content = "novel" if self.work == "novel" else "all"
-            self.pixiv_credentials = ("refresh_token",)
-        if "date" in kwargs and ("date_from" in kwargs or "date_to" in kwargs):
-            raise SpiderArgumentError("Give either -a date=… or -a date_from=… -a date_to=…, not both.")
-        if ("date_from" in kwargs) != ("date_to" in kwargs):
-            raise SpiderArgumentError("Give both -a date_from=… and -a date_to=….")
-        if "date" in kwargs:
-            self.dates: list[date | None] = [day("date", kwargs["date"])]
-        elif "date_from" in kwargs:
-            first, last = day("date_from", kwargs["date_from"]), day("date_to", kwargs["date_to"])
-            if first > last:
-                raise SpiderArgumentError("Argument date_from must not be later than date_to.")
-            if (last - first).days > 3660:
-                raise SpiderArgumentError("A date range may span at most ten years.")
-            self.dates = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-        elif self.api == "app":
-            raise SpiderArgumentError("The App API ranking needs -a date=… (or date_from/date_to): its answers do "
-                                      "not say which day they are.")
-        else:
-            self.dates = [None]  # ranking.php's latest day
-        self.max_pages = positive_int("max_pages", kwargs["max_pages"]) if "max_pages" in kwargs else None
-        self.parse_incremental(kwargs)
+    def use_arguments(self, args: RankingParams) -> None:
+        self.dates = args.dates()
 
     def start_requests_for_arguments(self) -> Iterator[scrapy.Request]:
         done = CrawlMemory.of(self.crawler).complete_ranking_days(self.api, self.mode, self.content) \

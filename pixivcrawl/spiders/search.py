@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 import scrapy
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 from scrapy.http import Response
 
 from pixivcrawl.endpoints import ILLUST_DETAIL, NOVEL_DETAIL, SEARCH
@@ -26,80 +27,125 @@ from pixivcrawl.parsers.ajax import parse_illust_thumbnail, parse_novel_thumbnai
 from pixivcrawl.parsers.common import ParseError
 from pixivcrawl.parsers.restriction import is_hidden
 
-from .arguments import SpiderArgumentError, check_known, choice, day, flag, non_negative_int, positive_int
+from .arguments import Day, Flag, PixivParams, PositiveInt, SpiderArgumentError, Text, WholeNumber
 from .base import PixivSpider
+from .params import DetailsParam, IncrementalParam, MaxPagesParam
 
 KINDS = {"artworks": "illustManga", "illustrations": "illust", "manga": "manga", "novels": "novel"}
-ORDERS = ("date_d", "date", "popular_d", "popular_male_d", "popular_female_d")
-MODES = ("all", "safe", "r18")
-S_MODES = ("s_tag_full", "s_tag", "s_tc")
-CONTENTS = ("all", "illust_and_ugoira", "illust", "manga", "ugoira")
+Kind = Literal["artworks", "illustrations", "manga", "novels"]
+Order = Literal["date_d", "date", "popular_d", "popular_male_d", "popular_female_d"]
+Mode = Literal["all", "safe", "r18"]
+SMode = Literal["s_tag_full", "s_tag", "s_tc"]
+Content = Literal["all", "illust_and_ugoira", "illust", "manga", "ugoira"]
 #: pixiv opened on 2007-09-10: no work is older
 PIXIV_START = date(2007, 9, 10)
 JST = timezone(timedelta(hours=9))
-ARGUMENTS = ("word", "type", "order", "mode", "s_mode", "content", "wlt", "wgt", "hlt", "hgt", "ratio", "tool",
-             "scd", "ecd", "blt", "bgt", "work_lang", "ai_type", "lang", "max_pages", "details", "incremental")
 
 
-class SearchSpider(PixivSpider):
+def _word(value: Any) -> str:
+    word = str(value).strip()
+    if not word:
+        raise SpiderArgumentError("Argument word is required (the tag or keywords to search for).")
+    return word
+
+
+def _ratio(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise SpiderArgumentError("Argument ratio must be a number (0.5 landscape, -0.5 portrait, 0 square), "
+                                  f"not {value!r}.") from None
+
+
+def _ai_type(value: Any) -> Any:
+    return int(value) if str(value) in ("0", "1") else str(value)
+
+
+class SearchQuery(PixivParams):
+    """What to search and pixiv's filters (``/ajax/search/{type}/{word}`` parameters), in pixiv's names."""
+
+    word: Annotated[str, BeforeValidator(_word)] = Field(description="the tag or keywords to search for")
+    type: Kind = Field("artworks", description="what to search (`/ajax/search/<type>/…`)")
+    order: Order = Field("date_d", description="`date_d` newest first; the `popular_*` orders need premium")
+    mode: Mode = Field("all", description="pixiv's `mode`: `r18` needs `PIXIV_PHPSESSID`")
+    s_mode: SMode = Field("s_tag_full", description="`s_tag_full` exact tag, `s_tag` partial tag, "
+                                                    "`s_tc` title and caption")
+    content: Content | None = Field(None, description="pixiv's `type` filter for artworks, illustrations and "
+                                                      "manga (not novels)")
+    wlt: WholeNumber | None = Field(None, description="minimum width in pixels")
+    wgt: WholeNumber | None = Field(None, description="maximum width in pixels")
+    hlt: WholeNumber | None = Field(None, description="minimum height in pixels")
+    hgt: WholeNumber | None = Field(None, description="maximum height in pixels")
+    ratio: Annotated[float, BeforeValidator(_ratio)] | None = Field(
+        None, description="aspect: `0.5` landscape, `-0.5` portrait, `0` square")
+    tool: Text | None = Field(None, description="a drawing tool name (`SAI`, `CLIP STUDIO PAINT`, …)")
+    scd: Day | None = Field(None, description="first posting day, `YYYY-MM-DD` or `YYYYMMDD`")
+    ecd: Day | None = Field(None, description="last posting day, not before `scd`")
+    blt: WholeNumber | None = Field(None, description="minimum bookmarks (premium)")
+    bgt: WholeNumber | None = Field(None, description="maximum bookmarks (premium)")
+    work_lang: Text | None = Field(None, description="novels only: the novel's language (`ja`, `en`, `zh-cn`, …)")
+    ai_type: Annotated[Literal[0, 1], BeforeValidator(_ai_type)] | None = Field(
+        None, description="`1` hides AI-generated works, `0` shows them")
+    lang: Text | None = Field(None, description="language of tag translations (`en`, `ja`, `zh`, …)")
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _not_for_novels(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is not None and info.data.get("type") == "novels":
+            raise SpiderArgumentError("Argument content applies to artworks, illustrations and manga, not novels.")
+        return value
+
+    @field_validator("work_lang")
+    @classmethod
+    def _novels_only(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is not None and "type" in info.data and info.data["type"] != "novels":
+            raise SpiderArgumentError("Argument work_lang applies to type=novels only.")
+        return value
+
+    @field_validator("ecd")
+    @classmethod
+    def _not_before_scd(cls, value: Any, info: ValidationInfo) -> Any:
+        scd = info.data.get("scd")
+        if value is not None and scd is not None and scd > value:
+            raise SpiderArgumentError("Argument scd must not be later than ecd.")
+        return value
+
+    def filters(self) -> dict[str, Any]:
+        """The query parameters of every search page (pixiv's names; ``content`` is pixiv's ``type``),
+        without the date range."""
+        params: dict[str, Any] = {"word": self.word, "order": self.order, "mode": self.mode, "s_mode": self.s_mode}
+        if self.content is not None:
+            params["type"] = self.content
+        for name in ("wlt", "wgt", "hlt", "hgt", "blt", "bgt", "ratio", "tool", "ai_type", "work_lang", "lang"):
+            if getattr(self, name) is not None:
+                params[name] = getattr(self, name)
+        return params
+
+
+class SearchParams(IncrementalParam, DetailsParam, MaxPagesParam, SearchQuery):
+    max_pages: PositiveInt | None = Field(None, description="stop after this many result pages (all date "
+                                                            "windows together)")
+    incremental: Flag = Field(False, description="`1`: known, unchanged hits are not fetched again, and with "
+                                                 "`order=date_d` a date window stops after "
+                                                 "`PIXIV_INCREMENTAL_STOP` of them in a row")
+
+    @property
+    def pixiv_credentials(self) -> tuple[str, ...]:
+        return (*(("phpsessid",) if self.mode == "r18" else ()), *(("refresh_token",) if self.details else ()))
+
+
+class SearchSpider(PixivSpider[SearchParams]):
     name = "search"
     pixiv_credentials: tuple[str, ...] = ()
 
-    def parse_arguments(self, kwargs: dict[str, Any]) -> None:
-        check_known(kwargs, ARGUMENTS)
-        word = str(kwargs.get("word", "")).strip()
-        if not word:
-            raise SpiderArgumentError("Argument word is required (the tag or keywords to search for).")
-        self.kind = choice("type", kwargs.get("type", "artworks"), tuple(KINDS))
-        params: dict[str, Any] = {
-            "word": word,
-            "order": choice("order", kwargs.get("order", "date_d"), ORDERS),
-            "mode": choice("mode", kwargs.get("mode", "all"), MODES),
-            "s_mode": choice("s_mode", kwargs.get("s_mode", "s_tag_full"), S_MODES),
-        }
-        if "content" in kwargs:
-            if self.kind == "novels":
-                raise SpiderArgumentError("Argument content applies to artworks, illustrations and manga, not novels.")
-            params["type"] = choice("content", kwargs["content"], CONTENTS)
-        for name in ("wlt", "wgt", "hlt", "hgt", "blt", "bgt"):
-            if name in kwargs:
-                params[name] = non_negative_int(name, kwargs[name])
-        if "ratio" in kwargs:
-            try:
-                params["ratio"] = float(kwargs["ratio"])
-            except ValueError:
-                raise SpiderArgumentError(
-                    "Argument ratio must be a number (0.5 landscape, -0.5 portrait, 0 square), "
-                    f"not {kwargs['ratio']!r}."
-                ) from None
-        if "tool" in kwargs:
-            params["tool"] = str(kwargs["tool"])
-        if "ai_type" in kwargs:
-            params["ai_type"] = int(choice("ai_type", str(kwargs["ai_type"]), ("0", "1")))
-        if "work_lang" in kwargs:
-            if self.kind != "novels":
-                raise SpiderArgumentError("Argument work_lang applies to type=novels only.")
-            params["work_lang"] = str(kwargs["work_lang"])
-        if "lang" in kwargs:
-            params["lang"] = str(kwargs["lang"])
-        self.scd = day("scd", kwargs["scd"]) if "scd" in kwargs else None
-        self.ecd = day("ecd", kwargs["ecd"]) if "ecd" in kwargs else None
-        if self.scd and self.ecd and self.scd > self.ecd:
-            raise SpiderArgumentError("Argument scd must not be later than ecd.")
-        self.params = params
-        self.max_pages = positive_int("max_pages", kwargs["max_pages"]) if "max_pages" in kwargs else None
-        self.details = flag("details", kwargs.get("details", "0"))
-        self.parse_incremental(kwargs)
-        needs = []
-        if params["mode"] == "r18":
-            needs.append("phpsessid")
-        if self.details:
-            needs.append("refresh_token")
-        self.pixiv_credentials = tuple(needs)
-        filters = {**params, **({"scd": self.scd.isoformat()} if self.scd else {}),
+    def use_arguments(self, args: SearchParams) -> None:
+        self.kind = args.type
+        self.params = args.filters()
+        filters = {**self.params, **({"scd": self.scd.isoformat()} if self.scd else {}),
                    **({"ecd": self.ecd.isoformat()} if self.ecd else {})}
         self.query = {"type": self.kind, **filters}
-        self.query_key = f"{self.kind}:{word}?" + urlencode(sorted((k, v) for k, v in filters.items() if k != "word"))
+        self.query_key = f"{self.kind}:{args.word}?" + urlencode(sorted((k, v) for k, v in filters.items()
+                                                                        if k != "word"))
         self.pages_requested = 0
         self._works_seen: set[int] = set()
 

@@ -9,22 +9,41 @@ series is not a chain of round trips (the request budget still paces them). An i
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import scrapy
+from pydantic import model_validator
 from scrapy.http import Response
 
 from pixivcrawl.endpoints import Endpoint, follow
 from pixivcrawl.parsers.app_api import ParseError, next_url
 
-from .arguments import SpiderArgumentError, check_known, positive_int
+from .arguments import PixivParams, SpiderArgumentError
 from .base import PixivSpider
+from .params import SeriesIdParam
 
 
-class SeriesSpider(PixivSpider):
-    #: the member-id argument (``illust_id`` / ``novel_id``)
-    member_arg: str
+class SeriesStartParams(SeriesIdParam, PixivParams):
+    """Where a series crawl starts: ``series_id``, or instead the id of one of its works (the subclass's
+    other ``*_id`` field, e.g. ``illust_id``) — exactly one of them."""
+
+    @classmethod
+    def member_arg(cls) -> str:
+        """The name of the work-id argument: ``illust_id`` or ``novel_id``."""
+        return next(name for name in cls.model_fields if name.endswith("_id") and name != "series_id")
+
+    @model_validator(mode="after")
+    def _one_start(self) -> SeriesStartParams:
+        if (self.series_id is None) == (getattr(self, self.member_arg()) is None):
+            raise SpiderArgumentError(f"Give exactly one of -a series_id=… or -a {self.member_arg()}=….")
+        return self
+
+
+SeriesParamsT = TypeVar("SeriesParamsT", bound=SeriesStartParams)
+
+
+class SeriesSpider(PixivSpider[SeriesParamsT]):
     #: App API endpoints (pixivcrawl.endpoints) and keys
     series_endpoint: Endpoint
     series_param: str
@@ -39,13 +58,8 @@ class SeriesSpider(PixivSpider):
     #: whether pages list the newest works first (an incremental crawl can then stop early)
     newest_first: bool = True
 
-    def parse_arguments(self, kwargs: dict[str, Any]) -> None:
-        check_known(kwargs, ("series_id", self.member_arg, "incremental"))
-        self.parse_incremental(kwargs)
-        self.series_id = positive_int("series_id", kwargs["series_id"]) if "series_id" in kwargs else None
-        self.member_id = positive_int(self.member_arg, kwargs[self.member_arg]) if self.member_arg in kwargs else None
-        if (self.series_id is None) == (self.member_id is None):
-            raise SpiderArgumentError(f"Give exactly one of -a series_id=… or -a {self.member_arg}=….")
+    def use_arguments(self, args: SeriesStartParams) -> None:
+        self.member_id = getattr(args, args.member_arg())
 
     def start_requests_for_arguments(self) -> Iterator[scrapy.Request]:
         if self.series_id is not None:
