@@ -107,40 +107,13 @@ def _rows_of(item: Any) -> ItemRows:
         out.parent = ("users", item.id)
         out.add("users", _pick(item, ("id", "name", "account", "profile_image_url", "raw")))
     elif isinstance(item, IllustItem):
-        out.parent = ("illusts", item.id)
-        row = _pick(item, (
-            "id", "user_id", "type", "title", "caption", "page_count", "width", "height", "sanity_level",
-            "x_restrict", "restrict", "ai_type", "book_style", "total_view", "total_bookmarks", "total_comments",
-            "visible", "series_id", "ugoira_zip_url", "ugoira_frames", "image_stamp", "restriction", "raw"))
-        row["incomplete"] = item.missing()
-        row["create_date"] = parse_time(item.create_date)
-        row["update_date"] = parse_time(item.update_date)
-        out.add("illusts", row)
-        if hidden:
-            return out
-        for media in item.media:
-            out.add("media", {"work_id": item.id, **_pick(media, _MEDIA_FIELDS)})
-        if item.whole:  # listings carry no page URLs: the pages a whole record stored stay
-            out.replace["illust_pages"] = ("illust_id", item.id)
-            for page in item.pages:
-                out.add("illust_pages", {"illust_id": item.id, **_pick(page, _PAGE_FIELDS)})
-        _tag_rows(out, "illust_tags", "illust_id", item.id, item.tags)
+        _illust_rows(out, item)
     elif isinstance(item, IllustSeriesItem):
         row = _pick(item, ("id", "user_id", "title", "caption", "cover_url", "work_count", "raw"))
         row["create_date"] = parse_time(item.create_date)
         out.add("illust_series", row)
     elif isinstance(item, NovelItem):
-        out.parent = ("novels", item.id)
-        row = _pick(item, (
-            "id", "user_id", "series_id", "series_order", "title", "caption", "page_count", "text_length",
-            "x_restrict", "restrict", "is_original", "ai_type", "total_view", "total_bookmarks", "total_comments",
-            "visible", "cover_url", "text", "language", "image_stamp", "restriction", "raw", "webview_raw"))
-        row["incomplete"] = item.missing()
-        row["create_date"] = parse_time(item.create_date)
-        row["update_date"] = parse_time(item.update_date)
-        out.add("novels", row)
-        if not hidden:
-            _tag_rows(out, "novel_tags", "novel_id", item.id, item.tags)
+        _novel_rows(out, item)
     elif isinstance(item, NovelSeriesItem):
         out.add("novel_series", _pick(item, (
             "id", "user_id", "title", "caption", "is_original", "is_concluded", "content_count",
@@ -166,3 +139,40 @@ def _rows_of(item: Any) -> ItemRows:
     else:
         raise TypeError(f"no table stores {type(item).__name__} items")
     return out
+
+
+def _illust_rows(out: ItemRows, item: IllustItem) -> None:
+    """An illust's row; unless it is hidden, its ``media`` rows, its pages (a whole record's) and its tags."""
+    out.parent = ("illusts", item.id)
+    row = _pick(item, (
+        "id", "user_id", "type", "title", "caption", "page_count", "width", "height", "sanity_level",
+        "x_restrict", "restrict", "ai_type", "book_style", "total_view", "total_bookmarks", "total_comments",
+        "visible", "series_id", "ugoira_zip_url", "ugoira_frames", "image_stamp", "restriction", "raw"))
+    row["incomplete"] = item.missing()
+    row["create_date"] = parse_time(item.create_date)
+    row["update_date"] = parse_time(item.update_date)
+    out.add("illusts", row)
+    if out.hidden:
+        return
+    for media in item.media:
+        out.add("media", {"work_id": item.id, **_pick(media, _MEDIA_FIELDS)})
+    if item.whole:  # listings carry no page URLs: the pages a whole record stored stay
+        out.replace["illust_pages"] = ("illust_id", item.id)
+        for page in item.pages:
+            out.add("illust_pages", {"illust_id": item.id, **_pick(page, _PAGE_FIELDS)})
+    _tag_rows(out, "illust_tags", "illust_id", item.id, item.tags)
+
+
+def _novel_rows(out: ItemRows, item: NovelItem) -> None:
+    """A novel's row and, unless it is hidden, its tags."""
+    out.parent = ("novels", item.id)
+    row = _pick(item, (
+        "id", "user_id", "series_id", "series_order", "title", "caption", "page_count", "text_length",
+        "x_restrict", "restrict", "is_original", "ai_type", "total_view", "total_bookmarks", "total_comments",
+        "visible", "cover_url", "text", "language", "image_stamp", "restriction", "raw", "webview_raw"))
+    row["incomplete"] = item.missing()
+    row["create_date"] = parse_time(item.create_date)
+    row["update_date"] = parse_time(item.update_date)
+    out.add("novels", row)
+    if not out.hidden:
+        _tag_rows(out, "novel_tags", "novel_id", item.id, item.tags)
