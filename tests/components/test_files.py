@@ -61,7 +61,8 @@ def image_bytes(url: str) -> bytes:
 def zip_bytes() -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("000000.jpg", b"frame")
+        # a fixed time: two calls give the same bytes (writestr would stamp the current time, to 2 seconds)
+        archive.writestr(zipfile.ZipInfo("000000.jpg", date_time=(2024, 1, 1, 0, 0, 0)), b"frame")
     return out.getvalue()
 
 
