@@ -2,10 +2,17 @@
 
 ``raw`` holds the JSON object the item was parsed from, as pixiv sent it, so nothing is lost when a
 column is not (yet) parsed out.
+
+A work or user record is either a **whole record** (``whole=True``: everything pixiv's detail gives — an App API
+work object, a web Ajax work page) or a **listing record** (``whole=False``: the thumbnail a listing embeds — a
+search hit, a ranking.php entry, a commission thumbnail — without pages, caption or counters). A listing record
+never overwrites what a whole record stored; it fills a new row and refreshes the listing's own columns
+(pixivcrawl.db.schema.LISTING_COLUMNS).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +30,8 @@ class UserItem:
     account: str | None = None
     profile_image_url: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
-    #: False for the short user records that listings embed: they update name and image only
-    complete: bool = True
+    #: False for a listing record (the short user records that listings embed): it updates name and image only
+    whole: bool = True
 
 
 @dataclass(kw_only=True, slots=True)
@@ -36,6 +43,53 @@ class IllustPage:
     square_medium_url: str | None = None
     width: int | None = None
     height: int | None = None
+
+
+@dataclass(kw_only=True, slots=True)
+class MediaRecord:
+    """One file of a work as the files pipeline (pixivcrawl.pipelines.files) or the ugoira pipeline recorded it: a
+    row of the ``media`` table, keyed by the work's id, ``kind`` and ``page``. Built by :meth:`downloaded`,
+    :meth:`failed` and :meth:`converted`; the crawl memory (pixivcrawl.db.memory) holds those of earlier runs."""
+
+    #: ``page`` (an image of the work), ``ugoira_zip`` (the frames), ``ugoira_webp`` | ``ugoira_apng`` |
+    #: ``ugoira_gif`` (an animation converted from the zip)
+    kind: str
+    #: the page number from 0 (the order of ``meta_pages``); 0 for the ugoira files
+    page: int
+    #: the CDN URL (``i.pximg.net``) the file was downloaded from; None for a converted animation
+    url: str | None
+    #: where the file is, relative to ``FILES_STORE`` (pixivcrawl.pipelines.files.media_path); None when it failed
+    path: str | None = None
+    #: the file's length in bytes
+    size: int | None = None
+    #: the picture's width and height in pixels (None for a zip, and when it failed)
+    width: int | None = None
+    height: int | None = None
+    #: hex SHA-256 of the stored bytes
+    sha256: str | None = None
+    #: ``downloaded``, ``converted`` or ``failed``
+    status: str
+    #: why the file failed (``HTTP 503 after 5 retries``, ``could not store: [Errno 28] No space left on device``),
+    #: at most 500 characters; None otherwise
+    error: str | None = None
+
+    @classmethod
+    def downloaded(cls, kind: str, page: int, url: str, path: str, *, size: int | None = None,
+                   width: int | None = None, height: int | None = None, sha256: str | None = None) -> MediaRecord:
+        """A file downloaded from ``url`` and stored under ``path``."""
+        return cls(kind=kind, page=page, url=url, path=path, size=size, width=width, height=height, sha256=sha256,
+                   status="downloaded")
+
+    @classmethod
+    def failed(cls, kind: str, page: int, url: str, error: str) -> MediaRecord:
+        """A file that could not be downloaded or stored, and why (cut to 500 characters)."""
+        return cls(kind=kind, page=page, url=url, status="failed", error=error[:500])
+
+    @classmethod
+    def converted(cls, kind: str, path: str, data: bytes, width: int, height: int) -> MediaRecord:
+        """An animation written from the ugoira zip: its bytes ``data`` stored under ``path``."""
+        return cls(kind=kind, page=0, url=None, path=path, size=len(data), width=width, height=height,
+                   sha256=hashlib.sha256(data).hexdigest(), status="converted")
 
 
 @dataclass(kw_only=True)
@@ -68,15 +122,16 @@ class IllustItem:
     update_date: str | None = None
     #: upload stamp from the image URLs (see pixivcrawl.signature): changes when the work is re-uploaded
     image_stamp: str | None = None
-    #: files of this work, filled by the files pipeline: one dict per page / ugoira file (see the media table)
-    media: list[dict[str, Any]] = field(default_factory=list)
+    #: files of this work, filled by the files and ugoira pipelines: one record per page / ugoira file (a row of
+    #: the ``media`` table each)
+    media: list[MediaRecord] = field(default_factory=list)
     #: None when pixiv shows the work; else which kind of hiding pixiv's own flags say (see
     #: pixivcrawl.parsers.restriction): such a record updates only ``visible`` and ``restriction`` of a stored work
     restriction: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
-    #: False for thumbnails from listings (search, ranking, commission): they never overwrite what a
-    #: full record (App API detail) stored, only fill a new row and refresh the listing's own fields
-    complete: bool = True
+    #: False for a listing record (a thumbnail from search, ranking.php or commission pages): it never overwrites
+    #: what a whole record (App API detail) stored, only fills a new row and refreshes the listing's own fields
+    whole: bool = True
 
     #: True when the spider skipped the ugoira metadata because the database holds this work whole and
     #: unchanged (incremental and resumed crawls): the row keeps its frames and stays whole
@@ -84,12 +139,12 @@ class IllustItem:
 
     def missing(self) -> str | None:
         """What a stored row of this record lacks (the ``incomplete`` column of ``illusts``): ``listing`` for a
-        listing record (``complete=False``: no pages, no caption or counters), ``ugoira_frames`` for an ugoira
+        listing record (``whole=False``: no pages, no caption or counters), ``ugoira_frames`` for an ugoira
         whole record without its ``/v1/ugoira/metadata`` (zip URL and frame delays), None for a whole record
         and for pixiv's placeholder of a hidden work (``visible=False`` or a ``restriction``: all pixiv shows of it)."""
         if not self.visible or self.restriction is not None or self.stored_whole:
             return None
-        if not self.complete:
+        if not self.whole:
             return "listing"
         if self.type == "ugoira" and not self.ugoira_frames:
             return "ugoira_frames"
@@ -137,19 +192,20 @@ class NovelItem:
     restriction: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     webview_raw: dict[str, Any] | None = None  # the webview's novel object, without its text
-    complete: bool = True
+    #: False for a listing record (search or commission thumbnail), as IllustItem.whole
+    whole: bool = True
 
     #: True when the spider skipped the text because the database holds this novel whole and unchanged
     stored_whole: bool = False
 
     def missing(self) -> str | None:
         """What a stored row of this record lacks (the ``incomplete`` column of ``novels``): ``listing`` for a
-        listing record (``complete=False``), ``text`` for an App API record without its ``/webview/v2/novel``
+        listing record (``whole=False``), ``text`` for an App API record without its ``/webview/v2/novel``
         text, None for a whole record with its text and for pixiv's placeholder of a hidden novel (``visible=False`` or
         a ``restriction``)."""
         if not self.visible or self.restriction is not None or self.stored_whole:
             return None
-        if not self.complete:
+        if not self.whole:
             return "listing"
         if self.text is None:
             return "text"

@@ -76,6 +76,11 @@ ITEM_PIPELINES = {
     "pixivcrawl.pipelines.sql.SQLStoragePipeline": 800,
 }
 EXTENSIONS = {
+    # the database as the crawl's memory (works and files of earlier runs): spiders and pipelines find it through
+    # the crawler (pixivcrawl.db.memory.crawl_memory)
+    "pixivcrawl.db.memory.CrawlMemory": 100,
+    # with PIXIV_REDIS_URL: whether Redis answers, shared by the scheduler and the shared budgets
+    "pixivcrawl.distributed.outage.RedisOutage": 110,
     "pixivcrawl.extensions.progress.ProgressExtension": 500,
     "pixivcrawl.extensions.summary.SummaryExtension": 505,  # before the stats file: it adds pixiv/exit_code
     "pixivcrawl.extensions.stats_file.StatsFileExtension": 510,

@@ -2,7 +2,7 @@
 
 Every pixiv image URL of a work carries the date path of its last upload (``/img/YYYY/MM/DD/hh/mm/ss/``), in
 originals, masters, thumbnails and novel covers alike; a re-upload moves it. So a listing's thumbnail and
-the App API's full record of the same work yield the same stamp, and a changed work yields a new one.
+the App API's whole record of the same work yield the same stamp, and a changed work yields a new one.
 """
 
 from __future__ import annotations

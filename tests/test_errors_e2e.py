@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from pixivcrawl.db import schema
 from pixivcrawl.db.store import open_store
-from pixivcrawl.pipelines import files as files_module
+from pixivcrawl.pipelines import filestore
 
 from .conftest import ROOT, run_crawl, table_rows
 from .decorators import coroutine_test
@@ -187,7 +187,7 @@ async def test_a_full_disk_stops_the_crawl_after_max_errors_and_keeps_what_is_st
     def full_disk(target, data):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
 
-    monkeypatch.setattr(files_module, "write_atomically", full_disk)
+    monkeypatch.setattr(filestore, "write_atomically", full_disk)
     result = await run_crawl("illust_series", {"series_id": SMALL_SERIES}, replica=replica, db_url=db_url,
                              tmp_path=tmp_path, settings={"PIXIV_FILES_MAX_ERRORS": "3"}, images=True)
     _assert_one_sentence(result, "storage_failed", f"Stopping: 3 files in a row could not be written to FILES_STORE="

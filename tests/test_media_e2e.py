@@ -259,16 +259,18 @@ def test_dedupe_keeps_a_whole_record_after_a_listing_record():
 
     from .captures import load_fixture
 
-    pipeline = DedupePipeline(get_crawler(settings_dict={"DATABASE_URL": ""}))
-    full = parse_illust(load_fixture("app-api/v1_illust_detail/pixivpy__126839540.json")["illust"])
+    # the crawl memory the pipeline classifies with is an extension of the crawler (pixivcrawl.db.memory)
+    pipeline = DedupePipeline(get_crawler(settings_dict={"DATABASE_URL": "",
+                                                         "EXTENSIONS": {"pixivcrawl.db.memory.CrawlMemory": 0}}))
+    whole = parse_illust(load_fixture("app-api/v1_illust_detail/pixivpy__126839540.json")["illust"])
     listed = parse_illust(load_fixture("app-api/v1_illust_detail/pixivpy__126839540.json")["illust"])
-    listed.complete = False
+    listed.whole = False
     assert pipeline.process_item(listed) is listed
-    assert pipeline.process_item(full) is full  # a whole record still passes after a listing record
+    assert pipeline.process_item(whole) is whole  # a whole record still passes after a listing record
     with pytest.raises(DropItem):
         pipeline.process_item(listed)
     with pytest.raises(DropItem):
-        pipeline.process_item(full)
+        pipeline.process_item(whole)
     assert pipeline.stats.get_value("pixiv/items/dropped_duplicate") == 2
     assert pipeline.stats.get_value("pixiv/items/new") == 1 and pipeline.stats.get_value("pixiv/items/updated") == 1
 

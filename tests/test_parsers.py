@@ -78,15 +78,15 @@ def test_webview_novel_embedded_in_html(fixture, first_id, marker):
     html = ("<html><script>Object.defineProperty(window, 'pixiv', {value: {\n            novel: "
             + json.dumps(obj, ensure_ascii=False) + ",\n            isOwnWork: false,\n}});</script></html>")
     parsed = parse_webview_novel(html)
-    assert parsed["id"] == first_id and marker in parsed["text"] and parsed["text"] == obj["text"]
+    assert parsed.raw["id"] == first_id and marker in parsed.text and parsed.text == obj["text"]
+    assert "text" not in parsed.raw and parsed.raw == {k: v for k, v in obj.items() if k != "text"}
 
 
 def test_ugoira_metadata_capture():
-    zip_url, frames = parse_ugoira_metadata(load_fixture("app-api/v1_ugoira_metadata/pixko__126473222.json"),
-                                            126473222)
-    assert zip_url.endswith("/126473222_ugoira600x600.zip")
-    assert [f["delay"] for f in frames] == [60, 70, 70, 60, 70, 70]
-    assert frames[5]["file"] == "000005.jpg"
+    meta = parse_ugoira_metadata(load_fixture("app-api/v1_ugoira_metadata/pixko__126473222.json"), 126473222)
+    assert meta.zip_url.endswith("/126473222_ugoira600x600.zip")
+    assert [f["delay"] for f in meta.frames] == [60, 70, 70, 60, 70, 70]
+    assert meta.frames[5]["file"] == "000005.jpg"
 
 
 def _illust():

@@ -64,7 +64,7 @@ def test_every_ajax_illust_capture(relative):
         (body["sl"], body["xRestrict"], 1, body["width"], body["height"])
     assert (item.total_view, item.total_bookmarks, item.total_comments) == \
         (body["viewCount"], body["bookmarkCount"], body["commentCount"])
-    assert item.complete and item.visible and item.restriction is None and item.raw is body
+    assert item.whole and item.visible and item.restriction is None and item.raw is body
     assert [(t.name, t.translated_name) for t in item.tags] == \
         [(t["tag"], t.get("translation", {}).get("en")) for t in body["tags"]["tags"]]
     page = item.pages[0]
@@ -72,7 +72,7 @@ def test_every_ajax_illust_capture(relative):
     assert item.image_stamp == STAMP.search(urls["original"]).group(1)
     assert item.create_date == body["createDate"] and item.ai_type == body.get("aiType")
     user = ajax_work_user(body)
-    assert (user.id, user.name, user.account, user.complete) == \
+    assert (user.id, user.name, user.account, user.whole) == \
         (int(body["userId"]), body["userName"], body["userAccount"], False)
 
 
@@ -131,7 +131,8 @@ def test_ugoira_meta_and_novel_from_the_documented_shapes():
     world = _world()
     ugoira = _first_ugoira()
     meta = web_works.ugoira_meta(world, ugoira)
-    zip_url, frames = parse_ajax_ugoira_meta(meta, ugoira)
+    parsed = parse_ajax_ugoira_meta(meta, ugoira)
+    zip_url, frames = parsed.zip_url, parsed.frames
     assert zip_url.endswith(f"{ugoira}_ugoira600x600.zip") and [f["delay"] for f in frames] == \
         list(world.work_detail(ugoira).frames)
     body = web_works.illust_body(world, ugoira, logged_in=True)
@@ -146,7 +147,7 @@ def test_ugoira_meta_and_novel_from_the_documented_shapes():
     assert (item.id, item.user_id, item.title, item.text, item.text_length, item.page_count) == \
         (novel.id, novel.user_id, d.title, d.text, len(d.text), d.page_count)
     assert (item.series_id, item.series_order, item.language) == (novel.series_id, novel.series_order, d.language)
-    assert item.complete and item.visible and "content" not in item.raw and item.image_stamp
+    assert item.whole and item.visible and "content" not in item.raw and item.image_stamp
     with pytest.raises(ParseError, match="has no 'content'"):
         parse_ajax_novel({k: v for k, v in web_works.novel_body(world, novel.id).items() if k != "content"})
 

@@ -132,10 +132,9 @@ def test_thumbnails_masked_or_with_a_placeholder():
 def test_a_ranking_entry_with_a_placeholder():
     data = copy.deepcopy(load_fixture("ajax/ranking_format_json_mode_weekly_content_illust_p_1.json"))
     data["contents"][1]["url"] = LIMIT.format("r18")
-    _, rows = parse_ranking_page(data)
-    assert [(work.restriction, work.visible) for _, work, _ in rows[:3]] == [(None, True), ("r18", False),
-                                                                           (None, True)]
-    assert is_hidden(rows[1][1]) and not is_hidden(rows[0][1])
+    entries = parse_ranking_page(data).entries
+    assert [(e.work.restriction, e.work.visible) for e in entries[:3]] == [(None, True), ("r18", False), (None, True)]
+    assert is_hidden(entries[1].work) and not is_hidden(entries[0].work)
 
 
 def test_other_items_are_never_hidden():

@@ -100,7 +100,7 @@ def test_web_work_pages_agree_with_the_app_api(replica, world):
     novel = _web(replica, f"/ajax/novel/{nid}")
     app_novel = _app(replica, f"/v2/novel/detail?novel_id={nid}", bearer)["novel"]
     status, _, html = replica.call(f"/webview/v2/novel?id={nid}", headers={"Authorization": f"Bearer {bearer}"})
-    assert status == 200 and novel["content"] == parse_webview_novel(html.decode())["text"]
+    assert status == 200 and novel["content"] == parse_webview_novel(html.decode()).text
     assert (novel["title"], novel["coverUrl"], novel["characterCount"]) == \
         (app_novel["title"], app_novel["image_urls"]["large"], app_novel["text_length"])
     assert novel["seriesNavData"]["seriesId"] == str(app_novel["series"]["id"])

@@ -192,24 +192,24 @@ def test_a_hidden_novel_keeps_what_was_stored(store, db_url):
     assert table_rows(db_url, sql) == [(whole.title, whole.caption, whole.text_length, "本文", True, None)]
 
 
-def test_listing_records_never_overwrite_full_ones(store, db_url):
+def test_listing_records_never_overwrite_whole_ones(store, db_url):
     """A work stored from the App API keeps its caption, counters and pages when a search lists it again."""
-    full = _illust()
-    store.write(_batch(full))
-    listed = copy.deepcopy(full)
-    listed.complete = False
+    whole = _illust()
+    store.write(_batch(whole))
+    listed = copy.deepcopy(whole)
+    listed.whole = False
     listed.caption, listed.total_view, listed.pages, listed.title = "", 0, [], "renamed"
     store.write(_batch(listed))
     assert table_rows(db_url, "select title, caption, total_view from illusts") == \
-        [("renamed", full.caption, full.total_view)]
+        [("renamed", whole.caption, whole.total_view)]
     assert table_rows(db_url, "select count(*) from illust_pages") == [(4,)]
-    # and in one batch, the full record wins whatever the order
-    other = copy.deepcopy(full)
+    # and in one batch, the whole record wins whatever the order
+    other = copy.deepcopy(whole)
     other.id += 1
-    summary = copy.deepcopy(other)
-    summary.complete, summary.caption = False, ""
-    store.write(_batch(other, summary))
-    assert table_rows(db_url, f"select caption from illusts where id = {other.id}") == [(full.caption,)]
+    listing = copy.deepcopy(other)
+    listing.whole, listing.caption = False, ""
+    store.write(_batch(other, listing))
+    assert table_rows(db_url, f"select caption from illusts where id = {other.id}") == [(whole.caption,)]
 
 
 @coroutine_test

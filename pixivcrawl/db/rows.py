@@ -12,6 +12,7 @@ from pixivcrawl.items import (
     IllustItem,
     IllustPage,
     IllustSeriesItem,
+    MediaRecord,
     NovelItem,
     NovelSeriesItem,
     RankingItem,
@@ -36,19 +37,25 @@ def parse_time(value: str | None) -> datetime | None:
 
 @dataclass
 class ItemRows:
-    """Rows per table; ``replace`` names child tables whose rows for a parent id are replaced.
+    """Rows per table of one item; ``replace`` names child tables whose rows for a parent id are replaced.
 
-    ``summary`` marks a listing record (``complete=False``) or a hidden record: its parent row only fills a new
-    row or refreshes the listing's own columns (a hidden record's: ``visible`` and ``restriction``), and it never
-    displaces a full record of the same batch.
+    ``whole`` is False for a listing record (``item.whole`` False) or a hidden record
+    (pixivcrawl.parsers.restriction.is_hidden): its parent row only fills a new row or updates ``columns`` of an
+    existing one, and it never displaces a whole record of the same batch (pixivcrawl.db.store.Batch).
     """
 
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     replace: dict[str, tuple[str, int]] = field(default_factory=dict)
-    summary: bool = False
+    #: (table, id) of the item's own row, for works and users; None for other items
     parent: tuple[str, int] | None = None
-    #: for a summary: the parent columns it may update on an existing row
-    summary_columns: tuple[str, ...] = ()
+    #: False for a listing or hidden record (see above)
+    whole: bool = True
+    #: for a record that is not whole: the parent columns it may update on an existing row (a listing record's
+    #: ``schema.LISTING_COLUMNS`` of its table, a hidden record's ``schema.HIDDEN_COLUMNS``)
+    columns: tuple[str, ...] = ()
+    #: a hidden record: unlike a listing record, it updates its ``columns`` on a whole record of the same batch too
+    #: (as if written after it)
+    hidden: bool = False
 
     def add(self, table: str, row: dict[str, Any]) -> None:
         self.rows.setdefault(table, []).append(row)
@@ -67,6 +74,7 @@ def _tag_rows(out: ItemRows, link_table: str, parent_col: str, parent_id: int, t
 
 
 _PAGE_FIELDS = tuple(f.name for f in fields(IllustPage))
+_MEDIA_FIELDS = tuple(f.name for f in fields(MediaRecord))
 
 
 def _pick(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
@@ -78,52 +86,34 @@ def _pick(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
 def item_rows(item: Any) -> ItemRows:
     """Convert one item into rows. Raises TypeError for an item type the database does not store.
 
+    A listing record (``item.whole`` False) becomes rows that are not whole (``ItemRows.whole``): its parent row
+    updates only ``schema.LISTING_COLUMNS`` of an existing row, and an illust's pages are left as they are.
     A hidden or placeholder illust/novel record (:func:`pixivcrawl.parsers.restriction.is_hidden`), whole or
-    listing, becomes the work's row alone, as a summary of ``schema.HIDDEN_COLUMNS``: a new row stores what
+    listing, becomes the work's row alone, updating only ``schema.HIDDEN_COLUMNS``: a new row stores what
     pixiv gave; an existing row gets only its ``visible`` and ``restriction``, and keeps its texts, pages, tags,
     ``media`` rows, ugoira frames and text (no child row is written or replaced)."""
+    out = _rows_of(item)
+    if out.whole or out.parent is None:
+        return out
+    out.columns = schema.HIDDEN_COLUMNS if out.hidden else schema.LISTING_COLUMNS.get(out.parent[0], ())
+    return out
+
+
+def _rows_of(item: Any) -> ItemRows:
+    """The rows of ``item``, with ``whole`` and ``hidden`` set (see :func:`item_rows`)."""
     hidden = isinstance(item, (IllustItem, NovelItem)) and is_hidden(item)
-    out = ItemRows(summary=hidden or not getattr(item, "complete", True))
-    if hidden:
-        out.summary_columns = schema.HIDDEN_COLUMNS
+    out = ItemRows(whole=not hidden and getattr(item, "whole", True), hidden=hidden)
     if isinstance(item, UserItem):
         out.parent = ("users", item.id)
         out.add("users", _pick(item, ("id", "name", "account", "profile_image_url", "raw")))
     elif isinstance(item, IllustItem):
-        out.parent = ("illusts", item.id)
-        row = _pick(item, (
-            "id", "user_id", "type", "title", "caption", "page_count", "width", "height", "sanity_level",
-            "x_restrict", "restrict", "ai_type", "book_style", "total_view", "total_bookmarks", "total_comments",
-            "visible", "series_id", "ugoira_zip_url", "ugoira_frames", "image_stamp", "restriction", "raw"))
-        row["incomplete"] = item.missing()
-        row["create_date"] = parse_time(item.create_date)
-        row["update_date"] = parse_time(item.update_date)
-        out.add("illusts", row)
-        if hidden:
-            return out
-        for media in item.media:
-            out.add("media", {"work_id": item.id, **media})
-        if item.complete:  # listings carry no page URLs: the pages a full record stored stay
-            out.replace["illust_pages"] = ("illust_id", item.id)
-            for page in item.pages:
-                out.add("illust_pages", {"illust_id": item.id, **_pick(page, _PAGE_FIELDS)})
-        _tag_rows(out, "illust_tags", "illust_id", item.id, item.tags)
+        _illust_rows(out, item)
     elif isinstance(item, IllustSeriesItem):
         row = _pick(item, ("id", "user_id", "title", "caption", "cover_url", "work_count", "raw"))
         row["create_date"] = parse_time(item.create_date)
         out.add("illust_series", row)
     elif isinstance(item, NovelItem):
-        out.parent = ("novels", item.id)
-        row = _pick(item, (
-            "id", "user_id", "series_id", "series_order", "title", "caption", "page_count", "text_length",
-            "x_restrict", "restrict", "is_original", "ai_type", "total_view", "total_bookmarks", "total_comments",
-            "visible", "cover_url", "text", "language", "image_stamp", "restriction", "raw", "webview_raw"))
-        row["incomplete"] = item.missing()
-        row["create_date"] = parse_time(item.create_date)
-        row["update_date"] = parse_time(item.update_date)
-        out.add("novels", row)
-        if not hidden:
-            _tag_rows(out, "novel_tags", "novel_id", item.id, item.tags)
+        _novel_rows(out, item)
     elif isinstance(item, NovelSeriesItem):
         out.add("novel_series", _pick(item, (
             "id", "user_id", "title", "caption", "is_original", "is_concluded", "content_count",
@@ -149,3 +139,40 @@ def item_rows(item: Any) -> ItemRows:
     else:
         raise TypeError(f"no table stores {type(item).__name__} items")
     return out
+
+
+def _illust_rows(out: ItemRows, item: IllustItem) -> None:
+    """An illust's row; unless it is hidden, its ``media`` rows, its pages (a whole record's) and its tags."""
+    out.parent = ("illusts", item.id)
+    row = _pick(item, (
+        "id", "user_id", "type", "title", "caption", "page_count", "width", "height", "sanity_level",
+        "x_restrict", "restrict", "ai_type", "book_style", "total_view", "total_bookmarks", "total_comments",
+        "visible", "series_id", "ugoira_zip_url", "ugoira_frames", "image_stamp", "restriction", "raw"))
+    row["incomplete"] = item.missing()
+    row["create_date"] = parse_time(item.create_date)
+    row["update_date"] = parse_time(item.update_date)
+    out.add("illusts", row)
+    if out.hidden:
+        return
+    for media in item.media:
+        out.add("media", {"work_id": item.id, **_pick(media, _MEDIA_FIELDS)})
+    if item.whole:  # listings carry no page URLs: the pages a whole record stored stay
+        out.replace["illust_pages"] = ("illust_id", item.id)
+        for page in item.pages:
+            out.add("illust_pages", {"illust_id": item.id, **_pick(page, _PAGE_FIELDS)})
+    _tag_rows(out, "illust_tags", "illust_id", item.id, item.tags)
+
+
+def _novel_rows(out: ItemRows, item: NovelItem) -> None:
+    """A novel's row and, unless it is hidden, its tags."""
+    out.parent = ("novels", item.id)
+    row = _pick(item, (
+        "id", "user_id", "series_id", "series_order", "title", "caption", "page_count", "text_length",
+        "x_restrict", "restrict", "is_original", "ai_type", "total_view", "total_bookmarks", "total_comments",
+        "visible", "cover_url", "text", "language", "image_stamp", "restriction", "raw", "webview_raw"))
+    row["incomplete"] = item.missing()
+    row["create_date"] = parse_time(item.create_date)
+    row["update_date"] = parse_time(item.update_date)
+    out.add("novels", row)
+    if not out.hidden:
+        _tag_rows(out, "novel_tags", "novel_id", item.id, item.tags)

@@ -239,9 +239,9 @@ media = sa.Table(
     *_crawl_columns(),
 )
 
-#: columns a listing record (``complete=False`` item) may update on an existing row; the rest stay as the
-#: full record left them (a hidden record, whole or listing, updates only HIDDEN_COLUMNS)
-SUMMARY_COLUMNS = {
+#: columns a listing record (an item with ``whole=False``) may update on an existing row; the rest stay as the
+#: whole record left them (a hidden record, whole or listing, updates only HIDDEN_COLUMNS)
+LISTING_COLUMNS = {
     "users": ("name", "profile_image_url"),
     "illusts": ("title", "page_count", "width", "height", "x_restrict", "update_date"),
     "novels": ("title", "text_length", "x_restrict", "update_date"),

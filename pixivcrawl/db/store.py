@@ -10,6 +10,7 @@ import logging
 import random
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ logger = logging.getLogger(__name__)
 WRITE_ORDER = ("users", "tags", "illust_series", "novel_series", "illusts", "novels",
                "illust_pages", "illust_tags", "novel_tags", "media", "search_hits", "rankings", "commission_requests",
                "commission_creators")
-SUMMARY = "_summary"  # marks a listing record's row inside a batch
+#: what Batch._merge_parent returns when the batch keeps a whole record over a listing or hidden one
+_KEPT = "<kept>"
 _STAMPED = {t.name for t in schema.metadata.tables.values() if "updated_at" in t.c}
 
 
@@ -63,66 +65,91 @@ def make_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, json_serializer=_json_dumps)
 
 
+@dataclass(slots=True)
+class BatchRow:
+    """One row of a batch: its column values, and whether it is written whole."""
+
+    #: column name -> value, as pixivcrawl.db.rows made them
+    values: dict[str, Any]
+    #: None for a row written whole (inserted, or every column updated); for the row of a listing or hidden record
+    #: (``ItemRows.whole`` False): the only columns it may update on an existing row (a new row is inserted whole)
+    only: tuple[str, ...] | None = None
+
+
 class Batch:
     """Rows of many items, merged per primary key (the last version of a row wins)."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, dict[tuple, dict[str, Any]]] = {}
+        #: table -> primary key -> row
+        self.rows: dict[str, dict[tuple, BatchRow]] = {}
         self.replace: dict[str, set[int]] = {}
-        self.items = 0
+        #: how many items were added
+        self.item_count = 0
         #: every item's rows as added, to write them one by one if the batch as a whole is refused
         self.members: list[ItemRows] = []
 
     def __len__(self) -> int:
-        return self.items
+        return self.item_count
 
     def add(self, item_rows: ItemRows) -> None:
-        """Merge one item's rows. A summary (listing or hidden record) after a full record of the same work
-        never displaces it: a listing adds nothing, a hidden record its ``visible`` and ``restriction`` (as if
-        written after it). A summary after a summary updates the earlier one's row with its own columns (as two
+        """Merge one item's rows. A listing or hidden record after a whole record of the same work never displaces
+        it: a listing adds nothing, a hidden record its ``visible`` and ``restriction`` (as if written after it).
+        A listing or hidden record after another updates the earlier one's row with its own columns (as two
         writes one after the other would)."""
-        self.items += 1
+        self.item_count += 1
         self.members.append(item_rows)
-        merged_parent = None
-        if item_rows.summary and item_rows.parent:
-            table, key = item_rows.parent
-            bucket = self.rows.setdefault(table, {})
-            columns = item_rows.summary_columns or schema.SUMMARY_COLUMNS.get(table, ())
-            keep = schema.KEEP_IF_NULL.get(table, ())
-            for row in item_rows.rows.get(table, ()):
-                existing = bucket.get((key,))
-                if existing is None:
-                    row[SUMMARY] = columns
-                elif SUMMARY not in existing:  # the batch holds the full record: it stays
-                    if item_rows.summary_columns:
-                        bucket[(key,)] = {**existing, **{c: row[c] for c in columns}}
-                    return
-                else:
-                    bucket[(key,)] = {**existing, **{c: row[c] for c in columns if row[c] is not None or c not in keep},
-                                      SUMMARY: tuple(dict.fromkeys((*existing[SUMMARY], *columns)))}
-                    merged_parent = table
+        merged_parent = partial_parent = None
+        if not item_rows.whole and item_rows.parent:
+            partial_parent = item_rows.parent[0]  # its row updates only ``item_rows.columns`` of a stored one
+            merged_parent = self._merge_parent(item_rows)
+            if merged_parent is _KEPT:
+                return
         for table, (col, parent_id) in item_rows.replace.items():
             parents = self.replace.setdefault(table, set())
             bucket = self.rows.get(table)
             if parent_id in parents and bucket:
                 # an earlier version of this parent in the same batch: drop its children (only a parent
                 # already listed here can have children in the batch, so the scan is skipped otherwise)
-                for key in [k for k, r in bucket.items() if r[col] == parent_id]:
+                for key in [k for k, r in bucket.items() if r.values[col] == parent_id]:
                     del bucket[key]
             parents.add(parent_id)
         for table, rows in item_rows.rows.items():
             if table == merged_parent:
                 continue
+            only = item_rows.columns if table == partial_parent else None
             pk = [c.name for c in schema.metadata.tables[table].primary_key]
             bucket = self.rows.setdefault(table, {})
             keep = schema.KEEP_IF_NULL.get(table, ())
             for row in rows:
                 key = tuple(row[c] for c in pk)
                 old = bucket.get(key)
-                if old is not None:
-                    bucket[key] = {**row, **{c: old[c] for c in keep if row.get(c) is None and old.get(c) is not None}}
-                else:
-                    bucket[key] = row
+                values = row if old is None else {
+                    **row, **{c: old.values[c] for c in keep if row.get(c) is None and old.values.get(c) is not None}}
+                bucket[key] = BatchRow(values, only)
+
+    def _merge_parent(self, item_rows: ItemRows) -> str | None:
+        """The parent row of a listing or hidden record, against a row of the same work already in the batch:
+        :data:`_KEPT` when a whole record is there (it stays; a hidden record's columns are written over it); the
+        parent's table when it was merged into an earlier listing or hidden record's row; None when the batch
+        has no row of it yet."""
+        table, key = item_rows.parent
+        bucket = self.rows.setdefault(table, {})
+        columns = item_rows.columns
+        keep = schema.KEEP_IF_NULL.get(table, ())
+        merged = None
+        for row in item_rows.rows.get(table, ()):
+            existing = bucket.get((key,))
+            if existing is None:
+                continue
+            if existing.only is None:  # the batch holds the whole record: it stays
+                if item_rows.hidden:
+                    existing.values = {**existing.values, **{c: row[c] for c in columns}}
+                return _KEPT
+            existing.values = {**existing.values,
+                               **{c: row[c] for c in columns if row[c] is not None or c not in keep}}
+            existing.only = tuple(dict.fromkeys((*existing.only, *columns)))
+            merged = table
+        return merged
 
 
 def upsert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]], *,
@@ -270,12 +297,11 @@ class Store:
                 if not rows:
                     continue
                 stamp = {"first_seen_at": now, "updated_at": now} if table_name in _STAMPED else {}
-                upsert(conn, table, [{**r, **stamp} for r in rows if SUMMARY not in r])
+                upsert(conn, table, [{**r.values, **stamp} for r in rows if r.only is None])
                 by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
                 for r in rows:
-                    if SUMMARY in r:
-                        by_columns.setdefault(r[SUMMARY], []).append(
-                            {**{k: v for k, v in r.items() if k != SUMMARY}, **stamp})
+                    if r.only is not None:
+                        by_columns.setdefault(r.only, []).append({**r.values, **stamp})
                 for columns, listed in by_columns.items():
                     upsert(conn, table, listed, only=columns)
                 counts[table_name] = len(rows)

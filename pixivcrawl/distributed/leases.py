@@ -18,7 +18,6 @@ were given (pixivcrawl's do), since items are followed by identity.
 from __future__ import annotations
 
 import logging
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,8 +36,6 @@ from .outage import BufferedFrontier, RedisUnavailable
 logger = logging.getLogger(__name__)
 
 LEASE_META = "pixiv_lease"
-#: the lease tracker of each distributed crawler (made by the scheduler when the crawl opens)
-TRACKERS: weakref.WeakKeyDictionary[Crawler, LeaseTracker] = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -145,20 +142,32 @@ def _errback_that_reports(tracker: LeaseTracker, lease: str, errback: Callable |
 
 
 class LeaseSpiderMiddleware:
-    """Follows each leased request through its callback: the items it yields, and its end."""
+    """Follows each leased request through its callback: the items it yields, and its end.
+
+    It owns the crawl's :class:`LeaseTracker`, which the Redis scheduler (pixivcrawl.distributed.scheduler) starts
+    with :meth:`track` once it has joined its frontier — finding this middleware through the crawler
+    (``crawler.get_spider_middleware``) — and stops with :meth:`untrack` when it closes."""
 
     def __init__(self, crawler: Crawler) -> None:
         if not redis_url(crawler.settings):
             raise NotConfigured("PIXIV_REDIS_URL is not set")
         self.crawler = crawler
+        #: the leases this worker holds, while the scheduler is joined to its frontier (None before and after)
+        self.tracker: LeaseTracker | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler):
         return cls(crawler)
 
-    @property
-    def tracker(self) -> LeaseTracker | None:
-        return TRACKERS.get(self.crawler)
+    def track(self, frontier: BufferedFrontier, items_wait_for_store: bool) -> LeaseTracker:
+        """Start following the leases of requests taken from ``frontier``; ``items_wait_for_store``: a request's
+        items are done once stored (the SQL pipeline's ``items_stored``), else once scraped."""
+        self.tracker = LeaseTracker(self.crawler, frontier, items_wait_for_store)
+        return self.tracker
+
+    def untrack(self) -> None:
+        """The scheduler left its frontier: nothing more is followed."""
+        self.tracker = None
 
     def process_spider_input(self, response: Response) -> None:
         tracker = self.tracker

@@ -26,15 +26,15 @@ import asyncio
 import logging
 import random
 import time
-import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import redis
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from .connection import redis_url
 from .frontier import Frontier, FrontierLost, FrontierSize
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,9 @@ class RedisUnavailable(IgnoreRequest):
 
 
 class RedisOutage:
-    """Whether this worker's Redis is answering; one per crawler (:func:`outage_of`)."""
+    """Whether this worker's Redis is answering: a Scrapy extension (``EXTENSIONS`` in pixivcrawl.settings, off
+    without ``PIXIV_REDIS_URL``), shared by the scheduler and the shared budgets, which find it with
+    :func:`outage_of`."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -71,6 +73,12 @@ class RedisOutage:
         self.since: float | None = None  # monotonic time of the first failure of the current outage
         self.gave_up = False
         self._closing: asyncio.Task | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedisOutage:
+        if not redis_url(crawler.settings):
+            raise NotConfigured  # not a distributed crawl: off without a warning
+        return cls(crawler)
 
     @property
     def down(self) -> bool:
@@ -144,15 +152,12 @@ class RedisOutage:
             return result
 
 
-#: the outage state of each distributed crawler (shared by its scheduler and its budgets)
-_OUTAGES: weakref.WeakKeyDictionary[Crawler, RedisOutage] = weakref.WeakKeyDictionary()
-
-
 def outage_of(crawler: Crawler) -> RedisOutage:
-    """The crawler's RedisOutage, made on first use."""
-    outage = _OUTAGES.get(crawler)
+    """The crawler's RedisOutage extension (``crawler.get_extension``). Raises RuntimeError naming the setting
+    when it is not enabled (a distributed crawl needs it)."""
+    outage = crawler.get_extension(RedisOutage)
     if outage is None:
-        outage = _OUTAGES[crawler] = RedisOutage(crawler)
+        raise RuntimeError("a distributed crawl needs pixivcrawl.distributed.outage.RedisOutage in EXTENSIONS")
     return outage
 
 

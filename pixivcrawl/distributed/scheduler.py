@@ -32,14 +32,14 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.request import request_from_dict
 
+from pixivcrawl.pipelines.sql import SQLStoragePipeline
+
 from .connection import key_prefix, redis_url, sync_client, worker_name
 from .frontier import Frontier
-from .leases import TRACKERS, LeaseTracker
+from .leases import LeaseSpiderMiddleware, LeaseTracker
 from .outage import BufferedFrontier, outage_of
 
 logger = logging.getLogger(__name__)
-
-STORE_PIPELINE = "pixivcrawl.pipelines.sql.SQLStoragePipeline"
 
 
 class RedisScheduler(BaseScheduler):
@@ -55,6 +55,12 @@ class RedisScheduler(BaseScheduler):
         self.worker = worker_name()
         self.fingerprinter = crawler.request_fingerprinter
         self.outage = outage_of(crawler)
+        # built with the engine, before the scheduler (which the engine makes when the spider opens)
+        leases = crawler.get_spider_middleware(LeaseSpiderMiddleware)
+        if leases is None:
+            raise ValueError("RedisScheduler needs pixivcrawl.distributed.leases.LeaseSpiderMiddleware in "
+                             "SPIDER_MIDDLEWARES (pixivcrawl.addon enables it with PIXIV_REDIS_URL)")
+        self.leases = leases
         self.frontier: BufferedFrontier | None = None
         self.tracker: LeaseTracker | None = None
         self.spider: Spider | None = None
@@ -85,10 +91,9 @@ class RedisScheduler(BaseScheduler):
         size = frontier.size()
         run = frontier.join()
         self.frontier = BufferedFrontier(frontier, self.outage)
-        stores = settings.getwithbase("ITEM_PIPELINES")
-        waits = bool(settings.get("DATABASE_URL")) and any(
-            str(path) == STORE_PIPELINE and order is not None for path, order in stores.items())
-        self.tracker = TRACKERS[self.crawler] = LeaseTracker(self.crawler, self.frontier, waits)
+        # with the SQL pipeline on, a request's items are done once written (its ``items_stored`` signal)
+        waits = self.crawler.get_item_pipeline(SQLStoragePipeline) is not None
+        self.tracker = self.leases.track(self.frontier, waits)
         logger.info("Worker %s joins frontier %r, run %s (%d queued, %d in flight at other workers).",
                     self.worker, name, run[:8], size.queued, size.leased)
         self.stats.set_value("pixiv/frontier/name", name)
@@ -114,7 +119,7 @@ class RedisScheduler(BaseScheduler):
                            "leases they would have released are taken again.", self.frontier.pending)
         if reason == "finished" and self.frontier.delete_if_finished():
             logger.info("Frontier %r is finished and was removed from Redis.", self.frontier.name)
-        TRACKERS.pop(self.crawler, None)
+        self.leases.untrack()
 
     # -- the engine's calls ----------------------------------------------------------------------------
 

@@ -1,10 +1,13 @@
 """Pure functions from web (www.pixiv.net) JSON to items: Ajax search, ranking.php, commission pages.
 
-Ids arrive as strings in the Ajax API and as numbers in ranking.php; both become ints here.
+Ids arrive as strings in the Ajax API and as numbers in ranking.php; both become ints here. A page parser returns
+a typed page (:class:`SearchPage`, :class:`RankingPage`, :class:`CommissionPage`); thumbnails become listing
+records (``whole=False``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -56,7 +59,7 @@ def _int_id(obj: Any, key: str, where: str) -> int:
 def thumbnail_user(obj: dict) -> UserItem:
     where = f"thumbnail {obj.get('id')}"
     return UserItem(id=_int_id(obj, "userId", where), name=get_field(obj, "userName", str, where=where),
-                    profile_image_url=opt_str(obj.get("profileImageUrl")), complete=False,
+                    profile_image_url=opt_str(obj.get("profileImageUrl")), whole=False,
                     raw={k: obj.get(k) for k in ("userId", "userName", "profileImageUrl")})
 
 
@@ -90,7 +93,7 @@ def parse_illust_thumbnail(obj: Any) -> IllustItem:
         total_view=0, total_bookmarks=0, total_comments=None, visible=restriction is None,
         series_id=opt_int(obj.get("seriesId")),
         pages=[], tags=[TagRef(name=t) for t in get_field(obj, "tags", list, where=where) if isinstance(t, str)],
-        image_stamp=image_stamp(obj.get("url")), restriction=restriction, raw=obj, complete=False,
+        image_stamp=image_stamp(obj.get("url")), restriction=restriction, raw=obj, whole=False,
     )
 
 
@@ -111,84 +114,129 @@ def parse_novel_thumbnail(obj: Any) -> NovelItem:
         total_comments=None, visible=restriction is None, cover_url=opt_str(obj.get("url")),
         tags=[TagRef(name=t) for t in get_field(obj, "tags", list, where=where) if isinstance(t, str)],
         language=obj.get("language") if isinstance(obj.get("language"), str) else None,
-        image_stamp=image_stamp(obj.get("url")), restriction=restriction, raw=obj, complete=False,
+        image_stamp=image_stamp(obj.get("url")), restriction=restriction, raw=obj, whole=False,
     )
 
 
-def parse_search_page(body: Any, body_key: str) -> tuple[list[dict], int, int | None]:
-    """(thumbnails without ad placeholders, total, lastPage) of a search page.
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of an Ajax search (``/ajax/search/{artworks,illustrations,manga,novels}/{word}``)."""
 
-    ``lastPage`` is None when pixiv does not send it (captures before 2023): the caller then pages until a
-    page comes back empty.
-    """
+    #: the result thumbnails as pixiv sent them (JSON objects, for :func:`parse_illust_thumbnail` or
+    #: :func:`parse_novel_thumbnail`), without the ad placeholders (``isAdContainer``)
+    thumbnails: list[dict[str, Any]]
+    #: how many works the search finds in all (``total``)
+    total: int
+    #: the number of the last page (``lastPage``); None when pixiv does not send it (captures before 2023): the
+    #: caller then pages until a page comes back empty
+    last_page: int | None
+
+
+def parse_search_page(body: Any, body_key: str) -> SearchPage:
+    """The section ``body_key`` (``illustManga``, ``illust``, ``manga``, ``novel``) of a search answer's body;
+    ParseError when it is missing or malformed."""
     result = get_field(body, body_key, dict, where="search body")
     data = get_field(result, "data", list, where=f"search body.{body_key}")
     total = get_field(result, "total", int, where=f"search body.{body_key}")
     last_page = result.get("lastPage")
-    return ([d for d in data if isinstance(d, dict) and not d.get("isAdContainer")], total,
-            last_page if type(last_page) is int else None)
+    return SearchPage(thumbnails=[d for d in data if isinstance(d, dict) and not d.get("isAdContainer")],
+                      total=total, last_page=last_page if type(last_page) is int else None)
 
 
-def parse_ranking_page(data: Any, source_mode: str | None = None
-                       ) -> tuple[dict, list[tuple[RankingItem, IllustItem, UserItem]]]:
-    """ranking.php?format=json: (page info, [(ranking row, work record, user)])."""
+@dataclass(frozen=True, slots=True)
+class RankingEntry:
+    """One position of a ranking.php page: the rank, the work and its user."""
+
+    #: the position (``source`` web)
+    ranking: RankingItem
+    #: the ranked work, a listing record (``whole=False``)
+    work: IllustItem
+    #: its user, a listing record (name and image only)
+    user: UserItem
+
+
+@dataclass(frozen=True, slots=True)
+class RankingPage:
+    """One page of ``/ranking.php?format=json`` (50 positions)."""
+
+    #: pixiv's ranking mode (``daily``, ``weekly``, ``daily_r18``, …)
+    mode: str
+    #: ``all``, ``illust``, ``manga`` or ``ugoira``
+    content: str
+    #: the ranking's day, ``YYYY-MM-DD`` (pixiv sends ``YYYYMMDD``)
+    date: str
+    #: this page's number, from 1
+    page: int
+    #: the next page's number; None on the last page (pixiv sends ``false``)
+    next_page: int | None
+    #: how many positions the whole ranking has (``rank_total``)
+    rank_total: int
+    #: the page's positions, in rank order
+    entries: list[RankingEntry]
+
+
+def parse_ranking_page(data: Any) -> RankingPage:
+    """``/ranking.php?format=json``'s answer; ParseError for an error answer (``{"error": "…"}``) or a malformed
+    page or entry."""
     if not isinstance(data, dict) or "contents" not in data:
         message = data.get("error") if isinstance(data, dict) else None
         raise ParseError(f"not a ranking page ({message or 'no contents'})")
-    info = {
-        "mode": get_field(data, "mode", str, where="ranking"),
-        "content": get_field(data, "content", str, where="ranking"),
-        "date": get_field(data, "date", str, where="ranking"),
-        "page": get_field(data, "page", int, where="ranking"),
-        "next": data.get("next") if type(data.get("next")) is int else None,  # False on the last page
-        "rank_total": get_field(data, "rank_total", int, where="ranking"),
-    }
+    mode = get_field(data, "mode", str, where="ranking")
+    content = get_field(data, "content", str, where="ranking")
+    date = get_field(data, "date", str, where="ranking")
+    page = get_field(data, "page", int, where="ranking")
+    following = data.get("next") if type(data.get("next")) is int else None  # False on the last page
+    rank_total = get_field(data, "rank_total", int, where="ranking")
     try:
-        day = datetime.strptime(info["date"], "%Y%m%d").date().isoformat()  # noqa: DTZ007 - a calendar date, no instant
+        day = datetime.strptime(date, "%Y%m%d").date().isoformat()  # noqa: DTZ007 - a calendar date, no instant
     except ValueError:
-        raise ParseError(f"ranking date {info['date'][:20]!r} is not YYYYMMDD") from None
-    rows = []
-    for i, item in enumerate(get_field(data, "contents", list, where="ranking")):
-        where = f"ranking item {i}"
-        wid = get_id(item, "illust_id", where=where)
-        code = opt_int(get_field(item, "illust_type", (str, int), where=where))
-        if code not in ILLUST_TYPES:
-            raise ParseError(f"{where} has unknown illust_type {code!r}")
-        uid = get_id(item, "user_id", where=where)
-        upload = get_field(item, "illust_upload_timestamp", int, where=where)
-        try:
-            created = datetime.fromtimestamp(upload, JST).isoformat()
-        except (OverflowError, OSError, ValueError):
-            raise ParseError(f"{where}.illust_upload_timestamp {upload} is not a time") from None
-        ranking = RankingItem(
-            source="web", mode=info["mode"], content=info["content"], date=day,
-            rank=get_field(item, "rank", int, where=where), work_type="illust", work_id=wid,
-            previous_rank=get_field(item, "yes_rank", int, optional=True, where=where),
-            rating_count=get_field(item, "rating_count", int, optional=True, where=where),
-            view_count=get_field(item, "view_count", int, optional=True, where=where), raw=item)
-        work = IllustItem(
-            id=wid, user_id=uid, type=ILLUST_TYPES[code], title=get_field(item, "title", str, where=where),
-            caption="", create_date=created,
-            page_count=_positive(opt_int(get_field(item, "illust_page_count", (str, int), where=where)), where),
-            width=get_field(item, "width", int, where=where), height=get_field(item, "height", int, where=where),
-            sanity_level=0, x_restrict=_sexual(item.get("illust_content_type")),
-            restrict=0, ai_type=None, book_style=opt_int(item.get("illust_book_style")),
-            total_view=ranking.view_count or 0, total_bookmarks=0, total_comments=None,
-            visible=thumbnail_restriction(item) is None,
-            series_id=None, pages=[], tags=[TagRef(name=t) for t in item.get("tags") or [] if isinstance(t, str)],
-            image_stamp=image_stamp(item.get("url")), restriction=thumbnail_restriction(item), raw=item,
-            complete=False)
-        user = UserItem(id=uid, name=get_field(item, "user_name", str, where=where),
-                        profile_image_url=opt_str(item.get("profile_img")), complete=False,
-                        raw={k: item.get(k) for k in ("user_id", "user_name", "profile_img")})
-        rows.append((ranking, work, user))
-    return info, rows
+        raise ParseError(f"ranking date {date[:20]!r} is not YYYYMMDD") from None
+    entries = [_ranking_entry(item, f"ranking item {i}", mode, content, day)
+               for i, item in enumerate(get_field(data, "contents", list, where="ranking"))]
+    return RankingPage(mode=mode, content=content, date=day, page=page, next_page=following, rank_total=rank_total,
+                       entries=entries)
+
+
+def _ranking_entry(item: Any, where: str, mode: str, content: str, day: str) -> RankingEntry:
+    """One element of a ranking.php page's ``contents``."""
+    wid = get_id(item, "illust_id", where=where)
+    code = opt_int(get_field(item, "illust_type", (str, int), where=where))
+    if code not in ILLUST_TYPES:
+        raise ParseError(f"{where} has unknown illust_type {code!r}")
+    uid = get_id(item, "user_id", where=where)
+    upload = get_field(item, "illust_upload_timestamp", int, where=where)
+    try:
+        created = datetime.fromtimestamp(upload, JST).isoformat()
+    except (OverflowError, OSError, ValueError):
+        raise ParseError(f"{where}.illust_upload_timestamp {upload} is not a time") from None
+    ranking = RankingItem(
+        source="web", mode=mode, content=content, date=day,
+        rank=get_field(item, "rank", int, where=where), work_type="illust", work_id=wid,
+        previous_rank=get_field(item, "yes_rank", int, optional=True, where=where),
+        rating_count=get_field(item, "rating_count", int, optional=True, where=where),
+        view_count=get_field(item, "view_count", int, optional=True, where=where), raw=item)
+    work = IllustItem(
+        id=wid, user_id=uid, type=ILLUST_TYPES[code], title=get_field(item, "title", str, where=where),
+        caption="", create_date=created,
+        page_count=_positive(opt_int(get_field(item, "illust_page_count", (str, int), where=where)), where),
+        width=get_field(item, "width", int, where=where), height=get_field(item, "height", int, where=where),
+        sanity_level=0, x_restrict=_sexual(item.get("illust_content_type")),
+        restrict=0, ai_type=None, book_style=opt_int(item.get("illust_book_style")),
+        total_view=ranking.view_count or 0, total_bookmarks=0, total_comments=None,
+        visible=thumbnail_restriction(item) is None,
+        series_id=None, pages=[], tags=[TagRef(name=t) for t in item.get("tags") or [] if isinstance(t, str)],
+        image_stamp=image_stamp(item.get("url")), restriction=thumbnail_restriction(item), raw=item,
+        whole=False)
+    user = UserItem(id=uid, name=get_field(item, "user_name", str, where=where),
+                    profile_image_url=opt_str(item.get("profile_img")), whole=False,
+                    raw={k: item.get(k) for k in ("user_id", "user_name", "profile_img")})
+    return RankingEntry(ranking=ranking, work=work, user=user)
 
 
 def parse_ajax_user(obj: Any) -> UserItem:
     where = f"user {obj.get('userId')}" if isinstance(obj, dict) else "user"
     return UserItem(id=_int_id(obj, "userId", where), name=get_field(obj, "name", str, where=where),
-                    profile_image_url=opt_str(obj.get("imageBig")) or opt_str(obj.get("image")), complete=False,
+                    profile_image_url=opt_str(obj.get("imageBig")) or opt_str(obj.get("image")), whole=False,
                     raw=obj)
 
 
@@ -229,15 +277,32 @@ def parse_commission_request(obj: Any) -> CommissionRequestItem:
     )
 
 
-def parse_commission_page(body: Any) -> dict[str, Any]:
-    """A commission page (overview or listing): its items and paging.
+@dataclass(frozen=True, slots=True)
+class CommissionPage:
+    """One commission page of the web Ajax API (``/ajax/commission/page/request`` overview, or a listing
+    ``…/request/{complete,in_progress,creators}/{type}``): its records and paging."""
 
-    Returns ``requests``, ``works`` (thumbnails of fulfilling and listed works), ``novels``, ``users``,
-    ``creator_ids``, ``has_next`` (None on the overview, which has no pager) and ``errors`` (ParseErrors of
-    single objects that were skipped, so one bad object never loses the page).
-    """
+    #: the requests it lists
+    requests: list[CommissionRequestItem]
+    #: thumbnails of the works that fulfilled or illustrate the requests, as listing records
+    works: list[IllustItem]
+    #: thumbnails of novels, as listing records
+    novels: list[NovelItem]
+    #: the fans and creators it names, as listing records
+    users: list[UserItem]
+    #: ids of the creators a ``creators`` listing (or the overview) shows as accepting requests
+    creator_ids: list[int]
+    #: whether a next page exists (``pager.hasNextPage``); None on the overview, which has no pager
+    has_next: bool | None
+    #: the ParseErrors of single objects that were skipped, so that one bad object never loses the page
+    errors: list[ParseError]
+
+
+def parse_commission_page(body: Any) -> CommissionPage:
+    """A commission page's body; ParseError when it has no ``page`` object (single bad objects are skipped and
+    listed in ``errors``)."""
     page = get_field(body, "page", dict, where="commission body")
-    out: dict[str, Any] = {"requests": [], "works": [], "novels": [], "users": [], "errors": []}
+    out: dict[str, list[Any]] = {"requests": [], "works": [], "novels": [], "users": [], "errors": []}
     thumbnails = body.get("thumbnails") if isinstance(body.get("thumbnails"), dict) else {}
     for key, parser in (("requests", parse_commission_request), ("users", parse_ajax_user)):
         for obj in body.get(key) or []:
@@ -253,10 +318,10 @@ def parse_commission_page(body: Any) -> dict[str, Any]:
             except ParseError as exc:
                 out["errors"].append(exc)
     creators = page.get("creatorUserIds")
-    out["creator_ids"] = [u for u in map(opt_int, creators if isinstance(creators, list) else []) if u and u > 0]
     pager = page.get("pager")
-    out["has_next"] = bool(pager.get("hasNextPage")) if isinstance(pager, dict) else None
-    return out
+    return CommissionPage(
+        **out, creator_ids=[u for u in map(opt_int, creators if isinstance(creators, list) else []) if u and u > 0],
+        has_next=bool(pager.get("hasNextPage")) if isinstance(pager, dict) else None)
 
 
 def _positive(value: int | None, where: str) -> int:

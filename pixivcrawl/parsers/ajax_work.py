@@ -15,13 +15,14 @@ are kept as pixiv writes them (ISO 8601, UTC in the Ajax API).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pixivcrawl.items import IllustItem, IllustPage, NovelItem, TagRef, UserItem
 from pixivcrawl.signature import image_stamp
 
 from .ajax import illust_type
-from .common import ParseError, get_field, iso_time, opt_int, opt_str, ugoira_frames
+from .common import ParseError, UgoiraMetadata, get_field, iso_time, opt_int, opt_str, ugoira_frames
 
 
 def _id(obj: Any, key: str, where: str) -> int:
@@ -52,12 +53,22 @@ def _tags(body: dict, where: str) -> list[TagRef]:
     return out
 
 
-def _series_nav(body: dict, where: str) -> tuple[int | None, int | None]:
-    """(series id, order in it) from ``seriesNavData`` (null for a work in no series)."""
+@dataclass(frozen=True, slots=True)
+class SeriesPlace:
+    """Where a work stands in its series (a work page's ``seriesNavData``)."""
+
+    #: the series' id; None for a work in no series
+    series_id: int | None = None
+    #: the work's position in the series, from 1 (``order``); None when pixiv does not say
+    order: int | None = None
+
+
+def _series_nav(body: dict, where: str) -> SeriesPlace:
+    """The work's place from ``seriesNavData`` (null for a work in no series)."""
     nav = body.get("seriesNavData")
     if not isinstance(nav, dict):
-        return None, None
-    return _id(nav, "seriesId", f"{where}.seriesNavData"), opt_int(nav.get("order"))
+        return SeriesPlace()
+    return SeriesPlace(_id(nav, "seriesId", f"{where}.seriesNavData"), opt_int(nav.get("order")))
 
 
 def parse_ajax_pages(pages: Any, illust_id: int) -> list[IllustPage]:
@@ -78,12 +89,12 @@ def parse_ajax_pages(pages: Any, illust_id: int) -> list[IllustPage]:
     return out
 
 
-def parse_ajax_ugoira_meta(meta: Any, illust_id: int) -> tuple[str, list[dict[str, Any]]]:
-    """``/ajax/illust/{id}/ugoira_meta``'s body: (the 600x600 zip ``src``, as the App API's
-    ``zip_urls.medium``; frames ``[{"file": "000000.jpg", "delay": ms}, …]``)."""
+def parse_ajax_ugoira_meta(meta: Any, illust_id: int) -> UgoiraMetadata:
+    """``/ajax/illust/{id}/ugoira_meta``'s body: the 600x600 zip ``src`` (as the App API's ``zip_urls.medium``)
+    and the frames ``[{"file": "000000.jpg", "delay": ms}, …]``."""
     where = f"ugoira_meta of {illust_id}"
     zip_url = get_field(meta, "src", str, where=where)
-    return zip_url, ugoira_frames(get_field(meta, "frames", list, where=where), where)
+    return UgoiraMetadata(zip_url=zip_url, frames=ugoira_frames(get_field(meta, "frames", list, where=where), where))
 
 
 def parse_ajax_illust(body: Any, pages: Any = None, ugoira_meta: Any = None) -> IllustItem:
@@ -115,9 +126,8 @@ def parse_ajax_illust(body: Any, pages: Any = None, ugoira_meta: Any = None) -> 
     width = get_field(body, "width", int, where=where)
     height = get_field(body, "height", int, where=where)
     parsed[0].width, parsed[0].height = width, height
-    zip_url, frames = parse_ajax_ugoira_meta(ugoira_meta, wid) if kind == "ugoira" and ugoira_meta is not None \
-        else (None, None)
-    series_id, _ = _series_nav(body, where)
+    ugoira = parse_ajax_ugoira_meta(ugoira_meta, wid) if kind == "ugoira" and ugoira_meta is not None else None
+    place = _series_nav(body, where)
     title = get_field(body, "illustTitle", str, optional=True, where=where)
     caption = get_field(body, "illustComment", str, optional=True, where=where)
     first = parsed[0]
@@ -141,11 +151,11 @@ def parse_ajax_illust(body: Any, pages: Any = None, ugoira_meta: Any = None) -> 
         total_bookmarks=get_field(body, "bookmarkCount", int, optional=True, where=where) or 0,
         total_comments=get_field(body, "commentCount", int, optional=True, where=where),
         visible=True,
-        series_id=series_id,
+        series_id=place.series_id,
         pages=parsed,
         tags=_tags(body, where),
-        ugoira_zip_url=zip_url,
-        ugoira_frames=frames,
+        ugoira_zip_url=ugoira.zip_url if ugoira is not None else None,
+        ugoira_frames=ugoira.frames if ugoira is not None else None,
         image_stamp=image_stamp(first.original_url, first.large_url, first.square_medium_url),
         restriction=None,
         raw=body,
@@ -159,14 +169,14 @@ def parse_ajax_novel(body: Any) -> NovelItem:
     where = f"ajax novel {body.get('id')}" if isinstance(body, dict) else "ajax novel"
     nid = _id(body, "id", where)
     text = get_field(body, "content", str, where=where)
-    series_id, order = _series_nav(body, where)
+    place = _series_nav(body, where)
     cover = opt_str(body.get("coverUrl"))
     language = body.get("language")
     return NovelItem(
         id=nid,
         user_id=_id(body, "userId", where),
-        series_id=series_id,
-        series_order=order,
+        series_id=place.series_id,
+        series_order=place.order,
         title=get_field(body, "title", str, where=where),
         caption=opt_str(body.get("description")) or "",
         create_date=iso_time(body, "createDate", where=where),
@@ -196,5 +206,5 @@ def ajax_work_user(body: Any) -> UserItem:
     the name of a stored user, never more."""
     where = f"ajax work {body.get('id')}" if isinstance(body, dict) else "ajax work"
     return UserItem(id=_id(body, "userId", where), name=get_field(body, "userName", str, where=where),
-                    account=opt_str(body.get("userAccount")), complete=False,
+                    account=opt_str(body.get("userAccount")), whole=False,
                     raw={k: body.get(k) for k in ("userId", "userName", "userAccount") if k in body})

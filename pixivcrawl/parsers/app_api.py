@@ -7,6 +7,7 @@ what pixiv sends; callers log it, count it and go on with the rest of the page.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,7 +23,7 @@ from pixivcrawl.items import (
 )
 from pixivcrawl.signature import image_stamp
 
-from .common import ParseError, get_field as _get, get_id as _id, iso_time, opt_str, ugoira_frames
+from .common import ParseError, UgoiraMetadata, get_field as _get, get_id as _id, iso_time, opt_str, ugoira_frames
 from .restriction import app_restriction
 
 WORK_TYPES = ("illust", "manga", "ugoira")
@@ -131,11 +132,12 @@ def parse_illust(obj: Any) -> IllustItem:
     )
 
 
-def parse_ugoira_metadata(data: Any, illust_id: int) -> tuple[str, list[dict[str, Any]]]:
+def parse_ugoira_metadata(data: Any, illust_id: int) -> UgoiraMetadata:
+    """``/v1/ugoira/metadata``'s answer for ugoira ``illust_id``: its zip (``zip_urls.medium``) and frames."""
     where = f"ugoira_metadata of {illust_id}"
     meta = _get(data, "ugoira_metadata", dict, where=where)
     zip_url = _get(_get(meta, "zip_urls", dict, where=where), "medium", str, where=f"{where}.zip_urls")
-    return zip_url, ugoira_frames(_get(meta, "frames", list, where=where), where)
+    return UgoiraMetadata(zip_url=zip_url, frames=ugoira_frames(_get(meta, "frames", list, where=where), where))
 
 
 def parse_illust_series_detail(obj: Any) -> IllustSeriesItem:
@@ -203,8 +205,19 @@ def parse_novel_series_detail(obj: Any) -> NovelSeriesItem:
 _NOVEL_MARK = "novel: "
 
 
-def parse_webview_novel(html: str) -> dict[str, Any]:
-    """The ``novel`` object embedded in ``/webview/v2/novel``'s HTML (``novel: {…},`` then ``isOwnWork``)."""
+@dataclass(frozen=True, slots=True)
+class WebviewNovel:
+    """The ``novel`` object ``/webview/v2/novel`` embeds in its HTML page."""
+
+    #: the novel's text, in pixiv's markup (``[newpage]``, ``[chapter:…]``, …)
+    text: str
+    #: the rest of the object as pixiv sent it (id, title, series navigation, …), without ``text``
+    raw: dict[str, Any]
+
+
+def parse_webview_novel(html: str) -> WebviewNovel:
+    """The ``novel`` object embedded in ``/webview/v2/novel``'s HTML (``novel: {…},`` then ``isOwnWork``);
+    ParseError when the page has none, or one without a text."""
     start = html.find(_NOVEL_MARK)
     if start < 0:
         raise ParseError("the novel webview page has no 'novel: ' object")
@@ -214,4 +227,4 @@ def parse_webview_novel(html: str) -> dict[str, Any]:
         raise ParseError(f"the novel webview object is not JSON ({exc.msg} at {exc.pos})") from None
     if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
         raise ParseError("the novel webview object has no text")
-    return obj
+    return WebviewNovel(text=obj["text"], raw={k: v for k, v in obj.items() if k != "text"})

@@ -1,7 +1,9 @@
-"""Helpers shared by the parsers: typed field access with errors that name the field."""
+"""Helpers shared by the parsers: typed field access with errors that name the field, and the ugoira metadata
+both APIs send."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -67,6 +69,17 @@ def iso_time(obj: Any, key: str, *, optional: bool = False, where: str = "object
             return None
         raise ParseError(f"{where}.{key} is {value[:40]!r}, not an ISO 8601 time") from None
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class UgoiraMetadata:
+    """What an ugoira's metadata says (App API ``/v1/ugoira/metadata``, web Ajax ``/ajax/illust/{id}/ugoira_meta``):
+    where its frames are and how long each is shown."""
+
+    #: the zip of its frames (App API ``zip_urls.medium``, Ajax ``src``: the 600x600 one)
+    zip_url: str
+    #: the frames in playing order: ``[{"file": "000000.jpg", "delay": ms}, …]``, at least one
+    frames: list[dict[str, Any]]
 
 
 def ugoira_frames(frames: Any, where: str) -> list[dict[str, Any]]:

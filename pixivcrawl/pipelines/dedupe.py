@@ -1,5 +1,6 @@
 """Dedupe pipeline: an item already seen in this run is dropped before it costs a write or a download,
-and every work is classified against the database (new, updated, unchanged).
+and every work is classified against the database (new, updated, unchanged) through the crawl memory
+(pixivcrawl.db.memory, the crawler's CrawlMemory extension).
 
 Keys are the same for every spider: works by id (a whole record still passes after a listing record of
 the same work, or after a record lacking its ugoira frames or novel text), users by id, rankings by (source,
@@ -20,6 +21,7 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from pixivcrawl.db.memory import crawl_memory
 from pixivcrawl.items import (
     CommissionCreatorItem,
     CommissionRequestItem,
@@ -31,7 +33,6 @@ from pixivcrawl.items import (
     SearchHitItem,
     UserItem,
 )
-from pixivcrawl.memory import CrawlMemory
 from pixivcrawl.parsers.restriction import is_hidden
 from pixivcrawl.signature import work_signature
 
@@ -52,6 +53,7 @@ class DedupePipeline:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.stats = crawler.stats
+        self.memory = crawl_memory(crawler)  # the works earlier runs stored
         #: key -> the best record that passed: 0 a listing record, 1 a record lacking a part, 2 a whole record
         self.seen: dict[tuple, int] = {}
 
@@ -64,26 +66,26 @@ class DedupePipeline:
         if key is None:
             return item
         hidden = is_hidden(item)
-        complete = bool(ItemAdapter(item).get("complete", True)) and not hidden
+        whole = bool(ItemAdapter(item).get("whole", True)) and not hidden
         signed = work_signature(item)
-        # a work record lacking a part (ugoira frames, novel text) is whole only once it has it
-        whole = complete and (signed is None or item.missing() is None)
-        rank = 2 if whole else int(complete)  # hidden or listing < record lacking a part < whole record
+        # a whole work record lacking a part (ugoira frames, novel text) lacks nothing only once it has it
+        lacks_nothing = whole and (signed is None or item.missing() is None)
+        rank = 2 if lacks_nothing else int(whole)  # hidden or listing < record lacking a part < whole record
         if key in self.seen and self.seen[key] >= rank:
             self.stats.inc_value("pixiv/items/dropped_duplicate")
             raise DropItem(f"already seen in this run: {key[0]} {key[1:]}", log_level="DEBUG")
         self.seen[key] = rank
         if signed is not None:
-            memory = CrawlMemory.of(self.crawler)
+            memory = self.memory
             kind, wid, signature = signed
-            state = memory.work_state(kind, wid, signature, whole)
+            state = memory.work_state(kind, wid, signature, lacks_nothing)
             if hidden:
                 self.stats.inc_value("pixiv/items/hidden")
                 memory.remember_visibility(kind, wid, hidden=True)
                 if state != "new":
                     return item  # the stored work keeps its record, and the memory its signature
-            elif whole:
+            elif lacks_nothing:
                 memory.remember_visibility(kind, wid, hidden=False)
             self.stats.inc_value(f"pixiv/items/{state}")
-            memory.remember(kind, wid, signature, whole)
+            memory.remember(kind, wid, signature, lacks_nothing)
         return item

@@ -13,11 +13,13 @@ Paths are made from numeric ids and page numbers only (``works/<id // 10^6>/<id>
 allow-list. Local files are written to a temporary name (``.<name>.<random>.part`` beside it), synced to disk
 and renamed into place, so a crash never leaves a partial file where a later run would take it as complete; the
 temporaries a killed process left under ``works/`` are removed when the next crawl starts (those last modified
-before it started; ``pixiv/media/stale_parts_removed``). A file already downloaded from the same URL
+before it started; ``pixiv/media/stale_parts_removed``; see pixivcrawl.pipelines.filestore). A file already
+downloaded from the same URL
 (the database's ``media`` table) is not downloaded again; a re-uploaded work has new URLs and is. pixiv's
 placeholder images (``s.pximg.net/common/images/limit_*``) are never downloaded nor recorded: a hidden or
 placeholder record (pixivcrawl.parsers.restriction.is_hidden) gets no request and no ``media`` row, so the row
-and the file of a page downloaded earlier stay as they are. Results go to the item's ``media`` list and from
+and the file of a page downloaded earlier stay as they are. Results go to the item's ``media`` list (one
+pixivcrawl.items.MediaRecord per file) and from
 there to the ``media`` table. Stats under ``pixiv/media/…``: downloaded, bytes, failed, skipped_known,
 skipped_hidden (hidden records, one per work), placeholder (a placeholder URL on a record not flagged hidden:
 not requested), store_failed, skipped_stopping.
@@ -35,13 +37,8 @@ import asyncio
 import hashlib
 import io
 import logging
-import os
-import re
-import stat
-import tempfile
 import time
-from collections import defaultdict
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -51,16 +48,18 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
-from scrapy.pipelines.files import FilesPipeline, FSFilesStore
+from scrapy.pipelines.files import FilesPipeline
 from scrapy.pipelines.media import FileException
 from scrapy.utils.defer import ensure_awaitable
 
+from pixivcrawl.db.memory import crawl_memory
 from pixivcrawl.endpoints import follow
 from pixivcrawl.exceptions import GivenUp
 from pixivcrawl.hosts import STATIC_HOST
-from pixivcrawl.items import IllustItem
-from pixivcrawl.memory import CrawlMemory
+from pixivcrawl.items import IllustItem, MediaRecord
 from pixivcrawl.parsers.restriction import is_hidden
+
+from .filestore import AtomicFSFilesStore, StoreFailed, os_problem
 
 logger = logging.getLogger(__name__)
 
@@ -117,136 +116,6 @@ def regular_url(original: str | None) -> str | None:
     return base.replace("/img-original/", "/img-master/") + "_master1200.jpg"
 
 
-def _file_mode() -> int:
-    """0o666 less the process umask (read once, at import, when no other thread can be creating files)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-#: the mode of the files the store writes: what ``open()`` would give a new file under the process umask
-FILE_MODE = _file_mode()
-
-
-#: the names write_atomically gives its temporaries (tempfile.mkstemp: 8 random characters)
-STALE_PART = re.compile(r"\..+\.[a-z0-9_]{8}\.part")
-
-
-def write_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``target`` (``.<name>.<random>.part``), sync it to disk and rename
-    it into place, then sync the folder: ``target`` is either absent, its old version, or complete — never partial,
-    even after a power cut. A temporary removed before its rename (another crawl starting on the same store takes
-    it for a killed process's) is written once more. Raises OSError (the disk is full, the store read-only, …)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    for attempt in (1, 2):
-        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-        try:
-            os.fchmod(fd, FILE_MODE)  # mkstemp makes it 0600: the store's files get the mode any new file would
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())  # the bytes are on disk before the name points at them
-            Path(temporary).replace(target)
-        except BaseException as exc:
-            Path(temporary).unlink(missing_ok=True)
-            if isinstance(exc, FileNotFoundError) and attempt == 1 and target.parent.is_dir():
-                continue  # the temporary was removed under us: write it again
-            raise
-        _sync_folder(target.parent)  # the rename itself is on disk
-        return
-
-
-def _sync_folder(folder: Path) -> None:
-    """fsync ``folder`` (best effort: not every system lets a folder be opened or synced)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def remove_stale_parts(root: Path, before: float) -> tuple[int, list[str]]:
-    """Remove write_atomically's temporaries (``.<name>.<random>.part``, regular files) under ``root`` last modified
-    before ``before`` (seconds since the epoch): what a killed process left. Returns how many were removed and the
-    OS errors of those that could not be (``strerror: path``); a missing ``root`` has none."""
-    removed, errors = 0, []
-    for folder, _folders, names in os.walk(root):
-        for name in names:
-            if not STALE_PART.fullmatch(name):
-                continue
-            path = Path(folder) / name
-            try:
-                info = path.lstat()
-                if stat.S_ISREG(info.st_mode) and info.st_mtime < before:
-                    path.unlink()
-                    removed += 1
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                errors.append(f"{exc.strerror or type(exc).__name__}: {path}")
-    return removed, errors
-
-
-def os_problem(exc: OSError) -> str:
-    """An OS error's errno and text, the same for every file it hits (no path): ``[Errno 28] No space left on
-    device``."""
-    if exc.errno is not None and exc.strerror:
-        return f"[Errno {exc.errno}] {exc.strerror}"
-    return str(exc) or type(exc).__name__
-
-
-class StoreFailed(FileException):
-    """A downloaded file could not be written to the files store (an OS error: a read-only store, a full disk);
-    the message is ``could not store: [Errno N] <the OS's text>`` (what ``media.error`` records)."""
-
-
-class AtomicFSFilesStore(FSFilesStore):
-    """Scrapy's local store, but a file appears under its name only once it is complete.
-
-    A store folder that cannot be created is not an error when the store is built (Scrapy's makes it there): it
-    is reported by :meth:`check_writable`, which the pipeline calls when the spider opens."""
-
-    def __init__(self, basedir) -> None:
-        self.problem: OSError | None = None
-        try:
-            super().__init__(basedir)
-        except OSError as exc:
-            self.problem = exc
-            self.basedir = str(basedir).split("://", 1)[-1]
-            self.created_directories = defaultdict(set)
-
-    def check_writable(self) -> None:
-        """Create the store's folder if needed and write and remove a probe file in it; raises the OSError that
-        prevents it."""
-        if self.problem is not None:
-            raise self.problem
-        root = Path(self.basedir)
-        root.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".pixivcrawl-probe-", suffix=".part", dir=root)
-        os.close(fd)
-        Path(probe).unlink()
-
-    def persist_file(self, path, buf, info, meta=None, headers=None) -> None:
-        # write_atomically makes the folder (exist_ok: safe when two pages of a work are written at once
-        # from threads, where FSFilesStore._mkdir's check-then-create is not)
-        write_atomically(self._get_filesystem_path(path), buf.getvalue())
-
-    def hash_and_persist(self, path: str, data: bytes) -> str:
-        """sha256 of ``data``, stored under ``path``: one call for a worker thread."""
-        write_atomically(self._get_filesystem_path(path), data)
-        return hashlib.sha256(data).hexdigest()
-
-    def remove_stale_parts(self, before: float) -> tuple[int, list[str]]:
-        """Remove the temporaries a killed process left in the store's ``works/`` tree (see
-        :func:`remove_stale_parts`)."""
-        return remove_stale_parts(Path(self.basedir) / "works", before)
-
-
 class PixivFilesPipeline(FilesPipeline):
     STORE_SCHEMES: ClassVar[dict[str, Any]] = {**FilesPipeline.STORE_SCHEMES, "": AtomicFSFilesStore,
                                                "file": AtomicFSFilesStore}
@@ -263,6 +132,7 @@ class PixivFilesPipeline(FilesPipeline):
         if unknown:
             raise ValueError(f"PIXIV_IMAGE_TYPES takes {', '.join(WORK_TYPES)}, not {', '.join(sorted(unknown))}")
         super().__init__(store_uri, crawler=crawler)
+        self.memory = crawl_memory(crawler)  # the files earlier runs stored
         self._done: dict[str, dict[str, Any]] = {}  # path -> size, dimensions, sha256 of a stored file
         self._pending: dict[int, list[tuple[str, int, str]]] = {}  # id(item) -> its requests, in order
         self._in_hand = asyncio.Semaphore(2 * max(1, settings.getint("PIXIV_CDN_CONCURRENCY", 8)))
@@ -325,7 +195,7 @@ class PixivFilesPipeline(FilesPipeline):
         return [("page", page.page, pick(page)) for page in item.pages]
 
     def get_media_requests(self, item: Any, info) -> list[Request]:
-        if not isinstance(item, IllustItem) or not item.complete or item.type not in self.types:
+        if not isinstance(item, IllustItem) or not item.whole or item.type not in self.types:
             return []
         stats = self.crawler.stats
         if is_hidden(item):  # pixiv's placeholder, not the work: what an earlier run downloaded stays
@@ -334,7 +204,6 @@ class PixivFilesPipeline(FilesPipeline):
         if self._closing is not None:  # stopping: the store fails every file; a later run downloads them
             stats.inc_value("pixiv/media/skipped_stopping")
             return []
-        memory = CrawlMemory.of(self.crawler)
         requests = []
         for kind, page, url in self._targets(item):
             if not url:
@@ -344,7 +213,7 @@ class PixivFilesPipeline(FilesPipeline):
             if is_placeholder(url):
                 stats.inc_value("pixiv/media/placeholder")
                 continue
-            if memory.stored_file(item.id, kind, page, url):
+            if self.memory.stored_file(item.id, kind, page, url):
                 stats.inc_value("pixiv/media/skipped_known")
                 continue
             requests.append(follow(url, callback=NO_CALLBACK, headers={"Referer": PIXIV_REFERER},
@@ -452,24 +321,22 @@ class PixivFilesPipeline(FilesPipeline):
         return StoreFailed(f"could not store: {cause}")
 
     def item_completed(self, results, item: Any, info) -> Any:
-        """Record every file's outcome on the item (results come in the order of the requests)."""
+        """Record every file's outcome on the item, as a :class:`~pixivcrawl.items.MediaRecord` in ``item.media``
+        (results come in the order of the requests)."""
         pending = self._pending.pop(id(item), [])
-        memory = CrawlMemory.of(self.crawler)
         for (kind, page, url), (ok, value) in zip(pending, results, strict=False):
             if ok and value.get("status") == _STOPPING:
                 continue
-            entry = {"kind": kind, "page": page, "url": url, "path": None, "size": None, "width": None,
-                     "height": None, "sha256": None, "status": "failed", "error": None}
             if ok:
-                entry.update(self._done.pop(value["path"], {}), path=value["path"], status="downloaded")
-                memory.remember_file(item.id, kind, page, url, value["path"])
+                media = MediaRecord.downloaded(kind, page, url, value["path"], **self._done.pop(value["path"], {}))
+                self.memory.remember_file(item.id, media)
             else:
                 error = getattr(value, "value", value)
-                entry["error"] = (str(error) or type(error).__name__)[:500]
+                media = MediaRecord.failed(kind, page, url, str(error) or type(error).__name__)
                 self.crawler.stats.inc_value("pixiv/media/failed")
                 # a GivenUp request or a store failure was logged once already, where it happened
                 if not isinstance(error.__cause__, GivenUp) and not isinstance(error, StoreFailed):
                     logger.warning("Gave up downloading %s of work %s page %s: %s", kind, item.id, page,
-                                   entry["error"])
-            item.media.append(entry)
+                                   media.error)
+            item.media.append(media)
         return item

@@ -33,7 +33,6 @@ negative delay, a delay the format cannot hold) is logged with its cause and cou
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import io
 import logging
 import zipfile
@@ -44,10 +43,11 @@ from PIL import Image
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from pixivcrawl.items import IllustItem
-from pixivcrawl.memory import CrawlMemory, local_store_root
+from pixivcrawl.db.memory import crawl_memory, local_store_root
+from pixivcrawl.items import IllustItem, MediaRecord
 from pixivcrawl.parsers.restriction import is_hidden
-from pixivcrawl.pipelines.files import media_path, write_atomically
+from pixivcrawl.pipelines.files import media_path
+from pixivcrawl.pipelines.filestore import write_atomically
 
 logger = logging.getLogger(__name__)
 FORMATS = ("none", "webp", "apng", "gif")
@@ -145,6 +145,7 @@ class UgoiraConvertPipeline:
             raise NotConfigured("ugoira conversion needs a local FILES_STORE")
         self.crawler = crawler
         self.stats = crawler.stats
+        self.memory = crawl_memory(crawler)  # the zips and animations earlier runs stored
         self.kind = f"ugoira_{self.format}"
 
     @classmethod
@@ -154,29 +155,25 @@ class UgoiraConvertPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, IllustItem) or item.type != "ugoira" or not item.ugoira_frames or is_hidden(item):
             return item
-        zips = [(m["url"], m["path"]) for m in item.media if m["kind"] == "ugoira_zip" and m["status"] == "downloaded"]
-        if not zips:  # the zip is an earlier run's: convert it unless that run wrote this format too
-            memory = CrawlMemory.of(self.crawler)
-            if memory.stored_media(item.id, self.kind, 0) is not None:
+        frames = next((m for m in item.media if m.kind == "ugoira_zip" and m.status == "downloaded"), None)
+        if frames is None:  # the zip is an earlier run's: convert it unless that run wrote this format too
+            if self.memory.stored_media(item.id, self.kind, 0) is not None:
                 return item
-            stored = memory.stored_media(item.id, "ugoira_zip", 0)
-            if stored is None:
+            frames = self.memory.stored_media(item.id, "ugoira_zip", 0)
+            if frames is None:
                 return item  # no zip (images off, or its download failed)
-            zips = [stored]
-        zip_url, zip_path = zips[0]
-        url = f"{zip_url.rsplit('.', 1)[0]}.{EXTENSIONS[self.format]}"
+        url = f"{frames.url.rsplit('.', 1)[0]}.{EXTENSIONS[self.format]}"
         relative = media_path(item.id, self.kind, 0, url)
         try:
             data, width, height = await asyncio.to_thread(
-                animate, (self.root / zip_path).read_bytes(), item.ugoira_frames, self.format)
+                animate, (self.root / frames.path).read_bytes(), item.ugoira_frames, self.format)
             await asyncio.to_thread(write_atomically, self.root / relative, data)
         except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
             logger.error("Could not convert ugoira %s to %s: %s", item.id, self.format, exc)
             self.stats.inc_value("pixiv/media/conversion_failed")
             return item
-        CrawlMemory.of(self.crawler).remember_file(item.id, self.kind, 0, url, relative)
-        item.media.append({"kind": self.kind, "page": 0, "url": None, "path": relative, "size": len(data),
-                           "width": width, "height": height, "sha256": hashlib.sha256(data).hexdigest(),
-                           "status": "converted", "error": None})
+        media = MediaRecord.converted(self.kind, relative, data, width, height)
+        self.memory.remember_file(item.id, media)
+        item.media.append(media)
         self.stats.inc_value("pixiv/media/converted")
         return item

@@ -13,10 +13,10 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from pixivcrawl.db.memory import CrawlMemory, crawl_memory
 from pixivcrawl.endpoints import NOVEL_TEXT, UGOIRA_METADATA, Endpoint
 from pixivcrawl.exceptions import GivenUp
 from pixivcrawl.items import IllustItem, NovelItem, UserItem
-from pixivcrawl.memory import CrawlMemory
 from pixivcrawl.parsers.ajax import AjaxError, ajax_body
 from pixivcrawl.parsers.app_api import (
     ParseError,
@@ -205,7 +205,12 @@ class PixivSpider(RecoverHiddenMixin, SpiderArguments[ParamsT], scrapy.Spider):
     def incremental_stop(self) -> int:
         return max(1, self.crawler.settings.getint("PIXIV_INCREMENTAL_STOP", 30))
 
-    def known_unchanged(self, item: Any, *, need_full: bool = True) -> bool:
+    @property
+    def memory(self) -> CrawlMemory:
+        """The crawl memory (pixivcrawl.db.memory): the works and files earlier runs stored."""
+        return crawl_memory(self.crawler)
+
+    def known_unchanged(self, item: Any, *, need_whole: bool = True) -> bool:
         """In an incremental or resumed crawl: is this work stored already, unchanged (same pages, same
         upload)?"""
         if not self.skip_known:
@@ -215,13 +220,13 @@ class PixivSpider(RecoverHiddenMixin, SpiderArguments[ParamsT], scrapy.Spider):
         signed = work_signature(item)
         if signed is None:
             return False
-        return CrawlMemory.of(self.crawler).known_unchanged(*signed, need_full=need_full)
+        return self.memory.known_unchanged(*signed, need_whole=need_whole)
 
     def known_hidden(self, item: IllustItem | NovelItem) -> bool:
         """Whether a hidden record stands for a work the database holds with nothing more to gain: stored whole
         and shown (recovered from the web earlier, or stored before pixiv hid it), or stored as pixiv's stand-in
         that this crawl cannot recover (see :meth:`can_recover`)."""
-        memory = CrawlMemory.of(self.crawler)
+        memory = self.memory
         kind = "novel" if isinstance(item, NovelItem) else "illust"
         if not memory.stored(kind, item.id):
             return False
@@ -242,7 +247,7 @@ class PixivSpider(RecoverHiddenMixin, SpiderArguments[ParamsT], scrapy.Spider):
         ``PHPSESSID`` (pixivcrawl.spiders.recover); otherwise, and when the web fails too, the record itself
         (:meth:`keep_hidden`). ``obj`` is the JSON object it was parsed from (App API object, web thumbnail or
         ranking.php entry)."""
-        if not item.complete:  # a web listing's thumbnail: the web itself hides it
+        if not item.whole:  # a web listing's thumbnail: the web itself hides it
             yield from self.keep_hidden(item)
         elif self.skip_known and self.can_recover(item) and self.known_hidden(item):
             self.count("incremental/known_recovered")  # recovered (or stored whole) before: not fetched again
@@ -261,7 +266,7 @@ class PixivSpider(RecoverHiddenMixin, SpiderArguments[ParamsT], scrapy.Spider):
         self.count(f"works/hidden/{kind}")
         yield item
 
-    # -- full records from the App API, shared by every spider that stores whole works ---------------
+    # -- whole records from the App API, shared by every spider that stores whole works --------------
 
     def app_work_items(self, obj: Any, *, skip_known: bool = False) -> Iterator[Any]:
         """A work object of the App API: its user and the work (ugoira after fetching its frame delays,
@@ -296,7 +301,8 @@ class PixivSpider(RecoverHiddenMixin, SpiderArguments[ParamsT], scrapy.Spider):
         data = self.app_json(response, f"ugoira metadata of {item.id}")
         if data is not None:
             try:
-                item.ugoira_zip_url, item.ugoira_frames = parse_ugoira_metadata(data, item.id)
+                ugoira = parse_ugoira_metadata(data, item.id)
+                item.ugoira_zip_url, item.ugoira_frames = ugoira.zip_url, ugoira.frames
             except ParseError as exc:
                 self.malformed("ugoira metadata", exc)
         yield from self.record_in_hand(item)
@@ -362,8 +368,8 @@ class PixivSpider(RecoverHiddenMixin, SpiderArguments[ParamsT], scrapy.Spider):
             except ParseError as exc:
                 self.malformed(f"text of novel {item.id}", exc)
             else:
-                item.text = webview.pop("text")
-                item.webview_raw = webview
+                item.text = webview.text
+                item.webview_raw = webview.raw
         yield from self.record_in_hand(item)
 
     def parse_app_novel_detail(self, response: Response, novel_id: int, item: NovelItem | None = None,

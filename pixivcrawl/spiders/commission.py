@@ -111,19 +111,19 @@ class CommissionSpider(PixivSpider[CommissionParams]):
         except ParseError as exc:
             self.malformed(what, exc)
             return
-        for exc in parsed["errors"]:
+        for exc in parsed.errors:
             self.malformed(f"object in {what}", exc)
-        for user in parsed["users"]:
+        for user in parsed.users:
             yield from self.once(user)
-        for work in parsed["works"] + parsed["novels"]:
+        for work in parsed.works + parsed.novels:
             if is_hidden(work):
                 yield from self.hidden_items(work, work.raw)
             else:
                 yield work
-        yield from parsed["requests"]
-        self.count(f"commission/requests/{section}", len(parsed["requests"]))
+        yield from parsed.requests
+        self.count(f"commission/requests/{section}", len(parsed.requests))
         if section == "creators":
-            for uid in parsed["creator_ids"]:
+            for uid in parsed.creator_ids:
                 yield CommissionCreatorItem(user_id=uid, work_type=work_type, mode=self.mode)
-        if parsed["has_next"] and (self.max_pages is None or page < self.max_pages):
+        if parsed.has_next and (self.max_pages is None or page < self.max_pages):
             yield self.listing_page(section, work_type, page + 1)

@@ -20,7 +20,6 @@ from scrapy.http import Response
 
 from pixivcrawl.endpoints import ILLUST_RANKING, NOVEL_RANKING, RANKING_PHP, follow
 from pixivcrawl.items import RankingItem
-from pixivcrawl.memory import CrawlMemory
 from pixivcrawl.parsers.ajax import parse_ranking_page
 from pixivcrawl.parsers.app_api import next_url, parse_illust, parse_novel
 from pixivcrawl.parsers.common import ParseError
@@ -143,7 +142,7 @@ class RankingSpider(PixivSpider[RankingParams]):
         self.dates = args.dates()
 
     def start_requests_for_arguments(self) -> Iterator[scrapy.Request]:
-        done = CrawlMemory.of(self.crawler).complete_ranking_days(self.api, self.mode, self.content) \
+        done = self.memory.complete_ranking_days(self.api, self.mode, self.content) \
             if self.incremental else set()
         for when in self.dates:
             if when in done:
@@ -169,20 +168,21 @@ class RankingSpider(PixivSpider[RankingParams]):
         if data is None:
             return
         try:
-            info, rows = parse_ranking_page(data)
+            ranked = parse_ranking_page(data)
         except ParseError as exc:
             self.logger.error("%s: HTTP %s, %s", what, response.status, exc)
             self.count(f"errors/http_{response.status}")
             return
-        for ranking, work, user in rows:
+        for entry in ranked.entries:
+            ranking, work, user = entry.ranking, entry.work, entry.user
             if is_hidden(work):
                 yield from self.hidden_items(work, work.raw)
             else:
                 yield from self.once(user)
                 yield work
             yield ranking
-        if info["next"] and (self.max_pages is None or page < self.max_pages):
-            yield self.web_page(when, info["next"])
+        if ranked.next_page and (self.max_pages is None or page < self.max_pages):
+            yield self.web_page(when, ranked.next_page)
 
     # -- App API -------------------------------------------------------------------------------------
 

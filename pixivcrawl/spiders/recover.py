@@ -64,7 +64,7 @@ class RecoverHiddenMixin:
     def can_recover(self, item: IllustItem | NovelItem) -> bool:
         """Whether this crawl can fetch ``item``, an App API record pixiv hid, whole from the web: a whole record
         (not a web thumbnail), a restriction the web lifts, and a web session."""
-        return item.complete and item.restriction in RECOVERABLE and self.has_web_session
+        return item.whole and item.restriction in RECOVERABLE and self.has_web_session
 
     @property
     def has_web_session(self) -> bool:
@@ -126,7 +126,8 @@ class RecoverHiddenMixin:
         if item.type == "ugoira":
             if meta is not None:
                 try:
-                    item.ugoira_zip_url, item.ugoira_frames = parse_ajax_ugoira_meta(meta, item.id)
+                    ugoira = parse_ajax_ugoira_meta(meta, item.id)
+                    item.ugoira_zip_url, item.ugoira_frames = ugoira.zip_url, ugoira.frames
                 except ParseError as exc:
                     self.malformed("web ugoira metadata", exc)
             if item.ugoira_frames is None:

@@ -176,7 +176,8 @@ class SearchSpider(PixivSpider[SearchParams]):
         if body is None:
             return
         try:
-            data, total, last_page = parse_search_page(body, KINDS[self.kind])
+            found = parse_search_page(body, KINDS[self.kind])
+            data, total, last_page = found.thumbnails, found.total, found.last_page
         except ParseError as exc:
             self.malformed("search page", exc)
             return
@@ -237,7 +238,7 @@ class SearchSpider(PixivSpider[SearchParams]):
             self.count("search/hits")
             yield SearchHitItem(query_key=self.query_key, query=self.query, work_type="novel" if novels else "illust",
                                 work_id=item.id, page=page, position=position)
-            known = self.known_unchanged(item, need_full=self.details)
+            known = self.known_unchanged(item, need_whole=self.details)
             tally[0] = tally[0] + 1 if known else 0
             if known:
                 self.count("incremental/known")

@@ -101,5 +101,6 @@ def illust_item(wid: int) -> IllustItem:
     w = world()
     item = parse_illust(app_objects.illust_obj(w, wid, detail=True))
     if item.type == "ugoira":
-        item.ugoira_zip_url, item.ugoira_frames = parse_ugoira_metadata(app_objects.ugoira_metadata(w, wid), wid)
+        meta = parse_ugoira_metadata(app_objects.ugoira_metadata(w, wid), wid)
+        item.ugoira_zip_url, item.ugoira_frames = meta.zip_url, meta.frames
     return item

@@ -9,10 +9,10 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.misc import build_from_crawler
 
+from pixivcrawl.db.memory import crawl_memory
 from pixivcrawl.db.rows import item_rows
 from pixivcrawl.db.store import Batch, Store
 from pixivcrawl.items import CommissionCreatorItem, RankingItem, SearchHitItem, UserItem
-from pixivcrawl.memory import CrawlMemory
 from pixivcrawl.parsers.app_api import parse_novel
 from pixivcrawl.pipelines.dedupe import DedupePipeline
 from pixivcrawl.replica.app_objects import novel_obj
@@ -26,7 +26,7 @@ def dedupe_pipeline(**settings) -> DedupePipeline:
 
 def listing(item):
     listed = copy.deepcopy(item)
-    listed.complete = False
+    listed.whole = False
     return listed
 
 
@@ -96,18 +96,18 @@ def test_items_without_a_key_pass():
 
 def test_works_are_classified_against_the_database(tmp_path):
     url = f"sqlite:///{tmp_path / 'pixivcrawl.db'}"
-    stored_full, stored_listing, changed, new = (illust_item(wid) for wid in work_ids("illust")[:4])
+    stored_whole, stored_listing, changed, new = (illust_item(wid) for wid in work_ids("illust")[:4])
     store = Store(url)
     store.upgrade()
     batch = Batch()
-    for item in (stored_full, listing(stored_listing), changed):
+    for item in (stored_whole, listing(stored_listing), changed):
         batch.add(item_rows(item))
     store.write(batch)
     store.dispose()
 
     changed.image_stamp = "2030/01/01/00/00/00"  # re-uploaded since
     pipeline = dedupe_pipeline(DATABASE_URL=url)
-    for item in (stored_full, stored_listing, changed, new):
+    for item in (stored_whole, stored_listing, changed, new):
         pipeline.process_item(copy.deepcopy(item))
     assert (stat(pipeline, "unchanged"), stat(pipeline, "updated"), stat(pipeline, "new")) == (1, 2, 1)
 
@@ -129,7 +129,7 @@ def test_a_hidden_record_of_a_stored_work_is_neither_updated_nor_remembered(tmp_
     store.dispose()
 
     pipeline = dedupe_pipeline(DATABASE_URL=url)
-    memory = CrawlMemory.of(pipeline.crawler)
+    memory = crawl_memory(pipeline.crawler)
     remembered = memory.works[("illust", stored.id)]
     assert pipeline.process_item(hidden(stored)) is not None
     assert pipeline.process_item(hidden(new, "sanity_level")) is not None  # seen hidden first: a new row

@@ -1,7 +1,8 @@
-"""StatsFileExtension (the crawl's final stats as JSON) and ProgressExtension (one shared progress line)."""
+"""StatsFileExtension (the crawl's final stats as JSON) and ProgressExtension (a progress line per crawl)."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
 
@@ -10,8 +11,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import build_from_crawler
 
-from pixivcrawl.extensions import progress
-from pixivcrawl.extensions.progress import ProgressExtension, totals
+from pixivcrawl.extensions.progress import ProgressExtension, progress_counts
 from pixivcrawl.extensions.stats_file import StatsFileExtension
 
 from .helpers import make_crawler
@@ -48,12 +48,17 @@ def test_the_stats_file_holds_the_final_stats_and_the_reason(tmp_path, reason):
 
 # -- the progress line -----------------------------------------------------------------------------------
 
-@pytest.fixture
-def shared_line(monkeypatch):
-    """The module's process-wide state, fresh for each test."""
-    monkeypatch.setattr(progress, "_crawlers", {})
-    monkeypatch.setattr(progress, "_timer", [])
-    monkeypatch.setattr(progress, "_started", [0.0])
+class Terminal(io.StringIO):
+    """A stderr that is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def progress(crawler, stream) -> ProgressExtension:
+    extension = ProgressExtension(crawler, stream)
+    crawler.signals.send_catch_log(signals.spider_opened, spider=crawler.spider)
+    return extension
 
 
 def test_no_progress_line_unless_asked():
@@ -61,29 +66,44 @@ def test_no_progress_line_unless_asked():
         build_from_crawler(ProgressExtension, make_crawler())
 
 
-def test_totals_add_up_every_crawl():
-    crawlers = [make_crawler(), make_crawler()]
-    for n, crawler in enumerate(crawlers, start=1):
-        crawler.stats.set_value("item_scraped_count", 10 * n)
-        crawler.stats.set_value("downloader/request_count", 3 * n)
-        crawler.stats.set_value("log_count/ERROR", n)
-    assert totals(crawlers) == {"items": 30, "requests": 9, "errors": 3}
-    assert totals([make_crawler()]) == {"items": 0, "requests": 0, "errors": 0}
+def test_counts_are_the_crawls_own():
+    crawler = make_crawler()
+    crawler.stats.set_value("item_scraped_count", 10)
+    crawler.stats.set_value("downloader/request_count", 3)
+    crawler.stats.set_value("log_count/ERROR", 1)
+    assert progress_counts(crawler) == {"items": 10, "requests": 3, "errors": 1}
+    assert progress_counts(make_crawler()) == {"items": 0, "requests": 0, "errors": 0}
 
 
-def test_crawls_share_one_line_and_it_is_drawn_at_the_end(shared_line, capsys):
+def test_each_crawl_has_its_own_line_drawn_at_the_end_in_a_log():
     first, second = make_crawler(PIXIV_PROGRESS=True), make_crawler(PIXIV_PROGRESS=True)
-    for crawler in (first, second):
-        build_from_crawler(ProgressExtension, crawler)
-        crawler.signals.send_catch_log(signals.spider_opened, spider=crawler.spider)
-    name = first.spider.name
-    assert list(progress._crawlers) == [name, f"{name}#2"] and len(progress._timer) == 1
+    log = io.StringIO()
+    extensions = [progress(crawler, log) for crawler in (first, second)]
+    assert all(e.bar is None and e._timer.running for e in extensions)  # not a terminal: no bar redrawn in place
     first.stats.set_value("item_scraped_count", 4)
     second.stats.set_value("item_scraped_count", 5)
     second.stats.set_value("downloader/request_count", 7)
     second.stats.set_value("log_count/ERROR", 1)
-    timer = progress._timer[0]
+    timer = extensions[0]._timer
     close(first)
-    assert progress._timer == [] and not timer.running
-    line = capsys.readouterr().err
-    assert f"items: {name} 4, {name}#2 5 | requests 7 | errors 1 |" in line
+    assert not timer.running and extensions[1]._timer.running  # the other crawl goes on
+    name = first.spider.name
+    assert log.getvalue().startswith(f"{name}: 4 items [") and log.getvalue().endswith(", requests 0, errors 0]\n")
+    close(second)
+    assert log.getvalue().splitlines()[1].startswith(f"{name}: 5 items [")
+    assert log.getvalue().splitlines()[1].endswith(", requests 7, errors 1]")
+
+
+def test_on_a_terminal_the_bar_is_redrawn_in_place():
+    crawler = make_crawler(PIXIV_PROGRESS=True)
+    terminal = Terminal()
+    extension = progress(crawler, terminal)
+    assert extension.bar is not None
+    crawler.stats.set_value("item_scraped_count", 12)
+    crawler.stats.set_value("downloader/request_count", 20)
+    extension.render()
+    close(crawler)
+    assert extension.bar is None and extension._timer is None
+    drawn = terminal.getvalue()
+    assert drawn.startswith("\r") and drawn.endswith("\n") and "\n" not in drawn[:-1]  # one line, redrawn
+    assert f"{crawler.spider.name}: 12 items [" in drawn and "requests 20, errors 0]" in drawn

@@ -23,14 +23,14 @@ from scrapy.utils.misc import build_from_crawler
 from pixivcrawl.db.rows import item_rows
 from pixivcrawl.db.store import Batch, Store
 from pixivcrawl.parsers.app_api import parse_illust
-from pixivcrawl.pipelines import files as files_module
+from pixivcrawl.pipelines import filestore as files_module
 from pixivcrawl.pipelines.files import (
     PixivFilesPipeline,
     is_placeholder,
     media_path,
     regular_url,
-    write_atomically,
 )
+from pixivcrawl.pipelines.filestore import write_atomically
 from pixivcrawl.replica import app_objects
 from tests.decorators import coroutine_test
 
@@ -61,7 +61,8 @@ def image_bytes(url: str) -> bytes:
 def zip_bytes() -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("000000.jpg", b"frame")
+        # a fixed time: two calls give the same bytes (writestr would stamp the current time, to 2 seconds)
+        archive.writestr(zipfile.ZipInfo("000000.jpg", date_time=(2024, 1, 1, 0, 0, 0)), b"frame")
     return out.getvalue()
 
 
@@ -165,7 +166,7 @@ def test_image_types_choose_the_work_types(tmp_path):
 def test_listing_records_and_other_items_download_nothing(tmp_path):
     pipeline = files_pipeline(tmp_path)
     listed = illust_item(work_ids("illust")[0])
-    listed.complete = False
+    listed.whole = False
     assert pipeline.get_media_requests(listed, pipeline.spiderinfo) == []
     assert pipeline.get_media_requests({"id": 1}, pipeline.spiderinfo) == []
 
@@ -220,18 +221,18 @@ async def test_a_work_is_stored_page_by_page_with_its_media_records(tmp_path):
     pipeline = files_pipeline(tmp_path)
     item = illust_item(work_ids("manga", pages=3)[0])
     assert await pipeline.process_item(item) is item
-    assert [(m["kind"], m["page"], m["status"]) for m in item.media] == [("page", p.page, "downloaded")
+    assert [(m.kind, m.page, m.status) for m in item.media] == [("page", p.page, "downloaded")
                                                                          for p in item.pages]
     total = 0
     for page, media in zip(item.pages, item.media, strict=True):
         body = image_bytes(page.original_url)
         total += len(body)
-        path = store_path(pipeline, media["path"])
-        assert media["path"] == media_path(item.id, "page", page.page, page.original_url)
+        path = store_path(pipeline, media.path)
+        assert media.path == media_path(item.id, "page", page.page, page.original_url)
         assert path.read_bytes() == body  # the exact bytes pixiv sent
-        assert media["sha256"] == hashlib.sha256(body).hexdigest() and media["size"] == len(body)
-        assert (media["width"], media["height"]) == Image.open(io.BytesIO(body)).size
-    assert not list(store_path(pipeline, item.media[0]["path"]).parent.glob("*.part"))
+        assert media.sha256 == hashlib.sha256(body).hexdigest() and media.size == len(body)
+        assert (media.width, media.height) == Image.open(io.BytesIO(body)).size
+    assert not list(store_path(pipeline, item.media[0].path).parent.glob("*.part"))
     assert stat(pipeline, "downloaded") == item.page_count and stat(pipeline, "bytes") == total
 
 
@@ -241,9 +242,9 @@ async def test_an_ugoira_zip_is_stored(tmp_path):
     item = illust_item(work_ids("ugoira")[0])
     await pipeline.process_item(item)
     (media,) = item.media
-    assert media["status"] == "downloaded" and media["url"].endswith("_ugoira1920x1080.zip")
-    assert store_path(pipeline, media["path"]).read_bytes() == zip_bytes()
-    assert (media["width"], media["height"]) == (None, None)
+    assert media.status == "downloaded" and media.url.endswith("_ugoira1920x1080.zip")
+    assert store_path(pipeline, media.path).read_bytes() == zip_bytes()
+    assert (media.width, media.height) == (None, None)
 
 
 @coroutine_test
@@ -258,7 +259,7 @@ async def test_files_an_earlier_run_stored_are_not_downloaded_again(tmp_path):
     batch.add(item_rows(item))  # the media records go to the database with the work
     store.write(batch)
     store.dispose()
-    missing = store_path(first, item.media[0]["path"])
+    missing = store_path(first, item.media[0].path)
     missing.unlink()  # a file deleted from the store since: fetched again
 
     second = files_pipeline(tmp_path, DATABASE_URL=url)
@@ -266,7 +267,7 @@ async def test_files_an_earlier_run_stored_are_not_downloaded_again(tmp_path):
     await second.process_item(again)
     assert [r.url for r in second.crawler.engine.downloads] == [item.pages[0].original_url]
     assert stat(second, "skipped_known") == item.page_count - 1
-    assert [m["page"] for m in again.media] == [0] and missing.read_bytes() == image_bytes(item.media[0]["url"])
+    assert [m.page for m in again.media] == [0] and missing.read_bytes() == image_bytes(item.media[0].url)
 
 
 def broken_second_page(kind: str):
@@ -290,12 +291,12 @@ async def test_a_failed_page_is_recorded_and_leaves_no_file(tmp_path, kind):
     pipeline = files_pipeline(tmp_path, broken_second_page(kind))
     item = illust_item(work_ids("manga", pages=3)[0])
     await pipeline.process_item(item)
-    assert [m["status"] for m in item.media] == ["downloaded", "failed"] + ["downloaded"] * (item.page_count - 2)
+    assert [m.status for m in item.media] == ["downloaded", "failed"] + ["downloaded"] * (item.page_count - 2)
     failed = item.media[1]
-    assert failed["path"] is None and failed["sha256"] is None
-    folder = store_path(pipeline, item.media[0]["path"]).parent
-    assert sorted(p.name for p in folder.iterdir()) == sorted(PurePosixPath(m["path"]).name for m in item.media
-                                                              if m["path"])
+    assert failed.path is None and failed.sha256 is None
+    folder = store_path(pipeline, item.media[0].path).parent
+    assert sorted(p.name for p in folder.iterdir()) == sorted(PurePosixPath(m.path).name for m in item.media
+                                                              if m.path)
     assert stat(pipeline, "failed") == 1 and stat(pipeline, "downloaded") == item.page_count - 1
 
 
@@ -306,7 +307,7 @@ async def test_the_error_of_a_failed_page_names_its_cause(tmp_path, kind, cause)
     pipeline = files_pipeline(tmp_path, broken_second_page(kind))
     item = illust_item(work_ids("manga", pages=2)[0])
     await pipeline.process_item(item)
-    assert cause in item.media[1]["error"]
+    assert cause in item.media[1].error
 
 
 @coroutine_test
@@ -324,7 +325,7 @@ async def test_a_failed_page_is_one_log_line_naming_its_status(tmp_path, caplog)
     item = illust_item(work_ids("manga", pages=2)[0])
     with caplog.at_level(logging.DEBUG):
         await pipeline.process_item(item)
-    assert item.media[1]["status"] == "failed" and item.media[1]["error"] == "HTTP 503 after 5 retries"
+    assert item.media[1].status == "failed" and item.media[1].error == "HTTP 503 after 5 retries"
     failures = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert [r.getMessage() for r in failures] == [
         f"Gave up downloading page of work {item.id} page 1: HTTP 503 after 5 retries"]
@@ -339,7 +340,7 @@ async def test_stored_files_get_the_mode_the_umask_gives_new_files(tmp_path):
     await pipeline.process_item(item)
     reference = tmp_path / "reference"
     reference.write_bytes(b"")
-    path = store_path(pipeline, item.media[0]["path"])
+    path = store_path(pipeline, item.media[0].path)
     assert path.stat().st_mode & 0o777 == reference.stat().st_mode & 0o777
 
 
@@ -454,8 +455,8 @@ async def test_an_os_error_is_logged_once_per_cause_and_recorded_with_its_text(t
         for item in items:
             await pipeline.process_item(item)
     cause = f"[Errno {code}] {os.strerror(code)}"
-    assert {m["error"] for item in items for m in item.media} == {f"could not store: {cause}"}
-    assert {m["status"] for item in items for m in item.media} == {"failed"}
+    assert {m.error for item in items for m in item.media} == {f"could not store: {cause}"}
+    assert {m.status for item in items for m in item.media} == {"failed"}
     logged = [r for r in caplog.records if cause in r.getMessage()]
     assert len(logged) == 1 and logged[0].levelno == logging.WARNING
     assert not [r for r in caplog.records if r.exc_info or "Gave up" in r.getMessage()]
@@ -495,7 +496,7 @@ async def test_a_stored_file_breaks_the_row_of_failures(tmp_path, monkeypatch):
     for item in items:
         await pipeline.process_item(item)
     assert pipeline.crawler.engine.closed == []
-    assert [[m["status"] for m in item.media] for item in items] == [["failed", "downloaded", "downloaded"]] * 3
+    assert [[m.status for m in item.media] for item in items] == [["failed", "downloaded", "downloaded"]] * 3
 
 
 def test_a_files_store_that_cannot_be_written_refuses_the_start(tmp_path, caplog):

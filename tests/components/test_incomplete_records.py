@@ -17,11 +17,11 @@ from twisted.internet.error import ConnectionLost
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed
 
+from pixivcrawl.db.memory import CrawlMemory
 from pixivcrawl.db.migrate import upgrade
 from pixivcrawl.db.rows import item_rows
 from pixivcrawl.db.store import Batch, Store
 from pixivcrawl.items import UserItem
-from pixivcrawl.memory import CrawlMemory
 from pixivcrawl.parsers.app_api import parse_novel
 from pixivcrawl.pipelines.dedupe import DedupePipeline
 from pixivcrawl.replica.app_objects import novel_obj
@@ -36,7 +36,7 @@ DETAIL = "https://app-api.pixiv.net/v1/illust/detail?illust_id={}"
 
 def _listing(item):
     listed = copy.deepcopy(item)
-    listed.complete, listed.pages, listed.caption = False, [], ""
+    listed.whole, listed.pages, listed.caption = False, [], ""
     return listed
 
 
@@ -85,7 +85,7 @@ def _write(url: str, *items) -> None:
 def test_a_detail_failing_for_good_yields_the_listing_record_in_hand(caplog):
     crawler, spider = _search_spider()
     listed = _listing(illust_item(work_ids("illust")[0]))
-    user = UserItem(id=listed.user_id, name="name", complete=False)
+    user = UserItem(id=listed.user_id, name="name", whole=False)
     request = Request(DETAIL.format(listed.id), meta={"retry_times": 5},
                       cb_kwargs={"work_id": listed.id, "item": listed, "user": user})
     with caplog.at_level(logging.INFO):
@@ -177,11 +177,11 @@ def test_crawl_memory_does_not_count_incomplete_records_as_whole(tmp_path):
     bare_novel.id += 1
     _write(url, whole, _without_frames(ugoira), novel, bare_novel)
     memory = CrawlMemory(url)
-    for kind, item, full in (("illust", whole, True), ("illust", ugoira, False), ("novel", novel, True),
-                             ("novel", bare_novel, False)):
+    for kind, item, lacks_nothing in (("illust", whole, True), ("illust", ugoira, False), ("novel", novel, True),
+                                      ("novel", bare_novel, False)):
         signature = (item.page_count, item.image_stamp) if kind == "illust" else (item.text_length, item.image_stamp)
-        assert memory.known_unchanged(kind, item.id, signature) is full, item.id
-        assert memory.known_unchanged(kind, item.id, signature, need_full=False)
+        assert memory.known_unchanged(kind, item.id, signature) is lacks_nothing, item.id
+        assert memory.known_unchanged(kind, item.id, signature, need_whole=False)
 
 
 def test_the_migration_marks_the_rows_stored_before_it(db_url):

@@ -53,8 +53,8 @@ def test_a_placeholder_becomes_web_requests_then_a_whole_record(spider):
     assert pages.url.startswith(f"https://www.pixiv.net/ajax/illust/{hidden.id}/pages?")
     out = _follow(pages, _ajax(pages, web_works.illust_pages(w, hidden.id, logged_in=True)))
     user, item = out
-    assert isinstance(user, UserItem) and user.id == w.work(hidden.id).user_id and not user.complete
-    assert isinstance(item, IllustItem) and item.id == hidden.id and item.visible and item.complete
+    assert isinstance(user, UserItem) and user.id == w.work(hidden.id).user_id and not user.whole
+    assert isinstance(item, IllustItem) and item.id == hidden.id and item.visible and item.whole
     assert item.title == w.work_detail(hidden.id).title and item.restriction is None
     assert len(item.pages) == w.work(hidden.id).page_count and item.image_stamp == w.work_stamp(hidden.id)
     assert _stat(spider, "works/recovered") == 1

@@ -15,8 +15,8 @@ from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.utils.misc import build_from_crawler
 
 from pixivcrawl.db.rows import item_rows
-from pixivcrawl.db.store import SUMMARY, Batch, Store
-from pixivcrawl.items import RankingItem, TagRef, UserItem
+from pixivcrawl.db.store import Batch, Store
+from pixivcrawl.items import MediaRecord, RankingItem, TagRef, UserItem
 from pixivcrawl.parsers.ajax import parse_illust_thumbnail, parse_novel_thumbnail
 from pixivcrawl.parsers.app_api import parse_novel
 from pixivcrawl.pipelines.sql import SQLStoragePipeline
@@ -47,7 +47,7 @@ def batch_of(*items) -> Batch:
 
 def listing(item):
     listed = copy.deepcopy(item)
-    listed.complete = False
+    listed.whole = False
     listed.caption, listed.total_view, listed.pages = "", 0, []
     return listed
 
@@ -57,7 +57,7 @@ def listing(item):
 def test_a_whole_illust_becomes_its_row_pages_and_tags():
     item = illust_item(work_ids("manga", pages=3)[0])
     out = item_rows(item)
-    assert out.parent == ("illusts", item.id) and out.summary is False
+    assert out.parent == ("illusts", item.id) and out.whole is True and out.columns == ()
     assert [r["id"] for r in out.rows["illusts"]] == [item.id]
     assert [(r["illust_id"], r["page"], r["original_url"]) for r in out.rows["illust_pages"]] == \
         [(item.id, p.page, p.original_url) for p in item.pages]
@@ -69,9 +69,10 @@ def test_a_whole_illust_becomes_its_row_pages_and_tags():
 def test_a_listing_record_carries_no_pages_and_a_placeholder_only_its_visibility():
     item = illust_item(work_ids("illust")[0])
     listed = item_rows(listing(item))
-    assert listed.summary is True and "illust_pages" not in listed.rows and "illust_pages" not in listed.replace
+    assert listed.whole is False and "illust_pages" not in listed.rows and "illust_pages" not in listed.replace
+    assert listed.columns == ("title", "page_count", "width", "height", "x_restrict", "update_date")
     hidden = item_rows(illust_item(work_ids("illust", visible=False)[0]))
-    assert hidden.summary is True and hidden.summary_columns == ("visible", "restriction")
+    assert hidden.whole is False and hidden.hidden and hidden.columns == ("visible", "restriction")
     assert set(hidden.rows) == {"illusts"} and hidden.replace == {}
     assert hidden.rows["illusts"][0]["restriction"] == "sanity_level"
 
@@ -96,12 +97,11 @@ def test_a_hidden_record_of_any_kind_is_its_row_alone(kind):
     else:
         item = illust_item(work_ids(kind)[0])
         item.restriction = "sanity_level"  # as a visible record with placeholder URLs says
-        item.media = [{"kind": "page", "page": 0, "url": placeholder_url(), "path": None, "size": None,
-                       "width": None, "height": None, "sha256": None, "status": "placeholder", "error": None}]
+        item.media = [MediaRecord(kind="page", page=0, url=placeholder_url(), status="placeholder")]
     out = item_rows(item)
     table = "novels" if "novel" in kind else "illusts"
-    assert set(out.rows) == {table} and out.replace == {} and out.summary is True
-    assert out.summary_columns == ("visible", "restriction") and out.rows[table][0]["restriction"] is not None
+    assert set(out.rows) == {table} and out.replace == {} and out.whole is False
+    assert out.columns == ("visible", "restriction") and out.rows[table][0]["restriction"] is not None
 
 
 def test_a_tag_listed_twice_on_a_work_is_linked_once():
@@ -133,14 +133,14 @@ def test_a_batch_merges_rows_of_the_same_key_and_counts_items():
     items = [UserItem(id=user, name="old"), UserItem(id=user, name="new"), UserItem(id=user + 1, name="other")]
     batch = batch_of(*items)
     assert len(batch) == len(items) and len(batch.members) == len(items)
-    assert {key: r["name"] for key, r in batch.rows["users"].items()} == {(user,): "new", (user + 1,): "other"}
+    assert {key: r.values["name"] for key, r in batch.rows["users"].items()} == {(user,): "new", (user + 1,): "other"}
 
 
 def test_a_later_version_without_a_value_keeps_the_earlier_one():
     item = illust_item(work_ids("ugoira")[0])
     without = copy.deepcopy(item)
     without.ugoira_zip_url, without.ugoira_frames, without.title = None, None, "retitled"
-    (row,) = batch_of(item, without).rows["illusts"].values()
+    (row,) = (r.values for r in batch_of(item, without).rows["illusts"].values())
     assert (row["title"], row["ugoira_zip_url"], row["ugoira_frames"]) == \
         ("retitled", item.ugoira_zip_url, item.ugoira_frames)
 
@@ -148,7 +148,7 @@ def test_a_later_version_without_a_value_keeps_the_earlier_one():
 def test_in_one_batch_a_whole_record_displaces_an_earlier_listing(store):
     item = illust_item(work_ids("manga", pages=2)[0])
     batch = batch_of(listing(item), item)
-    assert SUMMARY not in batch.rows["illusts"][(item.id,)]
+    assert batch.rows["illusts"][(item.id,)].only is None  # written whole
     store.write(batch)
     assert rows(store, "select caption, total_view from illusts") == [(item.caption, item.total_view)]
     assert rows(store, "select count(*) from illust_pages") == [(item.page_count,)]
@@ -165,11 +165,12 @@ def test_in_one_batch_a_hidden_record_never_displaces_a_whole_one(store):
     for order in ((whole, _hidden(whole)), (_hidden(whole), whole)):
         batch = batch_of(*order)
         row = batch.rows["illusts"][(whole.id,)]
-        assert SUMMARY not in row and (row["title"], row["caption"]) == (whole.title, whole.caption)
+        assert row.only is None and (row.values["title"], row.values["caption"]) == (whole.title, whole.caption)
         assert len(batch.rows["illust_pages"]) == whole.page_count
         assert len(batch.rows["illust_tags"]) == len(whole.tags)
     # as if written one after the other: the work hidden after its whole record is stored hidden
-    assert (batch_of(whole, _hidden(whole)).rows["illusts"][(whole.id,)]["visible"], row["visible"]) == (False, True)
+    assert (batch_of(whole, _hidden(whole)).rows["illusts"][(whole.id,)].values["visible"], row.values["visible"]) \
+        == (False, True)
     store.write(batch_of(whole, _hidden(whole)))
     assert rows(store, "select title, caption, visible, restriction from illusts") == \
         [(whole.title, whole.caption, False, "mypixiv")]
@@ -212,11 +213,11 @@ def test_a_placeholder_only_marks_a_stored_work_invisible(store):
 
 
 def test_a_listing_updates_only_the_listing_columns_of_a_stored_user(store):
-    full = UserItem(id=11, name="name", account="account", profile_image_url="https://i.pximg.net/a.jpg",
-                    raw={"id": 11})
-    store.write(batch_of(full))
+    whole = UserItem(id=11, name="name", account="account", profile_image_url="https://i.pximg.net/a.jpg",
+                     raw={"id": 11})
+    store.write(batch_of(whole))
     short = UserItem(id=11, name="renamed", account=None, profile_image_url="https://i.pximg.net/b.jpg",
-                     complete=False)
+                     whole=False)
     store.write(batch_of(short))
     assert rows(store, "select name, account, profile_image_url from users") == \
         [("renamed", "account", "https://i.pximg.net/b.jpg")]

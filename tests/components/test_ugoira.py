@@ -3,6 +3,7 @@ PIXIV_UGOIRA_FORMAT, read back frame by frame against the delays pixiv gave."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import logging
@@ -14,6 +15,7 @@ from PIL import Image
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import build_from_crawler
 
+from pixivcrawl.items import MediaRecord
 from pixivcrawl.pipelines.files import media_path
 from pixivcrawl.pipelines.ugoira import GIF_MAX_CS, UgoiraConvertPipeline, gif_delays
 from tests.animations import expected_durations, frame_colours, frame_delays, identical_runs
@@ -119,9 +121,8 @@ def ugoira_with_zip(tmp_path, data: bytes, delays: list[int]):
     path = media_path(item.id, "ugoira_zip", 0, url)
     (tmp_path / "files" / path).parent.mkdir(parents=True)
     (tmp_path / "files" / path).write_bytes(data)
-    item.media = [{"kind": "ugoira_zip", "page": 0, "url": url, "path": path, "size": len(data), "width": None,
-                   "height": None, "sha256": hashlib.sha256(data).hexdigest(), "status": "downloaded",
-                   "error": None}]
+    item.media = [MediaRecord.downloaded("ugoira_zip", 0, url, path, size=len(data),
+                                         sha256=hashlib.sha256(data).hexdigest())]
     return item
 
 
@@ -151,13 +152,13 @@ async def test_identical_frames_are_merged_with_their_delays_added(tmp_path, fmt
     item = ugoira_with_zip(tmp_path, zip_bytes, DELAYS)
     assert await pipeline.process_item(item) is item
     zip_media, converted = item.media
-    assert zip_media["kind"] == "ugoira_zip"
+    assert zip_media.kind == "ugoira_zip"
     extension = {"webp": "webp", "apng": "png", "gif": "gif"}[fmt]
-    assert converted["path"] == f"works/{item.id // 10**6:04d}/{item.id}/{item.id}_ugoira_{fmt}.{extension}"
-    data = (tmp_path / "files" / converted["path"]).read_bytes()
-    assert (converted["kind"], converted["status"], converted["page"]) == (f"ugoira_{fmt}", "converted", 0)
-    assert converted["size"] == len(data) and converted["sha256"] == hashlib.sha256(data).hexdigest()
-    assert (converted["width"], converted["height"]) == (48, 32)
+    assert converted.path == f"works/{item.id // 10**6:04d}/{item.id}/{item.id}_ugoira_{fmt}.{extension}"
+    data = (tmp_path / "files" / converted.path).read_bytes()
+    assert (converted.kind, converted.status, converted.page) == (f"ugoira_{fmt}", "converted", 0)
+    assert converted.size == len(data) and converted.sha256 == hashlib.sha256(data).hexdigest()
+    assert (converted.width, converted.height) == (48, 32)
     assert frame_delays(data) == expected_durations(zip_bytes, item.ugoira_frames, fmt)
     assert frame_delays(data) == ([60, 40, 970, 30] if fmt == "gif" else [12, 55, 1000, 33])
     colours = frame_colours(data)
@@ -174,7 +175,7 @@ async def test_distinct_frames_keep_odd_delays_frame_by_frame(tmp_path, fmt):
     zip_bytes = frame_zip(ODD_COLOURS)
     item = ugoira_with_zip(tmp_path, zip_bytes, ODD_DELAYS)
     await ugoira_pipeline(tmp_path, fmt).process_item(item)
-    data = (tmp_path / "files" / item.media[1]["path"]).read_bytes()
+    data = (tmp_path / "files" / item.media[1].path).read_bytes()
     assert frame_delays(data) == expected_durations(zip_bytes, item.ugoira_frames, fmt)
     assert frame_delays(data) == ([20, 20, 20, 20] if fmt == "gif" else [6, 6, 0, 15])
     colours = frame_colours(data)
@@ -189,7 +190,7 @@ async def test_one_picture_is_a_still_webp_or_png(tmp_path, fmt, colours, delays
     the delays added up."""
     item = ugoira_with_zip(tmp_path, frame_zip(colours), delays)
     await ugoira_pipeline(tmp_path, fmt).process_item(item)
-    data = (tmp_path / "files" / item.media[1]["path"]).read_bytes()
+    data = (tmp_path / "files" / item.media[1].path).read_bytes()
     assert frame_delays(data) == ([sum(delays)] if fmt == "gif" else [])
     with Image.open(io.BytesIO(data)) as image:
         assert image.format == {"webp": "WEBP", "apng": "PNG", "gif": "GIF"}[fmt]
@@ -223,7 +224,7 @@ async def test_a_delay_the_format_cannot_hold_is_logged_and_counted(tmp_path, ca
 async def assert_conversion_fails(tmp_path, caplog, fmt: str, data: bytes, delays: list[int], cause: str) -> None:
     pipeline = ugoira_pipeline(tmp_path, fmt)
     item = ugoira_with_zip(tmp_path, data, delays)
-    before = [dict(m) for m in item.media]
+    before = [copy.copy(m) for m in item.media]
     with caplog.at_level(logging.ERROR, logger="pixivcrawl.pipelines.ugoira"):
         assert await pipeline.process_item(item) is item
     (record,) = [r for r in caplog.records if r.name == "pixivcrawl.pipelines.ugoira"]
