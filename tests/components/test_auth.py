@@ -136,7 +136,8 @@ async def test_the_refresh_margin_never_exceeds_a_quarter_of_the_token_lifetime(
     await mw.process_request(Request(f"{APP_URL}&n=later"))
     assert len(crawler.engine.downloads) == 2
     assert crawler.stats.get_value("pixiv/auth/token_refreshes") == 2
-    capped = [r for r in caplog.records if "PIXIV_TOKEN_REFRESH_MARGIN" in r.getMessage()]
+    capped = [r for r in caplog.records if r.name == "pixivcrawl.middlewares.auth"
+              and "PIXIV_TOKEN_REFRESH_MARGIN" in r.getMessage()]
     assert len(capped) == (1 if margin > lifetime / 4 else 0)  # said once, not at every refresh
 
 
