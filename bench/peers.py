@@ -17,7 +17,7 @@
 4. Job 1 again with --latency seconds (default 0.02 and 0.1) added to every App API answer (the replica's
    ``fault_slow``): a network round trip, which loopback does not have. Then job 1 with the replica's App
    API limited to --limit-rate requests/s (over a 5 s window), each
-   tool paced to that rate the way its users do it (pixivcrawl ``PIXIV_APP_RATE``, gallery-dl
+   tool paced to that rate the way its users do it (pixivcrawl ``PIXIV_THROTTLE_APP_RATE``, gallery-dl
    ``sleep-request``, a sleep in the pixivpy loop): achieved rate as a fraction of the limit, limits met.
 5. SQL: rows/s of pixivcrawl's batched upserts into SQLite (the storage pipeline's code, no crawl).
 6. With --rss-scan: pixivcrawl's job 1 at 2,000, 20,000 and 100,000 works (peak RSS should stay flat).
@@ -176,10 +176,10 @@ class Bench:
                           "-a", f"date_to={self.days[-1]}"]
             else:
                 spider = ["illust_series", "-a", f"series_id={self.series_id}"]
-            rate = ["-s", "PIXIV_API_DELAY=1", "-s", f"PIXIV_APP_RATE={1 / paced:g}"] if paced else \
-                ["-s", "PIXIV_API_DELAY=0"]
+            rate = ["-s", f"PIXIV_THROTTLE_APP_RATE={1 / paced:g}"] if paced else \
+                ["-s", "PIXIV_THROTTLE_APP_RATE=0", "-s", "PIXIV_THROTTLE_WEB_RATE=0"]
             cmd = [sys.executable, "-m", "scrapy", "crawl", *spider, *rate, "-s", "PIXIV_API_CONCURRENCY=8",
-                   "-s", f"PIXIV_IMAGE_SIZE={'original' if job == 2 else 'none'}", "-s", f"FILES_STORE={out / 'files'}",
+                   "-s", f"PIXIV_FILES_IMAGE_SIZE={'original' if job == 2 else 'none'}", "-s", f"FILES_STORE={out / 'files'}",
                    "-s", "LOG_LEVEL=WARNING", "-s", f"PIXIV_STATS_FILE={out / 'stats.json'}"]
             return cmd, env, ROOT
         if tool == "gallery-dl":

@@ -6,7 +6,7 @@ Starts a replica whose App API and web allow --limit requests per --window secon
 crawls, each starting ten times faster than the limit with --concurrency requests in flight per API:
 
 - ``web, Retry-After``: a web search (one page per request); the replica's 429s carry ``Retry-After: <window>``;
-- ``web, no Retry-After``: the same, 429s without the header (the crawl backs off ``PIXIV_BACKOFF_BASE`` =
+- ``web, no Retry-After``: the same, 429s without the header (the crawl backs off ``PIXIV_THROTTLE_BACKOFF_BASE`` =
   --window seconds);
 - ``App API, Rate Limit body``: App API daily rankings, refused with pixiv's ``{"error": {"message": "Rate
   Limit"}}`` in a 403, no Retry-After.
@@ -61,13 +61,13 @@ def run(origin: str, tmp: str, name: str, api: str, crawl: list[str], args, retr
               app_limit_status=403, search_page_cap=100000)
     urllib.request.urlopen(urllib.request.Request(f"{origin}/_replica/requests/clear", data=b"")).read()
     stats_file = Path(tmp) / f"{api}-{retry_after}.json"
-    rate_setting = "PIXIV_WEB_RATE" if api == "web" else "PIXIV_APP_RATE"
+    rate_setting = "PIXIV_THROTTLE_WEB_RATE" if api == "web" else "PIXIV_THROTTLE_APP_RATE"
     env = {**os.environ, "PIXIV_MIRROR": origin, "PIXIV_PHPSESSID": replica_account(0).phpsessid,
            "PIXIV_REFRESH_TOKEN": replica_account(0).refresh_token,
            "DATABASE_URL": f"sqlite:///{tmp}/{api}-{retry_after}.db"}
     subprocess.run([sys.executable, "-m", "scrapy", "crawl", *crawl, "-s", f"{rate_setting}={limit_rate * 10}",
-                    "-s", f"PIXIV_RATELIMIT_WINDOW={args.window}", "-s", f"PIXIV_BACKOFF_BASE={args.window}",
-                    "-s", f"PIXIV_API_CONCURRENCY={args.concurrency}", "-s", "PIXIV_IMAGE_SIZE=none",
+                    "-s", f"PIXIV_THROTTLE_WINDOW={args.window}", "-s", f"PIXIV_THROTTLE_BACKOFF_BASE={args.window}",
+                    "-s", f"PIXIV_API_CONCURRENCY={args.concurrency}", "-s", "PIXIV_FILES_IMAGE_SIZE=none",
                     "-s", "LOG_LEVEL=WARNING", "-s", f"CLOSESPIDER_TIMEOUT={args.seconds}",
                     "-s", f"PIXIV_STATS_FILE={stats_file}"], cwd=ROOT, env=env, check=False)
     stats = json.loads(stats_file.read_text())

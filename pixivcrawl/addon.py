@@ -1,5 +1,5 @@
 """Checks pixivcrawl's settings and turns its rate settings into Scrapy download slots, once the crawler's
-settings are final."""
+settings are final. Deprecated setting names are moved to their new ones first (pixivcrawl.deprecations)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
+from .deprecations import apply_deprecations
 from .distributed.connection import redis_url
 from .endpoints import APIS
 
@@ -90,30 +91,30 @@ def _checks() -> dict[str, Callable[[str, Any], str | None]]:
     seconds = _number(float, 0, what="seconds")
     rate = _number(float, 0, unset=True, what="requests per second", note="0 for no limit")
     return {
-        "PIXIV_API_DELAY": seconds,
+        "PIXIV_API_DELAY": seconds,  # deprecated, still honoured (pixivcrawl.deprecations)
         "PIXIV_API_CONCURRENCY": _number(int, 1),
         "PIXIV_CDN_CONCURRENCY": _number(int, 1),
-        "PIXIV_APP_RATE": rate,
-        "PIXIV_WEB_RATE": rate,
-        "PIXIV_CDN_RATE": rate,
-        "PIXIV_RATE_BURST": _number(float, above=0),
-        "PIXIV_RATELIMIT_POLICY": _choice(POLICIES),
-        "PIXIV_RATELIMIT_STOP_AFTER": _number(int, 1),
-        "PIXIV_RATELIMIT_WINDOW": _number(float, above=0, what="seconds"),
-        "PIXIV_RATELIMIT_SAFETY": _number(float, above=0, maximum=1),
-        "PIXIV_BACKOFF_BASE": seconds,
-        "PIXIV_BACKOFF_MAX": seconds,
+        "PIXIV_THROTTLE_APP_RATE": rate,
+        "PIXIV_THROTTLE_WEB_RATE": rate,
+        "PIXIV_THROTTLE_CDN_RATE": rate,
+        "PIXIV_THROTTLE_BURST": _number(float, above=0),
+        "PIXIV_THROTTLE_POLICY": _choice(POLICIES),
+        "PIXIV_THROTTLE_STOP_AFTER": _number(int, 1),
+        "PIXIV_THROTTLE_WINDOW": _number(float, above=0, what="seconds"),
+        "PIXIV_THROTTLE_SAFETY": _number(float, above=0, maximum=1),
+        "PIXIV_THROTTLE_BACKOFF_BASE": seconds,
+        "PIXIV_THROTTLE_BACKOFF_MAX": seconds,
         "PIXIV_RETRY_BACKOFF": seconds,
         "PIXIV_MIRROR": _mirror,
         "PIXIV_DB_BATCH_SIZE": _number(int, 1),
         "PIXIV_DB_FLUSH_INTERVAL": seconds,
         "PIXIV_DB_AUTO_MIGRATE": _boolean,
-        "PIXIV_IMAGE_SIZE": _choice(SIZES),
-        "PIXIV_IMAGE_TYPES": _image_types,
+        "PIXIV_FILES_IMAGE_SIZE": _choice(SIZES),
+        "PIXIV_FILES_IMAGE_TYPES": _image_types,
         "PIXIV_UGOIRA_FORMAT": _choice(FORMATS),
         "PIXIV_FILES_MAX_ERRORS": _number(int, 1),
         "PIXIV_INCREMENTAL_STOP": _number(int, 0),
-        "PIXIV_LEASE_SECONDS": _number(float, above=0, what="seconds"),
+        "PIXIV_REDIS_LEASE_SECONDS": _number(float, above=0, what="seconds"),
         "PIXIV_PROGRESS": _boolean,
     }
 
@@ -140,6 +141,9 @@ class PixivAddon:
     ``PIXIV_REDIS_URL`` the scheduler is the shared Redis one, and the lease middleware follows the requests
     taken from it.
 
+    Before the checks, values given under deprecated names move to the new ones (one WARNING line each,
+    pixivcrawl.deprecations.apply_deprecations): the checks name the new settings.
+
     A bad setting (``-s PIXIV_UGOIRA_FORMAT=mp4``, ``-s PIXIV_API_DELAY=abc``, …) refuses the crawl: none of
     pixivcrawl's pipelines, middlewares or extensions is built (nothing reads the bad value, the database and
     the files store are not touched, no request is sent), and once the spider is open it is closed with
@@ -154,6 +158,7 @@ class PixivAddon:
         return cls(crawler)
 
     def update_settings(self, settings: BaseSettings) -> None:
+        apply_deprecations(settings)
         self.problems = setting_problems(settings)
         if self.problems:
             if self.crawler is None:

@@ -87,7 +87,8 @@ def run_demo(works: int = 3000, database_url: str | None = None) -> int:
             "PIXIV_PHPSESSID": account.phpsessid,
             "DATABASE_URL": database_url,
             # the replica is local: the demo explicitly lifts the one-request-per-second default
-            "PIXIV_API_DELAY": 0,
+            "PIXIV_THROTTLE_APP_RATE": 0,
+            "PIXIV_THROTTLE_WEB_RATE": 0,
             "PIXIV_API_CONCURRENCY": 8,
             "PIXIV_PROGRESS": True,
             "LOG_LEVEL": "WARNING",

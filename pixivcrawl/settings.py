@@ -2,7 +2,9 @@
 
 Every ``PIXIV_*`` setting and ``DATABASE_URL`` is documented in README.md ("Settings"), the one place
 that lists them. Settings can be given with ``-s NAME=VALUE``; the credentials, ``PIXIV_MIRROR`` and
-``DATABASE_URL`` are also read from the environment.
+``DATABASE_URL`` are also read from the environment. A component's settings share one prefix
+(``PIXIV_THROTTLE_*``, ``PIXIV_FILES_*``, …); the old names still work, with a deprecation warning
+(pixivcrawl.deprecations).
 """
 
 import os
@@ -19,32 +21,32 @@ TELNETCONSOLE_ENABLED = False  # default True: a local code-execution surface
 REMOTE_CONTROL_ENABLED = False  # default True since 2.19: a local code-execution surface
 FEED_EXPORT_ENCODING = "utf-8"
 
-# Concurrency. Per-host budgets (DOWNLOAD_SLOTS) are derived by pixivcrawl.addon from PIXIV_API_DELAY,
-# PIXIV_API_CONCURRENCY and PIXIV_CDN_CONCURRENCY: by default about one metadata request per second per
-# API, and parallel image downloads.
+# Concurrency. Per-host budgets (DOWNLOAD_SLOTS) are derived by pixivcrawl.addon from PIXIV_API_CONCURRENCY
+# and PIXIV_CDN_CONCURRENCY, and paced by the throttle (PIXIV_THROTTLE_*): by default about one metadata request
+# per second per API, and parallel image downloads.
 CONCURRENT_REQUESTS = 16  # default 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 8  # default 8
-PIXIV_API_DELAY = 1.0
 PIXIV_API_CONCURRENCY = 1
 PIXIV_CDN_CONCURRENCY = 8
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]  # default also has 429: rate limits are not plain errors
 RETRY_TIMES = 5  # default 2; each retry waits PIXIV_RETRY_BACKOFF * 2^(n-1) seconds
 
-# Rate limits (pixivcrawl.middlewares.throttle): requests per second per API; unset = 1 / PIXIV_API_DELAY
-PIXIV_APP_RATE = None
-PIXIV_WEB_RATE = None
-PIXIV_CDN_RATE = 0  # unlimited: image downloads run in parallel (PIXIV_CDN_CONCURRENCY)
-PIXIV_RATE_BURST = 1
-PIXIV_RATELIMIT_POLICY = "wait"  # wait | skip | stop
-PIXIV_RATELIMIT_STOP_AFTER = 3
-PIXIV_RATELIMIT_WINDOW = 60.0  # pixiv's limits count requests over 1-2 minutes
-PIXIV_RATELIMIT_SAFETY = 0.95
-PIXIV_BACKOFF_BASE = 60.0
-PIXIV_BACKOFF_MAX = 900.0
-PIXIV_RATE_FLOOR = 0.05  # requests/s: the least a rate limit lowers a budget to
-PIXIV_RATE_INCREASE = 0.05  # × the rate pixiv accepted at the last limit, added after each quiet spell
-PIXIV_RATE_RECOVERY = None  # seconds without a limit before each increase (None: 10 × PIXIV_RATELIMIT_WINDOW)
-PIXIV_RETRY_BACKOFF = 1.0
+# Rate limits (pixivcrawl.middlewares.throttle): requests per second per API (0: unlimited). PIXIV_API_DELAY
+# (seconds) is deprecated: it sets the App API and web rates to 1 / delay.
+PIXIV_THROTTLE_APP_RATE = 1.0
+PIXIV_THROTTLE_WEB_RATE = 1.0
+PIXIV_THROTTLE_CDN_RATE = 0  # unlimited: image downloads run in parallel (PIXIV_CDN_CONCURRENCY)
+PIXIV_THROTTLE_BURST = 1
+PIXIV_THROTTLE_POLICY = "wait"  # wait | skip | stop
+PIXIV_THROTTLE_STOP_AFTER = 3
+PIXIV_THROTTLE_WINDOW = 60.0  # pixiv's limits count requests over 1-2 minutes
+PIXIV_THROTTLE_SAFETY = 0.95
+PIXIV_THROTTLE_BACKOFF_BASE = 60.0
+PIXIV_THROTTLE_BACKOFF_MAX = 900.0
+PIXIV_THROTTLE_FLOOR = 0.05  # requests/s: the least a rate limit lowers a budget to
+PIXIV_THROTTLE_INCREASE = 0.05  # × the rate pixiv accepted at the last limit, added after each quiet spell
+PIXIV_THROTTLE_RECOVERY = None  # seconds without a limit before each increase (None: 10 × PIXIV_THROTTLE_WINDOW)
+PIXIV_RETRY_BACKOFF = 1.0  # seconds before the first retry of a request (pixivcrawl.middlewares.backoff)
 
 # JOBDIR (pause/resume, and resume after a hard kill): crash-safe SQLite queues. pixivcrawl's spiders need
 # no request dupefilter (listings are walked, not discovered), so a resumed crawl walks its listings
@@ -61,8 +63,12 @@ DOWNLOAD_HANDLERS = {
     "https": "pixivcrawl.mirror.MirrorDownloadHandler",
 }
 DOWNLOADER_MIDDLEWARES = {
-    # waits for the request's budget; on the way back it is the last to see a response, after Retry (550)
+    # on the way back it is the last to see a response, after Retry (550): a rate limit is its, not Retry's (the
+    # budget itself is waited for by the download handler, after the download slot let the request go)
     "pixivcrawl.middlewares.throttle.PixivThrottleMiddleware": 540,
+    # a retried request waits before it goes out again: after the headers, before auth adds the credentials (where
+    # the throttle waited, at 540), so the access token is taken after the wait
+    "pixivcrawl.middlewares.backoff.RetryBackoffMiddleware": 545,
     "pixivcrawl.middlewares.headers.PixivHeadersMiddleware": 520,  # after UserAgentMiddleware (500)
     "pixivcrawl.middlewares.bodycheck.PixivBodyCheckMiddleware": 560,  # sees bodies before Retry (550)
     # closest to the downloader: adds credentials last and strips them from the request first, so they
@@ -93,8 +99,8 @@ PIXIV_MIRROR = os.environ.get("PIXIV_MIRROR", "")
 PIXIV_REFRESH_TOKEN = ""
 PIXIV_PHPSESSID = ""
 PIXIV_CREDENTIALS_FILE = ""
-PIXIV_TOKEN_REFRESH_MARGIN = 60.0
-PIXIV_ACCEPT_LANGUAGE = "en-us"
+PIXIV_AUTH_REFRESH_MARGIN = 60.0
+PIXIV_HEADERS_ACCEPT_LANGUAGE = "en-us"
 
 # Storage
 DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///pixivcrawl.db")
@@ -104,8 +110,8 @@ PIXIV_DB_AUTO_MIGRATE = True
 
 # Files
 FILES_STORE = "files"
-PIXIV_IMAGE_SIZE = "original"
-PIXIV_IMAGE_TYPES = ["illust", "manga", "ugoira"]
+PIXIV_FILES_IMAGE_SIZE = "original"
+PIXIV_FILES_IMAGE_TYPES = ["illust", "manga", "ugoira"]
 PIXIV_UGOIRA_FORMAT = "none"
 PIXIV_FILES_MAX_ERRORS = 20  # files in a row the store fails to write (same OS error) before storage_failed
 MEDIA_ALLOW_REDIRECTS = False
@@ -116,8 +122,8 @@ PIXIV_INCREMENTAL_STOP = 30
 # Distributed crawls: workers sharing a frontier and the account budgets in Redis (empty: one process)
 PIXIV_REDIS_URL = os.environ.get("PIXIV_REDIS_URL", "")
 PIXIV_REDIS_PREFIX = "pixivcrawl"
-PIXIV_FRONTIER = ""  # default: the spider's name and a digest of its arguments
-PIXIV_LEASE_SECONDS = 60.0
+PIXIV_REDIS_FRONTIER = ""  # default: the spider's name and a digest of its arguments
+PIXIV_REDIS_LEASE_SECONDS = 60.0
 PIXIV_REDIS_OUTAGE_MAX = 300.0  # seconds without Redis before a worker stops (frontier_lost)
 
 PIXIV_PROGRESS = False

@@ -254,7 +254,7 @@ async def run_crawl(spider: str, args: dict, *, replica: ReplicaClient | None, d
                     env: dict | None = None, images: bool = False, stop_after: float = 240) -> CrawlResult:
     """One crawl in this process, as ``scrapy crawl spider -a … -s …`` runs it, against the replica.
 
-    Image downloads are off unless ``images`` (or ``PIXIV_IMAGE_SIZE`` in ``settings``) asks for them. The
+    Image downloads are off unless ``images`` (or ``PIXIV_FILES_IMAGE_SIZE`` in ``settings``) asks for them. The
     environment the crawl sees is the one a subprocess would get from :func:`crawl_env`. A crawl still running
     after ``stop_after`` seconds is stopped and ends with return code -1."""
     stats_file = tmp_path / f"stats-{uuid.uuid4().hex[:8]}.json"
@@ -266,9 +266,9 @@ async def run_crawl(spider: str, args: dict, *, replica: ReplicaClient | None, d
         extra["PIXIV_PHPSESSID"] = replica_account(account).phpsessid
     full_env = crawl_env(tmp_path, **extra)
     full_env.update(env or {})
-    overrides = {"PIXIV_API_DELAY": "0", "PIXIV_API_CONCURRENCY": "4", "LOG_LEVEL": "INFO",
+    overrides = {"PIXIV_THROTTLE_APP_RATE": "0", "PIXIV_THROTTLE_WEB_RATE": "0", "PIXIV_API_CONCURRENCY": "4", "LOG_LEVEL": "INFO",
                  "PIXIV_STATS_FILE": str(stats_file), "FILES_STORE": str(tmp_path / "files"),
-                 "PIXIV_IMAGE_SIZE": "original" if images else "none",
+                 "PIXIV_FILES_IMAGE_SIZE": "original" if images else "none",
                  **{key: full_env.get(key, "") for key in FROM_ENVIRONMENT},
                  **(settings or {})}
     crawl_settings = Settings(project_settings(overrides))

@@ -280,7 +280,7 @@ async def test_a_429_page_is_a_rate_limit_not_a_block(blocking, world, tmp_path)
     result = await run_crawl("illust_series", {"series_id": series.id}, replica=blocking, db_url=db_url,
                              tmp_path=tmp_path,
                              # a short pause, and a rate learned over a short window (the crawl is not paced before)
-                             settings={**FAST, "PIXIV_BACKOFF_BASE": "0.2", "PIXIV_RATELIMIT_WINDOW": "0.2"})
+                             settings={**FAST, "PIXIV_THROTTLE_BACKOFF_BASE": "0.2", "PIXIV_THROTTLE_WINDOW": "0.2"})
     quiet(result)
     assert sorted(r[0] for r in table_rows(db_url, "select id from illusts")) == sorted(series.member_ids)
     assert result.stats["pixiv/ratelimit/hits"] == 1 and "retry/count" not in result.stats

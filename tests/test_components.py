@@ -95,7 +95,7 @@ def test_project_settings_are_safe_and_polite():
 
 
 def test_explicit_slot_settings_win(tmp_path):
-    settings = Settings({"PIXIV_API_DELAY": 0.25, "PIXIV_API_CONCURRENCY": 2, "PIXIV_CDN_CONCURRENCY": 4,
+    settings = Settings({"PIXIV_API_CONCURRENCY": 2, "PIXIV_CDN_CONCURRENCY": 4,
                          "DOWNLOAD_SLOTS": {"i.pximg.net": {"concurrency": 16, "delay": 0}}})
     PixivAddon().update_settings(settings)
     slots = settings.getdict("DOWNLOAD_SLOTS")

@@ -37,9 +37,9 @@ def expected() -> set[int]:
 
 
 def start_worker(name: str, origin: str, db_url: str, prefix: str, tmp_path: Path) -> subprocess.Popen:
-    settings = {"PIXIV_REDIS_URL": REDIS_URL, "PIXIV_REDIS_PREFIX": prefix, "PIXIV_APP_RATE": RATE,
-                "PIXIV_WEB_RATE": RATE, "PIXIV_API_CONCURRENCY": 4, "PIXIV_IMAGE_SIZE": "none",
-                "PIXIV_LEASE_SECONDS": LEASE, "PIXIV_DB_FLUSH_INTERVAL": 1, "LOG_LEVEL": "INFO",
+    settings = {"PIXIV_REDIS_URL": REDIS_URL, "PIXIV_REDIS_PREFIX": prefix, "PIXIV_THROTTLE_APP_RATE": RATE,
+                "PIXIV_THROTTLE_WEB_RATE": RATE, "PIXIV_API_CONCURRENCY": 4, "PIXIV_FILES_IMAGE_SIZE": "none",
+                "PIXIV_REDIS_LEASE_SECONDS": LEASE, "PIXIV_DB_FLUSH_INTERVAL": 1, "LOG_LEVEL": "INFO",
                 "PIXIV_STATS_FILE": tmp_path / f"{name}.stats.json", "LOG_FILE": tmp_path / f"{name}.log"}
     cmd = crawl_command("search", {"word": WORD, "s_mode": "s_tag", "details": "1"}, settings)
     env = crawl_env(tmp_path, DATABASE_URL=db_url, PIXIV_MIRROR=origin,

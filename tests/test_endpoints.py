@@ -301,7 +301,7 @@ def test_follow_up_requests_carry_their_endpoint():
     ("small", "manga", "resized_image"), ("original", "ugoira", "ugoira_zip"),
 ])
 def test_media_requests_carry_their_cdn_endpoint(tmp_path, size, kind, name):
-    crawler = make_crawler(FILES_STORE=str(tmp_path / "files"), PIXIV_IMAGE_SIZE=size)
+    crawler = make_crawler(FILES_STORE=str(tmp_path / "files"), PIXIV_FILES_IMAGE_SIZE=size)
     pipeline = build_from_crawler(PixivFilesPipeline, crawler)
     pipeline.open_spider()
     requests = pipeline.get_media_requests(illust_item(work_ids(kind)[0]), pipeline.spiderinfo)

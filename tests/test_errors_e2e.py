@@ -67,11 +67,11 @@ def _free_port() -> int:
 
 @pytest.mark.parametrize(("settings", "sentence"), [
     ({"PIXIV_UGOIRA_FORMAT": "mp4"}, "PIXIV_UGOIRA_FORMAT must be one of none, webp, apng, gif, not 'mp4'"),
-    ({"PIXIV_RATELIMIT_POLICY": "foo"}, "PIXIV_RATELIMIT_POLICY must be one of wait, skip, stop, not 'foo'"),
-    ({"PIXIV_IMAGE_SIZE": "huge"}, "PIXIV_IMAGE_SIZE must be one of original, regular, small, none, not 'huge'"),
-    ({"PIXIV_IMAGE_TYPES": "foo"}, "PIXIV_IMAGE_TYPES takes illust, manga, ugoira, not foo"),
-    ({"PIXIV_APP_RATE": "-1"},
-     "PIXIV_APP_RATE must be a number of requests per second (0 or more, 0 for no limit), not '-1'"),
+    ({"PIXIV_THROTTLE_POLICY": "foo"}, "PIXIV_THROTTLE_POLICY must be one of wait, skip, stop, not 'foo'"),
+    ({"PIXIV_FILES_IMAGE_SIZE": "huge"}, "PIXIV_FILES_IMAGE_SIZE must be one of original, regular, small, none, not 'huge'"),
+    ({"PIXIV_FILES_IMAGE_TYPES": "foo"}, "PIXIV_FILES_IMAGE_TYPES takes illust, manga, ugoira, not foo"),
+    ({"PIXIV_THROTTLE_APP_RATE": "-1"},
+     "PIXIV_THROTTLE_APP_RATE must be a number of requests per second (0 or more, 0 for no limit), not '-1'"),
     ({"PIXIV_API_DELAY": "abc"}, "PIXIV_API_DELAY must be a number of seconds (0 or more), not 'abc'"),
     ({"PIXIV_API_DELAY": "-1"}, "PIXIV_API_DELAY must be a number of seconds (0 or more), not '-1'"),
     ({"PIXIV_FILES_MAX_ERRORS": "0"}, "PIXIV_FILES_MAX_ERRORS must be a whole number (1 or more), not '0'"),

@@ -93,7 +93,7 @@ async def test_login_then_crawl_with_the_written_file_only(replica, world, tmp_p
     replica.clear()
     db_url = f"sqlite:///{tmp_path / 'crawl.db'}"
     result = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url,
-                             tmp_path=tmp_path, credentials=False, settings={"PIXIV_IMAGE_SIZE": "none"})
+                             tmp_path=tmp_path, credentials=False, settings={"PIXIV_FILES_IMAGE_SIZE": "none"})
     assert result.returncode == 0, result.output
     assert result.stats["finish_reason"] == "finished", result.output
     assert sorted(r[0] for r in table_rows(db_url, "select id from illusts")) == sorted(series.member_ids)
@@ -139,7 +139,7 @@ async def test_cookie_login_then_web_crawl(replica, world, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'crawl.db'}"
     result = await run_crawl("ranking", {"mode": "daily_r18", "max_pages": "1"}, replica=replica, db_url=db_url,
                              tmp_path=tmp_path, credentials=False, env={"PIXIV_CREDENTIALS_FILE": str(creds)},
-                             settings={"PIXIV_IMAGE_SIZE": "none"})
+                             settings={"PIXIV_FILES_IMAGE_SIZE": "none"})
     assert result.stats["finish_reason"] == "finished", result.output
     assert table_rows(db_url, "select count(*) from rankings where mode = 'daily_r18'")[0][0] > 0
     web = [r for r in replica.requests() if r["path"] == "/ranking.php"]

@@ -162,7 +162,7 @@ async def test_image_size_and_types_settings(replica, world, tmp_path):
     series = _series_with_ugoira(world)
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     result = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url,
-                             tmp_path=tmp_path, settings={"PIXIV_IMAGE_SIZE": "regular", "PIXIV_IMAGE_TYPES": "manga"})
+                             tmp_path=tmp_path, settings={"PIXIV_FILES_IMAGE_SIZE": "regular", "PIXIV_FILES_IMAGE_TYPES": "manga"})
     assert result.stats["finish_reason"] == "finished", result.output
     media = _media(db_url)
     manga = [w for w in series.member_ids if world.work(w).type == "manga"]
@@ -171,7 +171,7 @@ async def test_image_size_and_types_settings(replica, world, tmp_path):
     assert all(max(m[6], m[7]) <= 1200 for m in media)
     none = await run_crawl("illust_series", {"series_id": series.id}, replica=replica,
                            db_url=f"sqlite:///{tmp_path / 'y.db'}", tmp_path=tmp_path,
-                           settings={"PIXIV_IMAGE_SIZE": "none"})
+                           settings={"PIXIV_FILES_IMAGE_SIZE": "none"})
     assert none.stats["finish_reason"] == "finished" and "pixiv/media/downloaded" not in none.stats
 
 
@@ -187,7 +187,7 @@ async def test_incremental_rerun_costs_a_few_requests(tmp_path):
     args = {"word": "イラスト", "s_mode": "s_tag", "details": "1"}
     with running_replica(3500, 1) as origin:
         replica = ReplicaClient(origin)
-        settings = {"PIXIV_IMAGE_SIZE": "none", "PIXIV_API_CONCURRENCY": "8"}
+        settings = {"PIXIV_FILES_IMAGE_SIZE": "none", "PIXIV_API_CONCURRENCY": "8"}
         first = await run_crawl("search", args, replica=replica, db_url=db_url, tmp_path=tmp_path, settings=settings)
         assert first.stats["finish_reason"] == "finished", first.output
         first_requests = replica.control("health")["requests"]
@@ -210,7 +210,7 @@ async def test_incremental_rerun_costs_a_few_requests(tmp_path):
 async def test_incremental_series_stops_after_known_works(replica, world, tmp_path):
     series = next(iter(world.illust_series.values()))  # 75 works, newest first: 3 pages
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
-    settings = {"PIXIV_IMAGE_SIZE": "none", "PIXIV_INCREMENTAL_STOP": "30"}
+    settings = {"PIXIV_FILES_IMAGE_SIZE": "none", "PIXIV_INCREMENTAL_STOP": "30"}
     first = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url,
                             tmp_path=tmp_path, settings=settings)
     replica.clear()
@@ -292,7 +292,7 @@ async def test_a_killed_crawls_temporaries_are_removed_when_the_next_starts(repl
         os.utime(path, (time.time() - 600, time.time() - 600))
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     result = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url,
-                             tmp_path=tmp_path, settings={"PIXIV_IMAGE_SIZE": "small"})
+                             tmp_path=tmp_path, settings={"PIXIV_FILES_IMAGE_SIZE": "small"})
     assert result.stats["finish_reason"] == "finished", result.output
     assert result.stats["pixiv/media/stale_parts_removed"] == len(stale)
     assert not any(path.exists() for path in stale) and kept.read_bytes() == b"half a file"

@@ -105,7 +105,7 @@ async def outage(server: OwnRedis, replica, *, after_details: int, seconds: floa
 
 
 def settings(server: OwnRedis, **extra) -> dict:
-    return {"PIXIV_REDIS_URL": server.url, "PIXIV_APP_RATE": "20", "PIXIV_LEASE_SECONDS": "2",
+    return {"PIXIV_REDIS_URL": server.url, "PIXIV_THROTTLE_APP_RATE": "20", "PIXIV_REDIS_LEASE_SECONDS": "2",
             "PIXIV_DB_FLUSH_INTERVAL": "0.5", **extra}
 
 

@@ -186,11 +186,11 @@ async def test_expiring_tokens_are_refreshed_and_no_request_is_lost(fresh_replic
     series = _series(world, "novel", 0)
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     result = await run_crawl("novel_series", {"series_id": series.id}, replica=fresh_replica, db_url=db_url,
-                             tmp_path=tmp_path, settings={"PIXIV_TOKEN_REFRESH_MARGIN": margin,
-                                                          "PIXIV_API_DELAY": "0.1",
+                             tmp_path=tmp_path, settings={"PIXIV_AUTH_REFRESH_MARGIN": margin,
+                                                          "PIXIV_THROTTLE_APP_RATE": "10", "PIXIV_THROTTLE_WEB_RATE": "10",
                                                           "PIXIV_API_CONCURRENCY": str(concurrency),
                                                           "CONCURRENT_REQUESTS": str(concurrency),
-                                                          "PIXIV_IMAGE_SIZE": "none"})
+                                                          "PIXIV_FILES_IMAGE_SIZE": "none"})
     assert result.stats["finish_reason"] == "finished", result.output
     rows = table_rows(db_url, "select id from novels where text is not null")
     assert sorted(r[0] for r in rows) == sorted(series.member_ids)
@@ -209,14 +209,14 @@ async def test_expiring_tokens_are_refreshed_and_no_request_is_lost(fresh_replic
 @coroutine_test
 async def test_a_token_that_lives_no_longer_than_the_margin_is_not_refreshed_per_request(fresh_replica, world,
                                                                                           tmp_path):
-    """The replica's --token-lifetime 20 under the default PIXIV_TOKEN_REFRESH_MARGIN (60 s): each token is used
+    """The replica's --token-lifetime 20 under the default PIXIV_AUTH_REFRESH_MARGIN (60 s): each token is used
     until a quarter of its life is left, not refreshed before every request."""
     fresh_replica.control("config", {"token_lifetime": 20})
     fresh_replica.clear()
     series = _series(world, "novel", 0)
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     result = await run_crawl("novel_series", {"series_id": series.id}, replica=fresh_replica, db_url=db_url,
-                             tmp_path=tmp_path, settings={"PIXIV_API_DELAY": "0", "PIXIV_IMAGE_SIZE": "none"})
+                             tmp_path=tmp_path, settings={"PIXIV_THROTTLE_APP_RATE": "0", "PIXIV_THROTTLE_WEB_RATE": "0", "PIXIV_FILES_IMAGE_SIZE": "none"})
     assert result.stats["finish_reason"] == "finished", result.output
     log = fresh_replica.requests()
     api = [r for r in log if r["host"] == "app-api.pixiv.net"]

@@ -17,18 +17,37 @@ the credential, never the credential.
 During a Redis outage every call waits and tries again (``outage``: the crawler's
 pixivcrawl.distributed.outage.RedisOutage): a request waiting for its budget waits for Redis too, and is
 not failed.
+
+:func:`shared_budgets` builds the three shared budgets (``app``, ``web``, ``cdn``) when ``PIXIV_REDIS_URL`` is
+set; :class:`Limit` is what a budget, shared or not, makes of a rate-limit answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import NamedTuple
 
 import redis.asyncio as aioredis
+from scrapy.crawler import Crawler
+from scrapy.settings import BaseSettings
 
-from pixivcrawl.middlewares.throttle import Limit
+from pixivcrawl.credentials import CredentialsError, load_credentials
 
-from .outage import RedisOutage
+from .connection import async_client, fingerprint_of, key_prefix, redis_url
+from .outage import RedisOutage, outage_of
+
+
+class Limit(NamedTuple):
+    """What a budget (pixivcrawl.middlewares.throttle.Budget in one process, :class:`SharedBudget` in Redis) made
+    of a rate-limit answer: ``rate`` (requests/s now; 0: unlimited), ``added`` (seconds the pause was extended by)
+    and ``new_event`` (False: the request was sent before the current limit event's pause began, so the answer
+    belongs to that event and changed nothing)."""
+
+    rate: float
+    added: float
+    new_event: bool
+
 
 _TAKE = """
 local t = redis.call('TIME')
@@ -170,13 +189,40 @@ class SharedBudget:
             self.consecutive_limits += 1
         return Limit(float(rate), float(added), _text(new) == "1")
 
-
     async def _call(self, script, **kwargs):
         """Run ``script``; during an outage, wait until Redis answers (RedisUnavailable once the worker
         stops). Without an ``outage`` the errors are raised as they come."""
         if self.outage is None:
             return await script(**kwargs)
         return await self.outage.call(script, **kwargs)
+
+
+def shared_budgets(settings: BaseSettings, rates: dict[str, tuple[float, float]], rules: dict[str, float] | None = None,
+                   crawler: Crawler | None = None) -> dict[str, SharedBudget] | None:
+    """With ``PIXIV_REDIS_URL``: the budgets in Redis, shared by every worker using the same account (the App
+    API budget is the refresh token's, the web one the session's, the CDN one the whole crawl's); None without it.
+
+    ``rates`` maps a budget's name to its configured (requests/s, burst); ``rules`` are the keyword arguments
+    ``floor``, ``increase`` and ``recovery`` of :class:`SharedBudget`. With ``crawler``, Redis outages are waited
+    out (its pixivcrawl.distributed.outage.RedisOutage). Credentials that cannot be loaded name the account
+    ``anonymous``: the auth middleware stops the crawl with the reason."""
+    url = redis_url(settings)
+    if not url:
+        return None
+    try:
+        credentials = load_credentials(settings)
+    except CredentialsError:
+        credentials = None
+    secrets = {"app": credentials and credentials.refresh_token, "web": credentials and credentials.phpsessid}
+    client = async_client(url)
+    prefix = key_prefix(settings)
+    budgets = {}
+    for name, (rate, burst) in rates.items():
+        secret = secrets.get(name)
+        account = fingerprint_of(secret.reveal() if secret else None) if name != "cdn" else "all"
+        budgets[name] = SharedBudget(client, f"{prefix}:budget:{name}:{account}", name, rate, burst, **(rules or {}),
+                                     outage=outage_of(crawler) if crawler is not None else None)
+    return budgets
 
 
 def _text(value: bytes | str) -> str:

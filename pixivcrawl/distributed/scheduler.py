@@ -1,12 +1,12 @@
 """A Scrapy scheduler whose queue, dupefilter and in-flight requests live in Redis, shared by every worker of
 a crawl (``SCHEDULER`` is set to it when ``PIXIV_REDIS_URL`` is set; see pixivcrawl.addon).
 
-Workers of one crawl name the same frontier: ``PIXIV_FRONTIER``, by default the spider's name and a digest
+Workers of one crawl name the same frontier: ``PIXIV_REDIS_FRONTIER``, by default the spider's name and a digest
 of its arguments, so that ``scrapy crawl search -a word=…`` started on several hosts is one crawl. The first
 worker's start requests seed it; the others' are the same requests, which the dupefilter drops.
 
 A worker closes when the whole frontier is done: nothing queued and no lease held by any worker (a dead
-worker's leases expire after ``PIXIV_LEASE_SECONDS`` and their requests are taken again). The last worker
+worker's leases expire after ``PIXIV_REDIS_LEASE_SECONDS`` and their requests are taken again). The last worker
 out deletes the finished frontier, so a later run of the same job starts afresh; a crawl stopped before the
 end (Ctrl-C, a kill) leaves its frontier, and the next run of the same job continues it.
 
@@ -50,7 +50,7 @@ class RedisScheduler(BaseScheduler):
         self.url = redis_url(settings)
         if not self.url:
             raise ValueError("RedisScheduler needs PIXIV_REDIS_URL (redis://host:6379/0)")
-        self.lease_seconds = settings.getfloat("PIXIV_LEASE_SECONDS", 60.0)
+        self.lease_seconds = settings.getfloat("PIXIV_REDIS_LEASE_SECONDS", 60.0)
         self.tick_seconds = min(1.0, self.lease_seconds / 4)
         self.worker = worker_name()
         self.fingerprinter = crawler.request_fingerprinter
@@ -76,7 +76,7 @@ class RedisScheduler(BaseScheduler):
     def open(self, spider: Spider) -> None:
         self.spider = spider
         settings = self.crawler.settings
-        name = settings.get("PIXIV_FRONTIER") or default_frontier_name(spider)
+        name = settings.get("PIXIV_REDIS_FRONTIER") or default_frontier_name(spider)
         client = sync_client(self.url)
         try:
             client.ping()

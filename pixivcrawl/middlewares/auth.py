@@ -1,7 +1,7 @@
 """OAuth bearer auth for the App API and cookie auth for the web Ajax API.
 
 - App API (``app-api.pixiv.net``): the refresh token is exchanged at ``/auth/token`` for an access token,
-  which is refreshed ``PIXIV_TOKEN_REFRESH_MARGIN`` seconds before it expires — never earlier than
+  which is refreshed ``PIXIV_AUTH_REFRESH_MARGIN`` seconds before it expires — never earlier than
   ``TOKEN_MARGIN_SHARE`` of the lifetime pixiv gave it before expiry, so a short-lived token is still used for
   most of its life rather than refreshed before every request — and again when pixiv answers with its OAuth
   error; the refused request is then retried once. Concurrent requests share one refresh.
@@ -51,7 +51,7 @@ from pixivcrawl.middlewares.throttle import retry_after
 logger = logging.getLogger(__name__)
 
 #: the most of an access token's lifetime (``expires_in``) the refresh margin may take: a token is refreshed no
-#: earlier than min(PIXIV_TOKEN_REFRESH_MARGIN, lifetime × TOKEN_MARGIN_SHARE) seconds before it expires
+#: earlier than min(PIXIV_AUTH_REFRESH_MARGIN, lifetime × TOKEN_MARGIN_SHARE) seconds before it expires
 TOKEN_MARGIN_SHARE = 0.25
 
 _HOW_TO = {
@@ -63,7 +63,7 @@ _HOW_TO = {
 class PixivAuthMiddleware:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.margin = crawler.settings.getfloat("PIXIV_TOKEN_REFRESH_MARGIN", 60.0)
+        self.margin = crawler.settings.getfloat("PIXIV_AUTH_REFRESH_MARGIN", 60.0)
         self._credentials_error: CredentialsError | None = None
         try:
             self.credentials = load_credentials(crawler.settings)
@@ -173,13 +173,13 @@ class PixivAuthMiddleware:
 
     def _refresh_margin(self, lifetime: float) -> float:
         """Seconds before expiry at which a token that lives ``lifetime`` seconds is refreshed:
-        ``PIXIV_TOKEN_REFRESH_MARGIN``, but no more than ``TOKEN_MARGIN_SHARE`` of ``lifetime``."""
+        ``PIXIV_AUTH_REFRESH_MARGIN``, but no more than ``TOKEN_MARGIN_SHARE`` of ``lifetime``."""
         cap = lifetime * TOKEN_MARGIN_SHARE
         if self.margin <= cap:
             return self.margin
         if not self._margin_capped:
             self._margin_capped = True
-            logger.info("pixiv's access tokens live %g s, no more than PIXIV_TOKEN_REFRESH_MARGIN (%g s) allows for: "
+            logger.info("pixiv's access tokens live %g s, no more than PIXIV_AUTH_REFRESH_MARGIN (%g s) allows for: "
                         "each is refreshed %g s before it expires", lifetime, self.margin, cap)
         return cap
 

@@ -28,9 +28,9 @@ class PixivHeadersMiddleware:
 
     def __init__(self, crawler: Crawler):
         settings = crawler.settings
-        self.app_user_agent = settings.get("PIXIV_APP_USER_AGENT") or APP_USER_AGENT
-        self.web_user_agent = settings.get("PIXIV_WEB_USER_AGENT") or WEB_USER_AGENT
-        self.accept_language = settings.get("PIXIV_ACCEPT_LANGUAGE") or "en-us"
+        self.app_user_agent = settings.get("PIXIV_HEADERS_APP_USER_AGENT") or APP_USER_AGENT
+        self.web_user_agent = settings.get("PIXIV_HEADERS_WEB_USER_AGENT") or WEB_USER_AGENT
+        self.accept_language = settings.get("PIXIV_HEADERS_ACCEPT_LANGUAGE") or "en-us"
 
     @classmethod
     def from_crawler(cls, crawler: Crawler):

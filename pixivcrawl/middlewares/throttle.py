@@ -1,9 +1,9 @@
 """Per-account, per-API request budgets that stay inside pixiv's limits, and back off when pixiv says so.
 
 Budgets (token buckets): ``app`` (app-api.pixiv.net), ``web`` (www.pixiv.net) and ``cdn`` (i.pximg.net,
-s.pximg.net), each ``PIXIV_APP_RATE`` / ``PIXIV_WEB_RATE`` / ``PIXIV_CDN_RATE`` requests per second
-(default: one per ``PIXIV_API_DELAY`` second for the APIs, unlimited for the CDN) with a burst of
-``PIXIV_RATE_BURST``. A request waits for its budget just before it is sent: in the download handler
+s.pximg.net), each ``PIXIV_THROTTLE_APP_RATE`` / ``PIXIV_THROTTLE_WEB_RATE`` / ``PIXIV_THROTTLE_CDN_RATE``
+requests per second (0: unlimited; default one per second for the APIs, unlimited for the CDN) with a burst of
+``PIXIV_THROTTLE_BURST``. A request waits for its budget just before it is sent: in the download handler
 (pixivcrawl.mirror), after its download slot let it go, so that a pause holds every request not yet on the wire.
 With ``PIXIV_REDIS_URL`` the budgets live in Redis, shared by every worker using the same account
 (pixivcrawl.distributed.budget).
@@ -12,30 +12,27 @@ With ``PIXIV_REDIS_URL`` the budgets live in Redis, shared by every worker using
 (whatever its status, 403 included). A limit answer to a request sent before the current limit event began
 belongs to that event (requests in flight are refused together): it is counted in ``pixiv/ratelimit/hits`` and
 retried, nothing more. Any other starts a new event (``pixiv/ratelimit/events``): the whole budget pauses — for
-``Retry-After`` when pixiv sends it, else ``PIXIV_BACKOFF_BASE`` seconds doubling with each consecutive event
-(plus up to 20% jitter, never less, since pixiv's window must clear; at most ``PIXIV_BACKOFF_MAX``) — and its rate
-drops to what pixiv accepted: the requests sent in the ``PIXIV_RATELIMIT_WINDOW`` seconds before the refused
-one that succeeded, times ``PIXIV_RATELIMIT_SAFETY`` (none: half the rate), never below ``PIXIV_RATE_FLOOR`` or
-half the rate pixiv last accepted. After ``PIXIV_RATE_RECOVERY`` seconds without an event the rate climbs by
-``PIXIV_RATE_INCREASE`` × the rate accepted at the event, once per such quiet spell, back up to the configured
-rate. ``PIXIV_RATELIMIT_POLICY`` decides what happens to the refused request: ``wait`` (default: retried after
-the pause), ``skip`` (dropped, counted) or ``stop`` (retried like ``wait``, but the spider closes with reason
-``rate_limited`` after ``PIXIV_RATELIMIT_STOP_AFTER`` consecutive events). A request waiting out a pause or a
-retry backoff is dropped when the crawl closes (SIGTERM, SIGINT, CloseSpider), so a pause never holds up a
-shutdown.
-
-Retried requests (5xx, resets, timeouts, truncated or non-JSON bodies) wait ``PIXIV_RETRY_BACKOFF`` ×
-2^(attempt-1) seconds (±10% jitter) before they go out again.
+``Retry-After`` when pixiv sends it, else ``PIXIV_THROTTLE_BACKOFF_BASE`` seconds doubling with each consecutive
+event (plus up to 20% jitter, never less, since pixiv's window must clear; at most ``PIXIV_THROTTLE_BACKOFF_MAX``)
+— and its rate drops to what pixiv accepted: the requests sent in the ``PIXIV_THROTTLE_WINDOW`` seconds before the
+refused one that succeeded, times ``PIXIV_THROTTLE_SAFETY`` (none: half the rate), never below
+``PIXIV_THROTTLE_FLOOR`` or half the rate pixiv last accepted. After ``PIXIV_THROTTLE_RECOVERY`` seconds without
+an event the rate climbs by ``PIXIV_THROTTLE_INCREASE`` × the rate accepted at the event, once per such quiet
+spell, back up to the configured rate. ``PIXIV_THROTTLE_POLICY`` decides what happens to the refused request:
+``wait`` (default: retried after the pause), ``skip`` (dropped, counted) or ``stop`` (retried like ``wait``, but
+the spider closes with reason ``rate_limited`` after ``PIXIV_THROTTLE_STOP_AFTER`` consecutive events). A request
+waiting out a pause is dropped when the crawl closes (SIGTERM, SIGINT, CloseSpider), so a pause never holds up a
+shutdown (:func:`wait_unless_closing`, which the retry backoff of pixivcrawl.middlewares.backoff uses too).
 
 Stats: ``pixiv/ratelimit/hits``, ``pixiv/ratelimit/events``, ``pixiv/ratelimit/increases``,
 ``pixiv/ratelimit/paused_seconds``, ``pixiv/ratelimit/dropped_at_close``, ``pixiv/budget/<api>/requests``,
-``pixiv/budget/<api>/rate``, ``pixiv/retry/backoff_seconds``. ``Request.meta["pixiv_budget"]`` picks a budget
-(``None``: none).
+``pixiv/budget/<api>/rate``. ``Request.meta["pixiv_budget"]`` picks a budget (``None``: none).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import random
@@ -43,7 +40,6 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from email.utils import parsedate_to_datetime
-from typing import NamedTuple
 
 import orjson
 from scrapy import Request
@@ -51,6 +47,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
+from pixivcrawl.distributed.budget import Limit, shared_budgets
 from pixivcrawl.endpoints import api_of, endpoint_of
 from pixivcrawl.exceptions import GivenUp
 
@@ -99,16 +96,6 @@ def retry_after(response: Response) -> float | None:
         return max(0.0, parsedate_to_datetime(text).timestamp() - time.time())
     except (TypeError, ValueError):
         return None
-
-
-class Limit(NamedTuple):
-    """What a budget made of a rate-limit answer: ``rate`` (requests/s now; 0: unlimited), ``added`` (seconds the
-    pause was extended by) and ``new_event`` (False: the request was sent before the current limit event's pause
-    began, so the answer belongs to that event and changed nothing)."""
-
-    rate: float
-    added: float
-    new_event: bool
 
 
 class Budget:
@@ -211,49 +198,44 @@ class Budget:
 
 
 class PixivThrottleMiddleware:
+    """The budgets of a crawl and what pixiv's rate limits teach them (see the module's docstring). It has no
+    ``process_request``: the download handler (pixivcrawl.mirror) calls :meth:`wait_for_budget` when a request
+    goes on the wire and :meth:`answered` when its answer arrives; :meth:`process_response` (at 540, after Retry)
+    applies ``PIXIV_THROTTLE_POLICY`` to a refused request. Bad values raise ValueError naming the setting."""
+
     def __init__(self, crawler: Crawler):
         s = crawler.settings
         self.crawler = crawler
         self.stats = crawler.stats
-        delay = s.getfloat("PIXIV_API_DELAY", 1.0)
-        api_rate = 1.0 / delay if delay > 0 else 0.0
-        burst = s.getfloat("PIXIV_RATE_BURST", 1.0)
-        rates = {"app": (_rate(s.get("PIXIV_APP_RATE"), api_rate), burst),
-                 "web": (_rate(s.get("PIXIV_WEB_RATE"), api_rate), burst),
-                 "cdn": (_rate(s.get("PIXIV_CDN_RATE"), 0.0), max(burst, s.getint("PIXIV_CDN_CONCURRENCY", 8)))}
-        self.window = s.getfloat("PIXIV_RATELIMIT_WINDOW", 60.0)
-        self.safety = s.getfloat("PIXIV_RATELIMIT_SAFETY", 0.95)
-        recovery = s.get("PIXIV_RATE_RECOVERY")
-        rules = {"floor": _rate(s.get("PIXIV_RATE_FLOOR"), 0.05),
-                 "increase": s.getfloat("PIXIV_RATE_INCREASE", 0.05),
+        burst = s.getfloat("PIXIV_THROTTLE_BURST", 1.0)
+        rates = {"app": (_rate(s.get("PIXIV_THROTTLE_APP_RATE"), 1.0), burst),
+                 "web": (_rate(s.get("PIXIV_THROTTLE_WEB_RATE"), 1.0), burst),
+                 "cdn": (_rate(s.get("PIXIV_THROTTLE_CDN_RATE"), 0.0),
+                         max(burst, s.getint("PIXIV_CDN_CONCURRENCY", 8)))}
+        self.window = s.getfloat("PIXIV_THROTTLE_WINDOW", 60.0)
+        self.safety = s.getfloat("PIXIV_THROTTLE_SAFETY", 0.95)
+        recovery = s.get("PIXIV_THROTTLE_RECOVERY")
+        rules = {"floor": _rate(s.get("PIXIV_THROTTLE_FLOOR"), 0.05),
+                 "increase": s.getfloat("PIXIV_THROTTLE_INCREASE", 0.05),
                  "recovery": 10 * self.window if recovery in (None, "") else float(recovery)}
         if rules["increase"] < 0 or rules["recovery"] < 0:
-            raise ValueError("PIXIV_RATE_INCREASE and PIXIV_RATE_RECOVERY are 0 (off) or more, not "
+            raise ValueError("PIXIV_THROTTLE_INCREASE and PIXIV_THROTTLE_RECOVERY are 0 (off) or more, not "
                              f"{rules['increase']} and {rules['recovery']}")
         self.budgets = shared_budgets(s, rates, rules, crawler) or {
             name: Budget(name, *rate, **rules) for name, rate in rates.items()}
-        self.policy = s.get("PIXIV_RATELIMIT_POLICY", "wait")
+        self.policy = s.get("PIXIV_THROTTLE_POLICY", "wait")
         if self.policy not in POLICIES:
-            raise ValueError(f"PIXIV_RATELIMIT_POLICY must be one of {', '.join(POLICIES)}, not {self.policy!r}")
-        self.stop_after = s.getint("PIXIV_RATELIMIT_STOP_AFTER", 3)
-        self.backoff_base = s.getfloat("PIXIV_BACKOFF_BASE", 60.0)
-        self.backoff_max = s.getfloat("PIXIV_BACKOFF_MAX", 900.0)
-        self.retry_backoff = s.getfloat("PIXIV_RETRY_BACKOFF", 1.0)
+            raise ValueError(f"PIXIV_THROTTLE_POLICY must be one of {', '.join(POLICIES)}, not {self.policy!r}")
+        self.stop_after = s.getint("PIXIV_THROTTLE_STOP_AFTER", 3)
+        self.backoff_base = s.getfloat("PIXIV_THROTTLE_BACKOFF_BASE", 60.0)
+        self.backoff_max = s.getfloat("PIXIV_THROTTLE_BACKOFF_MAX", 900.0)
+        self._sleep = functools.partial(wait_unless_closing, crawler)
         self._stopping = False
-        self._dropping = False  # the crawl is closing and waiting requests are being dropped (logged once)
         self._closing: asyncio.Task | None = None  # the close_spider task, kept so it is not collected mid-run
 
     @classmethod
     def from_crawler(cls, crawler: Crawler):
         return cls(crawler)
-
-    async def process_request(self, request: Request) -> None:
-        attempt = request.meta.get("retry_times", 0)
-        if attempt and self.retry_backoff > 0:
-            pause = self.retry_backoff * 2 ** (attempt - 1) * random.uniform(0.9, 1.1)
-            self.stats.inc_value("pixiv/retry/backoff_seconds", round(pause, 3))
-            await self._sleep(pause)
-        # the budget is waited for by the download handler (pixivcrawl.mirror), when the request goes on the wire
 
     async def wait_for_budget(self, request: Request) -> None:
         """Wait until ``request``'s budget lets it go. Called by the download handler just before the request is
@@ -290,32 +272,6 @@ class PixivThrottleMiddleware:
             return response
         return self._refused(request, budget)
 
-    def _crawl_closing(self) -> bool:
-        """Whether the crawl is closing: the engine stopped (SIGTERM, SIGINT) or its spider is closing."""
-        engine = self.crawler.engine
-        if engine is None:
-            return False
-        slot = getattr(engine, "_slot", None)  # Scrapy 2.19 has no signal for "closing began"
-        return getattr(engine, "running", True) is False or getattr(slot, "closing", None) is not None
-
-    async def _sleep(self, seconds: float) -> None:
-        """Sleep ``seconds``, looking every ``_POLL`` seconds whether the crawl is closing; then GivenUp (an
-        IgnoreRequest, logged once for all): the request is dropped (a resumed job walks its listings again) and the
-        engine can close."""
-        end = time.monotonic() + seconds
-        while True:
-            if self._crawl_closing():
-                self.stats.inc_value("pixiv/ratelimit/dropped_at_close")
-                if not self._dropping:
-                    self._dropping = True
-                    logger.warning("The crawl is closing: requests still waiting for a rate-limit pause or a retry "
-                                   "backoff are dropped (a resumed job fetches them).")
-                raise GivenUp("the crawl is closing")
-            left = end - time.monotonic()
-            if left <= 0:
-                return
-            await asyncio.sleep(min(left, _POLL))
-
     async def _account(self, budget, response: Response, age: float = 0.0) -> bool:
         """Record ``response`` (to a request sent ``age`` seconds ago) in ``budget``: a success (which may step
         the rate up after a quiet spell), or a rate limit (a new limit event pauses the budget and lowers its rate;
@@ -348,11 +304,11 @@ class PixivThrottleMiddleware:
         return True
 
     def _refused(self, request: Request, budget) -> Request:
-        """What PIXIV_RATELIMIT_POLICY does with a request pixiv refused for rate limits: a retry request, or
+        """What PIXIV_THROTTLE_POLICY does with a request pixiv refused for rate limits: a retry request, or
         IgnoreRequest."""
         if self.policy == "stop" and budget.consecutive_limits >= self.stop_after and not self._stopping:
             self._stopping = True
-            logger.error("Stopping: pixiv refused %d requests in a row for rate limits (PIXIV_RATELIMIT_POLICY=stop).",
+            logger.error("Stopping: pixiv refused %d requests in a row for rate limits (PIXIV_THROTTLE_POLICY=stop).",
                          budget.consecutive_limits)
             self._closing = asyncio.get_running_loop().create_task(
                 self.crawler.engine.close_spider_async(reason="rate_limited"))
@@ -365,33 +321,33 @@ class PixivThrottleMiddleware:
         raise IgnoreRequest(f"rate limited ({self.policy})")
 
 
-def shared_budgets(settings, rates: dict[str, tuple[float, float]], rules: dict[str, float] | None = None,
-                   crawler: Crawler | None = None) -> dict | None:
-    """With ``PIXIV_REDIS_URL``: budgets in Redis, shared by every worker using the same account (the App
-    API budget is the refresh token's, the web one the session's, the CDN one the whole crawl's)."""
-    from pixivcrawl.credentials import CredentialsError, load_credentials
-    from pixivcrawl.distributed.connection import async_client, fingerprint_of, key_prefix, redis_url
+def crawl_closing(crawler: Crawler) -> bool:
+    """Whether the crawl is closing: the engine stopped (SIGTERM, SIGINT) or its spider is closing."""
+    engine = crawler.engine
+    if engine is None:
+        return False
+    slot = getattr(engine, "_slot", None)  # Scrapy 2.19 has no signal for "closing began"
+    return getattr(engine, "running", True) is False or getattr(slot, "closing", None) is not None
 
-    url = redis_url(settings)
-    if not url:
-        return None
-    from pixivcrawl.distributed.budget import SharedBudget
-    from pixivcrawl.distributed.outage import outage_of
 
-    try:
-        credentials = load_credentials(settings)
-    except CredentialsError:  # the auth middleware stops the crawl with the reason
-        credentials = None
-    secrets = {"app": credentials and credentials.refresh_token, "web": credentials and credentials.phpsessid}
-    client = async_client(url)
-    prefix = key_prefix(settings)
-    budgets = {}
-    for name, (rate, burst) in rates.items():
-        secret = secrets.get(name)
-        account = fingerprint_of(secret.reveal() if secret else None) if name != "cdn" else "all"
-        budgets[name] = SharedBudget(client, f"{prefix}:budget:{name}:{account}", name, rate, burst, **(rules or {}),
-                                     outage=outage_of(crawler) if crawler is not None else None)
-    return budgets
+async def wait_unless_closing(crawler: Crawler, seconds: float) -> None:
+    """Sleep ``seconds`` (a rate-limit pause, or a retry backoff of pixivcrawl.middlewares.backoff), looking every
+    ``_POLL`` seconds whether the crawl is closing; then raise GivenUp (an IgnoreRequest): the request is dropped
+    (a resumed job walks its listings again) and the engine can close. Each drop counts in
+    ``pixiv/ratelimit/dropped_at_close``; the first of a crawl logs one WARNING line for all."""
+    end = time.monotonic() + seconds
+    while True:
+        if crawl_closing(crawler):
+            first = not crawler.stats.get_value("pixiv/ratelimit/dropped_at_close")
+            crawler.stats.inc_value("pixiv/ratelimit/dropped_at_close")
+            if first:
+                logger.warning("The crawl is closing: requests still waiting for a rate-limit pause or a retry "
+                               "backoff are dropped (a resumed job fetches them).")
+            raise GivenUp("the crawl is closing")
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        await asyncio.sleep(min(left, _POLL))
 
 
 def _rate(value, default: float) -> float:

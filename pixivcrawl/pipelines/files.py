@@ -3,9 +3,9 @@ exact bytes pixiv sent.
 
 A ``FilesPipeline`` subclass (``ImagesPipeline`` would re-encode originals). Settings:
 
-- ``PIXIV_IMAGE_SIZE``: ``original`` (default), ``regular`` (1200 px master), ``small`` (540 px) or ``none``
+- ``PIXIV_FILES_IMAGE_SIZE``: ``original`` (default), ``regular`` (1200 px master), ``small`` (540 px) or ``none``
   (pipeline off).
-- ``PIXIV_IMAGE_TYPES``: which work types to download (default ``illust,manga,ugoira``).
+- ``PIXIV_FILES_IMAGE_TYPES``: which work types to download (default ``illust,manga,ugoira``).
 - ``FILES_STORE``: where files go (a local folder by default, ``files``; any store Scrapy supports).
 
 Paths are made from numeric ids and page numbers only (``works/<id // 10^6>/<id>/<id>_p<page>.<ext>``,
@@ -122,15 +122,15 @@ class PixivFilesPipeline(FilesPipeline):
 
     def __init__(self, store_uri, download_func=None, *, crawler: Crawler):
         settings = crawler.settings
-        self.size = settings.get("PIXIV_IMAGE_SIZE", "original")
+        self.size = settings.get("PIXIV_FILES_IMAGE_SIZE", "original")
         if self.size not in SIZES:
-            raise ValueError(f"PIXIV_IMAGE_SIZE must be one of {', '.join(SIZES)}, not {self.size!r}")
+            raise ValueError(f"PIXIV_FILES_IMAGE_SIZE must be one of {', '.join(SIZES)}, not {self.size!r}")
         if self.size == "none":
             raise NotConfigured  # switched off on purpose: no warning
-        self.types = tuple(settings.getlist("PIXIV_IMAGE_TYPES") or WORK_TYPES)
+        self.types = tuple(settings.getlist("PIXIV_FILES_IMAGE_TYPES") or WORK_TYPES)
         unknown = set(self.types) - set(WORK_TYPES)
         if unknown:
-            raise ValueError(f"PIXIV_IMAGE_TYPES takes {', '.join(WORK_TYPES)}, not {', '.join(sorted(unknown))}")
+            raise ValueError(f"PIXIV_FILES_IMAGE_TYPES takes {', '.join(WORK_TYPES)}, not {', '.join(sorted(unknown))}")
         super().__init__(store_uri, crawler=crawler)
         self.memory = crawl_memory(crawler)  # the files earlier runs stored
         self._done: dict[str, dict[str, Any]] = {}  # path -> size, dimensions, sha256 of a stored file

@@ -82,7 +82,7 @@ class RecoverHiddenMixin:
         hidden = cb_kwargs["hidden"]
         novel = isinstance(hidden, NovelItem)
         page = "novel/show.php?id=" if novel else "artworks/"
-        lang = (self.crawler.settings.get("PIXIV_ACCEPT_LANGUAGE") or "en").split("-")[0]
+        lang = (self.crawler.settings.get("PIXIV_HEADERS_ACCEPT_LANGUAGE") or "en").split("-")[0]
         work_id = {"novel_id" if novel else "illust_id": hidden.id}
         return endpoint.request({"lang": lang}, callback=callback, errback=self.recovery_failed,
                                 headers={"Referer": f"{WEB}/{page}{hidden.id}"}, cb_kwargs=cb_kwargs, **work_id)

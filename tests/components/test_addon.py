@@ -40,12 +40,12 @@ def test_a_users_slot_for_another_host_is_kept_beside_pixivs():
 @pytest.mark.parametrize(("settings", "problems"), [
     ({"PIXIV_API_DELAY": -1}, ["PIXIV_API_DELAY must be a number of seconds (0 or more), not -1"]),
     ({"PIXIV_API_DELAY": "-0.001"}, ["PIXIV_API_DELAY must be a number of seconds (0 or more), not '-0.001'"]),
-    ({"PIXIV_API_DELAY": "abc", "PIXIV_CDN_RATE": "fast"},
+    ({"PIXIV_API_DELAY": "abc", "PIXIV_THROTTLE_CDN_RATE": "fast"},
      ["PIXIV_API_DELAY must be a number of seconds (0 or more), not 'abc'",
-      "PIXIV_CDN_RATE must be a number of requests per second (0 or more, 0 for no limit), not 'fast'"]),
-    ({"PIXIV_RATELIMIT_SAFETY": 1.5}, ["PIXIV_RATELIMIT_SAFETY must be a number (more than 0, at most 1), not 1.5"]),
+      "PIXIV_THROTTLE_CDN_RATE must be a number of requests per second (0 or more, 0 for no limit), not 'fast'"]),
+    ({"PIXIV_THROTTLE_SAFETY": 1.5}, ["PIXIV_THROTTLE_SAFETY must be a number (more than 0, at most 1), not 1.5"]),
     ({"PIXIV_DB_AUTO_MIGRATE": "perhaps"}, ["PIXIV_DB_AUTO_MIGRATE must be true or false (1 or 0), not 'perhaps'"]),
-    ({"PIXIV_IMAGE_TYPES": "illust,novel"}, ["PIXIV_IMAGE_TYPES takes illust, manga, ugoira, not novel"]),
+    ({"PIXIV_FILES_IMAGE_TYPES": "illust,novel"}, ["PIXIV_FILES_IMAGE_TYPES takes illust, manga, ugoira, not novel"]),
     ({"PIXIV_MIRROR": "ftp://x"}, ["PIXIV_MIRROR must be an origin like http://127.0.0.1:8321, not 'ftp://x'"]),
 ])
 def test_bad_settings_refuse_the_crawl_and_switch_pixivcrawls_components_off(settings, problems):

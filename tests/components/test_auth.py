@@ -119,12 +119,12 @@ class _Clock:
 @coroutine_test
 async def test_the_refresh_margin_never_exceeds_a_quarter_of_the_token_lifetime(monkeypatch, caplog, lifetime, margin,
                                                                                 refreshed_after):
-    """A token that lives no longer than PIXIV_TOKEN_REFRESH_MARGIN is not refreshed before every request: it is
+    """A token that lives no longer than PIXIV_AUTH_REFRESH_MARGIN is not refreshed before every request: it is
     used until a quarter of its lifetime is left (min(margin, lifetime / 4) before expiry)."""
     clock = _Clock()
     monkeypatch.setattr("pixivcrawl.middlewares.auth.time", clock)
     crawler, mw = auth_middleware(lambda r: json_response(r.url, token_body("short", lifetime), request=r),
-                                  PIXIV_TOKEN_REFRESH_MARGIN=margin)
+                                  PIXIV_AUTH_REFRESH_MARGIN=margin)
     caplog.set_level(logging.INFO, logger="pixivcrawl.middlewares.auth")
     for n in range(5):  # five requests within the same second: one refresh
         await mw.process_request(Request(f"{APP_URL}&n={n}"))
@@ -136,7 +136,8 @@ async def test_the_refresh_margin_never_exceeds_a_quarter_of_the_token_lifetime(
     await mw.process_request(Request(f"{APP_URL}&n=later"))
     assert len(crawler.engine.downloads) == 2
     assert crawler.stats.get_value("pixiv/auth/token_refreshes") == 2
-    capped = [r for r in caplog.records if "PIXIV_TOKEN_REFRESH_MARGIN" in r.getMessage()]
+    capped = [r for r in caplog.records if r.name == "pixivcrawl.middlewares.auth"
+              and "PIXIV_AUTH_REFRESH_MARGIN" in r.getMessage()]
     assert len(capped) == (1 if margin > lifetime / 4 else 0)  # said once, not at every refresh
 
 

@@ -1,4 +1,4 @@
-"""PixivFilesPipeline: which files a work has (per PIXIV_IMAGE_SIZE / PIXIV_IMAGE_TYPES), where they go, pixiv's
+"""PixivFilesPipeline: which files a work has (per PIXIV_FILES_IMAGE_SIZE / PIXIV_FILES_IMAGE_TYPES), where they go, pixiv's
 placeholders, and whole items through process_item with a stand-in engine that serves image bytes."""
 
 from __future__ import annotations
@@ -132,14 +132,14 @@ def test_every_page_of_a_manga_is_requested_in_order(tmp_path):
     ("small", lambda page: page.medium_url),
 ])
 def test_image_size_picks_the_url_of_each_page(tmp_path, size, pick):
-    pipeline = files_pipeline(tmp_path, PIXIV_IMAGE_SIZE=size)
+    pipeline = files_pipeline(tmp_path, PIXIV_FILES_IMAGE_SIZE=size)
     item = illust_item(work_ids("manga", pages=2)[0])
     assert [r.url for r in pipeline.get_media_requests(item, pipeline.spiderinfo)] == [pick(p) for p in item.pages]
 
 
 @pytest.mark.parametrize(("size", "zip_size"), [("original", "1920x1080"), ("regular", "600x600")])
 def test_an_ugoira_is_one_zip(tmp_path, size, zip_size):
-    pipeline = files_pipeline(tmp_path, PIXIV_IMAGE_SIZE=size)
+    pipeline = files_pipeline(tmp_path, PIXIV_FILES_IMAGE_SIZE=size)
     item = illust_item(work_ids("ugoira")[0])
     (request,) = pipeline.get_media_requests(item, pipeline.spiderinfo)
     assert request.url == item.ugoira_zip_url.replace("600x600", zip_size)
@@ -156,7 +156,7 @@ def test_an_ugoira_without_metadata_is_counted(tmp_path):
 
 
 def test_image_types_choose_the_work_types(tmp_path):
-    pipeline = files_pipeline(tmp_path, PIXIV_IMAGE_TYPES=["ugoira", "illust"])
+    pipeline = files_pipeline(tmp_path, PIXIV_FILES_IMAGE_TYPES=["ugoira", "illust"])
     manga, illust, ugoira = (illust_item(work_ids(kind)[0]) for kind in ("manga", "illust", "ugoira"))
     assert pipeline.get_media_requests(manga, pipeline.spiderinfo) == []
     assert len(pipeline.get_media_requests(illust, pipeline.spiderinfo)) == illust.page_count
@@ -204,10 +204,10 @@ def test_a_placeholder_url_on_a_record_not_flagged_hidden_is_not_requested(tmp_p
 
 
 @pytest.mark.parametrize(("settings", "error", "message"), [
-    ({"PIXIV_IMAGE_SIZE": "none"}, NotConfigured, None),
-    ({"PIXIV_IMAGE_SIZE": "huge"}, ValueError, "PIXIV_IMAGE_SIZE must be one of original, regular, small, none"),
-    ({"PIXIV_IMAGE_TYPES": ["illust", "novel"]}, ValueError,
-     "PIXIV_IMAGE_TYPES takes illust, manga, ugoira, not novel"),
+    ({"PIXIV_FILES_IMAGE_SIZE": "none"}, NotConfigured, None),
+    ({"PIXIV_FILES_IMAGE_SIZE": "huge"}, ValueError, "PIXIV_FILES_IMAGE_SIZE must be one of original, regular, small, none"),
+    ({"PIXIV_FILES_IMAGE_TYPES": ["illust", "novel"]}, ValueError,
+     "PIXIV_FILES_IMAGE_TYPES takes illust, manga, ugoira, not novel"),
 ])
 def test_settings_that_switch_the_pipeline_off_or_are_refused(tmp_path, settings, error, message):
     with pytest.raises(error, match=message):

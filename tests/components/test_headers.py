@@ -49,8 +49,8 @@ def test_app_api_and_oauth_requests_look_like_the_ios_app(url):
 
 def test_app_user_agent_and_language_come_from_settings():
     request = Request(APP_URL)
-    headers_middleware(PIXIV_APP_USER_AGENT="PixivIOSApp/8.0.0 (iOS 17.0; iPhone15,2)",
-                       PIXIV_ACCEPT_LANGUAGE="ja").process_request(request)
+    headers_middleware(PIXIV_HEADERS_APP_USER_AGENT="PixivIOSApp/8.0.0 (iOS 17.0; iPhone15,2)",
+                       PIXIV_HEADERS_ACCEPT_LANGUAGE="ja").process_request(request)
     assert header(request, "User-Agent") == "PixivIOSApp/8.0.0 (iOS 17.0; iPhone15,2)"
     assert header(request, "Accept-Language") == "ja"
 

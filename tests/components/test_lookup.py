@@ -97,7 +97,7 @@ def test_the_outage_state_exists_only_in_a_distributed_crawl(redis_space):
 def distributed(redis_space, **settings):
     """A crawler with its engine (the add-on's Redis scheduler settings applied), and its Redis scheduler opened
     on a frontier of the test's own."""
-    crawler = make_crawler(PIXIV_REDIS_URL=REDIS_URL, PIXIV_REDIS_PREFIX=redis_space.prefix, PIXIV_IMAGE_SIZE="none",
+    crawler = make_crawler(PIXIV_REDIS_URL=REDIS_URL, PIXIV_REDIS_PREFIX=redis_space.prefix, PIXIV_FILES_IMAGE_SIZE="none",
                            PIXIV_DB_AUTO_MIGRATE=False, **settings)
     crawler.engine = crawler._create_engine()
     scheduler = build_from_crawler(RedisScheduler, crawler)
@@ -116,7 +116,7 @@ def test_the_scheduler_starts_the_tracker_on_the_lease_middleware(redis_space):
 
 def test_without_the_lease_middleware_the_scheduler_names_it(redis_space):
     crawler = make_crawler(PIXIV_REDIS_URL=REDIS_URL, PIXIV_REDIS_PREFIX=redis_space.prefix,
-                           PIXIV_IMAGE_SIZE="none",
+                           PIXIV_FILES_IMAGE_SIZE="none",
                            SPIDER_MIDDLEWARES={"pixivcrawl.distributed.leases.LeaseSpiderMiddleware": None})
     crawler.engine = crawler._create_engine()
     with pytest.raises(ValueError, match="LeaseSpiderMiddleware in SPIDER_MIDDLEWARES"):

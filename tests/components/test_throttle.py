@@ -238,35 +238,33 @@ def test_budget_for_each_host(url, meta, name):
 
 @coroutine_test
 async def test_requests_wait_for_their_own_api_budget(clock):
-    delay = 0.5
-    mw = throttle_middleware(PIXIV_API_DELAY=delay)
+    rate = 2.0
+    mw = throttle_middleware(PIXIV_THROTTLE_APP_RATE=rate, PIXIV_THROTTLE_WEB_RATE=rate)
     for url in (APP_URL, WEB_URL):
         for n in range(3):
             await mw.wait_for_budget(Request(f"{url}&n={n}"))
     for n in range(5):
         await mw.wait_for_budget(Request(f"{CDN_URL}?n={n}"))
     await mw.wait_for_budget(Request("https://example.com/"))
-    # each API: one request at once, then one per PIXIV_API_DELAY (the web's first request does not wait for
+    # each API: one request at once, then one per 1 / rate seconds (the web's first request does not wait for
     # the App API's); the CDN and other hosts are not paced
-    assert clock.sleeps == pytest.approx([delay] * 4)
+    assert clock.sleeps == pytest.approx([1 / rate] * 4)
     stats = mw.crawler.stats
     assert [stats.get_value(f"pixiv/budget/{api}/requests") for api in ("app", "web", "cdn")] == [3, 3, 5]
 
 
-@coroutine_test
-async def test_the_budget_is_not_waited_for_before_the_download_slot(clock):
-    """process_request runs before a request waits in its download slot: only the retry backoff happens there,
-    the budget is waited for by the download handler (wait_for_budget) when the request goes on the wire."""
-    mw = throttle_middleware(PIXIV_API_DELAY=1.0)
-    for n in range(3):
-        await mw.process_request(Request(f"{APP_URL}&n={n}"))
-    assert clock.sleeps == []
+def test_the_budget_is_not_waited_for_before_the_download_slot(clock):
+    """process_request runs before a request waits in its download slot: the throttle has none, the budget is
+    waited for by the download handler (wait_for_budget) when the request goes on the wire (the retry backoff
+    is pixivcrawl.middlewares.backoff's)."""
+    mw = throttle_middleware()
+    assert not hasattr(mw, "process_request")
     assert mw.crawler.stats.get_value("pixiv/budget/app/requests") is None
 
 
 @coroutine_test
 async def test_once_stopping_for_rate_limits_no_request_goes_out(clock, no_jitter):
-    mw = throttle_middleware(PIXIV_RATELIMIT_POLICY="stop", PIXIV_RATELIMIT_STOP_AFTER=1, PIXIV_BACKOFF_BASE=1)
+    mw = throttle_middleware(PIXIV_THROTTLE_POLICY="stop", PIXIV_THROTTLE_STOP_AFTER=1, PIXIV_THROTTLE_BACKOFF_BASE=1)
     request = Request(WEB_URL)
     with pytest.raises(IgnoreRequest):
         await mw.process_response(request, Response(WEB_URL, status=429, request=request))
@@ -278,39 +276,9 @@ async def test_once_stopping_for_rate_limits_no_request_goes_out(clock, no_jitte
 
 
 @coroutine_test
-async def test_explicit_rates_win_over_the_api_delay(clock):
-    app_rate, web_rate = 4.0, 0.25
-    mw = throttle_middleware(PIXIV_API_DELAY=1.0, PIXIV_APP_RATE=app_rate, PIXIV_WEB_RATE=web_rate)
-    assert mw.budgets["app"].rate == app_rate and mw.budgets["web"].rate == web_rate
-    assert mw.budgets["cdn"].rate == 0.0
-
-
-@coroutine_test
-async def test_a_retried_request_backs_off_exponentially(clock, no_jitter):
-    base, attempt = 0.5, 3
-    mw = throttle_middleware(PIXIV_RETRY_BACKOFF=base, PIXIV_APP_RATE=0)
-    await mw.process_request(Request(APP_URL, meta={"retry_times": attempt}))
-    expected = base * 2 ** (attempt - 1)
-    assert sum(clock.sleeps) == expected  # in slices: a closing crawl is noticed while it waits
-    assert mw.crawler.stats.get_value("pixiv/retry/backoff_seconds") == expected
-
-
-@coroutine_test
-async def test_retry_backoff_jitter_stays_within_ten_percent(clock):
-    base = 2.0
-    mw = throttle_middleware(PIXIV_RETRY_BACKOFF=base, PIXIV_APP_RATE=0)
-    waits = []
-    for _ in range(20):
-        started = clock.now
-        await mw.process_request(Request(APP_URL, meta={"retry_times": 1}))
-        waits.append(clock.now - started)
-    assert all(base * 0.9 <= s <= base * 1.1 for s in waits) and len(set(waits)) > 1
-
-
-@coroutine_test
 async def test_429_pauses_the_budget_and_the_request_is_retried(clock, no_jitter):
     base = 60.0
-    mw = throttle_middleware(PIXIV_BACKOFF_BASE=base)
+    mw = throttle_middleware(PIXIV_THROTTLE_BACKOFF_BASE=base)
     request = Request(WEB_URL, meta={"pixiv_ratelimit_retries": 2})
     retry = await mw.process_response(request, Response(WEB_URL, status=429, request=request))
     assert isinstance(retry, Request) and retry.url == WEB_URL and retry.dont_filter
@@ -341,7 +309,7 @@ async def test_app_api_rate_limit_body_on_403_is_a_limit(clock, no_jitter):
 @coroutine_test
 async def test_retry_after_decides_the_pause(clock):
     announced = 7
-    mw = throttle_middleware(PIXIV_BACKOFF_BASE=600)
+    mw = throttle_middleware(PIXIV_THROTTLE_BACKOFF_BASE=600)
     request = Request(WEB_URL)
     await mw.process_response(request, Response(WEB_URL, status=429, request=request,
                                                 headers={"Retry-After": str(announced)}))
@@ -353,7 +321,7 @@ async def test_retry_after_decides_the_pause(clock):
 @coroutine_test
 async def test_consecutive_limits_double_the_pause_up_to_the_maximum(clock, no_jitter):
     base, cap = 10.0, 35.0
-    mw = throttle_middleware(PIXIV_BACKOFF_BASE=base, PIXIV_BACKOFF_MAX=cap)
+    mw = throttle_middleware(PIXIV_THROTTLE_BACKOFF_BASE=base, PIXIV_THROTTLE_BACKOFF_MAX=cap)
     pauses = []
     for _ in range(4):
         request = Request(WEB_URL)
@@ -370,7 +338,7 @@ async def test_consecutive_limits_double_the_pause_up_to_the_maximum(clock, no_j
 
 @coroutine_test
 async def test_skip_policy_drops_the_refused_request(clock):
-    mw = throttle_middleware(PIXIV_RATELIMIT_POLICY="skip")
+    mw = throttle_middleware(PIXIV_THROTTLE_POLICY="skip")
     request = Request(APP_URL)
     with pytest.raises(IgnoreRequest, match="rate limited"):
         await mw.process_response(request, limited_app_response(request))
@@ -381,7 +349,7 @@ async def test_skip_policy_drops_the_refused_request(clock):
 @coroutine_test
 async def test_stop_policy_retries_then_closes_the_spider(clock):
     stop_after = 3
-    mw = throttle_middleware(PIXIV_RATELIMIT_POLICY="stop", PIXIV_RATELIMIT_STOP_AFTER=stop_after)
+    mw = throttle_middleware(PIXIV_THROTTLE_POLICY="stop", PIXIV_THROTTLE_STOP_AFTER=stop_after)
     outcomes = []
     for _ in range(stop_after + 1):
         request = Request(APP_URL)
@@ -406,8 +374,8 @@ async def test_successful_responses_are_counted_in_the_window(clock):
 
 
 @pytest.mark.parametrize(("settings", "message"), [
-    ({"PIXIV_RATELIMIT_POLICY": "pause"}, "PIXIV_RATELIMIT_POLICY must be one of wait, skip, stop"),
-    ({"PIXIV_APP_RATE": -1}, "request rates are 0 .unlimited. or more"),
+    ({"PIXIV_THROTTLE_POLICY": "pause"}, "PIXIV_THROTTLE_POLICY must be one of wait, skip, stop"),
+    ({"PIXIV_THROTTLE_APP_RATE": -1}, "request rates are 0 .unlimited. or more"),
 ])
 def test_bad_settings_are_refused(settings, message, clock):
     with pytest.raises(ValueError, match=message):
@@ -433,8 +401,8 @@ async def test_answers_to_requests_sent_before_the_pause_belong_to_its_event(clo
     request sent after the pause that is refused again is a new event: the pause doubles, and the rate is learned
     from the successes still in the window (the history is not cleared), not halved."""
     base, window, safety, accepted = 5.0, 10.0, 0.9, 20
-    mw = throttle_middleware(PIXIV_BACKOFF_BASE=base, PIXIV_RATELIMIT_WINDOW=window, PIXIV_RATELIMIT_SAFETY=safety,
-                             PIXIV_WEB_RATE=50)
+    mw = throttle_middleware(PIXIV_THROTTLE_BACKOFF_BASE=base, PIXIV_THROTTLE_WINDOW=window,
+                             PIXIV_THROTTLE_SAFETY=safety, PIXIV_THROTTLE_WEB_RATE=50)
     for _ in range(accepted):
         ok = Request(WEB_URL)
         await mw.answered(ok, Response(WEB_URL, status=200, request=ok), 0.1)
@@ -464,11 +432,12 @@ async def test_answers_to_requests_sent_before_the_pause_belong_to_its_event(clo
 
 @coroutine_test
 async def test_the_rate_climbs_back_after_a_quiet_spell(clock):
-    """After a limit, every PIXIV_RATE_RECOVERY seconds without one the rate steps up by PIXIV_RATE_INCREASE ×
+    """After a limit, every PIXIV_THROTTLE_RECOVERY seconds without one the rate steps up by PIXIV_THROTTLE_INCREASE ×
     the rate pixiv accepted, up to the configured rate and no further; a new limit starts the quiet spell again."""
     window, recovery, increase, configured = 10.0, 30.0, 0.25, 3.0
-    mw = throttle_middleware(PIXIV_RATELIMIT_WINDOW=window, PIXIV_RATE_RECOVERY=recovery,
-                             PIXIV_RATE_INCREASE=increase, PIXIV_APP_RATE=configured, PIXIV_BACKOFF_BASE=1)
+    mw = throttle_middleware(PIXIV_THROTTLE_WINDOW=window, PIXIV_THROTTLE_RECOVERY=recovery,
+                             PIXIV_THROTTLE_INCREASE=increase, PIXIV_THROTTLE_APP_RATE=configured,
+                             PIXIV_THROTTLE_BACKOFF_BASE=1)
     budget = mw.budgets["app"]
 
     async def succeed_for(seconds: float) -> None:
@@ -499,7 +468,7 @@ async def test_the_rate_climbs_back_after_a_quiet_spell(clock):
 async def test_a_pause_ends_when_the_crawl_closes(clock):
     """SIGTERM during a 10-minute pause: the engine stops running, the waiting request is dropped within a poll
     and the engine can close."""
-    mw = throttle_middleware(PIXIV_BACKOFF_BASE=600)
+    mw = throttle_middleware(PIXIV_THROTTLE_BACKOFF_BASE=600)
     request = Request(WEB_URL)
     await mw.process_response(request, Response(WEB_URL, status=429, request=request))
     stop_at = clock.now + 3
@@ -516,18 +485,9 @@ async def test_a_pause_ends_when_the_crawl_closes(clock):
     assert mw.crawler.stats.get_value("pixiv/ratelimit/dropped_at_close") == 1
 
 
-@coroutine_test
-async def test_a_retry_backoff_ends_when_the_spider_closes(clock):
-    mw = throttle_middleware(PIXIV_RETRY_BACKOFF=10)
-    mw.crawler.engine._slot = types.SimpleNamespace(closing=object())  # close_spider began
-    with pytest.raises(IgnoreRequest, match="closing"):
-        await mw.process_request(Request(APP_URL, meta={"retry_times": 3}))
-    assert clock.sleeps == []
-
-
 @pytest.mark.parametrize(("settings", "message"), [
-    ({"PIXIV_RATE_FLOOR": -1}, "request rates are 0"),
-    ({"PIXIV_RATE_INCREASE": -0.1}, "PIXIV_RATE_INCREASE and PIXIV_RATE_RECOVERY are 0 .off. or more"),
+    ({"PIXIV_THROTTLE_FLOOR": -1}, "request rates are 0"),
+    ({"PIXIV_THROTTLE_INCREASE": -0.1}, "PIXIV_THROTTLE_INCREASE and PIXIV_THROTTLE_RECOVERY are 0 .off. or more"),
 ])
 def test_bad_recovery_settings_are_refused(settings, message, clock):
     with pytest.raises(ValueError, match=message):
