@@ -49,7 +49,8 @@ def crawl(origin: str, series: list[str], workdir: Path, concurrency: int) -> di
         env = {**os.environ, "PIXIV_MIRROR": origin, "PIXIV_REFRESH_TOKEN": replica_account(0).refresh_token,
                "DATABASE_URL": f"sqlite:///{db}"}
         subprocess.run([sys.executable, "-m", "scrapy", "crawl", "illust_series", "-a", f"series_id={sid}",
-                        "-s", "PIXIV_THROTTLE_APP_RATE=0", "-s", "PIXIV_THROTTLE_WEB_RATE=0", "-s", "PIXIV_API_CONCURRENCY=4",
+                        "-s", "PIXIV_THROTTLE_APP_RATE=0", "-s", "PIXIV_THROTTLE_WEB_RATE=0",
+                        "-s", "PIXIV_API_CONCURRENCY=4",
                         "-s", f"PIXIV_CDN_CONCURRENCY={concurrency}",
                         "-s", f"CONCURRENT_REQUESTS={concurrency + 4}", "-s", f"FILES_STORE={workdir / 'files'}",
                         "-s", "LOG_LEVEL=WARNING", "-s", f"PIXIV_STATS_FILE={stats_file}"],

@@ -179,7 +179,8 @@ class Bench:
             rate = ["-s", f"PIXIV_THROTTLE_APP_RATE={1 / paced:g}"] if paced else \
                 ["-s", "PIXIV_THROTTLE_APP_RATE=0", "-s", "PIXIV_THROTTLE_WEB_RATE=0"]
             cmd = [sys.executable, "-m", "scrapy", "crawl", *spider, *rate, "-s", "PIXIV_API_CONCURRENCY=8",
-                   "-s", f"PIXIV_FILES_IMAGE_SIZE={'original' if job == 2 else 'none'}", "-s", f"FILES_STORE={out / 'files'}",
+                   "-s", f"PIXIV_FILES_IMAGE_SIZE={'original' if job == 2 else 'none'}",
+                   "-s", f"FILES_STORE={out / 'files'}",
                    "-s", "LOG_LEVEL=WARNING", "-s", f"PIXIV_STATS_FILE={out / 'stats.json'}"]
             return cmd, env, ROOT
         if tool == "gallery-dl":

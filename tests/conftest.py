@@ -266,7 +266,8 @@ async def run_crawl(spider: str, args: dict, *, replica: ReplicaClient | None, d
         extra["PIXIV_PHPSESSID"] = replica_account(account).phpsessid
     full_env = crawl_env(tmp_path, **extra)
     full_env.update(env or {})
-    overrides = {"PIXIV_THROTTLE_APP_RATE": "0", "PIXIV_THROTTLE_WEB_RATE": "0", "PIXIV_API_CONCURRENCY": "4", "LOG_LEVEL": "INFO",
+    overrides = {"PIXIV_THROTTLE_APP_RATE": "0", "PIXIV_THROTTLE_WEB_RATE": "0", "PIXIV_API_CONCURRENCY": "4",
+                 "LOG_LEVEL": "INFO",
                  "PIXIV_STATS_FILE": str(stats_file), "FILES_STORE": str(tmp_path / "files"),
                  "PIXIV_FILES_IMAGE_SIZE": "original" if images else "none",
                  **{key: full_env.get(key, "") for key in FROM_ENVIRONMENT},

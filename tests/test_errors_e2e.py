@@ -68,7 +68,8 @@ def _free_port() -> int:
 @pytest.mark.parametrize(("settings", "sentence"), [
     ({"PIXIV_UGOIRA_FORMAT": "mp4"}, "PIXIV_UGOIRA_FORMAT must be one of none, webp, apng, gif, not 'mp4'"),
     ({"PIXIV_THROTTLE_POLICY": "foo"}, "PIXIV_THROTTLE_POLICY must be one of wait, skip, stop, not 'foo'"),
-    ({"PIXIV_FILES_IMAGE_SIZE": "huge"}, "PIXIV_FILES_IMAGE_SIZE must be one of original, regular, small, none, not 'huge'"),
+    ({"PIXIV_FILES_IMAGE_SIZE": "huge"},
+     "PIXIV_FILES_IMAGE_SIZE must be one of original, regular, small, none, not 'huge'"),
     ({"PIXIV_FILES_IMAGE_TYPES": "foo"}, "PIXIV_FILES_IMAGE_TYPES takes illust, manga, ugoira, not foo"),
     ({"PIXIV_THROTTLE_APP_RATE": "-1"},
      "PIXIV_THROTTLE_APP_RATE must be a number of requests per second (0 or more, 0 for no limit), not '-1'"),

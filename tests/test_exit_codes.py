@@ -51,7 +51,8 @@ def crawl(spider: str, args: dict, tmp_path: Path, *, replica: ReplicaClient | N
     extra = {"DATABASE_URL": db_url, "PIXIV_MIRROR": mirror or (replica.origin if replica else "")}
     if refresh_token is not None:
         extra["PIXIV_REFRESH_TOKEN"] = refresh_token
-    cmd = crawl_command(spider, args, {"PIXIV_THROTTLE_APP_RATE": "0", "PIXIV_THROTTLE_WEB_RATE": "0", "PIXIV_API_CONCURRENCY": "4",
+    cmd = crawl_command(spider, args, {"PIXIV_THROTTLE_APP_RATE": "0", "PIXIV_THROTTLE_WEB_RATE": "0",
+                                       "PIXIV_API_CONCURRENCY": "4",
                                        "PIXIV_FILES_IMAGE_SIZE": "none", "FILES_STORE": str(tmp_path / "files"),
                                        "PIXIV_STATS_FILE": str(stats_file), "LOG_LEVEL": "INFO", **(settings or {})})
     started = time.monotonic()
@@ -193,7 +194,8 @@ def test_sigterm_stops_the_crawl_with_losses_exit_3(replica, world, tmp_path):
     series = max(world.illust_series.values(), key=lambda s: len(s.member_ids))
     log = tmp_path / "crawl.log"
     cmd = crawl_command("illust_series", {"series_id": series.id}, {
-        "PIXIV_THROTTLE_APP_RATE": "2", "PIXIV_THROTTLE_WEB_RATE": "2", "PIXIV_FILES_IMAGE_SIZE": "none", "LOG_FILE": str(log), "PIXIV_DB_FLUSH_INTERVAL": "0.2",
+        "PIXIV_THROTTLE_APP_RATE": "2", "PIXIV_THROTTLE_WEB_RATE": "2", "PIXIV_FILES_IMAGE_SIZE": "none",
+        "LOG_FILE": str(log), "PIXIV_DB_FLUSH_INTERVAL": "0.2",
         "PIXIV_STATS_FILE": str(tmp_path / "stats.json")})
     env = crawl_env(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", PIXIV_MIRROR=replica.origin,
                     PIXIV_REFRESH_TOKEN=replica_account(0).refresh_token)

@@ -162,7 +162,8 @@ async def test_image_size_and_types_settings(replica, world, tmp_path):
     series = _series_with_ugoira(world)
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     result = await run_crawl("illust_series", {"series_id": series.id}, replica=replica, db_url=db_url,
-                             tmp_path=tmp_path, settings={"PIXIV_FILES_IMAGE_SIZE": "regular", "PIXIV_FILES_IMAGE_TYPES": "manga"})
+                             tmp_path=tmp_path, settings={"PIXIV_FILES_IMAGE_SIZE": "regular",
+                                                          "PIXIV_FILES_IMAGE_TYPES": "manga"})
     assert result.stats["finish_reason"] == "finished", result.output
     media = _media(db_url)
     manga = [w for w in series.member_ids if world.work(w).type == "manga"]

@@ -118,7 +118,8 @@ def test_a_signal_during_a_long_pause_ends_the_crawl(fresh_replica, tmp_path, si
         proc = subprocess.Popen(
             [sys.executable, "-m", "scrapy", "crawl", "search", "-a", "word=漫画", "-a", "s_mode=s_tag",
              "-a", "max_pages=8", "-s", "PIXIV_THROTTLE_WEB_RATE=100", "-s", "PIXIV_API_CONCURRENCY=2",
-             "-s", "PIXIV_THROTTLE_BACKOFF_BASE=600", "-s", "PIXIV_FILES_IMAGE_SIZE=none", "-s", f"PIXIV_STATS_FILE={stats_file}"],
+             "-s", "PIXIV_THROTTLE_BACKOFF_BASE=600", "-s", "PIXIV_FILES_IMAGE_SIZE=none",
+             "-s", f"PIXIV_STATS_FILE={stats_file}"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=out)
     try:
         deadline = time.monotonic() + 60
@@ -201,7 +202,8 @@ def test_kill_and_resume_gives_the_clean_database(tmp_path):
     seed = random.randrange(1_000_000)
     rng = random.Random(seed)
     args = ["-a", "word=イラスト", "-a", "s_mode=s_tag", "-a", "details=1"]
-    settings = ["-s", "PIXIV_THROTTLE_APP_RATE=0", "-s", "PIXIV_THROTTLE_WEB_RATE=0", "-s", "PIXIV_API_CONCURRENCY=8", "-s", "PIXIV_FILES_IMAGE_SIZE=none",
+    settings = ["-s", "PIXIV_THROTTLE_APP_RATE=0", "-s", "PIXIV_THROTTLE_WEB_RATE=0",
+                "-s", "PIXIV_API_CONCURRENCY=8", "-s", "PIXIV_FILES_IMAGE_SIZE=none",
                 "-s", "LOG_LEVEL=WARNING"]
     world = World(seed=1, works=1750)
     expected = Search(world).results(Query(kind="artworks", word="イラスト", s_mode="s_tag", mode="all"))

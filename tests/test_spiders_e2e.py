@@ -187,7 +187,8 @@ async def test_expiring_tokens_are_refreshed_and_no_request_is_lost(fresh_replic
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     result = await run_crawl("novel_series", {"series_id": series.id}, replica=fresh_replica, db_url=db_url,
                              tmp_path=tmp_path, settings={"PIXIV_AUTH_REFRESH_MARGIN": margin,
-                                                          "PIXIV_THROTTLE_APP_RATE": "10", "PIXIV_THROTTLE_WEB_RATE": "10",
+                                                          "PIXIV_THROTTLE_APP_RATE": "10",
+                                                          "PIXIV_THROTTLE_WEB_RATE": "10",
                                                           "PIXIV_API_CONCURRENCY": str(concurrency),
                                                           "CONCURRENT_REQUESTS": str(concurrency),
                                                           "PIXIV_FILES_IMAGE_SIZE": "none"})
@@ -216,7 +217,9 @@ async def test_a_token_that_lives_no_longer_than_the_margin_is_not_refreshed_per
     series = _series(world, "novel", 0)
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     result = await run_crawl("novel_series", {"series_id": series.id}, replica=fresh_replica, db_url=db_url,
-                             tmp_path=tmp_path, settings={"PIXIV_THROTTLE_APP_RATE": "0", "PIXIV_THROTTLE_WEB_RATE": "0", "PIXIV_FILES_IMAGE_SIZE": "none"})
+                             tmp_path=tmp_path, settings={"PIXIV_THROTTLE_APP_RATE": "0",
+                                                          "PIXIV_THROTTLE_WEB_RATE": "0",
+                                                          "PIXIV_FILES_IMAGE_SIZE": "none"})
     assert result.stats["finish_reason"] == "finished", result.output
     log = fresh_replica.requests()
     api = [r for r in log if r["host"] == "app-api.pixiv.net"]

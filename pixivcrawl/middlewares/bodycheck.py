@@ -153,7 +153,7 @@ class PixivBodyCheckMiddleware:
             return response
         if int(response.status) in self.server_errors and not from_cloudflare(response):
             return response  # pixiv's own server error: RetryMiddleware's, named by its status when given up
-        # Scrapy's retry (RETRY_TIMES, retry/* stats; the throttle waits PIXIV_RETRY_BACKOFF × 2^(n-1) before it
+        # Scrapy's retry (RETRY_TIMES, retry/* stats; the retry backoff middleware waits PIXIV_RETRY_BACKOFF × 2^(n-1) before it
         # goes out); giving up is logged below, once, so Scrapy's own give-up line is kept at DEBUG
         retry = get_retry_request(request, spider=self.crawler.spider, reason="pixiv_bad_body",
                                   give_up_log_level=logging.DEBUG)

@@ -1,5 +1,5 @@
-"""PixivFilesPipeline: which files a work has (per PIXIV_FILES_IMAGE_SIZE / PIXIV_FILES_IMAGE_TYPES), where they go, pixiv's
-placeholders, and whole items through process_item with a stand-in engine that serves image bytes."""
+"""PixivFilesPipeline: which files a work has (per PIXIV_FILES_IMAGE_SIZE / PIXIV_FILES_IMAGE_TYPES), where they go,
+pixiv's placeholders, and whole items through process_item with a stand-in engine that serves image bytes."""
 
 from __future__ import annotations
 
@@ -205,7 +205,8 @@ def test_a_placeholder_url_on_a_record_not_flagged_hidden_is_not_requested(tmp_p
 
 @pytest.mark.parametrize(("settings", "error", "message"), [
     ({"PIXIV_FILES_IMAGE_SIZE": "none"}, NotConfigured, None),
-    ({"PIXIV_FILES_IMAGE_SIZE": "huge"}, ValueError, "PIXIV_FILES_IMAGE_SIZE must be one of original, regular, small, none"),
+    ({"PIXIV_FILES_IMAGE_SIZE": "huge"}, ValueError,
+     "PIXIV_FILES_IMAGE_SIZE must be one of original, regular, small, none"),
     ({"PIXIV_FILES_IMAGE_TYPES": ["illust", "novel"]}, ValueError,
      "PIXIV_FILES_IMAGE_TYPES takes illust, manga, ugoira, not novel"),
 ])

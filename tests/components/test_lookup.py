@@ -97,8 +97,8 @@ def test_the_outage_state_exists_only_in_a_distributed_crawl(redis_space):
 def distributed(redis_space, **settings):
     """A crawler with its engine (the add-on's Redis scheduler settings applied), and its Redis scheduler opened
     on a frontier of the test's own."""
-    crawler = make_crawler(PIXIV_REDIS_URL=REDIS_URL, PIXIV_REDIS_PREFIX=redis_space.prefix, PIXIV_FILES_IMAGE_SIZE="none",
-                           PIXIV_DB_AUTO_MIGRATE=False, **settings)
+    crawler = make_crawler(PIXIV_REDIS_URL=REDIS_URL, PIXIV_REDIS_PREFIX=redis_space.prefix,
+                           PIXIV_FILES_IMAGE_SIZE="none", PIXIV_DB_AUTO_MIGRATE=False, **settings)
     crawler.engine = crawler._create_engine()
     scheduler = build_from_crawler(RedisScheduler, crawler)
     assert scheduler.outage is crawler.get_extension(RedisOutage)
