@@ -153,8 +153,8 @@ class PixivBodyCheckMiddleware:
             return response
         if int(response.status) in self.server_errors and not from_cloudflare(response):
             return response  # pixiv's own server error: RetryMiddleware's, named by its status when given up
-        # Scrapy's retry (RETRY_TIMES, retry/* stats; the retry backoff middleware waits PIXIV_RETRY_BACKOFF × 2^(n-1) before it
-        # goes out); giving up is logged below, once, so Scrapy's own give-up line is kept at DEBUG
+        # Scrapy's retry (RETRY_TIMES, retry/* stats; pixivcrawl.middlewares.backoff waits PIXIV_RETRY_BACKOFF × 2^(n-1)
+        # before it goes out); giving up is logged below, once, so Scrapy's own give-up line is kept at DEBUG
         retry = get_retry_request(request, spider=self.crawler.spider, reason="pixiv_bad_body",
                                   give_up_log_level=logging.DEBUG)
         if retry is not None:
