@@ -120,6 +120,9 @@ def _page(ids: list[int], query, path: str, cursor: str) -> tuple[list[int], str
 class AppApi:
     """The App API handlers. Each takes the request's query and the asking account's :class:`Viewer`."""
 
+    #: whether no crawl calls these routes (False: pixiv endpoints a crawl calls; True: replica-only in the route table)
+    replica_only = False
+
     def __init__(self, world: World, config: ReplicaConfig, tokens: TokenStore, limits: RateLimits,
                  rankings: Rankings, objects: AppObjects) -> None:
         self.world = world

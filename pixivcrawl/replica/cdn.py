@@ -48,6 +48,9 @@ def _jpeg(data: bytes) -> web.Response:
 class Cdn:
     """The CDN handlers: each takes the request (behind the Referer check) and answers image bytes or 404."""
 
+    #: whether no crawl calls these routes (False: pixiv endpoints a crawl calls; True: replica-only in the route table)
+    replica_only = False
+
     def __init__(self, world: World, config: ReplicaConfig, images: ImageFactory) -> None:
         self.world = world
         self.config = config

@@ -98,6 +98,9 @@ def block_rule(payload: dict) -> dict:
 class Control:
     """The control handlers, over the objects they watch and change (each passed in, each with public methods)."""
 
+    #: no crawl calls these routes (the replica's own): replica-only in the route table
+    replica_only = True
+
     def __init__(self, config: ReplicaConfig, world: World, tokens: TokenStore, log: RequestLog, blocks: Blocks,
                  faults: Faults, objects: AppObjects, images: ImageFactory) -> None:
         self.config = config

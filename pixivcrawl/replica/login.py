@@ -50,6 +50,9 @@ def _page(title: str, body: str, status: int = 200) -> web.Response:
 class LoginPages:
     """The login pages on app-api.pixiv.net, accounts.pixiv.net and www.pixiv.net's front page."""
 
+    #: no crawl calls these routes (pixiv's pages, but only a browser visits them): replica-only in the route table
+    replica_only = True
+
     def __init__(self, tokens: TokenStore, codes: AuthCodes) -> None:
         self.tokens = tokens
         self.codes = codes

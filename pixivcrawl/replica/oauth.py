@@ -22,6 +22,9 @@ from .world import World
 class OAuth:
     """The token endpoint: issues access tokens from ``tokens`` for refresh tokens and for ``codes``."""
 
+    #: whether no crawl calls these routes (False: pixiv endpoints a crawl calls; True: replica-only in the route table)
+    replica_only = False
+
     def __init__(self, world: World, tokens: TokenStore, codes: AuthCodes) -> None:
         self.world = world
         self.tokens = tokens

@@ -132,13 +132,13 @@ class Replica:
     def _application(self) -> web.Application:
         routers: dict[str, web.UrlDispatcher] = {}
         for kind in ("routes", "fallbacks"):  # the catch-alls after every API's routes
-            for name, api in self.apis.items():
+            for api in self.apis.values():
                 for host, defs in getattr(api, kind)().items():
                     added = routers.setdefault(host, web.UrlDispatcher()).add_routes(defs)
-                    self._mark(added, fallback=kind == "fallbacks", replica_only=name == "login")
+                    self._mark(added, fallback=kind == "fallbacks", replica_only=api.replica_only)
         app = web.Application(middlewares=[self.layer])
-        self._mark(app.router.add_routes(self.control.routes()), fallback=False, replica_only=True)
-        self._mark(app.router.add_routes(self.control.fallbacks()), fallback=True, replica_only=True)
+        self._mark(app.router.add_routes(self.control.routes()), fallback=False, replica_only=Control.replica_only)
+        self._mark(app.router.add_routes(self.control.fallbacks()), fallback=True, replica_only=Control.replica_only)
         app.router.register_resource(HostRoutes(routers))
         self._mark([app.router.add_route("*", "/{tail:.*}", _unknown_host)], fallback=True, replica_only=True)
         return app
@@ -152,17 +152,25 @@ class Replica:
 
     # -- the route table ---------------------------------------------------------------------------------
 
+    def _all_routes(self) -> Iterator[tuple[str, web.AbstractRoute]]:
+        """(host, route) of every route of the application: each pixiv host's, then ANY_HOST's."""
+        for resource in self.app.router.resources():
+            if isinstance(resource, HostRoutes):
+                for host, router in resource.routers.items():
+                    for route in router.routes():
+                        yield host, route
+            else:
+                for route in resource:
+                    yield ANY_HOST, route
+
     def _table(self, replica_only: bool) -> dict[str, list[tuple[str, str]]]:
         table: dict[str, list[tuple[str, str]]] = {}
-        for resource in self.app.router.resources():
-            hosts = resource.routers.items() if isinstance(resource, HostRoutes) else [(ANY_HOST, None)]
-            for host, router in hosts:
-                for route in (router.routes() if router is not None else resource):
-                    if route.resource in self._fallbacks or route.method == "HEAD":
-                        continue
-                    if replica_only and route.resource not in self._replica_only:
-                        continue
-                    table.setdefault(host, []).append((route.method, route.resource.canonical))
+        for host, route in self._all_routes():
+            if route.resource in self._fallbacks or route.method == "HEAD":
+                continue
+            if replica_only and route.resource not in self._replica_only:
+                continue
+            table.setdefault(host, []).append((route.method, route.resource.canonical))
         return table
 
     def routes(self) -> dict[str, list[tuple[str, str]]]:

@@ -57,6 +57,9 @@ def _error(message: str, status: int) -> web.Response:
 class WebApi:
     """The web handlers. Each takes the request and whether its session is logged in."""
 
+    #: whether no crawl calls these routes (False: pixiv endpoints a crawl calls; True: replica-only in the route table)
+    replica_only = False
+
     def __init__(self, world: World, config: ReplicaConfig, tokens: TokenStore, limits: RateLimits,
                  rankings: Rankings) -> None:
         self.world = world
