@@ -14,9 +14,7 @@ whole flow runs offline. Tokens and cookies are written to the credentials file 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import hashlib
 import html
 import json
 import os
@@ -42,13 +40,10 @@ from pixivcrawl.hosts import (
     PIXIV_HOSTS,
     WEB,
 )
+from pixivcrawl.protocol import CALLBACK_PATH, CALLBACK_URL, LOGIN_PATH, s256
 
 #: Hosts a browser login visits: the crawler's hosts plus pixiv's account pages.
 BROWSER_HOSTS = PIXIV_HOSTS | {ACCOUNTS_HOST}
-LOGIN_PATH = "/web/v1/login"
-CALLBACK_PATH = "/web/v1/users/auth/pixiv/callback"
-#: The ``redirect_uri`` of the code exchange (pixiv-protocol.md §1.1).
-CALLBACK_URL = f"{APP_API}{CALLBACK_PATH}"
 #: pixiv's web login; after it the browser lands on www.pixiv.net with a logged-in ``PHPSESSID``.
 WEB_LOGIN_URL = f"https://{ACCOUNTS_HOST}/login?" + urlencode(
     {"return_to": f"{WEB}/", "source": "pc", "view_type": "page"})
@@ -75,11 +70,6 @@ class LoginError(Exception):
 class Pkce:
     verifier: str
     challenge: str
-
-
-def s256(verifier: str) -> str:
-    """The S256 ``code_challenge`` of a verifier: URL-safe base64 of its SHA-256, without padding."""
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode("ascii")
 
 
 def new_pkce() -> Pkce:
