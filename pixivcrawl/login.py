@@ -29,18 +29,21 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import aiohttp
 
-from pixivcrawl.hosts import (
+from pixivcrawl.protocol import (
     ACCOUNTS_HOST,
     APP_API,
     APP_API_HOST,
+    CALLBACK_PATH,
+    CALLBACK_URL,
     CLIENT_ID,
     CLIENT_SECRET,
+    LOGIN_PATH,
     OAUTH_HOST,
     OAUTH_TOKEN_URL,
     PIXIV_HOSTS,
     WEB,
+    s256,
 )
-from pixivcrawl.protocol import CALLBACK_PATH, CALLBACK_URL, LOGIN_PATH, s256
 
 #: Hosts a browser login visits: the crawler's hosts plus pixiv's account pages.
 BROWSER_HOSTS = PIXIV_HOSTS | {ACCOUNTS_HOST}
