@@ -1,10 +1,10 @@
 """Scrapy settings for pixivcrawl.
 
-Every ``PIXIV_*`` setting and ``DATABASE_URL`` is documented in README.md ("Settings"), the one place
-that lists them. Settings can be given with ``-s NAME=VALUE``; the credentials, ``PIXIV_MIRROR`` and
-``DATABASE_URL`` are also read from the environment. A component's settings share one prefix
-(``PIXIV_THROTTLE_*``, ``PIXIV_FILES_*``, …); the old names still work, with a deprecation warning
-(pixivcrawl.deprecations).
+Every setting pixivcrawl reads or sets is documented in docs/reference/settings.md, the one place that lists
+them (tests/test_reference_docs.py checks it against the code). Settings can be given with ``-s NAME=VALUE``; the
+credentials, ``PIXIV_MIRROR``, ``DATABASE_URL`` and ``PIXIV_REDIS_URL`` are also read from the environment. A
+component's settings share one prefix (``PIXIV_THROTTLE_*``, ``PIXIV_FILES_*``, …); the old names still work, with a
+deprecation warning (pixivcrawl.deprecations).
 """
 
 import os
