@@ -14,6 +14,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from scrapy.utils.test import get_crawler
 
+from pixivcrawl.db.rows import item_rows
+from pixivcrawl.db.store import Batch, Store
 from pixivcrawl.items import IllustItem
 from pixivcrawl.parsers.app_api import parse_illust, parse_ugoira_metadata
 from pixivcrawl.replica import app_objects
@@ -129,3 +131,14 @@ class VirtualClock:
         self.now += seconds
 
     get_running_loop = staticmethod(asyncio.get_running_loop)
+
+
+def store_items(url: str, *items) -> None:
+    """Write ``items`` to the database at ``url`` (migrated first) as the SQL pipeline would."""
+    store = Store(url)
+    store.upgrade()
+    batch = Batch()
+    for item in items:
+        batch.add(item_rows(item))
+    store.write(batch)
+    store.dispose()
