@@ -14,9 +14,7 @@ whole flow runs offline. Tokens and cookies are written to the credentials file 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import hashlib
 import html
 import json
 import os
@@ -31,24 +29,24 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import aiohttp
 
-from pixivcrawl.hosts import (
+from pixivcrawl.protocol import (
     ACCOUNTS_HOST,
     APP_API,
     APP_API_HOST,
+    CALLBACK_PATH,
+    CALLBACK_URL,
     CLIENT_ID,
     CLIENT_SECRET,
+    LOGIN_PATH,
     OAUTH_HOST,
     OAUTH_TOKEN_URL,
     PIXIV_HOSTS,
     WEB,
+    s256,
 )
 
 #: Hosts a browser login visits: the crawler's hosts plus pixiv's account pages.
 BROWSER_HOSTS = PIXIV_HOSTS | {ACCOUNTS_HOST}
-LOGIN_PATH = "/web/v1/login"
-CALLBACK_PATH = "/web/v1/users/auth/pixiv/callback"
-#: The ``redirect_uri`` of the code exchange (pixiv-protocol.md §1.1).
-CALLBACK_URL = f"{APP_API}{CALLBACK_PATH}"
 #: pixiv's web login; after it the browser lands on www.pixiv.net with a logged-in ``PHPSESSID``.
 WEB_LOGIN_URL = f"https://{ACCOUNTS_HOST}/login?" + urlencode(
     {"return_to": f"{WEB}/", "source": "pc", "view_type": "page"})
@@ -75,11 +73,6 @@ class LoginError(Exception):
 class Pkce:
     verifier: str
     challenge: str
-
-
-def s256(verifier: str) -> str:
-    """The S256 ``code_challenge`` of a verifier: URL-safe base64 of its SHA-256, without padding."""
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode("ascii")
 
 
 def new_pkce() -> Pkce:

@@ -17,9 +17,9 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
-from .hosts import PIXIV_HOSTS
 from .middlewares.auth import PixivAuthMiddleware
 from .middlewares.throttle import PixivThrottleMiddleware
+from .protocol import PIXIV_HOSTS
 
 
 def parse_mirror(origin: str) -> tuple[str, str]:

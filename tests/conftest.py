@@ -25,7 +25,7 @@ from scrapy.settings import Settings
 from scrapy.utils.defer import deferred_from_coro
 
 from pixivcrawl.demo import running_replica
-from pixivcrawl.hosts import CLIENT_ID, CLIENT_SECRET
+from pixivcrawl.protocol import CLIENT_ID, CLIENT_SECRET
 from pixivcrawl.replica.accounts import replica_account
 from pixivcrawl.replica.world import World
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pixivcrawl.demo import running_replica
-from pixivcrawl.hosts import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, WEB_HOST
+from pixivcrawl.protocol import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, WEB_HOST
 from pixivcrawl.replica.commissions import Commissions
 from pixivcrawl.replica.rankings import Rankings
 from pixivcrawl.replica.search import Query, Search

@@ -73,7 +73,7 @@ def test_client_hash_matches_pixivs_recipe():
     assert stamp == "2021-02-03T04:05:06+00:00"
     import hashlib
 
-    from pixivcrawl.hosts import HASH_SECRET
+    from pixivcrawl.protocol import HASH_SECRET
     assert digest == hashlib.md5((stamp + HASH_SECRET).encode()).hexdigest() and len(digest) == 32
 
 

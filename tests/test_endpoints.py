@@ -16,12 +16,12 @@ from scrapy.utils.misc import build_from_crawler
 
 import pixivcrawl
 from pixivcrawl import endpoints as ep
-from pixivcrawl.hosts import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, STATIC_HOST, WEB_HOST
 from pixivcrawl.middlewares.auth import PixivAuthMiddleware
 from pixivcrawl.middlewares.bodycheck import expected_body
 from pixivcrawl.middlewares.headers import APP_USER_AGENT, WEB_USER_AGENT, PixivHeadersMiddleware
 from pixivcrawl.middlewares.throttle import budget_for
 from pixivcrawl.pipelines.files import PixivFilesPipeline
+from pixivcrawl.protocol import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, STATIC_HOST, WEB_HOST
 from pixivcrawl.spiders.commission import CommissionSpider
 from pixivcrawl.spiders.illust_series import IllustSeriesSpider
 from pixivcrawl.spiders.novel_series import NovelSeriesSpider

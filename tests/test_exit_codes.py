@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pixivcrawl.extensions.summary import crawl_outcome, worst
-from pixivcrawl.hosts import OAUTH_HOST
+from pixivcrawl.protocol import OAUTH_HOST
 from pixivcrawl.replica.accounts import replica_account
 
 from .conftest import ROOT, ReplicaClient, crawl_command, crawl_env, table_rows

@@ -20,8 +20,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from pixivcrawl.hosts import CLIENT_ID, CLIENT_SECRET
 from pixivcrawl.login import CALLBACK_URL, code_from_url, login_url, new_pkce, s256
+from pixivcrawl.protocol import CLIENT_ID, CLIENT_SECRET
 from pixivcrawl.replica.accounts import replica_account
 from pixivcrawl.replica.login import WRONG_LOGIN
 

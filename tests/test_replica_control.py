@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pixivcrawl.replica.cli import add_arguments, config_from_args
-from pixivcrawl.replica.server import ControlError, ReplicaConfig
+from pixivcrawl.replica.config import ControlError, ReplicaConfig
 
 #: the ``pixivcrawl`` console script of the environment running the tests
 PIXIVCRAWL = str(Path(sys.executable).with_name("pixivcrawl"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pixivcrawl.hosts import CLIENT_ID, CLIENT_SECRET
 from pixivcrawl.parsers.app_api import parse_webview_novel
+from pixivcrawl.protocol import CLIENT_ID, CLIENT_SECRET
 
 from .captures import load_fixture
 from .shapes import compare, key_tree

@@ -6,7 +6,6 @@ captures they were read from, tests/fixtures the answers the parsers are tested 
 
 from __future__ import annotations
 
-from pixivcrawl.hosts import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, STATIC_HOST, WEB_HOST
 from pixivcrawl.parsers.ajax import (
     parse_commission_page,
     parse_illust_thumbnail,
@@ -31,6 +30,7 @@ from pixivcrawl.parsers.app_api import (
     parse_ugoira_metadata,
     parse_webview_novel,
 )
+from pixivcrawl.protocol import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, STATIC_HOST, WEB_HOST
 
 from .model import Api, Endpoint
 

@@ -44,9 +44,9 @@ from scrapy.http import Response
 from pixivcrawl.credentials import Credentials, CredentialsError, load_credentials
 from pixivcrawl.endpoints import OAUTH_TOKEN, api_of
 from pixivcrawl.exceptions import NoAccessToken
-from pixivcrawl.hosts import CLIENT_ID, CLIENT_SECRET
 from pixivcrawl.middlewares.bodycheck import describe, from_cloudflare
 from pixivcrawl.middlewares.throttle import retry_after
+from pixivcrawl.protocol import CLIENT_ID, CLIENT_SECRET
 
 logger = logging.getLogger(__name__)
 

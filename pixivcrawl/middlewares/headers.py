@@ -11,7 +11,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 
 from pixivcrawl.endpoints import api_of
-from pixivcrawl.hosts import HASH_SECRET
+from pixivcrawl.protocol import HASH_SECRET
 
 APP_USER_AGENT = "PixivIOSApp/7.19.1 (iOS 16.7.2; iPhone12,8)"
 WEB_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from pixivcrawl.hosts import APP_API_HOST
 from pixivcrawl.items import (
     IllustItem,
     IllustPage,
@@ -21,6 +20,7 @@ from pixivcrawl.items import (
     TagRef,
     UserItem,
 )
+from pixivcrawl.protocol import APP_API_HOST
 from pixivcrawl.signature import image_stamp
 
 from .common import ParseError, UgoiraMetadata, get_field as _get, get_id as _id, iso_time, opt_str, ugoira_frames

@@ -55,9 +55,9 @@ from scrapy.utils.defer import ensure_awaitable
 from pixivcrawl.db.memory import crawl_memory
 from pixivcrawl.endpoints import follow
 from pixivcrawl.exceptions import GivenUp
-from pixivcrawl.hosts import STATIC_HOST
 from pixivcrawl.items import IllustItem, MediaRecord
 from pixivcrawl.parsers.restriction import is_hidden
+from pixivcrawl.protocol import STATIC_HOST
 
 from .filestore import AtomicFSFilesStore, StoreFailed, os_problem
 

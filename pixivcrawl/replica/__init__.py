@@ -5,7 +5,8 @@ with ``PIXIV_MIRROR=http://127.0.0.1:N``.
 """
 
 from .accounts import Account, replica_account
-from .server import Replica, ReplicaConfig, serve
+from .config import ReplicaConfig
+from .server import Replica, serve
 from .world import World
 
 __all__ = ["Account", "Replica", "ReplicaConfig", "World", "replica_account", "serve"]

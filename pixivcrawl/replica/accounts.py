@@ -1,4 +1,4 @@
-"""The replica's accounts and token store.
+"""The replica's accounts, its token store and the authorization codes of the app login.
 
 Account ``k`` is the world's user ``USER_BASE + k``. Its refresh token, ``PHPSESSID`` and login (username
 ``replica-user-k``, password ``replica-password-k``) are fixed strings derived from ``k``: they are
@@ -8,6 +8,9 @@ Each account also has an App API sanity limit: the highest ``sanity_level`` the 
 hides more sensitive works from the app, as ``limit_sanity_level`` placeholders, while the web shows them
 to the same account). It is the replica's ``app_sanity_limit`` knob unless set for the account
 (``POST /_replica/account {"account": k, "app_sanity_limit": n}``).
+
+The app login pages (:mod:`pixivcrawl.replica.login`) issue authorization codes (:class:`AuthCodes`) that the token
+endpoint (:mod:`pixivcrawl.replica.oauth`) redeems: both receive the same :class:`AuthCodes`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ import time
 from dataclasses import dataclass
 
 from .world import USER_BASE
+
+#: pixiv's codes expire about 30 seconds after the login (gallery-dl's warning, pixiv-protocol.md §1.4)
+CODE_LIFETIME = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,3 +109,38 @@ class TokenStore:
             self._access.pop(header[7:].strip(), None)
             return None, "invalid_grant"
         return account, None
+
+
+@dataclass(frozen=True)
+class Grant:
+    """An authorization code's account, the PKCE ``code_challenge`` it is bound to, and when it expires."""
+
+    account: Account
+    challenge: str
+    expires: float
+
+
+class AuthCodes:
+    """Authorization codes of the app login: single use, each living CODE_LIFETIME seconds."""
+
+    def __init__(self) -> None:
+        self._grants: dict[str, Grant] = {}
+
+    def issue(self, account: Account, challenge: str) -> str:
+        """A new code for ``account``, bound to ``challenge`` (codes expired by now are forgotten)."""
+        now = time.monotonic()
+        self._grants = {c: g for c, g in self._grants.items() if g.expires > now}
+        code = secrets.token_urlsafe(32)
+        self._grants[code] = Grant(account, challenge, now + CODE_LIFETIME)
+        return code
+
+    def __contains__(self, code: object) -> bool:
+        """Whether ``code`` was issued and not redeemed yet (expired or not)."""
+        return code in self._grants
+
+    def redeem(self, code: str) -> Grant | None:
+        """The grant of ``code`` when it is known and not expired, else None; the code is used up either way."""
+        grant = self._grants.pop(code, None)
+        if grant is None or time.monotonic() > grant.expires:
+            return None
+        return grant

@@ -10,7 +10,8 @@ import socket
 import sys
 from dataclasses import fields
 
-from .server import KNOBS, ReplicaConfig, serve
+from .config import KNOBS, ReplicaConfig
+from .server import serve
 
 _HELP = {
     "seed": "seed of the generated world",

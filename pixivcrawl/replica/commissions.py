@@ -6,7 +6,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .world import World, _kana_word
+from .details import kana_word
+from .world import World
 
 REQUEST_BASE = 100_000
 PLAN_BASE = 200_000
@@ -54,7 +55,7 @@ class Commissions:
         for creator in self.creators:
             pid = PLAN_BASE + world.users[creator].index
             accepts = tuple(t for t in ("illust", "manga", "ugoira", "novel") if rng.random() < 0.6) or ("illust",)
-            self.plans[creator] = Plan(pid, creator, rng.choice(PRICES), _kana_word(rng, 2, 5), rng.choice(LANGS),
+            self.plans[creator] = Plan(pid, creator, rng.choice(PRICES), kana_word(rng, 2, 5), rng.choice(LANGS),
                                        accepts, rng.random() < 0.3, rng.random() < 0.7)
         n = max(60, world.n_works // 10)
         span = world.works[-1].created
@@ -73,7 +74,7 @@ class Commissions:
             requests.append(CommissionRequest(
                 id=REQUEST_BASE + k, plan_id=plan.id, creator_id=creator, fan_id=fan, work_type=work_type,
                 status="complete" if post else "inProgress", price=plan.price + rng.choice((0, 0, 500, 1000)),
-                proposal="。".join(_kana_word(rng, 3, 9) for _ in range(rng.randint(2, 6))) + "。",
+                proposal="。".join(kana_word(rng, 3, 9) for _ in range(rng.randint(2, 6))) + "。",
                 proposal_lang=rng.choice(("ja", "ja", "en")), tags=tuple(t.name for t in rng.sample(world.tags, 3)),
                 adult=plan.adult and rng.random() < 0.5, anonymous=anonymous, created=created, post_work_id=post))
         #: newest first, as pixiv lists them

@@ -1,32 +1,44 @@
-"""The replica's www.pixiv.net: Ajax search, ranking.php, the commission (request) pages, and the work pages
-``/ajax/illust/{id}`` (with ``/pages`` and ``/ugoira_meta``) and ``/ajax/novel/{id}`` (pixivcrawl.replica.web_works).
+"""The replica's www.pixiv.net: the web Ajax API, ranking.php and the commission (request) pages.
+
+Endpoints (GET; protocol notes §3): ``/ranking.php?format=json&mode&content&date&p`` (§3.3, a bare object),
+``/ajax/search/{kind}/{word}`` (``kind`` artworks | illustrations | manga | novels, §3.3),
+``/ajax/commission/page/request`` and ``/ajax/commission/page/request/{section}/{work_type}`` (§3.4), and the work
+pages ``/ajax/illust/{illust_id}``, ``/ajax/illust/{illust_id}/pages``, ``/ajax/illust/{illust_id}/ugoira_meta`` and
+``/ajax/novel/{novel_id}`` (§3.2; their bodies: :mod:`pixivcrawl.replica.web_works`). Every Ajax answer is pixiv's
+``{error, message, body}`` envelope, with the objects of :mod:`pixivcrawl.replica.web_objects` in the shapes of the
+captures in ``tests/fixtures/ajax``.
 
 The ``PHPSESSID`` cookie identifies the account: R-18 modes need it, and the per-account rate limit of
 logged-in sessions answers 429 (with ``Retry-After`` when configured), as pixiv does since 2022. The web
 shows a logged-in account every work whole, those its App API sanity limit hides included; without a
 session R-18 works come without image URLs and R-18 novels and ugoira metadata are refused (protocol notes
-§3.5).
+§3.5). A path that is no endpoint answers pixiv's empty error (404).
 """
 
 from __future__ import annotations
 
+import functools
 import math
-import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from urllib.parse import quote, unquote
 
 from aiohttp import web
 
+from pixivcrawl.protocol import WEB_HOST
+
 from . import web_objects as wo, web_works
+from .accounts import TokenStore
 from .app_objects import RESTRICTED_MESSAGE
 from .commissions import Commissions
+from .config import ReplicaConfig
 from .rankings import PAGE as RANK_PAGE, WEB_MODES, Rankings, content_allowed
+from .requestlog import note
 from .responses import json_response as _json
 from .search import ILLUST_PAGE, NOVEL_PAGE, SEARCH_KINDS, TYPE_FILTERS, Query, Search
+from .traffic import RateLimits
+from .world import World
 
-_SEARCH = re.compile(r"^/ajax/search/(artworks|illustrations|manga|novels)/(.+)$")
-_WORK = re.compile(r"^/ajax/(illust|novel)/(\d+)(/pages|/ugoira_meta)?$")
-_COMMISSION = re.compile(r"^/ajax/commission/page/request/(complete|creators|in_progress)/(\w+)$")
 _COMMISSION_TYPES = {
     "complete": ("illust", "manga", "ugoira"),
     "creators": ("illust", "manga", "ugoira"),
@@ -34,6 +46,8 @@ _COMMISSION_TYPES = {
 }
 COMMISSION_PAGE = {"complete": 24, "creators": 48, "in_progress": 24}
 _BOOKMARK_RANGES = [None, 10000, 5000, 1000, 500, 300, 100, 50]
+#: a web handler: the request and whether it comes with a logged-in session -> the answer
+Handler = Callable[[web.Request, bool], web.Response]
 
 
 def _error(message: str, status: int) -> web.Response:
@@ -41,69 +55,112 @@ def _error(message: str, status: int) -> web.Response:
 
 
 class WebApi:
-    def __init__(self, replica) -> None:  # replica: pixivcrawl.replica.server.Replica
-        self.replica = replica
-        self.world = replica.world
-        self.search = Search(self.world)
-        self.rankings = Rankings(self.world)
-        self.commissions = Commissions(self.world)
+    """The web handlers. Each takes the request and whether its session is logged in."""
 
-    async def handle(self, request: web.BaseRequest, entry: dict) -> web.Response:
-        account = self.replica.tokens.account_for_session(request.cookies.get("PHPSESSID"))
-        if account is not None:
-            entry["account"] = account.user_id
-            if self.replica._over_limit(account.user_id, "web"):
-                entry["limited"] = True
-                retry = self.replica.config.retry_after
-                return _json(wo.ajax(None, True, "Rate Limit"), 429,
-                             headers={"Retry-After": str(retry)} if retry else None)
-        logged_in = account is not None
-        path = request.path
-        query = request.query
-        if path == "/ranking.php":
-            return self.ranking(query, logged_in)
-        if m := _SEARCH.match(path):
-            return self.search_page(m.group(1), unquote(m.group(2)), query, logged_in)
-        if path == "/ajax/commission/page/request":
-            return self.commission_overview()
-        if m := _COMMISSION.match(path):
-            return self.commission_listing(m.group(1), m.group(2), query, logged_in)
-        if m := _WORK.match(path):
-            return self.work_page(m.group(1), int(m.group(2)), m.group(3), logged_in, query.get("lang") or "ja")
+    #: whether no crawl calls these routes (False: pixiv endpoints a crawl calls; True: replica-only in the route table)
+    replica_only = False
+
+    def __init__(self, world: World, config: ReplicaConfig, tokens: TokenStore, limits: RateLimits,
+                 rankings: Rankings) -> None:
+        self.world = world
+        self.config = config
+        self.tokens = tokens
+        self.limits = limits
+        self.rankings = rankings
+        self.search = Search(world)
+        self.commissions = Commissions(world)
+
+    def routes(self) -> dict[str, list[web.RouteDef]]:
+        guarded = self._guarded
+        return {WEB_HOST: [
+            web.get("/ranking.php", guarded(self.ranking)),
+            web.get("/ajax/search/{kind:artworks|illustrations|manga|novels}/{word:.+}", guarded(self.search_page)),
+            web.get("/ajax/commission/page/request", guarded(self.commission_overview)),
+            web.get(r"/ajax/commission/page/request/{section:complete|creators|in_progress}/{work_type:\w+}",
+                    guarded(self.commission_listing)),
+            web.get(r"/ajax/illust/{illust_id:\d+}", guarded(self.illust_page)),
+            web.get(r"/ajax/illust/{illust_id:\d+}/pages", guarded(self.illust_pages)),
+            web.get(r"/ajax/illust/{illust_id:\d+}/ugoira_meta", guarded(self.ugoira_meta)),
+            web.get(r"/ajax/novel/{novel_id:\d+}", guarded(self.novel_page)),
+        ]}
+
+    def fallbacks(self) -> dict[str, list[web.RouteDef]]:
+        return {WEB_HOST: [web.route("*", "/{tail:.*}", self._guarded(self.no_endpoint))]}
+
+    def _guarded(self, handler: Handler) -> Callable[[web.Request], object]:
+        """``handler`` behind the session look-up and the rate limit of logged-in sessions."""
+        @functools.wraps(handler)
+        async def guarded(request: web.Request) -> web.Response:
+            account = self.tokens.account_for_session(request.cookies.get("PHPSESSID"))
+            if account is not None:
+                note(request, account=account.user_id)
+                if self.limits.over_limit(account.user_id, "web"):
+                    note(request, limited=True)
+                    retry = self.config.retry_after
+                    return _json(wo.ajax(None, True, "Rate Limit"), 429,
+                                 headers={"Retry-After": str(retry)} if retry else None)
+            return handler(request, account is not None)
+        return guarded
+
+    @staticmethod
+    def no_endpoint(request: web.Request, logged_in: bool) -> web.Response:
         return _error("", 404)
 
     # -- work pages ----------------------------------------------------------------------------------
+    # An unknown id is pixiv's empty error (``{"error":true,"message":"","body":[]}``, as in the capture of a
+    # missing work); a work hidden on purpose (``POST /_replica/hide``: hidden from this viewer everywhere, unlike
+    # the App API's per-account sanity limit) is refused with "Your access is currently restricted.".
 
-    def work_page(self, kind: str, wid: int, part: str | None, logged_in: bool, lang: str) -> web.Response:
-        """``/ajax/illust/{id}``, ``…/pages``, ``…/ugoira_meta`` and ``/ajax/novel/{id}``: an unknown id is
-        pixiv's empty error (``{"error":true,"message":"","body":[]}``, as in the capture of a missing work); a work
-        hidden on purpose (``POST /_replica/hide``: hidden from this viewer everywhere, unlike the App API's
-        per-account sanity limit) is refused with "Your access is currently restricted."."""
-        if self.world.hiding(kind, wid) is not None:
-            return _error(RESTRICTED_MESSAGE, 403)
-        if kind == "novel":
-            novel = self.world.novel(wid) if part is None else None
-            if novel is None:
-                return _error("", 404)
-            if self.world.novel_detail(wid).x_restrict and not logged_in:
-                return _error("ログインしてください", 403)
-            return _json(wo.ajax(web_works.novel_body(self.world, wid)))
+    def _illust(self, request: web.Request):
+        """(work id, the work or None, a refusal or None) of an ``/ajax/illust/{illust_id}`` page."""
+        wid = int(request.match_info["illust_id"])
+        if self.world.hiding("illust", wid) is not None:
+            return wid, None, _error(RESTRICTED_MESSAGE, 403)
         work = self.world.work(wid)
-        if work is None:
-            return _error("", 404)
-        if part == "/pages":
-            return _json(wo.ajax(web_works.illust_pages(self.world, wid, logged_in=logged_in)))
-        if part == "/ugoira_meta":
-            if work.type != "ugoira":
-                return _error("This work is not an ugoira.", 400)
-            if self.world.work_detail(wid).x_restrict and not logged_in:
-                return _error("ログインしてください", 403)
-            return _json(wo.ajax(web_works.ugoira_meta(self.world, wid)))
+        return wid, work, None if work is not None else _error("", 404)
+
+    def illust_page(self, request: web.Request, logged_in: bool) -> web.Response:
+        """``/ajax/illust/{illust_id}?lang=…``."""
+        wid, _, refused = self._illust(request)
+        if refused:
+            return refused
+        lang = request.query.get("lang") or "ja"
         return _json(wo.ajax(web_works.illust_body(self.world, wid, logged_in=logged_in, lang=lang)))
+
+    def illust_pages(self, request: web.Request, logged_in: bool) -> web.Response:
+        """``/ajax/illust/{illust_id}/pages``."""
+        wid, _, refused = self._illust(request)
+        if refused:
+            return refused
+        return _json(wo.ajax(web_works.illust_pages(self.world, wid, logged_in=logged_in)))
+
+    def ugoira_meta(self, request: web.Request, logged_in: bool) -> web.Response:
+        """``/ajax/illust/{illust_id}/ugoira_meta``: R-18 ones need a session."""
+        wid, work, refused = self._illust(request)
+        if refused:
+            return refused
+        if work.type != "ugoira":
+            return _error("This work is not an ugoira.", 400)
+        if self.world.work_detail(wid).x_restrict and not logged_in:
+            return _error("ログインしてください", 403)
+        return _json(wo.ajax(web_works.ugoira_meta(self.world, wid)))
+
+    def novel_page(self, request: web.Request, logged_in: bool) -> web.Response:
+        """``/ajax/novel/{novel_id}``: R-18 novels need a session."""
+        nid = int(request.match_info["novel_id"])
+        if self.world.hiding("novel", nid) is not None:
+            return _error(RESTRICTED_MESSAGE, 403)
+        if self.world.novel(nid) is None:
+            return _error("", 404)
+        if self.world.novel_detail(nid).x_restrict and not logged_in:
+            return _error("ログインしてください", 403)
+        return _json(wo.ajax(web_works.novel_body(self.world, nid)))
 
     # -- ranking.php ---------------------------------------------------------------------------------
 
-    def ranking(self, query, logged_in: bool) -> web.Response:
+    def ranking(self, request: web.Request, logged_in: bool) -> web.Response:
+        """``/ranking.php?format=json&mode=…&content=…&date=YYYYMMDD&p=…`` (a bare object, no envelope)."""
+        query = request.query
         if query.get("format") != "json":
             return web.Response(status=400, text="<html>ranking page</html>", content_type="text/html")
         mode = query.get("mode", "daily")
@@ -143,7 +200,11 @@ class WebApi:
 
     # -- search --------------------------------------------------------------------------------------
 
-    def search_page(self, kind: str, word: str, query, logged_in: bool) -> web.Response:
+    def search_page(self, request: web.Request, logged_in: bool) -> web.Response:
+        """``/ajax/search/{kind}/{word}?s_mode&order&mode&type&p&…`` (the filters of :class:`search.Query`)."""
+        query = request.query
+        # the word is decoded once more, as the replica always did (a word is never itself percent-encoded)
+        kind, word = request.match_info["kind"], unquote(request.match_info["word"])
         body_key, default_type = SEARCH_KINDS[kind]
         try:
             q = Query(
@@ -163,7 +224,7 @@ class WebApi:
         # since 2022 the illustrations and manga grids carry one ad placeholder among 59 works
         with_ad = kind in ("illustrations", "manga")
         size = NOVEL_PAGE if kind == "novels" else ILLUST_PAGE - with_ad
-        last_page = min(math.ceil(len(ids) / size), self.replica.config.search_page_cap)
+        last_page = min(math.ceil(len(ids) / size), self.config.search_page_cap)
         on_page = ids[(page - 1) * size: page * size] if page <= last_page else ()
         thumb = (lambda i: wo.novel_thumbnail(self.world, i)) if kind == "novels" else \
             (lambda i: wo.illust_thumbnail(self.world, i))
@@ -224,7 +285,8 @@ class WebApi:
     def _posted(requests, novels: bool) -> list[int]:
         return [r.post_work_id for r in requests if r.post_work_id and (r.work_type == "novel") == novels]
 
-    def commission_overview(self) -> web.Response:
+    def commission_overview(self, request: web.Request, logged_in: bool) -> web.Response:
+        """``/ajax/commission/page/request``: the commission front page."""
         c = self.commissions
         complete = {t: c.listing("complete", t, "all")[:24] for t in ("illust", "manga", "novel")}
         in_progress = c.listing("inProgress", "all", "all")[:12]
@@ -246,7 +308,10 @@ class WebApi:
         illusts = self._posted(requests, False) + recent + recommend
         return _json(self._commission_body(page, requests, illusts, self._posted(requests, True)))
 
-    def commission_listing(self, section: str, work_type: str, query, logged_in: bool) -> web.Response:
+    def commission_listing(self, request: web.Request, logged_in: bool) -> web.Response:
+        """``/ajax/commission/page/request/{section}/{work_type}?mode&p``: complete or in-progress requests, or the
+        creators accepting them."""
+        section, work_type, query = request.match_info["section"], request.match_info["work_type"], request.query
         if work_type not in _COMMISSION_TYPES[section]:
             return _error("", 404)
         mode = query.get("mode", "all")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from .app_objects import I, novel_series_title, placeholder_url, profile_image_url, series_title
-from .commissions import CommissionRequest, Commissions
+from .commissions import CommissionRequest, Commissions, Plan
 from .world import EPOCH, World
 
 TYPE_CODES = {"illust": 0, "manga": 1, "ugoira": 2}
@@ -183,7 +183,38 @@ def ranking_item(world: World, wid: int, rank: int, yes_rank: int) -> dict:
     return item
 
 
+def _plan(plan: Plan, other: str) -> dict:
+    """A commission request's ``plan``: the creator's plan, its title and description with a translation."""
+    return {
+        "currentPlanId": None,
+        "planId": str(plan.id),
+        "creatorUserId": str(plan.creator_id),
+        "planAcceptRequestFlg": True,
+        "planStandardPrice": plan.price,
+        "planTitle": {
+            "planOriginalTitle": plan.title,
+            "planOriginalTitleLang": plan.title_lang,
+            "planTranslationTitle": {other: {"planTitle": f"[{other}] {plan.title}", "planTtieLang": other}},
+        },
+        "planDescription": {
+            "planOriginalDescription": f"{plan.title}の説明",
+            "planOriginalDescriptionHtml": f"{plan.title}の説明",
+            "planOriginalLang": plan.title_lang,
+            "planTranslationDescription": {other: {
+                "planDescription": f"[{other}] {plan.title}", "planDescriptionHtml": f"[{other}] {plan.title}",
+                "planLang": other}},
+        },
+        "planAcceptAdultFlg": plan.adult,
+        "planAcceptAnonymousFlg": plan.anonymous,
+        "planAcceptIllustFlg": "illust" in plan.accepts,
+        "planAcceptUgoiraFlg": "ugoira" in plan.accepts,
+        "planAcceptMangaFlg": "manga" in plan.accepts,
+        "planAcceptNovelFlg": "novel" in plan.accepts,
+    }
+
+
 def commission_request(world: World, commissions: Commissions, r: CommissionRequest) -> dict:
+    """One of ``requests`` of the commission pages."""
     plan = commissions.plans[r.creator_id]
     other = "en" if plan.title_lang != "en" else "ja"
     return {
@@ -212,32 +243,7 @@ def commission_request(world: World, commissions: Commissions, r: CommissionRequ
         "requestResponseDeadlineDatetime": world.iso(r.created + 14 * 86400)[:11] + "23:59:59+09:00",
         "requestPostDeadlineDatetime": world.iso(r.created + 60 * 86400)[:11] + "23:59:59+09:00",
         "role": "others",
-        "plan": {
-            "currentPlanId": None,
-            "planId": str(plan.id),
-            "creatorUserId": str(plan.creator_id),
-            "planAcceptRequestFlg": True,
-            "planStandardPrice": plan.price,
-            "planTitle": {
-                "planOriginalTitle": plan.title,
-                "planOriginalTitleLang": plan.title_lang,
-                "planTranslationTitle": {other: {"planTitle": f"[{other}] {plan.title}", "planTtieLang": other}},
-            },
-            "planDescription": {
-                "planOriginalDescription": f"{plan.title}の説明",
-                "planOriginalDescriptionHtml": f"{plan.title}の説明",
-                "planOriginalLang": plan.title_lang,
-                "planTranslationDescription": {other: {
-                    "planDescription": f"[{other}] {plan.title}", "planDescriptionHtml": f"[{other}] {plan.title}",
-                    "planLang": other}},
-            },
-            "planAcceptAdultFlg": plan.adult,
-            "planAcceptAnonymousFlg": plan.anonymous,
-            "planAcceptIllustFlg": "illust" in plan.accepts,
-            "planAcceptUgoiraFlg": "ugoira" in plan.accepts,
-            "planAcceptMangaFlg": "manga" in plan.accepts,
-            "planAcceptNovelFlg": "novel" in plan.accepts,
-        },
+        "plan": _plan(plan, other),
         "collaborateStatus": {
             "collaborating": False,
             "collaborateAnonymousFlg": False,

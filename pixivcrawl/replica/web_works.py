@@ -97,13 +97,8 @@ def illust_series_nav(world: World, wid: int) -> dict | None:
             "next": _link(series.member_ids[idx + 1] if idx + 1 < len(series.member_ids) else None)}
 
 
-def illust_body(world: World, wid: int, *, logged_in: bool, lang: str = "ja") -> dict:
-    """``/ajax/illust/{id}``'s body. Without a session an R-18 work comes with every ``urls`` value null
-    (protocol notes §3.5), and every work with ``noLoginData`` (its breadcrumb keyed by the ``lang`` asked
-    for), as in the logged-out captures."""
-    work = world.work(wid)
-    d = world.work_detail(wid)
-    name, account = world.user_name(work.user_id)
+def _illust_urls(world: World, wid: int, *, logged_in: bool) -> dict:
+    """The ``urls`` of a work page (its first page's), every value null for an R-18 work without a session."""
     page0 = ao.work_image_urls(world, wid, 0)
     square = page0["square_medium"]
     urls = {
@@ -113,8 +108,30 @@ def illust_body(world: World, wid: int, *, logged_in: bool, lang: str = "ja") ->
         "regular": page0["large"].replace("/c/600x1200_90/", "/"),
         "original": page0["original"],
     }
-    if d.x_restrict and not logged_in:
-        urls = dict.fromkeys(urls)
+    return dict.fromkeys(urls) if world.work_detail(wid).x_restrict and not logged_in else urls
+
+
+def _no_login_data(world: World, wid: int, lang: str, newer: int | None, older: int | None) -> dict:
+    """``noLoginData`` of a work page seen without a session: its breadcrumb (keyed by ``lang``) and neighbours."""
+    return {
+        "breadcrumbs": {"successor": [], "current": {lang: world.work_detail(wid).title}},
+        "zengoIdWorks": [illust_thumbnail(world, w) for w in (newer, older) if w is not None],
+        "zengoWorkData": {
+            "nextWork": {"id": str(newer), "title": world.work_detail(newer).title} if newer else None,
+            "prevWork": {"id": str(older), "title": world.work_detail(older).title} if older else None,
+        },
+    }
+
+
+def illust_body(world: World, wid: int, *, logged_in: bool, lang: str = "ja") -> dict:
+    """``/ajax/illust/{id}``'s body. Without a session an R-18 work comes with every ``urls`` value null
+    (protocol notes §3.5), and every work with ``noLoginData`` (its breadcrumb keyed by the ``lang`` asked
+    for), as in the logged-out captures. It is long because it is one literal of the body's 60-odd fields, in
+    the captures' order."""
+    work = world.work(wid)
+    d = world.work_detail(wid)
+    name, account = world.user_name(work.user_id)
+    urls = _illust_urls(world, wid, logged_in=logged_in)
     kind = {"illust": "イラスト", "manga": "マンガ", "ugoira": "うごイラ"}[work.type]
     user_works = world.users[work.user_id].work_ids
     newer, older = _neighbours(user_works, wid)
@@ -182,14 +199,7 @@ def illust_body(world: World, wid: int, *, logged_in: bool, lang: str = "ja") ->
         "isLoginOnly": False,
     }
     if not logged_in:
-        body["noLoginData"] = {
-            "breadcrumbs": {"successor": [], "current": {lang: d.title}},
-            "zengoIdWorks": [illust_thumbnail(world, w) for w in shown if w != wid],
-            "zengoWorkData": {
-                "nextWork": {"id": str(newer), "title": world.work_detail(newer).title} if newer else None,
-                "prevWork": {"id": str(older), "title": world.work_detail(older).title} if older else None,
-            },
-        }
+        body["noLoginData"] = _no_login_data(world, wid, lang, newer, older)
     return body
 
 
@@ -246,7 +256,8 @@ def novel_series_nav(world: World, nid: int) -> dict | None:
 
 def novel_body(world: World, nid: int) -> dict:
     """``/ajax/novel/{id}``'s body (documentation, no capture): the text in ``content`` (the webview's
-    ``text``), the App API's cover URL, tags and counters."""
+    ``text``), the App API's cover URL, tags and counters. It is long because it is one literal of the body's
+    50-odd fields, in PixivBatchDownloader's order."""
     novel = world.novel(nid)
     d = world.novel_detail(nid)
     name, _ = world.user_name(novel.user_id)

@@ -2,19 +2,23 @@
 
 The skeleton (who made which work, which series holds which works, when each was posted) is drawn once
 at start-up in one pass over a seeded RNG, so a 100,000-work world costs well under a second. Everything
-else about a work (title, tags, sizes, counters, text) is derived on demand from a per-id RNG, so it is the
-same on every request and in every process started with the same seed and size.
+else about a work (title, tags, sizes, counters, text) is derived on demand from a per-id RNG
+(:mod:`pixivcrawl.replica.details`), so it is the same on every request and in every process started with the
+same seed and size. The world also holds what the control API changes: re-uploads (``reupload``) and works hidden on
+purpose (``hide``).
 """
 
 from __future__ import annotations
 
 import bisect
-import hashlib
 import json
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+
+from . import details
+from .details import NovelDetail, Tag, WorkDetail, make_tags
 
 JST = timezone(timedelta(hours=9))
 EPOCH = datetime(2019, 1, 1, tzinfo=JST)
@@ -31,26 +35,9 @@ NOVEL_SERIES_BASE = 1_000_000
 FIRST_ILLUST_SERIES_SIZE = 75
 FIRST_NOVEL_SERIES_SIZE = 45
 
-_SYLLABLES = (  # noqa: SIM905 - a word list reads better as one string
-    "ka ki ku ke ko sa shi su se so ta chi tsu te to na ni nu ne no ha hi fu he ho ma mi mu me mo "
-    "ya yu yo ra ri ru re ro wa n ga gi gu ge go za ji zu ze zo da de do ba bi bu be bo pa pi pu pe po"
-).split()
-_KANA = (
-    "かきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわんがぎぐげござじずぜぞだでどばびぶべぼ"
-)
-_WORDS_EN = (  # noqa: SIM905 - a word list reads better as one string
-    "sky sea girl boy cat dog flower night star rain snow summer winter spring autumn city forest "
-    "dragon knight witch robot school idol music light shadow dream moon sun river mountain festival"
-).split()
-_TOOLS = ["SAI", "CLIP STUDIO PAINT", "Photoshop", "Procreate", "Krita", "MediBang Paint"]
-
 
 def _iso(ts: int) -> str:
     return (EPOCH + timedelta(seconds=ts)).isoformat()
-
-
-def _kana_word(rng: random.Random, lo: int = 2, hi: int = 5) -> str:
-    return "".join(rng.choice(_KANA) for _ in range(rng.randint(lo, hi)))
 
 
 #: ways pixiv hides a work (``POST /_replica/hide``): a ``limit_<kind>`` placeholder kind (``visible: false``, blank
@@ -58,12 +45,6 @@ def _kana_word(rng: random.Random, lo: int = 2, hi: int = 5) -> str:
 #: ``is_mypixiv_only`` for ``mypixiv``, ``text_length`` 0, and its webview refused), or ``visible_placeholder``:
 #: ``visible: true`` and every other value kept, but every image URL ``limit_sanity_level`` (sanity level 4+)
 HIDE_KINDS = ("sanity_level", "mypixiv", "unviewable", "unknown", "r18", "r18g", "visible_placeholder")
-
-
-@dataclass(slots=True)
-class Tag:
-    name: str
-    translated_name: str | None
 
 
 @dataclass(slots=True)
@@ -102,41 +83,6 @@ class Novel:
     series_order: int = 0
 
 
-@dataclass(slots=True, frozen=True)
-class WorkDetail:
-    title: str
-    caption: str
-    tags: tuple[Tag, ...]
-    tools: tuple[str, ...]
-    sizes: tuple[tuple[int, int], ...]  # (width, height) per page
-    ext: str  # original file extension
-    sanity_level: int
-    x_restrict: int
-    ai_type: int
-    book_style: int
-    total_view: int
-    total_bookmarks: int
-    total_comments: int
-    frames: tuple[int, ...]  # ugoira frame delays in ms; empty for other types
-
-
-@dataclass(slots=True, frozen=True)
-class NovelDetail:
-    title: str
-    caption: str
-    tags: tuple[Tag, ...]
-    language: str
-    text: str
-    page_count: int
-    x_restrict: int
-    is_original: bool
-    ai_type: int
-    total_view: int
-    total_bookmarks: int
-    total_comments: int
-    cover_hash: str
-
-
 class World:
     """A deterministic pixiv of ``works`` illusts/manga/ugoira and about a quarter as many novels."""
 
@@ -147,7 +93,7 @@ class World:
         self.n_works = works
         self.n_novels = max(10, works // 4)
         rng = random.Random(seed)
-        self.tags = self._make_tags(rng)
+        self.tags = make_tags(rng)
         n_users = max(5, works // 20)
         self.users: dict[int, User] = {USER_BASE + u: User(USER_BASE + u, u) for u in range(n_users)}
         user_ids = list(self.users)
@@ -197,22 +143,6 @@ class World:
         self.hidden: dict[tuple[str, int], str] = {}
 
     # -- construction helpers -------------------------------------------------------------------------
-
-    @staticmethod
-    def _make_tags(rng: random.Random) -> list[Tag]:
-        tags: list[Tag] = []
-        seen: set[str] = set()
-        while len(tags) < 400:
-            name = _kana_word(rng, 2, 6)
-            if rng.random() < 0.3:
-                name += "".join(rng.choice(["イラスト", "漫画", "オリジナル", "創作", "1000users入り"]))
-            if name in seen:
-                continue
-            seen.add(name)
-            translated = (" ".join(rng.choice(_WORDS_EN) for _ in range(rng.randint(1, 2)))
-                          if rng.random() < 0.5 else None)
-            tags.append(Tag(name, translated))
-        return tags
 
     def _make_series(self, rng, user_ids, attr, out, base, first_size, lookup) -> None:
         # the most prolific user owns the first, large series
@@ -321,104 +251,35 @@ class World:
         return (EPOCH + timedelta(seconds=ts)).strftime("%Y/%m/%d/%H/%M/%S")
 
     def user_name(self, uid: int) -> tuple[str, str]:
-        rng = random.Random(self.seed * 7_919 + uid)
-        return _kana_word(rng, 2, 4), f"user_{uid:x}{rng.choice(_SYLLABLES)}"
+        """(name, account) of user ``uid``."""
+        return details.user_name(self.seed, uid)
 
     def user_avatar_hash(self, uid: int) -> str:
-        return hashlib.md5(f"{self.seed}:{uid}".encode(), usedforsecurity=False).hexdigest()
-
-    def _draw_work_tags(self, rng: random.Random) -> tuple[Tag, ...]:
-        return tuple(rng.sample(self.tags, rng.randint(2, 10)))
+        return details.avatar_hash(self.seed, uid)
 
     def work_tags(self, wid: int) -> tuple[Tag, ...]:
         """A work's tags without building its whole detail (the first draws of the same RNG)."""
-        return self._draw_work_tags(random.Random(self.seed * 1_000_003 + wid))
+        return details.draw_work_tags(details.work_rng(self.seed, wid), self.tags)
 
     @lru_cache(maxsize=65536)  # noqa: B019 - one World per replica process, cache bounded
     def work_detail(self, wid: int) -> WorkDetail:
+        """Work ``wid``'s title, tags, sizes, counters … (pixivcrawl.replica.details.work_detail)."""
         work = self.work(wid)
         assert work is not None
-        rng = random.Random(self.seed * 1_000_003 + wid)
-        tags = self._draw_work_tags(rng)
-        if work.type == "manga":
-            base = (rng.choice([1000, 1200, 1240]), rng.choice([1414, 1600, 1754]))
-            sizes = tuple(base for _ in range(work.page_count))
-        else:
-            sizes = tuple((rng.randint(60, 200) * 8, rng.randint(60, 220) * 8) for _ in range(work.page_count))
-        frames: tuple[int, ...] = ()
-        if work.type == "ugoira":
-            sizes = ((rng.choice([480, 600]), rng.choice([480, 600])),)
-            frames = tuple(rng.choice([30, 40, 50, 60, 70, 80, 100, 120]) for _ in range(rng.randint(4, 16)))
-        sanity = rng.choices([2, 4, 6], weights=[80, 10, 10])[0]
-        r = rng.random()
-        x_restrict = (2 if r < 0.1 else 1) if sanity == 6 and r < 0.7 else 0
-        views = int(rng.paretovariate(1.2) * 300)
-        series = self.illust_series.get(work.series_id) if work.series_id else None
-        title = f"{_kana_word(rng)}【{work.series_order}】" if series else _kana_word(rng, 2, 7)
-        return WorkDetail(
-            title=title,
-            caption=f"{_kana_word(rng, 4, 12)}<br />{_kana_word(rng, 3, 9)}" if rng.random() < 0.7 else "",
-            tags=tags,
-            tools=tuple(rng.sample(_TOOLS, rng.randint(0, 2))),
-            sizes=sizes,
-            ext="jpg" if work.type == "ugoira" or rng.random() < 0.75 else "png",
-            sanity_level=sanity,
-            x_restrict=x_restrict,
-            ai_type=2 if rng.random() < 0.08 else 1,
-            book_style=1 if work.type == "manga" and rng.random() < 0.3 else 0,
-            total_view=views,
-            total_bookmarks=int(views * rng.uniform(0.02, 0.2)),
-            total_comments=int(views * rng.uniform(0, 0.005)),
-            frames=frames,
-        )
-
-    def _draw_novel_tags(self, rng: random.Random) -> tuple[Tag, ...]:
-        return tuple(rng.sample(self.tags, rng.randint(1, 8)))
-
-    @staticmethod
-    def _draw_novel_language(rng: random.Random) -> str:
-        return rng.choices(["ja", "en", "zh-cn"], weights=[8, 1, 1])[0]
+        in_series = bool(work.series_id and self.illust_series.get(work.series_id))
+        return details.work_detail(self.seed, self.tags, wid, work.type, work.page_count,
+                                   work.series_order if in_series else None)
 
     def novel_tags(self, nid: int) -> tuple[Tag, ...]:
-        return self._draw_novel_tags(random.Random(self.seed * 2_000_029 + nid))
+        """A novel's tags without building its whole detail."""
+        return details.draw_novel_tags(details.novel_rng(self.seed, nid), self.tags)
 
     @lru_cache(maxsize=16384)  # noqa: B019 - one World per replica process, cache bounded
     def novel_detail(self, nid: int) -> NovelDetail:
+        """Novel ``nid``'s title, tags, text, counters … (pixivcrawl.replica.details.novel_detail)."""
         novel = self.novel(nid)
         assert novel is not None
-        rng = random.Random(self.seed * 2_000_029 + nid)
-        tags = self._draw_novel_tags(rng)
-        language = self._draw_novel_language(rng)
-        pages = rng.randint(1, 6)
-        chunks = []
-        for p in range(pages):
-            if p:
-                chunks.append("[newpage]")
-            if rng.random() < 0.4:
-                chunks.append(f"[chapter:{_kana_word(rng, 2, 6)}]")
-            for _ in range(rng.randint(3, 12)):
-                sentence = "".join(_kana_word(rng, 1, 4) for _ in range(rng.randint(3, 12))) + "。"
-                if rng.random() < 0.1:
-                    sentence += f"[[rb:漢字 > {_kana_word(rng, 2, 3)}]]"
-                chunks.append(sentence)
-        text = "\n".join(chunks)
-        views = int(rng.paretovariate(1.3) * 200)
-        x_restrict = 1 if rng.random() < 0.05 else 0
-        return NovelDetail(
-            title=_kana_word(rng, 3, 8) + (f" {novel.series_order}" if novel.series_id else ""),
-            caption=_kana_word(rng, 5, 15),
-            tags=tags,
-            language=language,
-            text=text,
-            page_count=pages,
-            x_restrict=x_restrict,
-            is_original=rng.random() < 0.5,
-            ai_type=2 if rng.random() < 0.05 else 1,
-            total_view=views,
-            total_bookmarks=int(views * rng.uniform(0.02, 0.2)),
-            total_comments=int(views * rng.uniform(0, 0.01)),
-            cover_hash=hashlib.md5(f"{self.seed}:n{nid}".encode(), usedforsecurity=False).hexdigest(),
-        )
+        return details.novel_detail(self.seed, self.tags, nid, novel.series_order if novel.series_id else None)
 
     def summary(self) -> dict:
         """What tests and the demo need to know about this world: its series and their members, the

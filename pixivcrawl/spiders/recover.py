@@ -24,7 +24,6 @@ import scrapy
 from scrapy.http import Response
 
 from pixivcrawl.endpoints import AJAX_ILLUST, AJAX_ILLUST_PAGES, AJAX_NOVEL, AJAX_UGOIRA_META, Endpoint
-from pixivcrawl.hosts import WEB
 from pixivcrawl.items import IllustItem, NovelItem
 from pixivcrawl.middlewares.auth import PixivAuthMiddleware
 from pixivcrawl.parsers.ajax_work import (
@@ -35,6 +34,7 @@ from pixivcrawl.parsers.ajax_work import (
 )
 from pixivcrawl.parsers.common import ParseError
 from pixivcrawl.parsers.restriction import RECOVERABLE
+from pixivcrawl.protocol import WEB
 
 HINT = ("%d work(s) hidden by the App API's sanity filter were stored as hidden; set PIXIV_PHPSESSID and crawl "
         "again to fetch them from the web")

@@ -8,7 +8,7 @@ import pytest
 from scrapy.settings import Settings
 
 from pixivcrawl.addon import PixivAddon, setting_problems
-from pixivcrawl.hosts import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, STATIC_HOST, WEB_HOST
+from pixivcrawl.protocol import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, STATIC_HOST, WEB_HOST
 
 from .helpers import isolate, make_crawler
 

@@ -15,8 +15,8 @@ from scrapy.utils.misc import build_from_crawler
 
 from pixivcrawl.credentials import write_credentials_file
 from pixivcrawl.exceptions import NoAccessToken
-from pixivcrawl.hosts import CLIENT_ID, OAUTH_TOKEN_URL
 from pixivcrawl.middlewares.auth import PixivAuthMiddleware
+from pixivcrawl.protocol import CLIENT_ID, OAUTH_TOKEN_URL
 from pixivcrawl.replica.app_objects import app_error
 from pixivcrawl.spiders.ranking import RankingSpider
 from tests.captures import load_fixture

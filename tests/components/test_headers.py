@@ -11,8 +11,8 @@ from scrapy import Request
 from scrapy.downloadermiddlewares.useragent import UserAgentMiddleware
 from scrapy.utils.misc import build_from_crawler
 
-from pixivcrawl.hosts import HASH_SECRET, OAUTH_TOKEN_URL
 from pixivcrawl.middlewares.headers import APP_USER_AGENT, WEB_USER_AGENT, PixivHeadersMiddleware
+from pixivcrawl.protocol import HASH_SECRET, OAUTH_TOKEN_URL
 
 from .helpers import make_crawler
 

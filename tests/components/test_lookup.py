@@ -81,7 +81,7 @@ def test_the_lookup_names_the_setting_when_the_memory_is_switched_off():
 
 def test_a_refused_crawl_builds_no_memory():
     """Bad settings switch pixivcrawl's components off (pixivcrawl.addon): the database is not read."""
-    crawler = make_crawler(PIXIV_API_DELAY=-1)
+    crawler = make_crawler(PIXIV_DB_BATCH_SIZE=0)
     assert crawler.get_extension(CrawlMemory) is None
 
 

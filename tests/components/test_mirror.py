@@ -9,8 +9,8 @@ from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.http import Response
 from scrapy.utils.misc import build_from_crawler
 
-from pixivcrawl.hosts import PIXIV_HOSTS
 from pixivcrawl.mirror import MirrorDownloadHandler, mirrored_url
+from pixivcrawl.protocol import PIXIV_HOSTS
 from tests.decorators import coroutine_test
 
 from .helpers import make_crawler
