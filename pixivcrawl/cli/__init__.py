@@ -19,7 +19,7 @@ from types import ModuleType
 SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("replica", "pixivcrawl.replica.cli", "run the local pixiv replica"),
     ("demo", "pixivcrawl.cli.demo", "crawl a local replica into pixivcrawl.db and print a summary"),
-    ("login", "pixivcrawl.cli.login",
+    ("login", "pixivcrawl.login.cli",
      "log in to pixiv in a browser and store the refresh token (mode 0600 file)"),
     ("export", "pixivcrawl.cli.export", "write a dataset (Parquet, WebDataset shards, manifest)"),
     ("schedule", "pixivcrawl.cli.schedule", "submit due crawls of a schedule file to scrapyd (for cron)"),

@@ -6,7 +6,8 @@ import argparse
 import os
 import sys
 
-from pixivcrawl.login import LoginError, LoginOptions, find_chromium, run as run_login
+from .browser import run as run_login
+from .options import LoginError, LoginOptions, find_chromium
 
 #: what the credentials file may hold, as the closing line names it
 _WRITTEN = {"refresh_token": "refresh token", "phpsessid": "PHPSESSID cookie"}
