@@ -69,6 +69,32 @@ def _tags(obj: Any, where: str) -> list[TagRef]:
     return tags
 
 
+def _illust_pages(obj: dict, page_count: int, where: str) -> list[IllustPage]:
+    """The pages of an App API work object: one per ``meta_pages`` entry (as many as ``page_count``), or for a
+    single page its ``meta_single_page.original_image_url`` with the work's ``image_urls``."""
+    meta_pages = obj.get("meta_pages") or []
+    if not isinstance(meta_pages, list):
+        raise ParseError(f"{where}.meta_pages is not a list")
+    if not meta_pages:
+        single = obj.get("meta_single_page") or {}
+        urls = _get(obj, "image_urls", dict, where=where)
+        if page_count != 1:
+            raise ParseError(f"{where} has page_count {page_count} but no meta_pages")
+        original = opt_str(single.get("original_image_url")) if isinstance(single, dict) else None
+        return [IllustPage(page=0, original_url=original, large_url=opt_str(urls.get("large")),
+                           medium_url=opt_str(urls.get("medium")),
+                           square_medium_url=opt_str(urls.get("square_medium")))]
+    pages = []
+    for n, page in enumerate(meta_pages):
+        urls = _get(page, "image_urls", dict, where=f"{where}.meta_pages[{n}]")
+        pages.append(IllustPage(page=n, original_url=opt_str(urls.get("original")),
+                                large_url=opt_str(urls.get("large")), medium_url=opt_str(urls.get("medium")),
+                                square_medium_url=opt_str(urls.get("square_medium"))))
+    if len(pages) != page_count:
+        raise ParseError(f"{where} has {len(pages)} meta_pages but page_count {page_count}")
+    return pages
+
+
 def parse_illust(obj: Any) -> IllustItem:
     where = f"illust {obj.get('id')}" if isinstance(obj, dict) else "illust"
     wid = _id(obj, where=where)
@@ -79,27 +105,7 @@ def parse_illust(obj: Any) -> IllustItem:
     if page_count < 1:
         raise ParseError(f"{where}.page_count is {page_count}")
     user = _get(obj, "user", dict, where=where)
-    pages: list[IllustPage] = []
-    meta_pages = obj.get("meta_pages") or []
-    if not isinstance(meta_pages, list):
-        raise ParseError(f"{where}.meta_pages is not a list")
-    if meta_pages:
-        for n, page in enumerate(meta_pages):
-            urls = _get(page, "image_urls", dict, where=f"{where}.meta_pages[{n}]")
-            pages.append(IllustPage(page=n, original_url=opt_str(urls.get("original")),
-                                    large_url=opt_str(urls.get("large")), medium_url=opt_str(urls.get("medium")),
-                                    square_medium_url=opt_str(urls.get("square_medium"))))
-        if len(pages) != page_count:
-            raise ParseError(f"{where} has {len(pages)} meta_pages but page_count {page_count}")
-    else:
-        single = obj.get("meta_single_page") or {}
-        urls = _get(obj, "image_urls", dict, where=where)
-        pages.append(IllustPage(page=0, original_url=opt_str(single.get("original_image_url")) if isinstance(
-                                single, dict) else None, large_url=opt_str(urls.get("large")),
-                                medium_url=opt_str(urls.get("medium")),
-                                square_medium_url=opt_str(urls.get("square_medium"))))
-        if page_count != 1:
-            raise ParseError(f"{where} has page_count {page_count} but no meta_pages")
+    pages = _illust_pages(obj, page_count, where)
     width = _get(obj, "width", int, where=where)
     height = _get(obj, "height", int, where=where)
     pages[0].width, pages[0].height = width, height
