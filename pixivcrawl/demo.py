@@ -10,7 +10,9 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+from pixivcrawl.db import default_database_url
 from pixivcrawl.replica.accounts import replica_account
 
 
@@ -63,54 +65,73 @@ def demo_jobs(world: dict) -> list[tuple[str, dict[str, str]]]:
 
 
 def run_demo(works: int = 3000, database_url: str | None = None) -> int:
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "pixivcrawl.settings")
-    from scrapy.crawler import AsyncCrawlerProcess
-    from scrapy.utils.project import get_project_settings
-
+    """Start a replica of ``works`` works, run :func:`demo_jobs` against it into ``database_url`` (default:
+    pixivcrawl.db.default_database_url) and print the rows per table; the exit status of ``scrapy crawl`` for the
+    worst of the crawls (0, 2 could not start, 3 losses), 3 also when something logged an error that lost nothing."""
     from pixivcrawl.db.store import Store, UnusableDatabase, open_store
     from pixivcrawl.extensions.summary import EXIT_LOSSES, EXIT_NOT_STARTED, crawl_outcome, worst
 
-    database_url = database_url or os.environ.get("DATABASE_URL") or "sqlite:///pixivcrawl.db"
-    try:  # an unusable DATABASE_URL: one sentence on stderr, exit status 1, before the replica starts
+    database_url = default_database_url(database_url)
+    try:  # an unusable DATABASE_URL: one sentence on stderr, exit status 2, before the replica starts
         open_store(database_url).dispose()
     except UnusableDatabase as exc:
         print(f"pixivcrawl: {exc}", file=sys.stderr)
         return EXIT_NOT_STARTED
     print(f"Starting a pixiv replica with {works} works…", flush=True)
     with running_replica(works) as origin:
-        world = replica_get(origin, "/_replica/world")
-        account = replica_account(0)
-        settings = get_project_settings()
-        settings.setdict({
-            "PIXIV_MIRROR": origin,
-            "PIXIV_REFRESH_TOKEN": account.refresh_token,
-            "PIXIV_PHPSESSID": account.phpsessid,
-            "DATABASE_URL": database_url,
-            # the replica is local: the demo explicitly lifts the one-request-per-second default
-            "PIXIV_THROTTLE_APP_RATE": 0,
-            "PIXIV_THROTTLE_WEB_RATE": 0,
-            "PIXIV_API_CONCURRENCY": 8,
-            "PIXIV_PROGRESS": True,
-            "LOG_LEVEL": "WARNING",
-        }, priority="cmdline")
-        process = AsyncCrawlerProcess(settings)
-        crawlers = []
-        print(f"Replica at {origin}; crawling into {Store(database_url).describe()}", flush=True)
-        for name, kwargs in demo_jobs(world):
-            print(f"  scrapy crawl {name} " + " ".join(f"-a {k}={v}" for k, v in kwargs.items()), flush=True)
-            crawler = process.create_crawler(name)
-            crawlers.append(crawler)
-            process.crawl(crawler, **kwargs)
-        started = time.monotonic()
-        process.start()
-        seconds = time.monotonic() - started
+        stats, seconds = _crawl(origin, database_url)
         replica_requests = replica_get(origin, "/_replica/health")["requests"]
     store = Store(database_url)
     counts = store.count_rows()
     store.dispose()
-    stats = [c.stats.get_stats() for c in crawlers]
-    requests = sum(s.get("downloader/request_count", 0) for s in stats)
     errors = sum(s.get("log_count/ERROR", 0) for s in stats)
+    _print_summary(counts, stats, replica_requests, errors, seconds)
+    code = worst([crawl_outcome(s).code for s in stats])
+    return code if code or errors == 0 else EXIT_LOSSES
+
+
+def _crawl(origin: str, database_url: str) -> tuple[list[dict[str, Any]], float]:
+    """Run every demo job against the replica at ``origin`` in one Scrapy process; each crawl's stats, and the
+    seconds they took together."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "pixivcrawl.settings")
+    from scrapy.crawler import AsyncCrawlerProcess
+    from scrapy.utils.project import get_project_settings
+
+    from pixivcrawl.db.store import Store
+
+    world = replica_get(origin, "/_replica/world")
+    account = replica_account(0)
+    settings = get_project_settings()
+    settings.setdict({
+        "PIXIV_MIRROR": origin,
+        "PIXIV_REFRESH_TOKEN": account.refresh_token,
+        "PIXIV_PHPSESSID": account.phpsessid,
+        "DATABASE_URL": database_url,
+        # the replica is local: the demo explicitly lifts the one-request-per-second default
+        "PIXIV_THROTTLE_APP_RATE": 0,
+        "PIXIV_THROTTLE_WEB_RATE": 0,
+        "PIXIV_API_CONCURRENCY": 8,
+        "PIXIV_PROGRESS": True,
+        "LOG_LEVEL": "WARNING",
+    }, priority="cmdline")
+    process = AsyncCrawlerProcess(settings)
+    crawlers = []
+    print(f"Replica at {origin}; crawling into {Store(database_url).describe()}", flush=True)
+    for name, kwargs in demo_jobs(world):
+        print(f"  scrapy crawl {name} " + " ".join(f"-a {k}={v}" for k, v in kwargs.items()), flush=True)
+        crawler = process.create_crawler(name)
+        crawlers.append(crawler)
+        process.crawl(crawler, **kwargs)
+    started = time.monotonic()
+    process.start()
+    return [c.stats.get_stats() for c in crawlers], time.monotonic() - started
+
+
+def _print_summary(counts: dict[str, int], stats: list[dict[str, Any]], replica_requests: int, errors: int,
+                   seconds: float) -> None:
+    """The demo's closing table: rows per table, requests as the crawler and the replica counted them, errors,
+    seconds and finish reasons."""
+    requests = sum(s.get("downloader/request_count", 0) for s in stats)
     reasons = sorted({s.get("finish_reason", "?") for s in stats})
     print()
     print("Summary")
@@ -123,7 +144,3 @@ def run_demo(works: int = 3000, database_url: str | None = None) -> int:
     print(f"{'errors':<22}{errors:>12,}")
     print(f"{'seconds':<22}{seconds:>12.1f}")
     print(f"{'finish reasons':<22}{', '.join(reasons):>12}")
-    # the exit code of `scrapy crawl` for the worst of the crawls (0, 2 could not start, 3 losses); 3 also when
-    # something logged an error that lost nothing
-    code = worst([crawl_outcome(s).code for s in stats])
-    return code if code or errors == 0 else EXIT_LOSSES

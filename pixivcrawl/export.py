@@ -118,47 +118,17 @@ def _sha256_file(path: Path) -> str:
 def export(database_url: str, files_store: str | Path, out: str | Path, filters: Filters | None = None, *,
            shard_size: int = 1000, val_fraction: float = 0.05, webdataset: bool = True,
            progress: bool = True) -> dict[str, Any]:
-    """Write the dataset; returns the manifest."""
+    """Write the dataset of the database at ``database_url`` (SQLAlchemy URL) and the files under
+    ``files_store`` into folder ``out``; returns the manifest. ValueError (one sentence naming the option) for
+    filters or a ``val_fraction`` it cannot use."""
     filters = filters or Filters()
     filters.check()
     if not 0 <= val_fraction < 1:
         raise ValueError("--val-fraction must be at least 0 and below 1")
     store_root, out = Path(files_store), Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    store = Store(database_url)
-    with store.engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(_query(filters))]
-        work_ids = sorted({r["work_id"] for r in rows})
-        tags: dict[int, list[tuple[str, str | None]]] = {}
-        ranks: dict[int, list[dict]] = {}
-        t, it, rk = schema.tags, schema.illust_tags, schema.rankings
-        for chunk in (work_ids[n:n + 500] for n in range(0, len(work_ids), 500)):
-            for wid, name, translated in conn.execute(
-                    sa.select(it.c.illust_id, it.c.tag, t.c.translated_name).join(t, t.c.name == it.c.tag, isouter=True)
-                    .where(it.c.illust_id.in_(chunk)).order_by(it.c.illust_id, it.c.position)):
-                tags.setdefault(wid, []).append((name, translated))
-            for wid, source, mode, content, day, rank in conn.execute(
-                    sa.select(rk.c.work_id, rk.c.source, rk.c.mode, rk.c.content, rk.c.date, rk.c.rank)
-                    .where(rk.c.work_type == "illust", rk.c.work_id.in_(chunk))
-                    .order_by(rk.c.work_id, rk.c.date, rk.c.source, rk.c.mode, rk.c.content)):
-                ranks.setdefault(wid, []).append({"source": source, "mode": mode, "content": content,
-                                                  "date": str(day), "rank": rank})
-    store.dispose()
-
-    records = []
-    for r in rows:
-        work_tags = tags.get(r["work_id"], [])
-        records.append({
-            "key": f"{r['work_id']}_{'p' + str(r['page']) if r['kind'] == 'page' else r['kind']}",
-            "work_id": r["work_id"], "page": r["page"], "kind": r["kind"], "type": r["type"], "title": r["title"],
-            "user_id": r["user_id"], "user_name": r["user_name"],
-            "tags": [n for n, _ in work_tags], "tags_translated": [tr for _, tr in work_tags],
-            "x_restrict": r["x_restrict"], "sanity_level": r["sanity_level"], "is_ai": r["ai_type"] == 2,
-            "ai_type": r["ai_type"], "total_bookmarks": r["total_bookmarks"], "total_view": r["total_view"],
-            "create_date": _aware(r["create_date"]), "width": r["width"], "height": r["height"], "size": r["size"],
-            "sha256": r["sha256"], "path": r["path"], "url": r["url"], "ranks": ranks.get(r["work_id"], []),
-            "split": split_of(r["work_id"], val_fraction),
-        })
+    rows, tags, ranks = _read(database_url, filters)
+    records = [_record(r, tags.get(r["work_id"], []), ranks.get(r["work_id"], []), val_fraction) for r in rows]
     table = pa.Table.from_pylist(records, schema=ROW_SCHEMA)
     pq.write_table(table, out / "metadata.parquet")
     manifest: dict[str, Any] = {
@@ -166,7 +136,7 @@ def export(database_url: str, files_store: str | Path, out: str | Path, filters:
         "filters": {**filters.__dict__, "since": str(filters.since) if filters.since else None,
                     "until": str(filters.until) if filters.until else None},
         "val_fraction": val_fraction,
-        "images": len(records), "works": len(work_ids),
+        "images": len(records), "works": len({r["work_id"] for r in rows}),
         "splits": {s: sum(1 for r in records if r["split"] == s) for s in ("train", "validation")},
         "files": {"metadata.parquet": {"sha256": _sha256_file(out / "metadata.parquet"), "rows": len(records)}},
         "missing_files": [],
@@ -176,6 +146,57 @@ def export(database_url: str, files_store: str | Path, out: str | Path, filters:
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False, default=str),
                                        encoding="utf-8")
     return manifest
+
+
+def _read(database_url: str, filters: Filters) -> tuple[list[dict], dict[int, list[tuple[str, str | None]]],
+                                                        dict[int, list[dict]]]:
+    """The media rows the filters select (one per image, joined with its work and user), and each selected
+    work's tags ``(name, translated name)`` in order and ranking positions, by work id."""
+    store = Store(database_url)
+    try:
+        with store.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(_query(filters))]
+            work_ids = sorted({r["work_id"] for r in rows})
+            tags: dict[int, list[tuple[str, str | None]]] = {}
+            ranks: dict[int, list[dict]] = {}
+            for chunk in (work_ids[n:n + 500] for n in range(0, len(work_ids), 500)):
+                for wid, name, translated in conn.execute(_tags_query(chunk)):
+                    tags.setdefault(wid, []).append((name, translated))
+                for wid, source, mode, content, day, rank in conn.execute(_ranks_query(chunk)):
+                    ranks.setdefault(wid, []).append({"source": source, "mode": mode, "content": content,
+                                                      "date": str(day), "rank": rank})
+    finally:
+        store.dispose()
+    return rows, tags, ranks
+
+
+def _tags_query(work_ids: list[int]) -> sa.Select:
+    t, it = schema.tags, schema.illust_tags
+    return (sa.select(it.c.illust_id, it.c.tag, t.c.translated_name).join(t, t.c.name == it.c.tag, isouter=True)
+            .where(it.c.illust_id.in_(work_ids)).order_by(it.c.illust_id, it.c.position))
+
+
+def _ranks_query(work_ids: list[int]) -> sa.Select:
+    rk = schema.rankings
+    return (sa.select(rk.c.work_id, rk.c.source, rk.c.mode, rk.c.content, rk.c.date, rk.c.rank)
+            .where(rk.c.work_type == "illust", rk.c.work_id.in_(work_ids))
+            .order_by(rk.c.work_id, rk.c.date, rk.c.source, rk.c.mode, rk.c.content))
+
+
+def _record(r: dict[str, Any], work_tags: list[tuple[str, str | None]], ranks: list[dict],
+            val_fraction: float) -> dict[str, Any]:
+    """One image's metadata row (:data:`ROW_SCHEMA`) from its media row, its work's tags and ranks."""
+    return {
+        "key": f"{r['work_id']}_{'p' + str(r['page']) if r['kind'] == 'page' else r['kind']}",
+        "work_id": r["work_id"], "page": r["page"], "kind": r["kind"], "type": r["type"], "title": r["title"],
+        "user_id": r["user_id"], "user_name": r["user_name"],
+        "tags": [n for n, _ in work_tags], "tags_translated": [tr for _, tr in work_tags],
+        "x_restrict": r["x_restrict"], "sanity_level": r["sanity_level"], "is_ai": r["ai_type"] == 2,
+        "ai_type": r["ai_type"], "total_bookmarks": r["total_bookmarks"], "total_view": r["total_view"],
+        "create_date": _aware(r["create_date"]), "width": r["width"], "height": r["height"], "size": r["size"],
+        "sha256": r["sha256"], "path": r["path"], "url": r["url"], "ranks": ranks,
+        "split": split_of(r["work_id"], val_fraction),
+    }
 
 
 def _write_shards(records: list[dict], store_root: Path, out: Path, shard_size: int, manifest: dict,

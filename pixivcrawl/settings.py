@@ -9,6 +9,8 @@ deprecation warning (pixivcrawl.deprecations).
 
 import os
 
+from pixivcrawl import db as _db
+
 BOT_NAME = "pixivcrawl"
 SPIDER_MODULES = ["pixivcrawl.spiders"]
 NEWSPIDER_MODULE = "pixivcrawl.spiders"
@@ -103,7 +105,7 @@ PIXIV_AUTH_REFRESH_MARGIN = 60.0
 PIXIV_HEADERS_ACCEPT_LANGUAGE = "en-us"
 
 # Storage
-DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///pixivcrawl.db")
+DATABASE_URL = os.environ.get("DATABASE_URL", _db.DEFAULT_DATABASE_URL)  # empty: no storage (pipelines.sql)
 PIXIV_DB_BATCH_SIZE = 500
 PIXIV_DB_FLUSH_INTERVAL = 5.0
 PIXIV_DB_AUTO_MIGRATE = True

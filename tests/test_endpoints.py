@@ -58,6 +58,8 @@ URLS = [
      "https://app-api.pixiv.net/v1/illust/ranking?mode=day_male&date=2024-01-31&filter=for_ios"),
     (ep.NOVEL_RANKING, {"mode": "week", "date": "2024-01-01", "filter": "for_ios"}, {},
      "https://app-api.pixiv.net/v1/novel/ranking?mode=week&date=2024-01-01&filter=for_ios"),
+    (ep.USER_DETAIL, {"user_id": 5000001, "filter": "for_ios"}, {},
+     "https://app-api.pixiv.net/v1/user/detail?user_id=5000001&filter=for_ios"),
     (ep.SEARCH, {"word": "猫 a/b&c", "order": "date_d", "mode": "all", "s_mode": "s_tag_full", "ai_type": 1,
                  "work_lang": "ja", "scd": "2020-01-01", "ecd": None, "p": 3}, {"kind": "novels", "word": "猫 a/b&c"},
      ("https://www.pixiv.net/ajax/search/novels/%E7%8C%AB%20a%2Fb%26c?word=%E7%8C%AB+a%2Fb%26c&order=date_d&mode=all"
@@ -159,7 +161,8 @@ def test_a_builder_refuses_what_the_endpoint_does_not_take(call, message):
 @pytest.mark.parametrize(("url", "name", "api"), [
     ("https://app-api.pixiv.net/v1/illust/series?illust_series_id=1&filter=for_ios&offset=30", "illust_series", "app"),
     ("https://app-api.pixiv.net/v2/novel/series?series_id=7&last_order=30", "novel_series", "app"),
-    ("https://app-api.pixiv.net/v1/user/detail?user_id=1", None, "app"),
+    ("https://app-api.pixiv.net/v1/user/detail?user_id=1", "user_detail", "app"),
+    ("https://app-api.pixiv.net/v1/user/illusts?user_id=1&type=illust", None, "app"),
     ("https://www.pixiv.net/artworks/100000000", None, "web"),
     ("https://s.pximg.net/common/images/limit_unknown_360.png", None, "cdn"),
     ("https://example.com/v1/illust/detail?illust_id=1", None, None),

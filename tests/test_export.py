@@ -95,3 +95,18 @@ def test_export_refuses_bad_filters(crawled):
     proc = subprocess.run([sys.executable, "-m", "pixivcrawl", "export", str(tmp / "x"), "--database-url", db_url,
                            "--rating", "spicy"], env=crawl_env(tmp), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "--rating must be one of all, safe, r18, r18g, nsfw, not 'spicy'" in proc.stderr
+
+
+def test_export_options_offer_exactly_the_filters_values(capsys, tmp_path):
+    """``--rating``/``--ai`` are argparse choices (shown in the usage) with the export's own values; a wrong one is
+    refused before anything is read, with the same one sentence."""
+    from pixivcrawl import export
+    from pixivcrawl.cli import export as export_cli, main
+
+    assert tuple(export.RATINGS) == export_cli.RATINGS and export_cli.AI == export.AI
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", str(tmp_path / "out"), "--ai", "sometimes"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "[--ai {include,exclude,only}]" in err
+    assert err.rstrip().endswith("--ai must be one of include, exclude, only, not 'sometimes'")
+    assert not (tmp_path / "out").exists()

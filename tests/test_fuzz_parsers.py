@@ -35,6 +35,7 @@ CASES = [
     (lambda d: app_api.parse_ugoira_metadata(d, 1), lambda: load_fixture(
         "app-api/v1_ugoira_metadata/pixko__126473222.json")),
     (app_api.next_url, lambda: load_fixture("app-api/v1_illust_series/anowlbear.json")),
+    (app_api.parse_user_detail, lambda: load_fixture("app-api/v1_user_detail/pixivutil2__554800.json")),
     (ajax.parse_ranking_page, lambda: load_fixture("ajax/ranking_format_json_mode_weekly_content_illust_p_1.json")),
     (ajax.parse_commission_page, lambda: load_fixture(
         "ajax/ajax/commission/page/request/in_progress/ugoira_mode_all_p_1.json")["body"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -15,10 +16,14 @@ from pixivcrawl.parsers.app_api import (
     parse_novel_series_detail,
     parse_ugoira_metadata,
     parse_user,
+    parse_user_detail,
     parse_webview_novel,
 )
 
-from .captures import load_fixture
+from .captures import FIXTURES, load_fixture
+
+#: every capture of ``/v1/user/detail``
+USER_DETAILS = sorted(path.relative_to(FIXTURES).as_posix() for path in FIXTURES.glob("app-api/v1_user_detail/*.json"))
 
 
 def test_single_page_illust_detail():
@@ -123,3 +128,51 @@ def test_next_url_must_stay_on_the_app_api():
 def test_webview_without_a_novel(html, message):
     with pytest.raises(ParseError, match=message):
         parse_webview_novel(html)
+
+
+@pytest.mark.parametrize("fixture", USER_DETAILS)
+def test_user_detail_of_every_capture(fixture):
+    data = load_fixture(fixture)
+    detail = parse_user_detail(data)
+    profile = data["profile"]
+    assert (detail.user.id, detail.user.name, detail.user.account) == (
+        data["user"]["id"], data["user"]["name"], data["user"]["account"])
+    assert detail.user.whole and detail.user.profile_image_url == data["user"]["profile_image_urls"]["medium"]
+    assert detail.comment == data["user"]["comment"] and detail.raw is data
+    counters = ("total_illusts", "total_manga", "total_novels", "total_illust_series", "total_novel_series",
+                "total_illust_bookmarks_public", "total_follow_users", "total_mypixiv_users")
+    assert {key: getattr(detail, key) for key in counters} == {key: profile[key] for key in counters}
+    assert detail.is_premium is profile["is_premium"]
+    # texts pixiv sends empty are None; the others are pixiv's
+    for key in ("webpage", "twitter_account", "twitter_url", "pawoo_url", "gender", "region", "job", "birth_day",
+                "background_image_url"):
+        assert getattr(detail, key) == (profile[key] or None), key
+    assert detail.birth_year == (profile["birth_year"] or None)
+
+
+def test_user_detail_values():
+    assert len(USER_DETAILS) == 8  # the parametrized test above sees every capture
+    full = parse_user_detail(load_fixture("app-api/v1_user_detail/pixivutil2__1039353.json"))
+    assert (full.user.id, full.total_illusts, full.total_manga, full.total_follow_users) == (1039353, 244, 3, 1577)
+    assert (full.gender, full.birth_day, full.birth_year, full.region) == ("female", "06-24", 1992, None)
+    assert (full.webpage, full.twitter_account, full.is_premium) == ("https://www.muhsryllzi.com", "HlruJbmaUw", True)
+    # a birthday without its year, and a novel among the works
+    partial = parse_user_detail(load_fixture("app-api/v1_user_detail/anowlbear.json"))
+    assert (partial.birth_day, partial.birth_year, partial.gender, partial.webpage) == ("05-18", None, None, None)
+    assert (partial.total_illusts, partial.total_novels, partial.total_illust_bookmarks_public) == (27, 1, 366)
+    assert partial.twitter_url == "https://twitter.com/rpiv_iuuh88" and partial.is_premium is False
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d.pop("profile"), "user_detail has no 'profile'"),
+    (lambda d: d.update(user=[]), "user_detail.user is list '[]', expected dict"),
+    (lambda d: d["user"].update(id=0), "user_detail.user.id is 0, not a pixiv id"),
+    (lambda d: d["profile"].pop("total_illusts"), "user_detail.profile has no 'total_illusts'"),
+    (lambda d: d["profile"].update(total_manga="many"), "user_detail.profile.total_manga is str 'many'"),
+    (lambda d: d["profile"].update(is_premium="yes"), "user_detail.profile.is_premium is str 'yes', expected bool"),
+])
+def test_malformed_user_detail_raises_a_clear_error(change, message):
+    data = load_fixture("app-api/v1_user_detail/anowlbear.json")
+    change(data)
+    with pytest.raises(ParseError, match=re.escape(message)):
+        parse_user_detail(data)

@@ -11,6 +11,7 @@ import zipfile
 import pytest
 from PIL import Image
 
+from pixivcrawl.parsers.app_api import parse_user_detail
 from pixivcrawl.replica.app_objects import illust_obj, ugoira_metadata, work_image_urls
 from pixivcrawl.replica.images import ImageFactory
 from pixivcrawl.replica.world import World
@@ -43,6 +44,25 @@ def test_unknown_work_and_removed_endpoint(replica):
     assert status == 404 and "削除" in body["error"]["user_message"]
     status, body = replica.json("/v1/novel/text?novel_id=1", headers=auth)
     assert status == 404 and body["error"]["user_message"] == "Specified end-point doesn't exist"
+
+
+def test_user_detail_is_the_worlds_user(replica, world):
+    auth = {"Authorization": f"Bearer {replica.token()}"}
+    uid = world.works[0].user_id
+    status, body = replica.json(f"/v1/user/detail?user_id={uid}&filter=for_ios", headers=auth)
+    detail = parse_user_detail(body)
+    types = [world.work(wid).type for wid in world.user(uid).work_ids]
+    assert status == 200 and (detail.user.id, detail.user.name) == (uid, world.user_name(uid)[0])
+    assert (detail.total_illusts, detail.total_manga) == (len(types) - types.count("manga"), types.count("manga"))
+    assert detail.total_novels == len(world.user(uid).novel_ids)
+    assert detail.total_illust_series == sum(s.user_id == uid for s in world.illust_series.values())
+    assert replica.json(f"/v1/user/detail?user_id={uid}", headers=auth) == (status, body)  # the same every time
+    # pixiv's 404 for a user who left (or never was), and the App API's bearer check
+    status, body = replica.json("/v1/user/detail?user_id=1&filter=for_ios", headers=auth)
+    assert (status, body["error"]["user_message"]) == (404, "User has left pixiv or the user ID does not exist.")
+    assert set(body["error"]) == {"user_message", "message", "reason", "user_message_details"}
+    status, body = replica.json(f"/v1/user/detail?user_id={uid}")
+    assert status == 400 and body["error"]["message"] == OAUTH_ERROR + "invalid_request"
 
 
 def _image_url(world, predicate) -> tuple:

@@ -34,6 +34,7 @@ PIXIV_ROUTES = {
         ("GET", "/v2/novel/detail"),
         ("GET", "/v1/illust/ranking"),
         ("GET", "/v1/novel/ranking"),
+        ("GET", "/v1/user/detail"),
         ("GET", "/webview/v2/novel"),
     },
     WEB_HOST: {

@@ -7,7 +7,7 @@ import pytest
 from pixivcrawl.parsers.app_api import parse_webview_novel
 from pixivcrawl.protocol import CLIENT_ID, CLIENT_SECRET
 
-from .captures import load_fixture
+from .captures import FIXTURES, load_fixture
 from .shapes import compare, key_tree
 
 #: fields that newer captures document (pixivpy's 2025 dumps, the protocol notes) but 2019-2020 doc-extracts lack
@@ -110,6 +110,15 @@ def test_webview_novel_object(replica, world, bearer, fixture):
     assert ",\n            isOwnWork" in text
     webview = parse_webview_novel(text)
     _assert_same_shape({**webview.raw, "text": webview.text}, load_fixture(fixture))
+
+
+@pytest.mark.parametrize("fixture", sorted(
+    path.relative_to(FIXTURES).as_posix() for path in FIXTURES.glob("app-api/v1_user_detail/*.json")))
+def test_user_detail(replica, world, bearer, fixture):
+    uid = world.works[0].user_id
+    status, body = replica.json(f"/v1/user/detail?user_id={uid}&filter=for_ios", headers=bearer)
+    assert status == 200 and body["user"]["id"] == uid
+    _assert_same_shape(body, load_fixture(fixture))
 
 
 def _refresh(replica, refresh_token: str):

@@ -28,6 +28,7 @@ from pixivcrawl.parsers.app_api import (
     parse_novel,
     parse_novel_series_detail,
     parse_ugoira_metadata,
+    parse_user_detail,
     parse_webview_novel,
 )
 from pixivcrawl.protocol import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, STATIC_HOST, WEB_HOST
@@ -99,6 +100,13 @@ NOVEL_RANKING = Endpoint(
     description="App API GET /v1/novel/ranking?mode=&date=&filter=for_ios: a page of a day's ranked novels, "
                 "{novels, next_url} (cursor offset).")
 
+USER_DETAIL = Endpoint(
+    name="user_detail", api=APP, path="/v1/user/detail", params=("user_id", "filter"), answers="json",
+    parser=(parse_user_detail,), budget="app",
+    description="App API GET /v1/user/detail?user_id=&filter=for_ios: a user and their profile, {user, profile, "
+                "profile_publicity, workspace}; 404 for a user who left (no spider calls it yet; the replica "
+                "serves it).")
+
 # -- web (www.pixiv.net) --------------------------------------------------------------------------------
 
 SEARCH = Endpoint(
@@ -169,7 +177,7 @@ UGOIRA_ZIP = Endpoint(
 #: every endpoint, by API
 ENDPOINTS: tuple[Endpoint, ...] = (
     ILLUST_DETAIL, UGOIRA_METADATA, ILLUST_SERIES, ILLUST_SERIES_ILLUST, NOVEL_SERIES, NOVEL_DETAIL, NOVEL_TEXT,
-    ILLUST_RANKING, NOVEL_RANKING,
+    ILLUST_RANKING, NOVEL_RANKING, USER_DETAIL,
     SEARCH, RANKING_PHP, COMMISSION_OVERVIEW, COMMISSION_LISTING, AJAX_ILLUST, AJAX_ILLUST_PAGES, AJAX_UGOIRA_META,
     AJAX_NOVEL,
     OAUTH_TOKEN,

@@ -97,6 +97,22 @@ def parse_ajax_ugoira_meta(meta: Any, illust_id: int) -> UgoiraMetadata:
     return UgoiraMetadata(zip_url=zip_url, frames=ugoira_frames(get_field(meta, "frames", list, where=where), where))
 
 
+def _ajax_illust_pages(body: dict, pages: Any, wid: int, page_count: int, where: str) -> list[IllustPage]:
+    """The pages of an ``/ajax/illust/{id}`` work: from its ``/pages`` body (as many as ``pageCount``), or for a
+    single page from the body's ``urls``; ParseError when a work of several pages comes without ``pages``."""
+    if pages is not None:
+        parsed = parse_ajax_pages(pages, wid)
+        if len(parsed) != page_count:
+            raise ParseError(f"{where} has {len(parsed)} pages but pageCount {page_count}")
+        return parsed
+    if page_count != 1:
+        raise ParseError(f"{where} has pageCount {page_count}: its pages (/ajax/illust/{wid}/pages) are needed")
+    urls = get_field(body, "urls", dict, where=where)
+    return [IllustPage(page=0, original_url=_url(urls, "original", f"{where}.urls"),
+                       large_url=opt_str(urls.get("regular")), medium_url=opt_str(urls.get("small")),
+                       square_medium_url=opt_str(urls.get("thumb")))]
+
+
 def parse_ajax_illust(body: Any, pages: Any = None, ugoira_meta: Any = None) -> IllustItem:
     """A whole illust, manga or ugoira from ``/ajax/illust/{id}``'s body, its ``/pages`` body (needed when
     the work has more than one page; without it page 0 comes from the body's ``urls``) and, for an ugoira,
@@ -112,17 +128,7 @@ def parse_ajax_illust(body: Any, pages: Any = None, ugoira_meta: Any = None) -> 
     page_count = get_field(body, "pageCount", int, where=where)
     if page_count < 1:
         raise ParseError(f"{where}.pageCount is {page_count}")
-    if pages is not None:
-        parsed = parse_ajax_pages(pages, wid)
-        if len(parsed) != page_count:
-            raise ParseError(f"{where} has {len(parsed)} pages but pageCount {page_count}")
-    elif page_count == 1:
-        urls = get_field(body, "urls", dict, where=where)
-        parsed = [IllustPage(page=0, original_url=_url(urls, "original", f"{where}.urls"),
-                             large_url=opt_str(urls.get("regular")), medium_url=opt_str(urls.get("small")),
-                             square_medium_url=opt_str(urls.get("thumb")))]
-    else:
-        raise ParseError(f"{where} has pageCount {page_count}: its pages (/ajax/illust/{wid}/pages) are needed")
+    parsed = _ajax_illust_pages(body, pages, wid, page_count, where)
     width = get_field(body, "width", int, where=where)
     height = get_field(body, "height", int, where=where)
     parsed[0].width, parsed[0].height = width, height

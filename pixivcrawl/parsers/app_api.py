@@ -69,6 +69,32 @@ def _tags(obj: Any, where: str) -> list[TagRef]:
     return tags
 
 
+def _illust_pages(obj: dict, page_count: int, where: str) -> list[IllustPage]:
+    """The pages of an App API work object: one per ``meta_pages`` entry (as many as ``page_count``), or for a
+    single page its ``meta_single_page.original_image_url`` with the work's ``image_urls``."""
+    meta_pages = obj.get("meta_pages") or []
+    if not isinstance(meta_pages, list):
+        raise ParseError(f"{where}.meta_pages is not a list")
+    if not meta_pages:
+        single = obj.get("meta_single_page") or {}
+        urls = _get(obj, "image_urls", dict, where=where)
+        if page_count != 1:
+            raise ParseError(f"{where} has page_count {page_count} but no meta_pages")
+        original = opt_str(single.get("original_image_url")) if isinstance(single, dict) else None
+        return [IllustPage(page=0, original_url=original, large_url=opt_str(urls.get("large")),
+                           medium_url=opt_str(urls.get("medium")),
+                           square_medium_url=opt_str(urls.get("square_medium")))]
+    pages = []
+    for n, page in enumerate(meta_pages):
+        urls = _get(page, "image_urls", dict, where=f"{where}.meta_pages[{n}]")
+        pages.append(IllustPage(page=n, original_url=opt_str(urls.get("original")),
+                                large_url=opt_str(urls.get("large")), medium_url=opt_str(urls.get("medium")),
+                                square_medium_url=opt_str(urls.get("square_medium"))))
+    if len(pages) != page_count:
+        raise ParseError(f"{where} has {len(pages)} meta_pages but page_count {page_count}")
+    return pages
+
+
 def parse_illust(obj: Any) -> IllustItem:
     where = f"illust {obj.get('id')}" if isinstance(obj, dict) else "illust"
     wid = _id(obj, where=where)
@@ -79,27 +105,7 @@ def parse_illust(obj: Any) -> IllustItem:
     if page_count < 1:
         raise ParseError(f"{where}.page_count is {page_count}")
     user = _get(obj, "user", dict, where=where)
-    pages: list[IllustPage] = []
-    meta_pages = obj.get("meta_pages") or []
-    if not isinstance(meta_pages, list):
-        raise ParseError(f"{where}.meta_pages is not a list")
-    if meta_pages:
-        for n, page in enumerate(meta_pages):
-            urls = _get(page, "image_urls", dict, where=f"{where}.meta_pages[{n}]")
-            pages.append(IllustPage(page=n, original_url=opt_str(urls.get("original")),
-                                    large_url=opt_str(urls.get("large")), medium_url=opt_str(urls.get("medium")),
-                                    square_medium_url=opt_str(urls.get("square_medium"))))
-        if len(pages) != page_count:
-            raise ParseError(f"{where} has {len(pages)} meta_pages but page_count {page_count}")
-    else:
-        single = obj.get("meta_single_page") or {}
-        urls = _get(obj, "image_urls", dict, where=where)
-        pages.append(IllustPage(page=0, original_url=opt_str(single.get("original_image_url")) if isinstance(
-                                single, dict) else None, large_url=opt_str(urls.get("large")),
-                                medium_url=opt_str(urls.get("medium")),
-                                square_medium_url=opt_str(urls.get("square_medium"))))
-        if page_count != 1:
-            raise ParseError(f"{where} has page_count {page_count} but no meta_pages")
+    pages = _illust_pages(obj, page_count, where)
     width = _get(obj, "width", int, where=where)
     height = _get(obj, "height", int, where=where)
     pages[0].width, pages[0].height = width, height
@@ -228,3 +234,88 @@ def parse_webview_novel(html: str) -> WebviewNovel:
     if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
         raise ParseError("the novel webview object has no text")
     return WebviewNovel(text=obj["text"], raw={k: v for k, v in obj.items() if k != "text"})
+
+
+@dataclass(frozen=True, slots=True)
+class UserDetail:
+    """A user's profile as ``GET /v1/user/detail?user_id=&filter=for_ios`` gives it (:func:`parse_user_detail`).
+
+    Counters are pixiv's own totals at the time of the request; texts pixiv sends empty (``""``, a ``0`` birth
+    year) are None. Everything else pixiv sends (``profile_publicity``, ``workspace``, ``address_id``, ``job_id``,
+    the viewer's ``is_followed`` …) stays in ``raw``."""
+
+    #: the ``user`` object: id, name, account, avatar (``profile_image_urls.medium``), a whole record
+    user: UserItem
+    #: ``user.comment``: the profile text, as the user wrote it ("" when none)
+    comment: str
+    #: ``profile.total_*``: works posted (illusts count ugoira too), illust and novel series, public illust
+    #: bookmarks, users followed, my pixiv friends
+    total_illusts: int
+    total_manga: int
+    total_novels: int
+    total_illust_series: int
+    total_novel_series: int
+    total_illust_bookmarks_public: int
+    total_follow_users: int
+    total_mypixiv_users: int
+    #: ``profile.is_premium``: whether the user has pixiv Premium
+    is_premium: bool
+    #: ``profile.webpage``, ``twitter_account`` (without ``@``), ``twitter_url``, ``pawoo_url``: the links the
+    #: profile shows, or None
+    webpage: str | None
+    twitter_account: str | None
+    twitter_url: str | None
+    pawoo_url: str | None
+    #: ``profile.gender`` (``male`` | ``female`` | ``unknown``), ``region`` (free text), ``job`` (pixiv's job
+    #: name), ``birth_day`` (``MM-DD``), ``birth_year``: what the user made public, or None
+    gender: str | None
+    region: str | None
+    job: str | None
+    birth_day: str | None
+    birth_year: int | None
+    #: ``profile.background_image_url``: the profile's header image on the CDN, or None
+    background_image_url: str | None
+    #: the whole answer as pixiv sent it: ``{user, profile, profile_publicity, workspace}``
+    raw: dict[str, Any]
+
+
+def parse_user_detail(data: Any) -> UserDetail:
+    """``GET /v1/user/detail?user_id=&filter=for_ios``'s answer, ``{user: {id, name, account,
+    profile_image_urls: {medium}, comment, is_followed}, profile: {webpage, gender, birth, birth_day, birth_year,
+    region, …, total_illusts, …, twitter_account, twitter_url, pawoo_url, is_premium, …}, profile_publicity,
+    workspace}``, as a :class:`UserDetail`. ParseError naming the field when ``user`` or ``profile`` is not an
+    object, the user has no id or name, a counter is missing or not an integer, or ``is_premium`` is not a
+    boolean. (An unknown or deleted user is pixiv's 404 error envelope, not an answer to parse.)"""
+    user = _get(data, "user", dict, where="user_detail")
+    profile = _get(data, "profile", dict, where="user_detail")
+
+    def counter(key: str) -> int:
+        return _get(profile, key, int, where="user_detail.profile")
+
+    def text(key: str) -> str | None:
+        return opt_str(profile.get(key)) or None
+
+    return UserDetail(
+        user=parse_user(user, where="user_detail.user"),
+        comment=_get(user, "comment", str, optional=True, where="user_detail.user") or "",
+        total_illusts=counter("total_illusts"),
+        total_manga=counter("total_manga"),
+        total_novels=counter("total_novels"),
+        total_illust_series=counter("total_illust_series"),
+        total_novel_series=counter("total_novel_series"),
+        total_illust_bookmarks_public=counter("total_illust_bookmarks_public"),
+        total_follow_users=counter("total_follow_users"),
+        total_mypixiv_users=counter("total_mypixiv_users"),
+        is_premium=_get(profile, "is_premium", bool, where="user_detail.profile"),
+        webpage=text("webpage"),
+        twitter_account=text("twitter_account"),
+        twitter_url=text("twitter_url"),
+        pawoo_url=text("pawoo_url"),
+        gender=text("gender"),
+        region=text("region"),
+        job=text("job"),
+        birth_day=text("birth_day"),
+        birth_year=_get(profile, "birth_year", int, optional=True, where="user_detail.profile") or None,
+        background_image_url=text("background_image_url"),
+        raw=data,
+    )

@@ -3,9 +3,9 @@
 Endpoints (GET, query parameters as pixiv takes them; protocol notes §2.3): ``/v1/illust/detail?illust_id``,
 ``/v1/ugoira/metadata?illust_id``, ``/v1/illust/series?illust_series_id&offset``,
 ``/v1/illust-series/illust?illust_id``, ``/v2/novel/series?series_id&last_order``, ``/v2/novel/detail?novel_id``,
-``/v1/illust/ranking?mode&date&offset``, ``/v1/novel/ranking?mode&date&offset`` and ``/webview/v2/novel?id`` (an
-HTML page that embeds the novel, §2.5). The JSON objects are :mod:`pixivcrawl.replica.app_objects`', in the shapes of
-the real captures in ``tests/fixtures/app-api``.
+``/v1/illust/ranking?mode&date&offset``, ``/v1/novel/ranking?mode&date&offset``, ``/v1/user/detail?user_id`` and
+``/webview/v2/novel?id`` (an HTML page that embeds the novel, §2.5). The JSON objects are
+:mod:`pixivcrawl.replica.app_objects`', in the shapes of the real captures in ``tests/fixtures/app-api``.
 
 Every request (an unknown path included) needs a bearer token of the token endpoint (else pixiv's 400 "Error
 occurred at the OAuth process"); it counts against its account's App API rate limit (``rate_limit``: over it,
@@ -40,6 +40,7 @@ from .world import World
 APP_PAGE_SIZE = 30
 DELETED_WORK_MESSAGE = "該当作品は削除されたか、存在しない作品IDです。"
 DELETED_SERIES_MESSAGE = "該当シリーズは削除されたか、存在しないシリーズIDです。"
+DELETED_USER_MESSAGE = "User has left pixiv or the user ID does not exist."
 
 
 class AppObjects:
@@ -143,6 +144,7 @@ class AppApi:
             web.get("/v2/novel/detail", guarded(self.novel_detail)),
             web.get("/v1/illust/ranking", guarded(self.illust_ranking)),
             web.get("/v1/novel/ranking", guarded(self.novel_ranking)),
+            web.get("/v1/user/detail", guarded(self.user_detail)),
             web.get("/webview/v2/novel", guarded(self.webview_novel)),
         ]}
 
@@ -273,6 +275,15 @@ class AppApi:
         ranked = self.rankings.novels_ranked(day, mode)
         page, next_url = _page(list(ranked), query, "/v1/novel/ranking", "offset")
         return _json({"novels": [viewer.novel(n) for n in page], "next_url": next_url})
+
+    # -- users -------------------------------------------------------------------------------------------
+
+    def user_detail(self, query, viewer: Viewer) -> web.Response:
+        """``/v1/user/detail?user_id=…``: the user and their profile; pixiv's 404 for a user the world lacks."""
+        uid = _int_arg(query, "user_id")
+        if uid is None or self.world.user(uid) is None:
+            return _not_found(DELETED_USER_MESSAGE)
+        return _json(ao.user_detail(self.world, uid))
 
     # -- novels ------------------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 Reference captures (``tests/fixtures/app-api``): ``v1_illust_detail/pixivpy__126839540.json`` and
 ``v1_illust_ranking/pixivpy__day_2025-02-04.json`` for illusts, ``v1_illust_series/anowlbear.json``,
 ``v2_novel_series/anowlbear.json``, ``v2_novel_detail/anowlbear.json``,
-``v1_ugoira_metadata/pixko__126473222.json`` and ``webview_v2_novel/*.novel.json``.
+``v1_ugoira_metadata/pixko__126473222.json``, ``webview_v2_novel/*.novel.json`` and ``v1_user_detail/*.json``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,45 @@ def user_obj(world: World, uid: int) -> dict:
         "account": account,
         "profile_image_urls": {"medium": profile_image_url(world, uid)},
         "is_followed": False,
+    }
+
+
+#: the ``workspace`` fields of a profile (all empty in the replica, as in most captures)
+WORKSPACE = ("pc", "monitor", "tool", "scanner", "tablet", "mouse", "printer", "desktop", "music", "desk", "chair",
+             "comment")
+
+
+def user_detail(world: World, uid: int) -> dict:
+    """``/v1/user/detail``: user ``uid`` and their profile. Work and series counters are the world's (illusts count
+    ugoira too); ``comment`` and ``is_premium`` are the web profile's (web_objects.web_user); the rest (birth,
+    region, links, follows) is drawn per user, the same in every process."""
+    rng = random.Random(f"{world.seed}:user-profile:{uid}")
+    name, account = world.user_name(uid)
+    types = [world.work(wid).type for wid in world.users[uid].work_ids]
+    day = f"{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}" if rng.random() < 0.8 else ""
+    year = rng.randint(1970, 2005) if day and rng.random() < 0.6 else 0
+    region, address_id = rng.choice((("", 0), ("東京都", 13), ("大阪府", 27)))
+    twitter = account if rng.random() < 0.4 else ""
+    user = {k: v for k, v in user_obj(world, uid).items() if k != "is_followed"}
+    return {
+        "user": {**user, "comment": f"{name}です。", "is_followed": False},
+        "profile": {
+            "webpage": f"https://{account}.example.net/" if rng.random() < 0.2 else None,
+            "gender": rng.choice(("", "male", "female")), "birth": f"{year}-{day}" if year else "",
+            "birth_day": day, "birth_year": year, "region": region, "address_id": address_id, "country_code": "",
+            "job": "", "job_id": 0, "total_follow_users": rng.randrange(500), "total_mypixiv_users": rng.randrange(40),
+            "total_illusts": len(types) - types.count("manga"), "total_manga": types.count("manga"),
+            "total_novels": len(world.users[uid].novel_ids),
+            "total_illust_bookmarks_public": rng.randrange(1000),
+            "total_illust_series": sum(s.user_id == uid for s in world.illust_series.values()),
+            "total_novel_series": sum(s.user_id == uid for s in world.novel_series.values()),
+            "background_image_url": None, "twitter_account": twitter,
+            "twitter_url": f"https://twitter.com/{twitter}" if twitter else None, "pawoo_url": None,
+            "is_premium": uid % 7 == 0, "is_using_custom_profile_image": True,
+        },
+        "profile_publicity": {**dict.fromkeys(("gender", "region", "birth_day", "birth_year", "job"), "public"),
+                              "pawoo": True},
+        "workspace": {**dict.fromkeys(WORKSPACE, ""), "workspace_image_url": None},
     }
 
 

@@ -1,11 +1,20 @@
-"""What every pixivcrawl spider shares: declared arguments, App API requests, JSON and error handling."""
+"""What every pixivcrawl spider shares: declared arguments, requests built from the endpoint catalogue, JSON and
+error handling, incremental and resumed crawls, and hidden records.
+
+Two mixins add the rest of :class:`PixivSpider`: the App API's whole-record expansion (a work and its user, an
+ugoira's frames, a novel's text: pixivcrawl.spiders.app_works) and the recovery of hidden works from the web
+(pixivcrawl.spiders.recover). Settings: ``JOBDIR`` (a resumed job skips stored works),
+``PIXIV_INCREMENTAL_STOP``. Stats: ``pixiv/errors/*`` (``bad_argument``, ``request_failed``, ``<cause>``,
+``http_<status>``, ``bad_json``, ``malformed``), ``pixiv/works/incomplete[/<what>]``, ``pixiv/works/hidden[/<why>]``,
+``pixiv/job/resumed``, ``pixiv/incremental/known_recovered``.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import orjson
 import scrapy
@@ -14,27 +23,22 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from pixivcrawl.db.memory import CrawlMemory, crawl_memory
-from pixivcrawl.endpoints import NOVEL_TEXT, UGOIRA_METADATA, Endpoint
+from pixivcrawl.endpoints import Endpoint
 from pixivcrawl.exceptions import GivenUp
 from pixivcrawl.items import IllustItem, NovelItem, UserItem
 from pixivcrawl.parsers.ajax import AjaxError, ajax_body
-from pixivcrawl.parsers.app_api import (
-    ParseError,
-    app_error_message,
-    parse_illust,
-    parse_novel,
-    parse_ugoira_metadata,
-    parse_user,
-    parse_webview_novel,
-)
+from pixivcrawl.parsers.app_api import ParseError, app_error_message, parse_user
 from pixivcrawl.parsers.restriction import is_hidden
 from pixivcrawl.signature import work_signature
 
+from .app_works import AppWorksMixin
 from .arguments import ParamsT, SpiderArguments
 from .recover import RecoverHiddenMixin
 
+T = TypeVar("T")
 
-class PixivSpider(RecoverHiddenMixin, SpiderArguments[ParamsT], scrapy.Spider):
+
+class PixivSpider(AppWorksMixin, RecoverHiddenMixin, SpiderArguments[ParamsT], scrapy.Spider):
     """A pixivcrawl spider; ``class SearchSpider(PixivSpider[SearchParams])`` declares its ``-a`` arguments
     (:class:`~pixivcrawl.spiders.arguments.SpiderArguments`). A wrong one is logged at :meth:`start`, with
     ``pixiv/errors/bad_argument``, and closes the spider (``bad_arguments``)."""
@@ -181,17 +185,25 @@ class PixivSpider(RecoverHiddenMixin, SpiderArguments[ParamsT], scrapy.Spider):
         return body
 
     def malformed(self, what: str, exc: ParseError) -> None:
+        """Log ``Skipped malformed <what>: <why>`` (a warning) and count it under ``pixiv/errors/malformed``."""
         self.logger.warning("Skipped malformed %s: %s", what, exc)
         self.count("errors/malformed")
 
+    def parsed(self, parse: Callable[..., T], obj: Any, what: str, *args: Any) -> T | None:
+        """``parse(obj, *args)`` (a parser of pixivcrawl.parsers), or None when it raises ParseError: then the
+        object is skipped as :meth:`malformed` ``what``. (None also when ``parse`` itself returns None, as
+        ``next_url`` does on a last page.)"""
+        try:
+            return parse(obj, *args)
+        except ParseError as exc:
+            self.malformed(what, exc)
+            return None
+
     def user_once(self, obj: Any) -> Iterator[UserItem]:
         """A UserItem from an App API user object, the first time this user is seen in this run."""
-        try:
-            user = parse_user(obj)
-        except ParseError as exc:
-            self.malformed("user", exc)
-            return
-        yield from self.once(user)
+        user = self.parsed(parse_user, obj, "user")
+        if user is not None:
+            yield from self.once(user)
 
     def once(self, user: UserItem) -> Iterator[UserItem]:
         """``user``, unless this run already yielded it."""
@@ -265,119 +277,6 @@ class PixivSpider(RecoverHiddenMixin, SpiderArguments[ParamsT], scrapy.Spider):
         self.count("works/hidden")
         self.count(f"works/hidden/{kind}")
         yield item
-
-    # -- whole records from the App API, shared by every spider that stores whole works --------------
-
-    def app_work_items(self, obj: Any, *, skip_known: bool = False) -> Iterator[Any]:
-        """A work object of the App API: its user and the work (ugoira after fetching its frame delays,
-        unless ``skip_known`` and the work is stored unchanged)."""
-        try:
-            item = parse_illust(obj)
-        except ParseError as exc:
-            self.malformed("work", exc)
-            return
-        yield from self.work_items(item, obj, skip_known=skip_known)
-
-    def work_items(self, item: IllustItem, obj: Any, *, skip_known: bool = False) -> Iterator[Any]:
-        """The user and the work of a parsed App API work object ``obj`` (nothing for a work this run handled)."""
-        if not self.first_sight("illust", item.id):
-            return
-        if is_hidden(item):
-            yield from self.hidden_items(item, obj)
-            return
-        yield from self.user_once(obj.get("user"))
-        if item.type != "ugoira":
-            yield item
-        elif skip_known and self.known_unchanged(item):
-            item.stored_whole = True  # the stored frames stay
-            yield item
-        else:
-            yield self.request(UGOIRA_METADATA, {"illust_id": item.id}, self.parse_ugoira,
-                               errback=self.keep_record_on_error, cb_kwargs={"item": item})
-
-    def parse_ugoira(self, response: Response, item: IllustItem) -> Iterator[IllustItem]:
-        """``/v1/ugoira/metadata``: the ugoira with its zip URL and frames, or without them (stored as incomplete)
-        when pixiv answered with an error or a malformed object."""
-        data = self.app_json(response, f"ugoira metadata of {item.id}")
-        if data is not None:
-            try:
-                ugoira = parse_ugoira_metadata(data, item.id)
-                item.ugoira_zip_url, item.ugoira_frames = ugoira.zip_url, ugoira.frames
-            except ParseError as exc:
-                self.malformed("ugoira metadata", exc)
-        yield from self.record_in_hand(item)
-
-    def parse_app_detail(self, response: Response, work_id: int, item: IllustItem | None = None,
-                         user: UserItem | None = None) -> Iterator[Any]:
-        """``/v1/illust/detail`` of one work; when pixiv answers with an error or a malformed work, the listing
-        record in hand (``item``, with its ``user``) is stored instead."""
-        yield from self._detail_or_record(response, f"illust {work_id}", "illust", parse_illust, self.work_items,
-                                          item, user)
-
-    def _detail_or_record(self, response: Response, what: str, key: str, parse: Callable, then: Callable,
-                          item: Any, user: UserItem | None) -> Iterator[Any]:
-        """The whole record ``parse(data[key])`` of a detail answer, passed to ``then(record, object)``; or,
-        when pixiv answered with an error or a malformed object, the record in hand."""
-        data = self.app_json(response, what)
-        whole = None
-        if data is not None:
-            try:
-                whole = parse(data.get(key))
-            except ParseError as exc:
-                self.malformed(key, exc)
-        if whole is None:
-            yield from self.record_in_hand(item, user)
-        else:
-            yield from then(whole, data[key])
-
-    def app_novel_items(self, obj: Any, order: int | None = None, *, skip_known: bool = False) -> Iterator[Any]:
-        """A novel object of the App API: its user, then the novel once its text is fetched (not fetched
-        again when ``skip_known`` and the novel is stored unchanged with its text)."""
-        try:
-            item = parse_novel(obj)
-        except ParseError as exc:
-            self.malformed("novel", exc)
-            return
-        item.series_order = order
-        yield from self.novel_items(item, obj, skip_known=skip_known)
-
-    def novel_items(self, item: NovelItem, obj: Any, *, skip_known: bool = False) -> Iterator[Any]:
-        """The user and the novel of a parsed App API novel object ``obj`` (nothing for a novel this run
-        handled)."""
-        if not self.first_sight("novel", item.id):
-            return
-        if is_hidden(item):
-            yield from self.hidden_items(item, obj)
-            return
-        yield from self.user_once(obj.get("user"))
-        if skip_known and self.known_unchanged(item):
-            item.stored_whole = True  # the stored text stays
-            yield item
-            return
-        yield self.request(NOVEL_TEXT, {"id": item.id, "viewer_version": "20221031_ai"},
-                           self.parse_novel_text, errback=self.keep_record_on_error, cb_kwargs={"item": item})
-
-    def parse_novel_text(self, response: Response, item: NovelItem) -> Iterator[NovelItem]:
-        """``/webview/v2/novel``: the novel with its text, or without it (stored as incomplete) when pixiv
-        answered with an error or a malformed page."""
-        if response.status != 200:
-            self.app_json(response, f"text of novel {item.id}")  # logs and counts the error
-        else:
-            try:
-                webview = parse_webview_novel(response.text)
-            except ParseError as exc:
-                self.malformed(f"text of novel {item.id}", exc)
-            else:
-                item.text = webview.text
-                item.webview_raw = webview.raw
-        yield from self.record_in_hand(item)
-
-    def parse_app_novel_detail(self, response: Response, novel_id: int, item: NovelItem | None = None,
-                               user: UserItem | None = None) -> Iterator[Any]:
-        """``/v2/novel/detail`` of one novel, then its text; when pixiv answers with an error or a malformed
-        novel, the listing record in hand (``item``, with its ``user``) is stored instead."""
-        yield from self._detail_or_record(response, f"novel {novel_id}", "novel", parse_novel, self.novel_items,
-                                          item, user)
 
 
 def failure_cause(failure) -> tuple[str, str]:

@@ -21,7 +21,6 @@ from scrapy.http import Response
 from pixivcrawl.endpoints import COMMISSION_LISTING, COMMISSION_OVERVIEW
 from pixivcrawl.items import CommissionCreatorItem
 from pixivcrawl.parsers.ajax import parse_commission_page
-from pixivcrawl.parsers.common import ParseError
 from pixivcrawl.parsers.restriction import is_hidden
 
 from .arguments import PixivParams, SpiderArgumentError, comma_list
@@ -106,10 +105,8 @@ class CommissionSpider(PixivSpider[CommissionParams]):
         body = self.ajax_body(response, what)
         if body is None:
             return
-        try:
-            parsed = parse_commission_page(body)
-        except ParseError as exc:
-            self.malformed(what, exc)
+        parsed = self.parsed(parse_commission_page, body, what)
+        if parsed is None:
             return
         for exc in parsed.errors:
             self.malformed(f"object in {what}", exc)

@@ -197,10 +197,8 @@ class RankingSpider(PixivSpider[RankingParams]):
             self.count("errors/malformed")
             return
         for n, obj in enumerate(objects):
-            try:
-                item = parse_novel(obj) if self.work == "novel" else parse_illust(obj)
-            except ParseError as exc:
-                self.malformed("ranked work", exc)
+            item = self.parsed(parse_novel if self.work == "novel" else parse_illust, obj, "ranked work")
+            if item is None:
                 continue
             if self.work == "novel" and is_hidden(item):
                 if self.first_sight("novel", item.id):  # once per run, however many days it is ranked
@@ -213,11 +211,7 @@ class RankingSpider(PixivSpider[RankingParams]):
             yield RankingItem(source="app", mode=self.mode, content=self.content, date=when.isoformat(),
                               rank=offset + n + 1, work_type=self.work, work_id=item.id, previous_rank=None,
                               view_count=item.total_view, rating_count=item.total_bookmarks, raw={"id": item.id})
-        try:
-            url = next_url(data)
-        except ParseError as exc:
-            self.malformed("ranking page", exc)
-            return
+        url = self.parsed(next_url, data, "ranking page")
         if url and (self.max_pages is None or page < self.max_pages):
             next_offset = int(parse_qs(urlsplit(url).query).get("offset", [offset + len(objects)])[0])
             yield follow(url, callback=self.parse_app, errback=self.on_error,

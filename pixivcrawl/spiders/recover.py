@@ -116,20 +116,16 @@ class RecoverHiddenMixin:
         yield from self.recovered_illust(hidden, body, pages, meta)
 
     def recovered_illust(self, hidden: IllustItem, body: dict, pages: Any, meta: Any = None) -> Iterator[Any]:
-        try:
-            item = parse_ajax_illust(body, pages)
-            user = ajax_work_user(body)
-        except ParseError as exc:
-            self.malformed(f"web page of hidden illust {hidden.id}", exc)
+        recovered = self.parsed(lambda page: (parse_ajax_illust(page, pages), ajax_work_user(page)), body,
+                                f"web page of hidden illust {hidden.id}")
+        if recovered is None:
             yield from self.not_recovered(hidden)
             return
+        item, user = recovered
         if item.type == "ugoira":
-            if meta is not None:
-                try:
-                    ugoira = parse_ajax_ugoira_meta(meta, item.id)
-                    item.ugoira_zip_url, item.ugoira_frames = ugoira.zip_url, ugoira.frames
-                except ParseError as exc:
-                    self.malformed("web ugoira metadata", exc)
+            ugoira = None if meta is None else self.parsed(parse_ajax_ugoira_meta, meta, "web ugoira metadata", item.id)
+            if ugoira is not None:
+                item.ugoira_zip_url, item.ugoira_frames = ugoira.zip_url, ugoira.frames
             if item.ugoira_frames is None:
                 self.count("ugoira/metadata_missing")
         self.count("works/recovered")
@@ -144,13 +140,12 @@ class RecoverHiddenMixin:
         if body is None or not self._same_work(body, hidden, "novel"):
             yield from self.not_recovered(hidden)
             return
-        try:
-            item = parse_ajax_novel(body)
-            user = ajax_work_user(body)
-        except ParseError as exc:
-            self.malformed(f"web page of hidden novel {hidden.id}", exc)
+        recovered = self.parsed(lambda page: (parse_ajax_novel(page), ajax_work_user(page)), body,
+                                f"web page of hidden novel {hidden.id}")
+        if recovered is None:
             yield from self.not_recovered(hidden)
             return
+        item, user = recovered
         if hidden.series_order is not None:  # the position the series listing gave, as for any member
             item.series_order = hidden.series_order
         self.count("works/recovered")

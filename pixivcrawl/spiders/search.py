@@ -24,7 +24,6 @@ from scrapy.http import Response
 from pixivcrawl.endpoints import ILLUST_DETAIL, NOVEL_DETAIL, SEARCH
 from pixivcrawl.items import SearchHitItem
 from pixivcrawl.parsers.ajax import parse_illust_thumbnail, parse_novel_thumbnail, parse_search_page, thumbnail_user
-from pixivcrawl.parsers.common import ParseError
 from pixivcrawl.parsers.restriction import is_hidden
 
 from .arguments import Day, Flag, PixivParams, PositiveInt, SpiderArgumentError, Text, WholeNumber
@@ -175,12 +174,10 @@ class SearchSpider(PixivSpider[SearchParams]):
         body = self.ajax_body(response, f"search page {page}")
         if body is None:
             return
-        try:
-            found = parse_search_page(body, KINDS[self.kind])
-            data, total, last_page = found.thumbnails, found.total, found.last_page
-        except ParseError as exc:
-            self.malformed("search page", exc)
+        found = self.parsed(parse_search_page, body, "search page", KINDS[self.kind])
+        if found is None:
             return
+        data, total, last_page = found.thumbnails, found.total, found.last_page
         if page == 1 and last_page is not None and data and len(data) * last_page < total:
             children = self.split(window)
             if children:
@@ -228,13 +225,12 @@ class SearchSpider(PixivSpider[SearchParams]):
     def hits(self, data: list[dict], page: int, tally: list[int]) -> Iterator[Any]:
         """Hits, works and users of one page; ``tally[0]`` counts known, unchanged works in a row."""
         novels = self.kind == "novels"
+        parse = parse_novel_thumbnail if novels else parse_illust_thumbnail
         for position, obj in enumerate(data, 1):
-            try:
-                item = parse_novel_thumbnail(obj) if novels else parse_illust_thumbnail(obj)
-                user = thumbnail_user(obj)
-            except ParseError as exc:
-                self.malformed("search result", exc)
+            hit = self.parsed(lambda thumbnail: (parse(thumbnail), thumbnail_user(thumbnail)), obj, "search result")
+            if hit is None:
                 continue
+            item, user = hit
             self.count("search/hits")
             yield SearchHitItem(query_key=self.query_key, query=self.query, work_type="novel" if novels else "illust",
                                 work_id=item.id, page=page, position=position)

@@ -93,11 +93,9 @@ class SeriesSpider(PixivSpider[SeriesParamsT]):
             return
         if first_page:
             detail = data.get(self.detail_key)
-            try:
-                yield self.parse_series_detail(detail)
-            except ParseError as exc:
-                self.malformed(self.detail_key, exc)
-            else:
+            series = self.parsed(self.parse_series_detail, detail, self.detail_key)
+            if series is not None:
+                yield series
                 yield from self.user_once(detail.get("user"))
         members = data.get(self.list_key)
         if not isinstance(members, list):
@@ -110,11 +108,7 @@ class SeriesSpider(PixivSpider[SeriesParamsT]):
             if known:
                 self.count("incremental/known")
             yield from self.member_items(obj, order=offset + n + 1)
-        try:
-            url = next_url(data)
-        except ParseError as exc:
-            self.malformed("series page", exc)
-            return
+        url = self.parsed(next_url, data, "series page")
         if url and self.incremental and self.newest_first and streak >= self.incremental_stop:
             self.logger.info("Stopping the series listing after %d known, unchanged works in a row.", streak)
             self.count("incremental/stopped_listings")

@@ -14,6 +14,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from scrapy.utils.test import get_crawler
 
+from pixivcrawl.db.rows import item_rows
+from pixivcrawl.db.store import Batch, Store
 from pixivcrawl.items import IllustItem
 from pixivcrawl.parsers.app_api import parse_illust, parse_ugoira_metadata
 from pixivcrawl.replica import app_objects
@@ -56,7 +58,7 @@ def json_response(url: str, data: Any, status: int = 200, request: Request | Non
 
 
 def token_body(access_token: str, expires_in: int = 3600) -> dict[str, Any]:
-    """The token endpoint's answer, in pixiv's shape (pixivcrawl.replica.server.token_response): the fields at
+    """The token endpoint's answer, in pixiv's shape (pixivcrawl.replica.oauth.OAuth.token_response): the fields at
     the top level and again under ``response``."""
     token = {"access_token": access_token, "expires_in": expires_in, "token_type": "bearer", "scope": "",
              "refresh_token": "refresh-kept", "user": {"id": "11", "name": "name", "account": "account"}}
@@ -104,3 +106,39 @@ def illust_item(wid: int) -> IllustItem:
         meta = parse_ugoira_metadata(app_objects.ugoira_metadata(w, wid), wid)
         item.ugoira_zip_url, item.ugoira_frames = meta.zip_url, meta.frames
     return item
+
+
+#: the virtual clock's wall time at monotonic 0
+WALL = 1_700_000_000.0
+
+
+class VirtualClock:
+    """Stands in for the ``time`` and ``asyncio`` modules inside pixivcrawl.middlewares.throttle: a sleep moves
+    the clock on at once and is recorded."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return WALL + self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    get_running_loop = staticmethod(asyncio.get_running_loop)
+
+
+def store_items(url: str, *items) -> None:
+    """Write ``items`` to the database at ``url`` (migrated first) as the SQL pipeline would."""
+    store = Store(url)
+    store.upgrade()
+    batch = Batch()
+    for item in items:
+        batch.add(item_rows(item))
+    store.write(batch)
+    store.dispose()

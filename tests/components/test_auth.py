@@ -35,7 +35,7 @@ SESSION = "12345_sessionvalue"
 APP_URL = "https://app-api.pixiv.net/v1/illust/detail?illust_id=100000000"
 WEB_URL = "https://www.pixiv.net/ajax/illust/100000000"
 CDN_URL = "https://i.pximg.net/img-original/img/2019/01/03/22/09/13/100000000_p0.jpg"
-#: the App API's answer to a bearer it does not accept (pixivcrawl.replica.server.app_api)
+#: the App API's answer to a bearer it does not accept (pixivcrawl.replica.app_api)
 BEARER_REFUSED = app_error("Error occurred at the OAuth process. Please check your Access Token to fix this. "
                            "Error Message: invalid_grant")
 

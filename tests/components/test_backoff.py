@@ -17,22 +17,11 @@ from pixivcrawl.middlewares.backoff import RetryBackoffMiddleware
 from pixivcrawl.middlewares.throttle import PixivThrottleMiddleware
 from tests.decorators import coroutine_test
 
-from .helpers import FakeEngine, isolate, make_crawler
-from .test_throttle import VirtualClock
+from .helpers import FakeEngine, make_crawler
 
 APP_URL = "https://app-api.pixiv.net/v1/illust/detail?illust_id=100000000"
 WEB_URL = "https://www.pixiv.net/ajax/illust/100000000?lang=en"
 DROPPED = "The crawl is closing: requests still waiting for a rate-limit pause or a retry backoff are dropped"
-
-
-@pytest.fixture
-def clock(monkeypatch, tmp_path) -> VirtualClock:
-    """The virtual clock of the close-aware sleep the backoff waits with (pixivcrawl.middlewares.throttle)."""
-    isolate(monkeypatch, tmp_path)
-    clock = VirtualClock()
-    monkeypatch.setattr(throttle, "time", clock)
-    monkeypatch.setattr(throttle, "asyncio", clock)
-    return clock
 
 
 @pytest.fixture

@@ -10,14 +10,12 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.misc import build_from_crawler
 
 from pixivcrawl.db.memory import crawl_memory
-from pixivcrawl.db.rows import item_rows
-from pixivcrawl.db.store import Batch, Store
 from pixivcrawl.items import CommissionCreatorItem, RankingItem, SearchHitItem, UserItem
 from pixivcrawl.parsers.app_api import parse_novel
 from pixivcrawl.pipelines.dedupe import DedupePipeline
 from pixivcrawl.replica.app_objects import novel_obj
 
-from .helpers import illust_item, make_crawler, work_ids, world
+from .helpers import illust_item, make_crawler, store_items, work_ids, world
 
 
 def dedupe_pipeline(**settings) -> DedupePipeline:
@@ -97,13 +95,7 @@ def test_items_without_a_key_pass():
 def test_works_are_classified_against_the_database(tmp_path):
     url = f"sqlite:///{tmp_path / 'pixivcrawl.db'}"
     stored_whole, stored_listing, changed, new = (illust_item(wid) for wid in work_ids("illust")[:4])
-    store = Store(url)
-    store.upgrade()
-    batch = Batch()
-    for item in (stored_whole, listing(stored_listing), changed):
-        batch.add(item_rows(item))
-    store.write(batch)
-    store.dispose()
+    store_items(url, stored_whole, listing(stored_listing), changed)
 
     changed.image_stamp = "2030/01/01/00/00/00"  # re-uploaded since
     pipeline = dedupe_pipeline(DATABASE_URL=url)
@@ -121,12 +113,7 @@ def hidden(item, restriction: str = "mypixiv"):
 def test_a_hidden_record_of_a_stored_work_is_neither_updated_nor_remembered(tmp_path):
     url = f"sqlite:///{tmp_path / 'pixivcrawl.db'}"
     stored, new = (illust_item(wid) for wid in work_ids("manga", pages=2)[:2])
-    store = Store(url)
-    store.upgrade()
-    batch = Batch()
-    batch.add(item_rows(stored))
-    store.write(batch)
-    store.dispose()
+    store_items(url, stored)
 
     pipeline = dedupe_pipeline(DATABASE_URL=url)
     memory = crawl_memory(pipeline.crawler)

@@ -19,8 +19,7 @@ from twisted.web.client import ResponseFailed
 
 from pixivcrawl.db.memory import CrawlMemory
 from pixivcrawl.db.migrate import upgrade
-from pixivcrawl.db.rows import item_rows
-from pixivcrawl.db.store import Batch, Store
+from pixivcrawl.db.store import Store
 from pixivcrawl.items import UserItem
 from pixivcrawl.parsers.app_api import parse_novel
 from pixivcrawl.pipelines.dedupe import DedupePipeline
@@ -29,7 +28,7 @@ from pixivcrawl.spiders.base import failure_cause
 from pixivcrawl.spiders.search import SearchSpider
 from tests.conftest import table_rows
 
-from .helpers import illust_item, json_response, make_crawler, work_ids, world
+from .helpers import illust_item, json_response, make_crawler, store_items, work_ids, world
 
 DETAIL = "https://app-api.pixiv.net/v1/illust/detail?illust_id={}"
 
@@ -68,16 +67,6 @@ def _failure_of(error: BaseException) -> Failure:
 def _search_spider():
     crawler = make_crawler(SearchSpider, {"word": "cat", "details": "1"})
     return crawler, crawler.spider
-
-
-def _write(url: str, *items) -> None:
-    store = Store(url)
-    store.upgrade()
-    batch = Batch()
-    for item in items:
-        batch.add(item_rows(item))
-    store.write(batch)
-    store.dispose()
 
 
 # -- the errback -------------------------------------------------------------------------------------
@@ -155,17 +144,17 @@ def test_the_incomplete_column_says_what_a_record_lacks(tmp_path):
     kept_bare = _without_frames(kept)
     kept_bare.stored_whole = True  # what an incremental crawl yields for a known ugoira: its frames stay
     hidden = illust_item(work_ids("illust", visible=False)[0])
-    _write(url, whole, _listing(listed), _without_frames(ugoira), kept)
-    _write(url, kept_bare, hidden)
+    store_items(url, whole, _listing(listed), _without_frames(ugoira), kept)
+    store_items(url, kept_bare, hidden)
     assert dict(table_rows(url, "select id, incomplete from illusts")) == {
         whole.id: None, listed.id: "listing", ugoira.id: "ugoira_frames", kept.id: None, hidden.id: None}
     assert table_rows(url, f"select ugoira_frames is not null from illusts where id = {kept.id}") == [(1,)]
     # a listing never marks a whole record incomplete; the whole record clears the mark
-    _write(url, _listing(whole), illust_item(ugoira.id))
+    store_items(url, _listing(whole), illust_item(ugoira.id))
     assert dict(table_rows(url, "select id, incomplete from illusts where id in "
                                 f"({whole.id}, {ugoira.id})")) == {whole.id: None, ugoira.id: None}
     novel = _novel(text=None)
-    _write(url, novel)
+    store_items(url, novel)
     assert table_rows(url, "select incomplete from novels") == [("text",)]
 
 
@@ -175,7 +164,7 @@ def test_crawl_memory_does_not_count_incomplete_records_as_whole(tmp_path):
     ugoira = illust_item(work_ids("ugoira")[0])
     novel, bare_novel = _novel(), _novel(text=None)
     bare_novel.id += 1
-    _write(url, whole, _without_frames(ugoira), novel, bare_novel)
+    store_items(url, whole, _without_frames(ugoira), novel, bare_novel)
     memory = CrawlMemory(url)
     for kind, item, lacks_nothing in (("illust", whole, True), ("illust", ugoira, False), ("novel", novel, True),
                                       ("novel", bare_novel, False)):

@@ -10,8 +10,6 @@ from scrapy.http import Response
 from scrapy.utils.misc import build_from_crawler
 
 from pixivcrawl.db.memory import CrawlMemory, crawl_memory
-from pixivcrawl.db.rows import item_rows
-from pixivcrawl.db.store import Batch, Store
 from pixivcrawl.distributed.leases import LeaseSpiderMiddleware, LeaseTracker
 from pixivcrawl.distributed.outage import RedisOutage, outage_of
 from pixivcrawl.distributed.scheduler import RedisScheduler
@@ -21,7 +19,7 @@ from pixivcrawl.signals import items_stored
 from tests.conftest import REDIS_URL
 from tests.decorators import coroutine_test
 
-from .helpers import illust_item, isolate, make_crawler, work_ids
+from .helpers import illust_item, isolate, make_crawler, store_items, work_ids
 
 
 @pytest.fixture(autouse=True)
@@ -34,12 +32,7 @@ def _isolated(monkeypatch, tmp_path):
 def test_the_crawl_memory_is_one_extension_per_crawler_shared_by_spider_and_pipelines(tmp_path):
     url = f"sqlite:///{tmp_path / 'pixivcrawl.db'}"
     stored = illust_item(work_ids("manga", pages=2)[0])
-    store = Store(url)
-    store.upgrade()
-    batch = Batch()
-    batch.add(item_rows(stored))
-    store.write(batch)
-    store.dispose()
+    store_items(url, stored)
 
     crawler = make_crawler(DATABASE_URL=url, FILES_STORE=str(tmp_path / "files"))
     memory = crawler.get_extension(CrawlMemory)

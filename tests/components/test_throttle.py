@@ -27,42 +27,11 @@ from pixivcrawl.middlewares.throttle import (
 from pixivcrawl.replica.app_objects import app_error
 from tests.decorators import coroutine_test
 
-from .helpers import FakeEngine, isolate, json_response, make_crawler
+from .helpers import FakeEngine, json_response, make_crawler
 
 APP_URL = "https://app-api.pixiv.net/v1/illust/detail?illust_id=100000000"
 WEB_URL = "https://www.pixiv.net/ajax/illust/100000000?lang=en"
 CDN_URL = "https://i.pximg.net/img-original/img/2019/01/03/22/09/13/100000000_p0.jpg"
-WALL = 1_700_000_000.0  # the virtual clock's wall time at monotonic 0
-
-
-class VirtualClock:
-    """Stands in for the ``time`` and ``asyncio`` modules inside pixivcrawl.middlewares.throttle: a sleep moves
-    the clock on at once and is recorded."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def time(self) -> float:
-        return WALL + self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    get_running_loop = staticmethod(asyncio.get_running_loop)
-
-
-@pytest.fixture
-def clock(monkeypatch, tmp_path) -> VirtualClock:
-    isolate(monkeypatch, tmp_path)
-    clock = VirtualClock()
-    monkeypatch.setattr(throttle, "time", clock)
-    monkeypatch.setattr(throttle, "asyncio", clock)
-    return clock
 
 
 @pytest.fixture
@@ -77,7 +46,7 @@ def throttle_middleware(**settings) -> PixivThrottleMiddleware:
 
 
 def limited_app_response(request: Request, status: int = 403) -> Response:
-    """The App API's rate-limit answer (pixivcrawl.replica.server.app_api)."""
+    """The App API's rate-limit answer (pixivcrawl.replica.app_api)."""
     return json_response(request.url, app_error("Rate Limit"), status=status, request=request)
 
 
