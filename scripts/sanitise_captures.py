@@ -52,9 +52,12 @@ DEFAULT_FILES = (
     "web/ajax_error/pixivutil2__unknown_error.json",
     "web/ajax_search_artworks/pixivutil2__exact_kudryavka.json",
 )
-DEFAULT_FOLDERS = ("ajax/ajax/commission/", "ajax/ajax/illust/", "ajax/ajax/user/", "web/ajax_illust/")
+DEFAULT_FOLDERS = ("ajax/ajax/commission/", "ajax/ajax/illust/", "ajax/ajax/user/", "web/ajax_illust/",
+                   "ajax/ajax/follow_latest/", "web/ajax_user_profile_all/", "web/ajax_user_illusts_bookmarks/",
+                   "web/ajax_user_illustmanga_tag/")
 #: App API endpoint folders (prefixes of the slug) taken whole
-DEFAULT_ENDPOINTS = ("v1_user_", "v1_illust_follow", "v1_illust_detail", "v2_novel_detail", "webview_v2_novel")
+DEFAULT_ENDPOINTS = ("v1_user_", "v1_illust_follow", "v2_illust_follow", "v1_novel_follow", "v1_illust_detail",
+                     "v2_novel_detail", "webview_v2_novel")
 
 # -- which string values are personal ------------------------------------------------------------------
 
