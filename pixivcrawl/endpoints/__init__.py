@@ -50,6 +50,8 @@ from .catalogue import (
     SEARCH,
     UGOIRA_METADATA,
     UGOIRA_ZIP,
+    USER_BOOKMARKS_ILLUST,
+    USER_BOOKMARKS_NOVEL,
     USER_DETAIL,
     WEB,
 )
@@ -61,6 +63,6 @@ __all__ = [
     "COMMISSION_LISTING", "COMMISSION_OVERVIEW", "ENDPOINTS", "ENDPOINT_META", "ILLUST_DETAIL", "ILLUST_RANKING",
     "ILLUST_SERIES", "ILLUST_SERIES_ILLUST", "MASTER_IMAGE", "NOVEL_DETAIL", "NOVEL_RANKING", "NOVEL_SERIES",
     "NOVEL_TEXT", "OAUTH", "OAUTH_TOKEN", "ORIGINAL_IMAGE", "RANKING_PHP", "RESIZED_IMAGE", "SEARCH",
-    "UGOIRA_METADATA", "UGOIRA_ZIP", "USER_DETAIL", "WEB", "Api", "Endpoint", "api_of", "catalogue", "classify",
-    "endpoint_of", "follow",
+    "UGOIRA_METADATA", "UGOIRA_ZIP", "USER_BOOKMARKS_ILLUST", "USER_BOOKMARKS_NOVEL", "USER_DETAIL", "WEB", "Api",
+    "Endpoint", "api_of", "catalogue", "classify", "endpoint_of", "follow",
 ]
