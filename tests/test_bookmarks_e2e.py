@@ -117,6 +117,17 @@ async def test_another_users_private_bookmarks_are_refused_before_any_request(re
 
 
 @coroutine_test
+async def test_a_refused_refresh_token_stops_the_crawl_before_the_list(replica, tmp_path):
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    replica.clear()
+    result = await run_crawl("bookmarks", {}, replica=replica, db_url=db_url, tmp_path=tmp_path, credentials=False,
+                             env={"PIXIV_REFRESH_TOKEN": "not-a-refresh-token"})
+    assert result.stats["finish_reason"] == "auth_failed"
+    assert "pixiv rejected the refresh token" in result.output and "Traceback" not in result.output
+    assert result.stats["log_count/ERROR"] == 1 and _bookmark_requests(replica) == []
+
+
+@coroutine_test
 async def test_incremental_stops_at_a_run_of_known_bookmarks(replica, world, bookmarks, db_url, tmp_path):
     expected = [b.work_id for b in bookmarks.of(ME, "illust", "public")]
     first = await run_crawl("bookmarks", {"max_pages": 3}, replica=replica, db_url=db_url, tmp_path=tmp_path)

@@ -136,5 +136,5 @@ def test_export_keeps_the_works_a_user_bookmarked(crawled):
                            "--bookmarked-by", "https://www.pixiv.net/artworks/1"], env=crawl_env(tmp),
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
-    assert ("--bookmarked-by takes a pixiv user id or a /users/ID URL, not 'https://www.pixiv.net/artworks/1'"
-            in proc.stderr)
+    assert ("Argument --bookmarked-by takes a user id or a user URL like https://www.pixiv.net/users/123; "
+            "https://www.pixiv.net/artworks/1 is an illust." in proc.stderr)

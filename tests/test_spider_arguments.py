@@ -50,6 +50,10 @@ BAD_ARGUMENTS = [
     ("commission", {"section": "overview", "type": "manga"}, "Argument type does not apply to the overview"),
     ("commission", {"section": "in_progress", "type": "all", "mode": "all", "max_pages": "0"},
      "Argument max_pages must be a positive"),
+    ("bookmarks", {"work": "manga"}, "Argument work must be one of illust, novel, not 'manga'."),
+    ("bookmarks", {"restrict": "hide"}, "Argument restrict must be one of public, private, not 'hide'."),
+    ("bookmarks", {"user_id": "https://www.pixiv.net/artworks/5"}, ("Argument user_id takes a user id or a user "
+                   "URL like https://www.pixiv.net/users/123; https://www.pixiv.net/artworks/5 is an illust.")),
 ]
 
 
@@ -251,3 +255,22 @@ def test_a_series_spider_reads_where_it_starts(spider, args, expected):
     crawler = spider_class(spider)(**args)
     assert (crawler.series_id, crawler.member_id, crawler.incremental) == expected
     assert crawler.pixiv_credentials == ("refresh_token",)
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    ({}, (None, "illust", "public", None, "USER_BOOKMARKS_ILLUST")),
+    ({"user_id": "https://www.pixiv.net/en/users/7", "work": "novel"}, (7, "novel", "public", None,
+                                                                        "USER_BOOKMARKS_NOVEL")),
+    # a bookmarks page's URL gives its list, tag and restrict; arguments given say otherwise
+    ({"user_id": "https://www.pixiv.net/users/7/bookmarks/novels?tag=%E9%A2%A8%E6%99%AF&rest=hide"},
+     (7, "novel", "private", "風景", "USER_BOOKMARKS_NOVEL")),
+    ({"user_id": "https://www.pixiv.net/users/7/bookmarks/artworks?rest=hide", "restrict": "public", "tag": "a"},
+     (7, "illust", "public", "a", "USER_BOOKMARKS_ILLUST")),
+])
+def test_a_bookmarks_spider_reads_whose_list(args, expected):
+    from pixivcrawl import endpoints
+
+    spider = spider_class("bookmarks")(**args)
+    *values, endpoint = expected
+    assert (spider.owner, spider.work, spider.restrict, spider.tag) == tuple(values)
+    assert spider.endpoint is getattr(endpoints, endpoint) and spider.pixiv_credentials == ("refresh_token",)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from datetime import date
 
@@ -56,11 +55,14 @@ def run(args: argparse.Namespace) -> None:
 
 
 def _user(value: str) -> int:
-    """``--bookmarked-by``'s user: an id, or a ``https://www.pixiv.net/users/ID`` URL (any of its pages)."""
-    match = re.fullmatch(r"\s*(?:https?://(?:www\.)?pixiv\.net(?:/en)?/users/)?(\d+)(?:[/?#]\S*)?\s*", value)
-    if match is None or int(match[1]) < 1:
-        raise argparse.ArgumentTypeError(f"--bookmarked-by takes a pixiv user id or a /users/ID URL, not {value!r}")
-    return int(match[1])
+    """``--bookmarked-by``'s user: an id, or a user's URL (pixivcrawl.urls: ``https://www.pixiv.net/users/ID`` and
+    its pages)."""
+    from pixivcrawl.urls import PixivUrlError, expect_ref
+
+    try:
+        return expect_ref("--bookmarked-by", "user", value).id
+    except PixivUrlError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _day(value: str) -> date:

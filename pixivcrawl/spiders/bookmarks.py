@@ -3,6 +3,7 @@
     scrapy crawl bookmarks                                      # the account's own public illust bookmarks
     scrapy crawl bookmarks -a restrict=private -a work=novel
     scrapy crawl bookmarks -a user_id=5000001 -a tag=風景 -a incremental=1
+    scrapy crawl bookmarks -a user_id='https://www.pixiv.net/users/5000001/bookmarks/novels?tag=風景'
 
 The list is the App API's ``/v1/user/bookmarks/illust`` or ``/v1/user/bookmarks/novel`` (pixivcrawl.endpoints),
 newest bookmark first, 30 to a page, each page's ``next_url`` carrying pixiv's ``max_bookmark_id`` cursor (so the
@@ -27,7 +28,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
 
 import scrapy
-from pydantic import Field
+from pydantic import Field, model_validator
 from scrapy.http import Response
 
 from pixivcrawl.endpoints import USER_BOOKMARKS_ILLUST, USER_BOOKMARKS_NOVEL, follow
@@ -36,24 +37,46 @@ from pixivcrawl.items import BookmarkItem
 from pixivcrawl.middlewares.auth import PixivAuthMiddleware
 from pixivcrawl.parsers.app_api import parse_illust, parse_novel
 from pixivcrawl.parsers.bookmarks import parse_bookmarks_page
+from pixivcrawl.urls import PixivUrlError, parse_ref
 
 from .arguments import Flag, PixivParams, PositiveInt, SpiderArgumentError, Text
 from .base import PixivSpider
-from .params import IncrementalParam, MaxPagesParam
+from .params import IncrementalParam, MaxPagesParam, UserRef
+
+#: the pages of a user's bookmarks on the web (pixivcrawl.urls.PixivRef.page) and the list each is
+BOOKMARK_PAGES = {"bookmarks/artworks": "illust", "bookmarks/novels": "novel"}
 
 
 class BookmarksQuery(PixivParams):
     """Whose bookmarks, which list, and pixiv's filter (``/v1/user/bookmarks/{work}`` parameters)."""
 
-    user_id: PositiveInt | None = Field(
-        None, description="whose bookmarks: a user id (default: the account's own, which pixiv names when it "
-                          "gives the access token)")
+    user_id: UserRef | None = Field(
+        None, description="whose bookmarks: a user id or URL (default: the account's own, which pixiv names when "
+                          "it gives the access token); the URL of a bookmarks page "
+                          "(`/users/ID/bookmarks/novels?tag=…&rest=hide`) also gives `work`, `tag` and `restrict` "
+                          "when they are not")
     work: Literal["illust", "novel"] = Field(
         "illust", description="`illust`: bookmarked illusts, manga and ugoira; `novel`: bookmarked novels, "
                               "with their text")
     restrict: Literal["public", "private"] = Field(
         "public", description="`public` or `private` bookmarks; `private` only for the account's own")
     tag: Text | None = Field(None, description="only the bookmarks filed under this bookmark tag (pixiv's `tag`)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_a_bookmarks_page(cls, data: Any) -> Any:
+        """``user_id`` given as the URL of a user's bookmarks page: its list (``artworks``, ``novels``), ``?tag=``
+        and ``?rest=hide`` fill ``work``, ``tag`` and ``restrict`` unless they are given."""
+        if not isinstance(data, dict) or not isinstance(data.get("user_id"), str):
+            return data
+        try:
+            ref = parse_ref(data["user_id"], "user")
+        except PixivUrlError:
+            return data  # refused by the field, in its turn
+        if ref.kind != "user" or ref.page not in BOOKMARK_PAGES:
+            return data
+        from_page = {"work": BOOKMARK_PAGES[ref.page], "tag": ref.tag, "restrict": ref.restrict}
+        return {**{key: value for key, value in from_page.items() if value is not None}, **data}
 
 
 class BookmarksParams(IncrementalParam, MaxPagesParam, BookmarksQuery):
@@ -87,7 +110,8 @@ class BookmarksSpider(PixivSpider[BookmarksParams]):
         refusing the arguments, or None."""
         if self.owner is not None and self.restrict == "public":
             return None
-        account = await self.crawler.get_downloader_middleware(PixivAuthMiddleware).account_user_id()
+        auth = self.crawler.get_downloader_middleware(PixivAuthMiddleware)
+        account = None if auth is None else await auth.account_user_id()
         if self.owner is None:
             if account is None:
                 return SpiderArgumentError("Give -a user_id=…: pixiv's token answer did not name the account's user.")
