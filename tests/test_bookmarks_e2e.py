@@ -18,6 +18,7 @@ from pixivcrawl.replica.world import USER_BASE
 
 from .conftest import run_crawl, table_rows
 from .decorators import coroutine_test
+from .test_get import _get
 
 ME = USER_BASE  # account 0's user
 
@@ -161,3 +162,19 @@ def _delete(db_url: str, statement: str) -> None:
             conn.execute(sa.text(statement))
     finally:
         engine.dispose()
+
+
+def test_pixivcrawl_get_crawls_a_bookmarks_page(replica, world, bookmarks, tmp_path):
+    """``pixivcrawl get`` with the URL of a user's bookmarks page: the plan names this spider, and the crawl stores
+    that list, narrowed by the URL's tag."""
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    other = ME + 3
+    public = bookmarks.of(other, "illust", "public")
+    tag = sorted({t for b in public for t in b.tags})[0]
+    url = f"https://www.pixiv.net/users/{other}/bookmarks/artworks?tag={tag}"
+    proc = _get(tmp_path, replica, db_url, url, settings={"PIXIV_FILES_IMAGE_SIZE": "none"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[0] == f"{url} → bookmarks user_id={other} work=illust tag={tag}"
+    expected = {b.work_id for b in public if tag in b.tags}
+    assert {r[0] for r in table_rows(db_url, "select work_id from bookmarks")} == expected
+    assert {r[0] for r in table_rows(db_url, "select id from illusts")} == expected
