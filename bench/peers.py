@@ -1,6 +1,7 @@
 """The same crawls with pixivcrawl, gallery-dl and a pixivpy script, side by side, on one replica.
 
-    python bench/peers.py [--works 2000] [--peers-venv DIR] [--limit-rate 10] [--rss-scan] [--profile DIR]
+    python bench/peers.py [--works 2000] [--jobs 1,2,3,4,5,6] [--user-world 13000] [--peers-venv DIR]
+                          [--limit-rate 10] [--rss-scan] [--profile DIR]
 
 1. Makes (once) a virtualenv outside the repository with the peers from PyPI, at the versions pinned below
    (``--peers-venv``, default ``~/.cache/pixivcrawl-bench/peers-venv``). Their code is not copied: the
@@ -20,7 +21,11 @@
    tool paced to that rate the way its users do it (pixivcrawl ``PIXIV_THROTTLE_APP_RATE``, gallery-dl
    ``sleep-request``, a sleep in the pixivpy loop): achieved rate as a fraction of the limit, limits met.
 5. SQL: rows/s of pixivcrawl's batched upserts into SQLite (the storage pipeline's code, no crawl).
-6. With --rss-scan: pixivcrawl's job 1 at 2,000, 20,000 and 100,000 works (peak RSS should stay flat).
+6. Jobs 4, 5 and 6 (bench/peer_user_jobs.py: a user's works, 1,000 bookmarks, ``following works=1`` over 20
+   users) on a replica of the standard world with --user-world works, in which account 0 follows 20 users
+   publicly: requests per 100 works, wall time on loopback and at 100 ms, the rate-limited run, and job 6's
+   incremental re-run.
+7. With --rss-scan: pixivcrawl's job 1 at 2,000, 20,000 and 100,000 works (peak RSS should stay flat).
    With --profile DIR: pixivcrawl's jobs 1 and 2 under py-spy, and the top costs.
 
 Needs wrk (Debian: apt-get install wrk). Takes about 9 minutes with the defaults on 2 cores.
@@ -49,10 +54,10 @@ ADAPTERS = BENCH / "peer_adapters"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
+from peer_user_jobs import USER_JOBS, UserJobs, print_user_jobs, refresh_token, run_user_jobs  # noqa: E402
 from replica_load import token, wrk_mix  # noqa: E402
 
 from pixivcrawl.demo import replica_get, replica_process  # noqa: E402
-from pixivcrawl.replica.accounts import replica_account  # noqa: E402
 
 #: the versions measured (bench/README.md); change them here to measure others
 PEERS = {"gallery-dl": "1.32.18", "pixivpy3": "3.7.5"}
@@ -69,9 +74,16 @@ import pixivcrawl.replica.images as images
 import pixivcrawl.replica.world as world
 world.FIRST_ILLUST_SERIES_SIZE = int(sys.argv.pop(1))
 cache = int(sys.argv.pop(1))
+follows = int(sys.argv.pop(1))
+try:  # jobs 4-6: account 0 follows this many users, all publicly
+    import pixivcrawl.replica.follow_graph as follow_graph
+    follow_graph.FIRST_USER_FOLLOWS = follows
+    follow_graph.PRIVATE_SHARE = 0.0
+except ImportError:
+    pass
 init = images.ImageFactory.__init__
-def bench_init(self, w):
-    init(self, w)
+def bench_init(self, w, *args, **kwargs):
+    init(self, w, *args, **kwargs)
     self.page = functools.lru_cache(maxsize=cache)(self._page)
 images.ImageFactory.__init__ = bench_init
 from pixivcrawl.replica.cli import main
@@ -80,9 +92,12 @@ main()
 
 
 @contextmanager
-def bench_replica(series_size: int, image_cache: int = 4096) -> Iterator[tuple[str, int]]:
-    works = series_size * 22 + 5000
-    cmd = [sys.executable, "-c", REPLICA_BOOT, str(series_size), str(image_cache), "--port", "0",
+def bench_replica(series_size: int, image_cache: int = 4096, works: int | None = None,
+                  follows: int = 20) -> Iterator[tuple[str, int]]:
+    """A replica whose first illust series has ``series_size`` works in a world of ``works`` works (default:
+    about 22 times the series), in which account 0 follows ``follows`` users publicly; (origin, pid)."""
+    works = works or series_size * 22 + 5000
+    cmd = [sys.executable, "-c", REPLICA_BOOT, str(series_size), str(image_cache), str(follows), "--port", "0",
            "--works", str(works), "--search-page-cap", "100000"]
     with replica_process(cmd, cwd=ROOT) as running:
         yield running
@@ -156,6 +171,7 @@ class Bench:
         self.owner = first["illust"]["user"]["id"]
         self.gdl_config = tmp / "gallery-dl.json"
         self.runs: list[dict] = []
+        self.user_jobs: UserJobs | None = None
 
     def _app(self, path: str) -> dict:
         req = urllib.request.Request(f"{self.origin}{path}", headers={
@@ -165,17 +181,20 @@ class Bench:
 
     # commands ----------------------------------------------------------------------------------------------
 
-    def command(self, tool: str, job: int, out: Path, paced: float = 0.0) -> tuple[list, dict, Path | None]:
+    def command(self, tool: str, job: int, out: Path, paced: float = 0.0,
+                incremental: bool = False) -> tuple[list, dict, Path | None]:
         out.mkdir(parents=True, exist_ok=True)
         if tool == "pixivcrawl":
-            account = replica_account(0)
-            env = {**os.environ, "PIXIV_MIRROR": self.origin, "PIXIV_REFRESH_TOKEN": account.refresh_token,
-                   "DATABASE_URL": f"sqlite:///{out / 'pixivcrawl.db'}"}
-            if job == 3:
+            account = 0
+            if job in USER_JOBS:
+                spider, account = self.user_jobs.pixivcrawl_spider(job, incremental)
+            elif job == 3:
                 spider = ["ranking", "-a", "api=app", "-a", "mode=day", "-a", f"date_from={self.days[0]}",
                           "-a", f"date_to={self.days[-1]}"]
             else:
                 spider = ["illust_series", "-a", f"series_id={self.series_id}"]
+            env = {**os.environ, "PIXIV_MIRROR": self.origin, "PIXIV_REFRESH_TOKEN": refresh_token(account),
+                   "DATABASE_URL": f"sqlite:///{out / 'pixivcrawl.db'}"}
             rate = ["-s", f"PIXIV_THROTTLE_APP_RATE={1 / paced:g}"] if paced else \
                 ["-s", "PIXIV_THROTTLE_APP_RATE=0", "-s", "PIXIV_THROTTLE_WEB_RATE=0"]
             cmd = [sys.executable, "-m", "scrapy", "crawl", *spider, *rate, "-s", "PIXIV_API_CONCURRENCY=8",
@@ -184,34 +203,50 @@ class Bench:
                    "-s", "LOG_LEVEL=WARNING", "-s", f"PIXIV_STATS_FILE={out / 'stats.json'}"]
             return cmd, env, ROOT
         if tool == "gallery-dl":
+            account = 0
+            if job in USER_JOBS:
+                url, account = self.user_jobs.gallerydl_url(job)
             config = {"cache": {"file": str(out / "cache.sqlite3")}, "extractor": {"base-directory": str(out),
-                                    "pixiv": {"refresh-token": replica_account(0).refresh_token, "sanity": False,
+                                    "pixiv": {"refresh-token": refresh_token(account), "sanity": False,
                                               **({"sleep-request": paced} if paced else {})}}}
             path = out / "gallery-dl.json"
             path.write_text(json.dumps(config))
-            if job == 3:
+            if job in USER_JOBS:
+                urls = [url]
+            elif job == 3:
                 urls = [f"https://www.pixiv.net/ranking.php?mode=daily&date={d.replace('-', '')}" for d in self.days]
             else:
                 urls = [f"https://www.pixiv.net/user/{self.owner}/series/{self.series_id}"]
             flags = ["--write-metadata"] + ([] if job == 2 else ["--no-download"])
             return ([self.peers_python, ADAPTERS / "gallerydl_replica.py", self.origin, "--config", path, "-q",
                      *flags, *urls], None, out)
-        target = ["ranking", ",".join(self.days)] if job == 3 else ["series", self.series_id]
+        account = 0
+        if job in USER_JOBS:
+            target, account = self.user_jobs.pixivpy_target(job)
+        else:
+            target = ["ranking", ",".join(self.days)] if job == 3 else ["series", self.series_id]
         extra = (["--download", out / "files"] if job == 2 else []) + (["--sleep", str(paced)] if paced else [])
+        extra += ["--refresh-token", refresh_token(account)]
         return [self.peers_python, ADAPTERS / "pixivpy_job.py", self.origin, *target, out / "works.jsonl",
                 *extra], None, out
 
     def run(self, tool: str, job: int, *, paced: float = 0.0, keep_log: bool = False,
-            wrap: list[str] | None = None, label: str = "") -> dict:
+            wrap: list[str] | None = None, label: str = "", keep_out: bool = False,
+            incremental: bool = False) -> dict:
+        """One measured run; its output folder is removed afterwards unless ``keep_out`` (the next run with the
+        same label then finds it: an incremental re-run into the same database)."""
         out = self.tmp / f"{tool}-job{job}{label}"
-        shutil.rmtree(out, ignore_errors=True)
-        cmd, env, cwd = self.command(tool, job, out, paced)
+        if not incremental:
+            shutil.rmtree(out, ignore_errors=True)
+        cmd, env, cwd = self.command(tool, job, out, paced, incremental)
         post(self.origin, "/_replica/requests/clear")
         result = run_measured((wrap or []) + cmd, env=env, cwd=cwd)
         log = replica_log(self.origin)
         works = len(self.members) if job in (1, 2) else None
         if job == 3:
             works = self.ranking_entries
+        elif job in USER_JOBS:
+            works = self.user_jobs.works[job]
         result.update(tool=tool, job=job, requests=len(log), works=works,
                       limited=sum(1 for r in log if r.get("limited")),
                       errors=sum(1 for r in log if (r["status"] or 500) >= 400 and not r.get("limited")))
@@ -226,7 +261,8 @@ class Bench:
         if job == 2:
             result["files_mb"] = sum(f.stat().st_size for f in out.rglob("*")
                                      if f.is_file() and f.suffix in (".jpg", ".png", ".gif", ".zip")) / 1e6
-        shutil.rmtree(out, ignore_errors=True)
+        if not keep_out:
+            shutil.rmtree(out, ignore_errors=True)
         return result
 
     @property
@@ -363,9 +399,13 @@ def main() -> None:
                         help="seconds added to every answer in last runs of job 1, one run per value "
                              "(a network round trip: ~0.02 s in Japan, 0.1-0.25 s from elsewhere; none: no such run)")
     parser.add_argument("--skip-images", action="store_true", help="leave job 2 out")
+    parser.add_argument("--jobs", default="1,2,3,4,5,6", help="which jobs to run (comma-separated)")
+    parser.add_argument("--user-world", type=int, default=13000,
+                        help="works in the world of jobs 4-6 (its users and their follows)")
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk is not installed (Debian: apt-get install wrk)")
+    jobs = sorted({int(j) for j in args.jobs.split(",")} - ({2} if args.skip_images else set()))
+    if any(j in (1, 2, 3) for j in jobs) and not shutil.which("wrk"):
+        sys.exit("wrk is not installed (Debian: apt-get install wrk); jobs 4-6 run without it (--jobs 4,5,6)")
     python = peers_python(args.peers_venv)
     versions = subprocess.run([python, "-c", ("import gallery_dl.version as g, importlib.metadata as m; "
                                               "print(g.__version__, m.version('pixivpy3'))")],
@@ -375,7 +415,14 @@ def main() -> None:
     print(f"pixivcrawl (Scrapy {scrapy.__version__}), gallery-dl {versions[0]}, pixivpy3 {versions[1]}; "
           f"Python {sys.version.split()[0]}; {os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d')}; "
           f"load average {os.getloadavg()[0]:.2f}", flush=True)
-    jobs = [1, 3] if args.skip_images else [1, 2, 3]
+    if series_jobs := [j for j in jobs if j in (1, 2, 3)]:
+        run_series_jobs(args, python, series_jobs)
+    if user_jobs := [j for j in jobs if j in USER_JOBS]:
+        run_user_part(args, python, user_jobs)
+
+
+def run_series_jobs(args: argparse.Namespace, python: Path, jobs: list[int]) -> None:
+    """Jobs 1-3 and what comes with them: ceilings, the limited and latency runs of job 1, SQL, profiles, RSS."""
     with tempfile.TemporaryDirectory(prefix="pixivcrawl-peers-") as tmpdir, \
             bench_replica(args.works, image_cache=args.works * 8 + 4096) as (origin, pid):
         tmp = Path(tmpdir)
@@ -467,6 +514,20 @@ def main() -> None:
                 r = scan.run("pixivcrawl", 1)
                 print(f"{len(scan.members):>9,}{r['wall']:>9.1f}{r['works'] / r['wall']:>10,.0f}{r['requests']:>10,}"
                       f"{r['rss_mb']:>13.0f}{r['cpu']:>8.1f}", flush=True)
+
+
+def run_user_part(args: argparse.Namespace, python: Path, jobs: list[int]) -> None:
+    """Jobs 4-6 (bench/peer_user_jobs.py) on a replica of the standard world with ``--user-world`` works."""
+    with tempfile.TemporaryDirectory(prefix="pixivcrawl-peers-") as tmpdir, \
+            bench_replica(100, works=args.user_world, follows=20) as (origin, pid):
+        bench = Bench(args, origin, pid, python, Path(tmpdir))
+        world = replica_get(origin, "/_replica/world")
+        bench.user_jobs = UserJobs(bench._app, world["users"], jobs)
+        print(f"replica {origin}, {world['works']:,} works: " + "; ".join(
+            f"job {job}: {bench.user_jobs.title(job)}" for job in jobs), flush=True)
+        results = run_user_jobs(bench, jobs, args.limit_rate, post, LIMIT_WINDOW)
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+    print_user_jobs(results, bench.user_jobs, args.limit_rate)
 
 
 if __name__ == "__main__":
