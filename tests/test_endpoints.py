@@ -27,6 +27,7 @@ from pixivcrawl.spiders.illust_series import IllustSeriesSpider
 from pixivcrawl.spiders.novel_series import NovelSeriesSpider
 from pixivcrawl.spiders.ranking import RankingSpider
 from pixivcrawl.spiders.search import SearchSpider
+from pixivcrawl.spiders.user import UserSpider
 from tests.components.helpers import (
     FakeEngine,
     illust_item,
@@ -60,6 +61,11 @@ URLS = [
      "https://app-api.pixiv.net/v1/novel/ranking?mode=week&date=2024-01-01&filter=for_ios"),
     (ep.USER_DETAIL, {"user_id": 5000001, "filter": "for_ios"}, {},
      "https://app-api.pixiv.net/v1/user/detail?user_id=5000001&filter=for_ios"),
+    (ep.USER_ILLUSTS, {"user_id": 5000001, "type": None, "filter": "for_ios", "offset": 30}, {},
+     "https://app-api.pixiv.net/v1/user/illusts?user_id=5000001&filter=for_ios&offset=30"),
+    (ep.USER_NOVELS, {"user_id": 5000001, "filter": "for_ios"}, {},
+     "https://app-api.pixiv.net/v1/user/novels?user_id=5000001&filter=for_ios"),
+    (ep.USER_PROFILE_ALL, {}, {"user_id": 5000001}, "https://www.pixiv.net/ajax/user/5000001/profile/all"),
     (ep.SEARCH, {"word": "猫 a/b&c", "order": "date_d", "mode": "all", "s_mode": "s_tag_full", "ai_type": 1,
                  "work_lang": "ja", "scd": "2020-01-01", "ecd": None, "p": 3}, {"kind": "novels", "word": "猫 a/b&c"},
      ("https://www.pixiv.net/ajax/search/novels/%E7%8C%AB%20a%2Fb%26c?word=%E7%8C%AB+a%2Fb%26c&order=date_d&mode=all"
@@ -162,7 +168,8 @@ def test_a_builder_refuses_what_the_endpoint_does_not_take(call, message):
     ("https://app-api.pixiv.net/v1/illust/series?illust_series_id=1&filter=for_ios&offset=30", "illust_series", "app"),
     ("https://app-api.pixiv.net/v2/novel/series?series_id=7&last_order=30", "novel_series", "app"),
     ("https://app-api.pixiv.net/v1/user/detail?user_id=1", "user_detail", "app"),
-    ("https://app-api.pixiv.net/v1/user/illusts?user_id=1&type=illust", None, "app"),
+    ("https://app-api.pixiv.net/v1/user/illusts?user_id=1&type=illust", "user_illusts", "app"),
+    ("https://app-api.pixiv.net/v2/illust/related?illust_id=1", None, "app"),
     ("https://www.pixiv.net/artworks/100000000", None, "web"),
     ("https://s.pximg.net/common/images/limit_unknown_360.png", None, "cdn"),
     ("https://example.com/v1/illust/detail?illust_id=1", None, None),
@@ -276,6 +283,9 @@ def spider(cls, **kwargs):
     (IllustSeriesSpider, {"illust_id": 100000018}, ["illust_detail"]),
     (NovelSeriesSpider, {"series_id": 7}, ["novel_series"]),
     (NovelSeriesSpider, {"novel_id": 20000001}, ["novel_detail"]),
+    (UserSpider, {"user_id": 5000001}, ["user_detail", "user_illusts", "user_novels"]),
+    (UserSpider, {"user_id": 5000001, "type": "manga", "series": 1}, ["user_detail", "user_illusts",
+                                                                      "user_profile_all"]),
 ])
 def test_start_requests_carry_their_endpoint(cls, kwargs, names):
     requests = list(spider(cls, **kwargs).start_requests_for_arguments())

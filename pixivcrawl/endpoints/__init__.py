@@ -51,6 +51,9 @@ from .catalogue import (
     UGOIRA_METADATA,
     UGOIRA_ZIP,
     USER_DETAIL,
+    USER_ILLUSTS,
+    USER_NOVELS,
+    USER_PROFILE_ALL,
     WEB,
 )
 from .lookup import BY_NAME, api_of, catalogue, classify, endpoint_of, follow
@@ -61,6 +64,6 @@ __all__ = [
     "COMMISSION_LISTING", "COMMISSION_OVERVIEW", "ENDPOINTS", "ENDPOINT_META", "ILLUST_DETAIL", "ILLUST_RANKING",
     "ILLUST_SERIES", "ILLUST_SERIES_ILLUST", "MASTER_IMAGE", "NOVEL_DETAIL", "NOVEL_RANKING", "NOVEL_SERIES",
     "NOVEL_TEXT", "OAUTH", "OAUTH_TOKEN", "ORIGINAL_IMAGE", "RANKING_PHP", "RESIZED_IMAGE", "SEARCH",
-    "UGOIRA_METADATA", "UGOIRA_ZIP", "USER_DETAIL", "WEB", "Api", "Endpoint", "api_of", "catalogue", "classify",
-    "endpoint_of", "follow",
+    "UGOIRA_METADATA", "UGOIRA_ZIP", "USER_DETAIL", "USER_ILLUSTS", "USER_NOVELS", "USER_PROFILE_ALL", "WEB", "Api",
+    "Endpoint", "api_of", "catalogue", "classify", "endpoint_of", "follow",
 ]
