@@ -306,7 +306,7 @@ def test_a_user_without_a_profile_never_blanks_the_stored_profile(store, db_url)
     profile = _profile_user()
     store.write(_batch(profile))
     stored = table_rows(db_url, PROFILE_SQL)
-    name, comment, webpage, gender, year, illusts, follows, premium, workspace, raw, fetched = stored[0]
+    _, comment, webpage, gender, year, illusts, follows, premium, workspace, raw, fetched = stored[0]
     assert (comment, webpage, gender, year, illusts, follows, bool(premium)) == (
         profile.profile.comment, "https://www.muhsryllzi.com", "female", 1992, 244, 1577, True)
     assert workspace is not None and raw is not None and fetched is not None
