@@ -109,14 +109,15 @@ async def test_type_and_tag_pick_the_works(replica, world, tmp_path):
     tagged = [wid for wid in manga if tag in {t.name for t in world.work_tags(wid)}]
     assert 0 < len(tagged) < len(manga)
     replica.clear()
-    result = await run_crawl("user", {"user_id": USER, "type": "manga", "tag": tag.upper()}, replica=replica,
-                             db_url=db_url, tmp_path=tmp_path)
+    # a user URL and the user's id name one user, crawled once
+    result = await run_crawl("user", {"user_id": f"pixiv.net/users/{USER},{USER}", "type": "manga",
+                                      "tag": tag.upper()}, replica=replica, db_url=db_url, tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     assert sorted(r[0] for r in table_rows(db_url, "select id from illusts")) == sorted(tagged)
     assert table_rows(db_url, "select count(*) from novels") == [(0,)]
     assert result.stats["pixiv/user/works_without_tag"] == len(manga) - len(tagged)
     assert {q.get("type") for p, q in _log(replica, "/v1/user/illusts")} == {"manga"}
-    assert not _log(replica, "/v1/user/novels")
+    assert not _log(replica, "/v1/user/novels") and len(_log(replica, "/v1/user/detail")) == 1
 
 
 @coroutine_test
@@ -124,8 +125,8 @@ async def test_series_are_crawled_whole(replica, world, db_url, tmp_path):
     illust_series, novel_series = illust_series_ids(world, SERIES_USER), novel_series_ids(world, SERIES_USER)
     assert illust_series and novel_series
     replica.clear()
-    result = await run_crawl("user", {"user_id": SERIES_USER, "series": "1"}, replica=replica, db_url=db_url,
-                             tmp_path=tmp_path)
+    result = await run_crawl("user", {"user_id": f"https://www.pixiv.net/en/users/{SERIES_USER}/illustrations",
+                                      "series": "1"}, replica=replica, db_url=db_url, tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     assert sorted(r[0] for r in table_rows(db_url, "select id from illust_series")) == sorted(illust_series)
     assert sorted(r[0] for r in table_rows(db_url, "select id from novel_series")) == sorted(novel_series)
@@ -154,8 +155,13 @@ async def test_a_user_who_left(replica, world, tmp_path):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    ({}, "Argument user_id is required (comma-separated user ids)."),
-    ({"user_id": "5000007,abc"}, "Argument user_id must be a positive number, not 'abc'."),
+    ({}, ("Argument user_id is required (user ids or URLs, separated by commas: "
+         "`11,https://www.pixiv.net/users/12`).")),
+    ({"user_id": "5000007,abc"},
+     "Argument user_id takes a user id or a user URL like https://www.pixiv.net/users/123, not 'abc'."),
+    ({"user_id": "https://www.pixiv.net/artworks/100000001"},
+     ("Argument user_id takes a user id or a user URL like https://www.pixiv.net/users/123; "
+     "https://www.pixiv.net/artworks/100000001 is an illust.")),
     ({"user_id": "5000007", "type": "illust,comic"},
      "Argument type must be one of illust, manga, novel, not 'comic'."),
     ({"user_id": "5000007", "tag": ""}, "Argument tag must not be empty."),

@@ -2,7 +2,7 @@
 with its text, and with ``series=1`` every series (pixivcrawl.spiders.user_works).
 
     scrapy crawl user -a user_id=5000000
-    scrapy crawl user -a user_id=5000000,5000001 -a type=illust,manga -a tag=オリジナル
+    scrapy crawl user -a user_id=5000000,https://www.pixiv.net/users/5000001 -a type=illust,manga -a tag=オリジナル
     scrapy crawl user -a user_id=5000000 -a series=1 -a incremental=1
 """
 
@@ -14,9 +14,9 @@ from typing import Annotated, Any, Literal
 import scrapy
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 
-from .arguments import Flag, PixivParams, PositiveInt, SpiderArgumentError, Text, comma_list
+from .arguments import Flag, PixivParams, SpiderArgumentError, Text, comma_list
 from .base import PixivSpider
-from .params import IncrementalParam
+from .params import IncrementalParam, UserRefList
 from .user_works import WORK_TYPES, UserWorksMixin
 
 WorkType = Literal["illust", "manga", "novel"]
@@ -25,8 +25,8 @@ WorkType = Literal["illust", "manga", "novel"]
 class UserChoice(PixivParams):
     """Whose works, which of them, and whether their series too."""
 
-    user_id: Annotated[list[PositiveInt], BeforeValidator(comma_list)] = Field(
-        description="comma-separated user ids")
+    user_id: UserRefList = Field(description="user ids or URLs, separated by commas: "
+                                             "`11,https://www.pixiv.net/users/12`")
     type: Annotated[list[WorkType], BeforeValidator(comma_list)] = Field(
         list(WORK_TYPES), description="comma-separated kinds of work: `illust` (illusts and ugoira), `manga`, "
                                       "`novel`")
@@ -35,7 +35,7 @@ class UserChoice(PixivParams):
     series: Flag = Field(False, description="`1`: also crawl every series of the user (`/ajax/user/{id}/profile/all`) "
                                             "whole, as `illust_series` and `novel_series` do")
 
-    @field_validator("user_id", "type", "tag")
+    @field_validator("type", "tag")
     @classmethod
     def _not_empty(cls, value: Any, info: ValidationInfo) -> Any:
         if value is not None and not value:
