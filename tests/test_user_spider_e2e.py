@@ -38,7 +38,8 @@ async def test_user_stores_the_profile_and_every_work_whole(replica, world, db_u
     works, novels = user_work_ids(world, USER), user_novel_ids(world, USER)
     assert len(works) > 30 and 0 < len(novels) <= 30
     replica.clear()
-    result = await run_crawl("user", {"user_id": USER}, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    result = await run_crawl("user", {"user_id": USER}, replica=replica, db_url=db_url, tmp_path=tmp_path,
+                             images=True)
     assert result.returncode == 0 and result.stats["finish_reason"] == "finished", result.output
     assert {r[0] for r in table_rows(db_url, "select id from illusts")} == set(works)
     assert table_rows(db_url, "select count(*) from illusts where incomplete is not null") == [(0,)]
@@ -47,6 +48,11 @@ async def test_user_stores_the_profile_and_every_work_whole(replica, world, db_u
     ugoira = [wid for wid in works if world.work(wid).type == "ugoira"]
     assert ugoira and all(_json(f) for (f,) in table_rows(db_url, "select ugoira_frames from illusts "
                                                                   "where type = 'ugoira'"))
+    # downloaded like series members: every page, and each ugoira's frame zip
+    media = table_rows(db_url, "select work_id, kind, count(*) from media where status = 'downloaded' "
+                               "group by work_id, kind")
+    assert sorted(media) == sorted((wid, "ugoira_zip" if wid in ugoira else "page",
+                                    1 if wid in ugoira else world.work(wid).page_count) for wid in works)
     texts = dict(table_rows(db_url, "select id, text from novels"))
     assert texts == {nid: world.novel_detail(nid).text for nid in novels}
 
