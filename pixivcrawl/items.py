@@ -294,6 +294,26 @@ class CommissionCreatorItem:
     mode: str
 
 
+@dataclass(kw_only=True)
+class BookmarkItem:
+    """One work in a user's bookmarks, as their bookmark list shows it (``/v1/user/bookmarks/illust`` and
+    ``/v1/user/bookmarks/novel``): a row of the ``bookmarks`` table, keyed by owner, work type and work id. The work
+    itself is its own IllustItem or NovelItem."""
+
+    #: the user whose bookmark it is
+    user_id: int
+    #: ``illust`` (illusts, manga and ugoira) or ``novel``
+    work_type: str
+    work_id: int
+    #: ``public`` or ``private``: the list it was seen in
+    restrict: str
+    #: the bookmark's own tags, as pixiv gives them; None when the list does not say (the App API's never does)
+    tags: list[str] | None = None
+    #: where it stood in its list (one owner, work type and restrict) when last seen, 0 the newest bookmark; None
+    #: when the list was narrowed by a bookmark tag (then a stored position is kept)
+    position: int | None = None
+
+
 @dataclass(kw_only=True, frozen=True, slots=True)
 class UserProfile:
     """A user's profile as ``GET /v1/user/detail?user_id=&filter=for_ios`` gives it: the profile columns of ``users``

@@ -35,6 +35,8 @@ PIXIV_ROUTES = {
         ("GET", "/v1/illust/ranking"),
         ("GET", "/v1/novel/ranking"),
         ("GET", "/v1/user/detail"),
+        ("GET", "/v1/user/bookmarks/illust"),
+        ("GET", "/v1/user/bookmarks/novel"),
         ("GET", "/webview/v2/novel"),
         ("GET", "/v1/user/illusts"),
         ("GET", "/v1/user/novels"),

@@ -50,6 +50,10 @@ BAD_ARGUMENTS = [
     ("commission", {"section": "overview", "type": "manga"}, "Argument type does not apply to the overview"),
     ("commission", {"section": "in_progress", "type": "all", "mode": "all", "max_pages": "0"},
      "Argument max_pages must be a positive"),
+    ("bookmarks", {"work": "manga"}, "Argument work must be one of illust, novel, not 'manga'."),
+    ("bookmarks", {"restrict": "hide"}, "Argument restrict must be one of public, private, not 'hide'."),
+    ("bookmarks", {"user_id": "https://www.pixiv.net/artworks/5"}, ("Argument user_id takes a user id or a user "
+                   "URL like https://www.pixiv.net/users/123; https://www.pixiv.net/artworks/5 is an illust.")),
 ]
 
 
@@ -139,6 +143,12 @@ SENTENCES = [
      "Argument content applies to artworks, illustrations and manga, not novels."),
     ("search", {"word": "x", "work_lang": "ja"}, "Argument work_lang applies to type=novels only."),
     ("search", {"word": "x", "scd": "2024-02-01", "ecd": "2024-01-01"}, "Argument scd must not be later than ecd."),
+    ("search", {"word": "x", "wlt": "2000", "wgt": "100"},
+     "Argument wlt (a minimum) must not be more than wgt (a maximum): 2000 > 100."),
+    ("search", {"word": "x", "blt": "100", "bgt": "5"},
+     "Argument blt (a minimum) must not be more than bgt (a maximum): 100 > 5."),
+    ("search", {"word": "x", "type": "novels", "tool": "SAI"},
+     "Argument tool applies to artworks, illustrations and manga, not novels."),
     # ranking rules
     ("ranking", {"work": "novel"}, "Novel rankings are crawled with -a api=app -a work=novel."),
     ("ranking", {"api": "app", "work": "novel", "mode": "month", "date": "20240101"},
@@ -251,3 +261,22 @@ def test_a_series_spider_reads_where_it_starts(spider, args, expected):
     crawler = spider_class(spider)(**args)
     assert (crawler.series_id, crawler.member_id, crawler.incremental) == expected
     assert crawler.pixiv_credentials == ("refresh_token",)
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    ({}, (None, "illust", "public", None, "USER_BOOKMARKS_ILLUST")),
+    ({"user_id": "https://www.pixiv.net/en/users/7", "work": "novel"}, (7, "novel", "public", None,
+                                                                        "USER_BOOKMARKS_NOVEL")),
+    # a bookmarks page's URL gives its list, tag and restrict; arguments given say otherwise
+    ({"user_id": "https://www.pixiv.net/users/7/bookmarks/novels?tag=%E9%A2%A8%E6%99%AF&rest=hide"},
+     (7, "novel", "private", "風景", "USER_BOOKMARKS_NOVEL")),
+    ({"user_id": "https://www.pixiv.net/users/7/bookmarks/artworks?rest=hide", "restrict": "public", "tag": "a"},
+     (7, "illust", "public", "a", "USER_BOOKMARKS_ILLUST")),
+])
+def test_a_bookmarks_spider_reads_whose_list(args, expected):
+    from pixivcrawl import endpoints
+
+    spider = spider_class("bookmarks")(**args)
+    *values, endpoint = expected
+    assert (spider.owner, spider.work, spider.restrict, spider.tag) == tuple(values)
+    assert spider.endpoint is getattr(endpoints, endpoint) and spider.pixiv_credentials == ("refresh_token",)

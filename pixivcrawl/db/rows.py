@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pixivcrawl.items import (
+    BookmarkItem,
     CommissionCreatorItem,
     CommissionRequestItem,
     IllustItem,
@@ -138,6 +139,8 @@ def _rows_of(item: Any) -> ItemRows:
         out.add("commission_requests", row)
     elif isinstance(item, CommissionCreatorItem):
         out.add("commission_creators", _pick(item, ("user_id", "work_type", "mode")))
+    elif isinstance(item, BookmarkItem):
+        out.add("bookmarks", _pick(item, ("user_id", "work_type", "work_id", "restrict", "tags", "position")))
     else:
         raise TypeError(f"no table stores {type(item).__name__} items")
     return out

@@ -289,3 +289,20 @@ KEEP_IF_NULL = {
     "illusts": ("ugoira_zip_url", "ugoira_frames", "update_date"),
     "tags": ("translated_name",),
 }
+
+#: the works users bookmarked (pixivcrawl.items.BookmarkItem): one row per owner and work, whatever the list it was
+#: seen in (public or private: ``restrict``); ``last_seen_at`` is the last crawl that saw it (it plays the part of the
+#: other tables' ``updated_at``), ``position`` where it stood then in its list (0 the newest)
+bookmarks = sa.Table(
+    "bookmarks", metadata,
+    sa.Column("user_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("work_type", sa.String(16), primary_key=True),
+    sa.Column("work_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("restrict", sa.String(8), nullable=False),
+    sa.Column("tags", JSONType),
+    sa.Column("position", sa.Integer),
+    sa.Column("first_seen_at", Stamp, nullable=False),
+    sa.Column("last_seen_at", Stamp, nullable=False),
+    sa.Index("ix_bookmarks_work", "work_type", "work_id"),
+)
+KEEP_IF_NULL["bookmarks"] = ("tags", "position")

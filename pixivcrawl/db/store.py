@@ -28,10 +28,13 @@ logger = logging.getLogger(__name__)
 #: parents before children, in the order a batch writes them
 WRITE_ORDER = ("users", "tags", "illust_series", "novel_series", "illusts", "novels",
                "illust_pages", "illust_tags", "novel_tags", "media", "search_hits", "rankings", "commission_requests",
-               "commission_creators")
+               "commission_creators", "bookmarks")
 #: what Batch._merge_parent returns when the batch keeps a whole record over a listing or hidden one
 _KEPT = "<kept>"
-_STAMPED = {t.name for t in schema.metadata.tables.values() if "updated_at" in t.c}
+#: the time columns a write sets, per table: ``first_seen_at`` (on insert only: an upsert never updates it) and
+#: ``updated_at`` or ``last_seen_at`` (on every write)
+_STAMPS = {t.name: tuple(c for c in ("first_seen_at", "updated_at", "last_seen_at") if c in t.c)
+           for t in schema.metadata.tables.values()}
 
 
 def normalise_url(url: str) -> str:
@@ -298,7 +301,7 @@ class Store:
                 rows = [bucket[key] for key in sorted(bucket)]
                 if not rows:
                     continue
-                stamp = {"first_seen_at": now, "updated_at": now} if table_name in _STAMPED else {}
+                stamp = dict.fromkeys(_STAMPS[table_name], now)
                 whole = len(table.c) - len(stamp)
                 upsert(conn, table, [{**r.values, **stamp} for r in rows if r.only is None and len(r.values) == whole])
                 by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}

@@ -31,6 +31,7 @@ from pixivcrawl.parsers.app_api import (
     parse_user_detail,
     parse_webview_novel,
 )
+from pixivcrawl.parsers.bookmarks import parse_bookmarks_page
 from pixivcrawl.parsers.users import parse_profile_all, parse_user_illusts, parse_user_novels
 from pixivcrawl.protocol import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, STATIC_HOST, WEB_HOST
 
@@ -118,6 +119,21 @@ USER_NOVELS = Endpoint(
     description="App API GET /v1/user/novels?user_id=&filter=for_ios: a page of a user's novels, newest first, "
                 "{novels, next_url} (cursor offset, 30 a page).")
 
+USER_BOOKMARKS_ILLUST = Endpoint(
+    name="user_bookmarks_illust", api=APP, path="/v1/user/bookmarks/illust",
+    params=("user_id", "restrict", "filter", "tag", "max_bookmark_id"), answers="json",
+    parser=(parse_bookmarks_page, parse_illust), budget="app",
+    description="App API GET /v1/user/bookmarks/illust?user_id=&restrict=public|private&filter=for_ios&tag=: a page "
+                "of the illusts (and manga, ugoira) a user bookmarked, newest bookmark first, {illusts, next_url} "
+                "(30 a page, cursor max_bookmark_id); private ones only for the account's own user.")
+USER_BOOKMARKS_NOVEL = Endpoint(
+    name="user_bookmarks_novel", api=APP, path="/v1/user/bookmarks/novel",
+    params=("user_id", "restrict", "filter", "tag", "max_bookmark_id"), answers="json",
+    parser=(parse_bookmarks_page, parse_novel), budget="app",
+    description="App API GET /v1/user/bookmarks/novel?user_id=&restrict=public|private&filter=for_ios&tag=: a page "
+                "of the novels a user bookmarked, newest bookmark first, {novels, next_url} (30 a page, cursor "
+                "max_bookmark_id); private ones only for the account's own user.")
+
 # -- web (www.pixiv.net) --------------------------------------------------------------------------------
 
 SEARCH = Endpoint(
@@ -195,6 +211,7 @@ UGOIRA_ZIP = Endpoint(
 ENDPOINTS: tuple[Endpoint, ...] = (
     ILLUST_DETAIL, UGOIRA_METADATA, ILLUST_SERIES, ILLUST_SERIES_ILLUST, NOVEL_SERIES, NOVEL_DETAIL, NOVEL_TEXT,
     ILLUST_RANKING, NOVEL_RANKING, USER_DETAIL, USER_ILLUSTS, USER_NOVELS,
+    USER_BOOKMARKS_ILLUST, USER_BOOKMARKS_NOVEL,
     SEARCH, RANKING_PHP, COMMISSION_OVERVIEW, COMMISSION_LISTING, AJAX_ILLUST, AJAX_ILLUST_PAGES, AJAX_UGOIRA_META,
     AJAX_NOVEL, USER_PROFILE_ALL,
     OAUTH_TOKEN,

@@ -4,8 +4,8 @@ and every work is classified against the database (new, updated, unchanged) thro
 
 Keys are the same for every spider: works by id (a whole record still passes after a listing record of
 the same work, or after a record lacking its ugoira frames or novel text), users by id (a user record with its
-profile still passes after one without), rankings by (source,
-mode, content, date, rank), search hits by (query, work), commission requests by id. Stats:
+profile still passes after one without), rankings by (source, mode, content, date, rank), search hits by (query,
+work), commission requests by id, bookmarks by (owner, work type, work). Stats:
 ``pixiv/items/{new,updated,unchanged}`` for works and ``pixiv/items/dropped_duplicate``.
 
 A hidden or placeholder record (pixivcrawl.parsers.restriction.is_hidden) is counted under
@@ -24,6 +24,7 @@ from scrapy.exceptions import DropItem
 
 from pixivcrawl.db.memory import crawl_memory
 from pixivcrawl.items import (
+    BookmarkItem,
     CommissionCreatorItem,
     CommissionRequestItem,
     IllustItem,
@@ -47,6 +48,8 @@ def dedupe_key(item: Any) -> tuple | None:
         return "hit", item.query_key, item.work_type, item.work_id
     if isinstance(item, CommissionCreatorItem):
         return "creator", item.user_id, item.work_type, item.mode
+    if isinstance(item, BookmarkItem):
+        return "bookmark", item.user_id, item.work_type, item.work_id
     return None
 
 

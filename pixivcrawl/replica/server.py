@@ -36,6 +36,7 @@ from aiohttp import web
 from . import traffic
 from .accounts import AuthCodes, TokenStore, replica_account
 from .app_api import AppApi, AppObjects
+from .bookmarks import BookmarksApi
 from .cdn import Cdn
 from .config import ReplicaConfig
 from .control import PREFIX as CONTROL_PREFIX, Control
@@ -125,6 +126,7 @@ class Replica:
             "app": AppApi(self.world, config, self.tokens, self.limits, self.rankings, self.app_objects),
             "web": WebApi(self.world, config, self.tokens, self.limits, self.rankings),
             "cdn": Cdn(self.world, config, self.images),
+            "bookmarks": BookmarksApi(self.world, config, self.tokens, self.limits, self.app_objects),
         }
         self.apis["user"] = UserApi(self.world, self.apis["app"].guarded, self.apis["web"].guarded)
         self.control = Control(config, self.world, self.tokens, self.log, self.blocks, self.faults,

@@ -1,7 +1,7 @@
 """users: the profile columns (the user spider's /v1/user/detail)
 
 Revision ID: 0006_user
-Revises: 0005
+Revises: 0006_bookmarks
 Create Date: 2026-12-01
 
 """
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision: str = '0006_user'
-down_revision: str | Sequence[str] | None = '0005'
+down_revision: str | Sequence[str] | None = '0006_bookmarks'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
