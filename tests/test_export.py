@@ -138,3 +138,22 @@ def test_export_keeps_the_works_a_user_bookmarked(crawled):
     assert proc.returncode == 2
     assert ("Argument --bookmarked-by takes a user id or a user URL like https://www.pixiv.net/users/123; "
             "https://www.pixiv.net/artworks/1 is an illust." in proc.stderr)
+
+
+def test_export_keeps_the_works_of_the_users_given(crawled):
+    tmp, db_url = crawled
+    owners = table_rows(db_url, "select i.user_id, count(distinct m.work_id) from media m join illusts i on "
+                                "i.id = m.work_id where m.kind = 'page' and m.status = 'downloaded' group by i.user_id "
+                                "order by i.user_id")
+    assert len(owners) >= 2
+    (first, _), (second, _) = owners[0], owners[1]
+    out = tmp / "by_user"
+    manifest = _export(tmp, db_url, out, "--user", f"{first},https://www.pixiv.net/users/{second}/illustrations",
+                       "--no-webdataset")
+    rows = pq.read_table(out / "metadata.parquet").to_pylist()
+    assert rows and {r["user_id"] for r in rows} == {first, second} and manifest["filters"]["users"] == [first, second]
+    proc = subprocess.run([sys.executable, "-m", "pixivcrawl", "export", str(tmp / "z"), "--database-url", db_url,
+                           "--user", "https://www.pixiv.net/novel/show.php?id=5"], env=crawl_env(tmp),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "Argument --user takes a user id or a user URL" in proc.stderr
+    assert not (tmp / "z").exists()

@@ -9,7 +9,7 @@ import json
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from pixivcrawl.parsers import ajax, app_api, bookmarks
+from pixivcrawl.parsers import ajax, app_api, bookmarks, users
 from pixivcrawl.parsers.ajax import AjaxError
 from pixivcrawl.parsers.common import ParseError
 
@@ -50,6 +50,9 @@ CASES = [
     (ajax.parse_commission_request, lambda: load_fixture(
         "ajax/ajax/commission/page/request.json")["body"]["requests"][0]),
     (ajax.ajax_body, lambda: load_fixture("ajax/ajax/commission/page/request/creators/illust_mode_all_p_1.json")),
+    (users.parse_user_illusts, lambda: load_fixture("app-api/v1_user_illusts/everpcpc__490219.json")),
+    (users.parse_user_novels, lambda: load_fixture("app-api/v1_user_novels/anowlbear.json")),
+    (users.parse_profile_all, lambda: load_fixture("ajax/ajax/user/9153585/profile/all.json")["body"]),
 ]
 EXPECTED = (ParseError, AjaxError)
 

@@ -38,6 +38,8 @@ PIXIV_ROUTES = {
         ("GET", "/v1/user/bookmarks/illust"),
         ("GET", "/v1/user/bookmarks/novel"),
         ("GET", "/webview/v2/novel"),
+        ("GET", "/v1/user/illusts"),
+        ("GET", "/v1/user/novels"),
     },
     WEB_HOST: {
         ("GET", "/ranking.php"),
@@ -48,6 +50,7 @@ PIXIV_ROUTES = {
         ("GET", "/ajax/illust/{illust_id}/pages"),
         ("GET", "/ajax/illust/{illust_id}/ugoira_meta"),
         ("GET", "/ajax/novel/{novel_id}"),
+        ("GET", "/ajax/user/{user_id}/profile/all"),
     },
     IMAGE_HOST: {
         ("GET", "/img-original/img/{date}/{illust_id}_p{page}.{ext}"),

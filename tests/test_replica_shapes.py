@@ -202,3 +202,29 @@ def test_user_bookmarks(replica, bearer, fixture):
         body[key] = [novel for novel in body[key] if novel["series"] == {}]
         assert body[key]
     _assert_same_shape(body, capture, NEWER_ILLUST_FIELDS | NEWER_NOVEL_FIELDS)
+
+
+#: the answer's ``user``: the protocol notes (§2.3) and pixiv's answers since 2021 list it; the 2020 captures lack it
+NEWER_USER_WORKS_FIELDS = frozenset({"user"})
+
+
+@pytest.mark.parametrize("fixture", sorted(
+    path.relative_to(FIXTURES).as_posix() for path in FIXTURES.glob("app-api/v1_user_illusts/*.json")))
+def test_user_illusts(replica, world, bearer, fixture):
+    uid = max(world.users, key=lambda u: len(world.users[u].work_ids))
+    status, body = replica.json(f"/v1/user/illusts?user_id={uid}&filter=for_ios", headers=bearer)
+    assert status == 200 and len(body["illusts"]) == 30 and "offset=30" in body["next_url"]
+    capture = load_fixture(fixture)
+    capture["illusts"] = [obj for obj in capture["illusts"] if set(obj) != {"etc"}]  # a doc-extract's trimming
+    # the doc-extract's works are multi-page (meta_single_page {}), the other capture's single-page
+    _assert_same_shape(body, capture, NEWER_USER_WORKS_FIELDS | NEWER_ILLUST_FIELDS | {"original_image_url"})
+
+
+def test_user_novels(replica, world, bearer):
+    # the capture's novel is in no series ({}): a user of many novels, none in a series
+    uid = max((u for u in world.users if all(world.novel(n).series_id is None for n in world.users[u].novel_ids)),
+              key=lambda u: len(world.users[u].novel_ids))
+    status, body = replica.json(f"/v1/user/novels?user_id={uid}&filter=for_ios", headers=bearer)
+    assert status == 200 and len(body["novels"]) > 1
+    _assert_same_shape(body, load_fixture("app-api/v1_user_novels/anowlbear.json"),
+                       NEWER_USER_WORKS_FIELDS | NEWER_NOVEL_FIELDS)

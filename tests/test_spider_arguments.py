@@ -10,7 +10,7 @@ the same from the command line.
 from __future__ import annotations
 
 import subprocess
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from scrapy.spiderloader import SpiderLoader
@@ -96,6 +96,9 @@ def test_scrapy_crawl_prints_the_sentence(tmp_path):
 SEARCH_TAKES = ("word, type, order, mode, s_mode, content, wlt, wgt, hlt, hgt, ratio, tool, scd, ecd, blt, bgt, "
                 "work_lang, ai_type, lang, max_pages, details, incremental")
 FLAG_SENTENCE = "Argument {} must be one of 0, 1, true, false, yes, no, not {!r}."
+#: pixiv's day now (the ranking spider refuses later days)
+TODAY_JST = datetime.now(timezone(timedelta(hours=9))).date().isoformat()
+
 SENTENCES = [
     # unknown arguments, named with everything the spider takes
     ("search", {"word": "x", "zeta": "1", "alpha": "2"},
@@ -151,6 +154,8 @@ SENTENCES = [
      "Argument tool applies to artworks, illustrations and manga, not novels."),
     # ranking rules
     ("ranking", {"work": "novel"}, "Novel rankings are crawled with -a api=app -a work=novel."),
+    ("ranking", {"date": "2999-01-01"},
+     f"Argument date must not be after today in Japan ({TODAY_JST}): pixiv has no ranking of 2999-01-01 yet."),
     ("ranking", {"api": "app", "work": "novel", "mode": "month", "date": "20240101"},
      "Argument mode must be one of day, week, day_male, day_female, week_rookie, day_r18, not 'month'."),
     ("ranking", {"api": "app", "mode": "daily", "date": "20240101"},

@@ -10,8 +10,9 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
-from pixivcrawl.db.migrate import current_revision
+from pixivcrawl.db.migrate import alembic_config, current_revision
 from pixivcrawl.db.rows import item_rows
 from pixivcrawl.db.schema import metadata
 from pixivcrawl.db.store import Batch, Store
@@ -22,8 +23,8 @@ from .captures import load_fixture
 from .conftest import table_rows
 from .decorators import coroutine_test
 
-#: the newest alembic revision (pixivcrawl/db/migrations/versions)
-HEAD = "0006_bookmarks"
+#: the newest revision (get_current_head refuses a tree with two heads: the migrations form one chain)
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def _batch(*items) -> Batch:
@@ -286,3 +287,61 @@ def test_a_deadlocked_batch_is_written_again(pg_db_url):
     assert store.transient_retries == 1
     assert table_rows(pg_db_url, "select id, name from users order by id") == [(1, "user 1"), (2, "user 2")]
     store.dispose()
+
+
+def _profile_user():
+    from pixivcrawl.parsers.app_api import parse_user_detail
+    from pixivcrawl.parsers.users import profile_record
+
+    return profile_record(parse_user_detail(load_fixture("app-api/v1_user_detail/pixivutil2__1039353.json")))
+
+
+PROFILE_SQL = ("select name, comment, webpage, gender, birth_year, total_illusts, total_follow_users, is_premium, "
+               "workspace, profile_raw, profile_fetched_at from users")
+
+
+def test_a_user_without_a_profile_never_blanks_the_stored_profile(store, db_url):
+    """The user spider's record stores the profile columns; the user of a work or a listing, written after it (in
+    another batch or the same one, in either order), updates name and avatar and leaves the profile as it was."""
+    profile = _profile_user()
+    store.write(_batch(profile))
+    stored = table_rows(db_url, PROFILE_SQL)
+    _, comment, webpage, gender, year, illusts, follows, premium, workspace, raw, fetched = stored[0]
+    assert (comment, webpage, gender, year, illusts, follows, bool(premium)) == (
+        profile.profile.comment, "https://www.muhsryllzi.com", "female", 1992, 244, 1577, True)
+    assert workspace is not None and raw is not None and fetched is not None
+    plain = copy.deepcopy(profile)
+    plain.profile, plain.name = None, "renamed"
+    listed = copy.deepcopy(plain)
+    listed.whole, listed.name = False, "listed"
+    store.write(_batch(plain))
+    store.write(_batch(listed))
+    assert table_rows(db_url, PROFILE_SQL) == [("listed", *stored[0][1:])]
+    for batch in ((profile, plain), (plain, profile), (listed, profile, plain)):
+        store.write(_batch(*copy.deepcopy(batch)))
+        row = table_rows(db_url, PROFILE_SQL)[0]
+        assert row[1:-1] == stored[0][1:-1], batch  # the profile stays, whatever the order
+    # a user never profiled has NULL profile columns
+    other = copy.deepcopy(plain)
+    other.id += 1
+    store.write(_batch(other))
+    assert table_rows(db_url, f"select comment, total_illusts, profile_raw from users where id = {other.id}") == \
+        [(None, None, None)]
+
+
+def test_upgrade_from_0005_adds_the_profile_columns_and_keeps_every_row(db_url):
+    """A database of revision 0005 upgrades with its users intact, their profile columns NULL."""
+    from pixivcrawl.db.migrate import upgrade
+
+    s = Store(db_url)
+    try:
+        upgrade(s.engine, "0005")
+        with s.engine.begin() as conn:
+            conn.execute(sa.text("insert into users (id, name, account, raw, first_seen_at, updated_at) "
+                                 "values (7, 'seven', 'acc', '{}', '2024-01-01', '2024-01-01')"))
+        s.upgrade()
+        assert current_revision(s.engine) == HEAD
+        assert table_rows(db_url, "select id, name, account, comment, total_illusts, workspace from users") == \
+            [(7, "seven", "acc", None, None, None)]
+    finally:
+        s.dispose()

@@ -67,6 +67,8 @@ class CrawlMemory:
         self._hidden: set[tuple[str, int]] = set()
         #: (owner, work type) -> {work id: restrict} of the bookmarks stored, read on first use per owner and type
         self._bookmarks: dict[tuple[int, str], dict[int, str]] = {}
+        #: users whose profile is stored (loaded on first use by profile_stored)
+        self._profiles: set[int] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlMemory:
@@ -217,6 +219,36 @@ class CrawlMemory:
                 b = schema.bookmarks
                 return dict(conn.execute(sa.select(b.c.work_id, b.c.restrict)
                                          .where(b.c.user_id == user_id, b.c.work_type == work_type)).all())
+        finally:
+            engine.dispose()
+
+    # -- users ---------------------------------------------------------------------------------------
+
+    def profile_stored(self, user_id: int) -> bool:
+        """Whether the database holds user ``user_id``'s profile (``/v1/user/detail``: ``users.profile_raw`` is set),
+        or this crawl stored it (:meth:`remember_profile`). The stored profiles are read once, on first use."""
+        if self._profiles is None:
+            self._profiles = self._load_profiles()
+        return user_id in self._profiles
+
+    def remember_profile(self, user_id: int) -> None:
+        """Note that this crawl stored user ``user_id``'s profile."""
+        if self._profiles is None:
+            self._profiles = self._load_profiles()
+        self._profiles.add(user_id)
+
+    def _load_profiles(self) -> set[int]:
+        if not self.url:
+            return set()
+        engine = make_engine(normalise_url(self.url))
+        try:
+            with engine.connect() as conn:
+                if "profile_raw" not in {c["name"] for c in sa.inspect(conn).get_columns("users")}:
+                    return set()
+                u = schema.users
+                return set(conn.scalars(sa.select(u.c.id).where(u.c.profile_raw.isnot(None))))
+        except sa.exc.NoSuchTableError:
+            return set()
         finally:
             engine.dispose()
 

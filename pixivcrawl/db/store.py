@@ -126,8 +126,10 @@ class Batch:
             for row in rows:
                 key = tuple(row[c] for c in pk)
                 old = bucket.get(key)
+                # a column the new row lacks (a user's profile) keeps the earlier version's value
                 values = row if old is None else {
-                    **row, **{c: old.values[c] for c in keep if row.get(c) is None and old.values.get(c) is not None}}
+                    **old.values, **row,
+                    **{c: old.values[c] for c in keep if row.get(c) is None and old.values.get(c) is not None}}
                 bucket[key] = BatchRow(values, only)
 
     def _merge_parent(self, item_rows: ItemRows) -> str | None:
@@ -300,11 +302,14 @@ class Store:
                 if not rows:
                     continue
                 stamp = dict.fromkeys(_STAMPS[table_name], now)
-                upsert(conn, table, [{**r.values, **stamp} for r in rows if r.only is None])
+                whole = len(table.c) - len(stamp)
+                upsert(conn, table, [{**r.values, **stamp} for r in rows if r.only is None and len(r.values) == whole])
                 by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
                 for r in rows:
-                    if r.only is not None:
-                        by_columns.setdefault(r.only, []).append({**r.values, **stamp})
+                    # a row without some columns (a user without a profile) updates only those it has
+                    only = r.only if r.only is not None or len(r.values) == whole else tuple(sorted(r.values))
+                    if only is not None:
+                        by_columns.setdefault(only, []).append({**r.values, **stamp})
                 for columns, listed in by_columns.items():
                     upsert(conn, table, listed, only=columns)
                 counts[table_name] = len(rows)

@@ -3,9 +3,10 @@ and every work is classified against the database (new, updated, unchanged) thro
 (pixivcrawl.db.memory, the crawler's CrawlMemory extension).
 
 Keys are the same for every spider: works by id (a whole record still passes after a listing record of
-the same work, or after a record lacking its ugoira frames or novel text), users by id, rankings by (source,
-mode, content, date, rank), search hits by (query, work), commission requests by id, bookmarks by (owner, work
-type, work). Stats: ``pixiv/items/{new,updated,unchanged}`` for works and ``pixiv/items/dropped_duplicate``.
+the same work, or after a record lacking its ugoira frames or novel text), users by id (a user record with its
+profile still passes after one without), rankings by (source, mode, content, date, rank), search hits by (query,
+work), commission requests by id, bookmarks by (owner, work type, work). Stats:
+``pixiv/items/{new,updated,unchanged}`` for works and ``pixiv/items/dropped_duplicate``.
 
 A hidden or placeholder record (pixivcrawl.parsers.restriction.is_hidden) is counted under
 ``pixiv/items/hidden``: a work first seen hidden also as new; a stored work seen hidden is neither updated nor
@@ -74,6 +75,8 @@ class DedupePipeline:
         # a whole work record lacking a part (ugoira frames, novel text) lacks nothing only once it has it
         lacks_nothing = whole and (signed is None or item.missing() is None)
         rank = 2 if lacks_nothing else int(whole)  # hidden or listing < record lacking a part < whole record
+        if isinstance(item, UserItem) and item.profile is not None:
+            rank = 3  # a user's profile passes after the user of a work or a listing
         if key in self.seen and self.seen[key] >= rank:
             self.stats.inc_value("pixiv/items/dropped_duplicate")
             raise DropItem(f"already seen in this run: {key[0]} {key[1:]}", log_level="DEBUG")
