@@ -33,6 +33,8 @@ TITLES = {4: "all works of user {user} ({n:,} works, {u:,} of them ugoira)",
           6: "following works=1: {f} users followed by account 0, {n:,} works"}
 #: the work count job 4's user should be nearest to
 USER_WORKS = 1000
+#: job 4's user is one of the world's first this many users (those with the most works)
+CANDIDATES = 50
 #: how many users account 0 follows (all publicly) in the bench's world
 FOLLOWS = 20
 #: the replica's user ids start here (pixivcrawl.replica.world.USER_BASE)
@@ -50,12 +52,8 @@ class UserJobs:
         self.user, self.user_ugoira, self.followed = 0, 0, []
         self.bookmarker, self.follower = USER_BASE + 1, USER_BASE
         self.works: dict[int, int] = {}
-        counts = {}
-        if 4 in jobs or 6 in jobs:
-            details = {uid: self.app(f"/v1/user/detail?user_id={uid}")["profile"]
-                       for uid in range(USER_BASE, USER_BASE + users)}
-            counts = {uid: p["total_illusts"] + p["total_manga"] for uid, p in details.items()}
-        if 4 in jobs:
+        if 4 in jobs:  # the world's first users have the most works
+            counts = {uid: self.count(uid) for uid in range(USER_BASE, USER_BASE + min(users, CANDIDATES))}
             self.user = min(counts, key=lambda uid: (abs(counts[uid] - USER_WORKS), uid))
             user_works = self.listing(f"/v1/user/illusts?user_id={self.user}", "illusts")
             self.user_ugoira = sum(1 for w in user_works if w["type"] == "ugoira")
@@ -66,7 +64,12 @@ class UserJobs:
         if 6 in jobs:
             path = f"/v1/user/following?user_id={self.follower}&restrict=public"
             self.followed = [p["user"]["id"] for p in self.listing(path, "user_previews")]
-            self.works[6] = sum(counts[uid] for uid in self.followed)
+            self.works[6] = sum(self.count(uid) for uid in self.followed)
+
+    def count(self, uid: int) -> int:
+        """User ``uid``'s illusts and manga (ugoira among the illusts), from ``/v1/user/detail``'s counters."""
+        profile = self.app(f"/v1/user/detail?user_id={uid}")["profile"]
+        return profile["total_illusts"] + profile["total_manga"]
 
     def listing(self, path: str, key: str) -> list[dict]:
         """Every entry of an App API list, following ``next_url``."""

@@ -1,6 +1,6 @@
 """The same crawls with pixivcrawl, gallery-dl and a pixivpy script, side by side, on one replica.
 
-    python bench/peers.py [--works 2000] [--jobs 1,2,3,4,5,6] [--user-world 13000] [--peers-venv DIR]
+    python bench/peers.py [--works 2000] [--jobs 1,2,3,4,5,6] [--user-world 21000] [--peers-venv DIR]
                           [--limit-rate 10] [--rss-scan] [--profile DIR]
 
 1. Makes (once) a virtualenv outside the repository with the peers from PyPI, at the versions pinned below
@@ -22,7 +22,8 @@
    ``sleep-request``, a sleep in the pixivpy loop): achieved rate as a fraction of the limit, limits met.
 5. SQL: rows/s of pixivcrawl's batched upserts into SQLite (the storage pipeline's code, no crawl).
 6. Jobs 4, 5 and 6 (bench/peer_user_jobs.py: a user's works, 1,000 bookmarks, ``following works=1`` over 20
-   users) on a replica of the standard world with --user-world works, in which account 0 follows 20 users
+   users) on a replica of the standard world with --user-world works (21,000: its first user has about
+   1,000 works), in which account 0 follows 20 users
    publicly: requests per 100 works, wall time on loopback and at 100 ms, the rate-limited run, and job 6's
    incremental re-run.
 7. With --rss-scan: pixivcrawl's job 1 at 2,000, 20,000 and 100,000 works (peak RSS should stay flat).
@@ -400,7 +401,7 @@ def main() -> None:
                              "(a network round trip: ~0.02 s in Japan, 0.1-0.25 s from elsewhere; none: no such run)")
     parser.add_argument("--skip-images", action="store_true", help="leave job 2 out")
     parser.add_argument("--jobs", default="1,2,3,4,5,6", help="which jobs to run (comma-separated)")
-    parser.add_argument("--user-world", type=int, default=13000,
+    parser.add_argument("--user-world", type=int, default=21000,
                         help="works in the world of jobs 4-6 (its users and their follows)")
     args = parser.parse_args()
     jobs = sorted({int(j) for j in args.jobs.split(",")} - ({2} if args.skip_images else set()))

@@ -12,6 +12,7 @@ from typing import Any
 
 from pixivcrawl.db import default_database_url
 from pixivcrawl.replica.accounts import replica_account
+from pixivcrawl.replica.world import World
 
 
 @contextmanager
@@ -46,7 +47,10 @@ def replica_get(origin: str, path: str) -> dict:
 
 
 def demo_jobs(world: dict) -> list[tuple[str, dict[str, str]]]:
-    """Which spiders the demo runs, with their arguments, chosen from the replica's world."""
+    """Which spiders the demo runs, with their arguments, chosen from the replica's world (its summary,
+    ``/_replica/world``): both series spiders, search, rankings, commissions, a small user's works and novels
+    (:func:`demo_user`), the account's own bookmarks, and what :func:`demo_urls` name (``pixivcrawl get``'s
+    crawls)."""
     illust_series = list(world["illust_series"].items())
     novel_series = list(world["novel_series"].items())
     latest = world["latest_ranking_date"]
@@ -59,7 +63,43 @@ def demo_jobs(world: dict) -> list[tuple[str, dict[str, str]]]:
         ("ranking", {"mode": "daily", "date_from": world["ranking_week_start"], "date_to": latest}),
         ("ranking", {"api": "app", "work": "novel", "mode": "day", "date": latest}),
         ("commission", {}),
+        ("user", {"user_id": str(demo_user(world))}),
+        ("bookmarks", {}),
+        *url_jobs(demo_urls(world)),
     ]
+
+
+def _world(summary: dict) -> World:
+    """The replica's world itself, rebuilt from its summary (the same seed and size make the same world)."""
+    return World(seed=summary["seed"], works=summary["works"])
+
+
+def demo_user(summary: dict) -> int:
+    """The user whose works the demo crawls: the one with the fewest works among those with at least three
+    illusts or manga, one of them an ugoira, and a novel (a short crawl that still shows every kind)."""
+    world = _world(summary)
+    users = [u for u in world.users.values() if len(u.work_ids) >= 3 and u.novel_ids
+             and any(world.work(w).type == "ugoira" for w in u.work_ids)]
+    return min(users, key=lambda u: (len(u.work_ids) + len(u.novel_ids), u.id)).id
+
+
+def demo_urls(summary: dict) -> list[str]:
+    """The pixiv URLs the demo crawls as ``pixivcrawl get`` does: two works outside any series (an ugoira, by
+    its ``/en/`` URL, and the first illust of the world) and a novel outside any series."""
+    world = _world(summary)
+    ugoira = next(w.id for w in world.works if w.type == "ugoira" and w.series_id is None)
+    illust = next(w.id for w in world.works if w.type == "illust" and w.series_id is None)
+    novel = next(n.id for n in world.novels if n.series_id is None)
+    return [f"https://www.pixiv.net/artworks/{illust}", f"https://www.pixiv.net/en/artworks/{ugoira}",
+            f"https://www.pixiv.net/novel/show.php?id={novel}"]
+
+
+def url_jobs(urls: list[str]) -> list[tuple[str, dict[str, str]]]:
+    """The crawls ``pixivcrawl get`` makes of ``urls`` (pixivcrawl.cli.get: one spider per URL kind, the ids of a
+    list argument batched)."""
+    from pixivcrawl.cli.get import batches, read_targets
+
+    return [(spider, dict(args)) for spider, args in batches(read_targets(urls, []))]
 
 
 def run_demo(works: int = 3000, database_url: str | None = None) -> int:
@@ -108,4 +148,9 @@ def _crawl(origin: str, database_url: str) -> tuple[list[dict[str, Any]], float]
         "LOG_LEVEL": "WARNING",
     })
     print(f"Replica at {origin}; crawling into {Store(database_url).describe()}", flush=True)
+    from pixivcrawl.cli.get import read_targets
+
+    print("pixivcrawl get " + " ".join(demo_urls(world)) + " plans:", flush=True)
+    for target in read_targets(demo_urls(world), []):
+        print(f"  {target.plan_line()}", flush=True)
     return run_crawls(settings, demo_jobs(world))
