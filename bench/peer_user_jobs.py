@@ -93,8 +93,8 @@ class UserJobs:
             return ["user", "-a", f"user_id={self.user}", "-a", "type=illust,manga"], 0
         if job == 5:
             return ["bookmarks", "-a", "work=illust"], 1  # the account's own: account 1
-        return ["following", "-a", "works=1", "-a", "type=illust,manga",
-                *(["-a", "incremental=1"] if incremental else [])], 0
+        types = ["-a", "type=illust,manga"] if "type" in spider_arguments("following") else []
+        return ["following", "-a", "works=1", *types, *(["-a", "incremental=1"] if incremental else [])], 0
 
     def gallerydl_url(self, job: int) -> tuple[str, int]:
         """The URL gallery-dl is given for job ``job`` and the replica account it runs as."""
@@ -111,6 +111,15 @@ class UserJobs:
         if job == 5:
             return ["bookmarks", str(self.bookmarker)], 1
         return ["following", str(self.follower)], 0
+
+
+def spider_arguments(name: str) -> set[str]:
+    """The arguments pixivcrawl's spider ``name`` takes (its pydantic model's fields)."""
+    from scrapy.spiderloader import SpiderLoader
+
+    from pixivcrawl.runs import project_settings
+
+    return set(SpiderLoader.from_settings(project_settings({})).load(name).params_model().model_fields)
 
 
 def refresh_token(account: int) -> str:
@@ -177,12 +186,17 @@ def print_user_jobs(results: dict, user_jobs: UserJobs, limit: float, out=None) 
                   f"{r['wall']:>8.2f}{lat['wall']:>13.2f}{best_wall / lat['wall']:>9.2f}x{lim['wall']:>10.1f}"
                   f"{lim['app_rate'] / limit:>9.2f}{lim['limited']:>11}{max(r['exit'], lat['exit'], lim['exit']):>5}",
                   file=out)
+        for r in plain:
+            paths = sorted(r["paths"].items(), key=lambda kv: -kv[1])
+            print(f"  {r['tool']} requests by path: " + ", ".join(f"{p} {n}" for p, n in paths), file=out)
     inc = results.get("incremental")
     if inc is not None:
         followed = len(user_jobs.followed)
         print(f"\nJob 6 again with incremental=1, nothing new: {inc['requests']:,} requests for {followed} followed "
               f"users = {inc['requests'] / followed:.2f} per followed user (goal <= 2); {inc['wall']:.2f} s, "
               f"exit {inc['exit']}", file=out)
+        print("  by path: " + ", ".join(f"{p} {n}" for p, n in sorted(inc["paths"].items(), key=lambda kv: -kv[1])),
+              file=out)
 
 
 def out_dir(tmp: Path, tool: str, job: int, label: str) -> Path:

@@ -254,6 +254,7 @@ class Bench:
         app = [r for r in log if r["host"] == "app-api.pixiv.net"]
         span = app[-1]["t"] - app[0]["t"] if len(app) > 1 else 0.0
         result["app_rate"] = sum(1 for r in app if r["status"] == 200) / span if span else 0.0
+        result["paths"] = collections.Counter(r["path"] for r in log)
         if keep_log:
             result["log"] = log
         if result["exit"] != 0 or result["timed_out"]:
