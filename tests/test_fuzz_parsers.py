@@ -9,7 +9,7 @@ import json
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from pixivcrawl.parsers import ajax, app_api
+from pixivcrawl.parsers import ajax, app_api, follows
 from pixivcrawl.parsers.ajax import AjaxError
 from pixivcrawl.parsers.common import ParseError
 
@@ -36,6 +36,7 @@ CASES = [
         "app-api/v1_ugoira_metadata/pixko__126473222.json")),
     (app_api.next_url, lambda: load_fixture("app-api/v1_illust_series/anowlbear.json")),
     (app_api.parse_user_detail, lambda: load_fixture("app-api/v1_user_detail/pixivutil2__554800.json")),
+    (follows.parse_user_preview, lambda: load_fixture("app-api/v1_user_following/anowlbear.json")["user_previews"][0]),
     (ajax.parse_ranking_page, lambda: load_fixture("ajax/ranking_format_json_mode_weekly_content_illust_p_1.json")),
     (ajax.parse_commission_page, lambda: load_fixture(
         "ajax/ajax/commission/page/request/in_progress/ugoira_mode_all_p_1.json")["body"]),

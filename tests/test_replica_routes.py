@@ -35,6 +35,9 @@ PIXIV_ROUTES = {
         ("GET", "/v1/illust/ranking"),
         ("GET", "/v1/novel/ranking"),
         ("GET", "/v1/user/detail"),
+        ("GET", "/v1/user/following"),
+        ("GET", "/v2/illust/follow"),
+        ("GET", "/v1/novel/follow"),
         ("GET", "/webview/v2/novel"),
     },
     WEB_HOST: {

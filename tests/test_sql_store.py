@@ -35,7 +35,7 @@ def _illust():
 
 
 def test_migrations_build_exactly_the_schema(store):
-    assert current_revision(store.engine) == "0005"
+    assert current_revision(store.engine) == "0006_follows"
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata) == []
     store.upgrade()  # a second upgrade is a no-op
@@ -113,7 +113,7 @@ def test_upgrade_from_the_first_revision_keeps_rows(db_url):
             conn.execute(sa.text("insert into users (id, name, raw, first_seen_at, updated_at) "
                                  "values (7, 'seven', '{}', '2024-01-01', '2024-01-01')"))
         s.upgrade()
-        assert current_revision(s.engine) == "0005"
+        assert current_revision(s.engine) == "0006_follows"
         assert table_rows(db_url, "select id, name from users") == [(7, "seven")]
         assert table_rows(db_url, "select count(*) from rankings") == [(0,)]
     finally:
@@ -153,7 +153,7 @@ def test_upgrade_from_0003_adds_restriction_and_keeps_every_row(db_url):
                                                  "first_seen_at": now, "updated_at": now})
         before = {name: table_rows(db_url, f"select * from {name} order by 1") for name in old}
         s.upgrade()
-        assert current_revision(s.engine) == "0005"
+        assert current_revision(s.engine) == "0006_follows"
         after = {name: table_rows(db_url, f"select * from {name} order by 1") for name in old}
         with s.engine.connect() as conn:
             for name in ("illusts", "novels"):
@@ -251,7 +251,7 @@ def test_crawls_starting_together_migrate_one_after_another(db_url):
     procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True) for _ in range(6)]
     errors = [p.communicate(timeout=120)[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * 6, errors
-    assert current_revision(Store(db_url).engine) == "0005"
+    assert current_revision(Store(db_url).engine) == "0006_follows"
 
 
 @pytest.mark.postgres

@@ -28,10 +28,12 @@ logger = logging.getLogger(__name__)
 #: parents before children, in the order a batch writes them
 WRITE_ORDER = ("users", "tags", "illust_series", "novel_series", "illusts", "novels",
                "illust_pages", "illust_tags", "novel_tags", "media", "search_hits", "rankings", "commission_requests",
-               "commission_creators")
+               "commission_creators", "follows", "feed_entries")
 #: what Batch._merge_parent returns when the batch keeps a whole record over a listing or hidden one
 _KEPT = "<kept>"
-_STAMPED = {t.name for t in schema.metadata.tables.values() if "updated_at" in t.c}
+#: the columns a write stamps with its time, when a table has them (an upsert never updates ``first_seen_at``)
+STAMP_COLUMNS = ("first_seen_at", "updated_at", "last_seen_at")
+_STAMPED = {t.name: tuple(c for c in STAMP_COLUMNS if c in t.c) for t in schema.metadata.tables.values()}
 
 
 def normalise_url(url: str) -> str:
@@ -296,7 +298,7 @@ class Store:
                 rows = [bucket[key] for key in sorted(bucket)]
                 if not rows:
                     continue
-                stamp = {"first_seen_at": now, "updated_at": now} if table_name in _STAMPED else {}
+                stamp = dict.fromkeys(_STAMPED[table_name], now)
                 upsert(conn, table, [{**r.values, **stamp} for r in rows if r.only is None])
                 by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
                 for r in rows:

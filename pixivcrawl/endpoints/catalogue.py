@@ -31,6 +31,7 @@ from pixivcrawl.parsers.app_api import (
     parse_user_detail,
     parse_webview_novel,
 )
+from pixivcrawl.parsers.follows import parse_user_preview
 from pixivcrawl.protocol import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, STATIC_HOST, WEB_HOST
 
 from .model import Api, Endpoint
@@ -106,6 +107,23 @@ USER_DETAIL = Endpoint(
     description="App API GET /v1/user/detail?user_id=&filter=for_ios: a user and their profile, {user, profile, "
                 "profile_publicity, workspace}; 404 for a user who left (no spider calls it yet; the replica "
                 "serves it).")
+USER_FOLLOWING = Endpoint(
+    name="user_following", api=APP, path="/v1/user/following", params=("user_id", "restrict", "filter", "offset"),
+    answers="json", parser=(parse_user_preview, next_url), budget="app",
+    description="App API GET /v1/user/following?user_id=&restrict=public|private&filter=for_ios: a page of the users "
+                "a user follows, newest follow first, {user_previews: [{user, illusts, novels, is_muted}], next_url} "
+                "(cursor offset, at most 5000); private follows for the account's own user only.")
+ILLUST_FOLLOW = Endpoint(
+    name="illust_follow", api=APP, path="/v2/illust/follow", params=("restrict", "offset"), answers="json",
+    parser=(parse_illust, next_url), budget="app",
+    description="App API GET /v2/illust/follow?restrict=public|private|all: a page of the account's follow feed, "
+                "the newest illusts and manga of the users it follows, {illusts, next_url} (cursor offset; pixiv "
+                "ends it after a fixed depth).")
+NOVEL_FOLLOW = Endpoint(
+    name="novel_follow", api=APP, path="/v1/novel/follow", params=("restrict", "offset"), answers="json",
+    parser=(parse_novel, next_url), budget="app",
+    description="App API GET /v1/novel/follow?restrict=public|private|all: a page of the account's novel follow "
+                "feed, newest first, {novels, next_url} (cursor offset; pixiv ends it after a fixed depth).")
 
 # -- web (www.pixiv.net) --------------------------------------------------------------------------------
 
@@ -177,7 +195,7 @@ UGOIRA_ZIP = Endpoint(
 #: every endpoint, by API
 ENDPOINTS: tuple[Endpoint, ...] = (
     ILLUST_DETAIL, UGOIRA_METADATA, ILLUST_SERIES, ILLUST_SERIES_ILLUST, NOVEL_SERIES, NOVEL_DETAIL, NOVEL_TEXT,
-    ILLUST_RANKING, NOVEL_RANKING, USER_DETAIL,
+    ILLUST_RANKING, NOVEL_RANKING, USER_DETAIL, USER_FOLLOWING, ILLUST_FOLLOW, NOVEL_FOLLOW,
     SEARCH, RANKING_PHP, COMMISSION_OVERVIEW, COMMISSION_LISTING, AJAX_ILLUST, AJAX_ILLUST_PAGES, AJAX_UGOIRA_META,
     AJAX_NOVEL,
     OAUTH_TOKEN,

@@ -76,6 +76,7 @@ class PixivAuthMiddleware:
         self._generation = 0
         self._lock: asyncio.Lock | None = None
         self._given_up: str | None = None  # why no token can be had (the crawl is stopping)
+        self._user_id: int | None = None  # the account's pixiv user id, from the token endpoint's answer
         self._closing: asyncio.Task | None = None  # the close_spider task, kept so it is not collected mid-run
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
 
@@ -155,6 +156,18 @@ class PixivAuthMiddleware:
 
     def process_exception(self, request: Request, exception: Exception) -> None:
         self._strip(request)
+
+    # -- the account ---------------------------------------------------------------------------------
+
+    async def account_user_id(self) -> int | None:
+        """The pixiv user id of the crawl's account: ``user.id`` of the token endpoint's answer (``POST
+        /auth/token``, the refresh-token grant), after waiting for an access token when there is none yet. None
+        without a refresh token, or when pixiv's answer names no user. Raises NoAccessToken when no token can be had
+        (the crawl is stopping). The token itself never leaves the middleware."""
+        if self.credentials.refresh_token is None:
+            return None
+        await self._access_token()
+        return self._user_id
 
     # -- tokens --------------------------------------------------------------------------------------
 
@@ -256,6 +269,7 @@ class PixivAuthMiddleware:
         token_data = data.get("response", data) if isinstance(data, dict) else None
         if response.status == 200 and isinstance(token_data, dict) and token_data.get("access_token"):
             self._token = str(token_data["access_token"])
+            self._user_id = _account_id(token_data) or self._user_id
             lifetime = _lifetime(token_data.get("expires_in"))
             self._refresh_at = started + lifetime - self._refresh_margin(lifetime)
             self._generation += 1
@@ -288,6 +302,15 @@ def _credential(request: Request) -> str | None:
     """The credential ``request``'s API takes: ``"bearer"``, ``"cookie"`` or None."""
     api = api_of(request)
     return api.credential if api is not None else None
+
+
+def _account_id(token_data: dict) -> int | None:
+    """``user.id`` of the token endpoint's answer (pixiv sends it as a string of digits), or None."""
+    user = token_data.get("user")
+    value = user.get("id") if isinstance(user, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        return None
+    return int(value) or None
 
 
 def _lifetime(expires_in: object) -> float:

@@ -4,7 +4,8 @@ and every work is classified against the database (new, updated, unchanged) thro
 
 Keys are the same for every spider: works by id (a whole record still passes after a listing record of
 the same work, or after a record lacking its ugoira frames or novel text), users by id, rankings by (source,
-mode, content, date, rank), search hits by (query, work), commission requests by id. Stats:
+mode, content, date, rank), search hits by (query, work), commission requests by id, follows by (follower,
+followed), feed entries by (account, work type, restrict, day, work). Stats:
 ``pixiv/items/{new,updated,unchanged}`` for works and ``pixiv/items/dropped_duplicate``.
 
 A hidden or placeholder record (pixivcrawl.parsers.restriction.is_hidden) is counted under
@@ -25,6 +26,8 @@ from pixivcrawl.db.memory import crawl_memory
 from pixivcrawl.items import (
     CommissionCreatorItem,
     CommissionRequestItem,
+    FeedEntryItem,
+    FollowItem,
     IllustItem,
     IllustSeriesItem,
     NovelItem,
@@ -46,6 +49,10 @@ def dedupe_key(item: Any) -> tuple | None:
         return "hit", item.query_key, item.work_type, item.work_id
     if isinstance(item, CommissionCreatorItem):
         return "creator", item.user_id, item.work_type, item.mode
+    if isinstance(item, FollowItem):
+        return "follow", item.follower_id, item.followed_id
+    if isinstance(item, FeedEntryItem):
+        return "feed", item.account_id, item.work_type, item.restrict, item.day, item.work_id
     return None
 
 

@@ -37,6 +37,8 @@ from .app_api import AppApi, AppObjects
 from .cdn import Cdn
 from .config import ReplicaConfig
 from .control import PREFIX as CONTROL_PREFIX, Control
+from .follow_graph import FollowGraph
+from .follows import FollowsApi
 from .images import ImageFactory
 from .login import LoginPages
 from .oauth import OAuth
@@ -123,6 +125,7 @@ class Replica:
             "web": WebApi(self.world, config, self.tokens, self.limits, self.rankings),
             "cdn": Cdn(self.world, config, self.images),
         }
+        self.apis["follows"] = FollowsApi(self.apis["app"], FollowGraph(self.world))
         self.control = Control(config, self.world, self.tokens, self.log, self.blocks, self.faults,
                                self.app_objects, self.images)
         self._fallbacks: set[web.AbstractResource] = set()
