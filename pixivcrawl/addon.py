@@ -107,7 +107,7 @@ def _checks() -> dict[str, Callable[[str, Any], str | None]]:
         "PIXIV_THROTTLE_FLOOR": _number(float, 0, unset=True, what="requests per second"),
         "PIXIV_THROTTLE_INCREASE": _number(float, 0, note="0 for none"),
         "PIXIV_THROTTLE_RECOVERY": _number(float, 0, unset=True, what="seconds"),
-        "PIXIV_AUTH_REFRESH_MARGIN": seconds,
+        "PIXIV_AUTH_REFRESH_MARGIN": _number(float, what="seconds", note="negative: refresh only after expiry"),
         "PIXIV_REDIS_OUTAGE_MAX": seconds,
         "PIXIV_RETRY_BACKOFF": seconds,
         "PIXIV_MIRROR": _mirror,

@@ -82,7 +82,8 @@ def assert_one_sentence(run: Run, sentence: str) -> None:
 def test_bad_arguments_exit_2(tmp_path):
     run = crawl("illust_series", {"series_id": "abc"}, tmp_path)
     assert run.returncode == 2, run.output[-3000:]
-    assert_one_sentence(run, "Argument series_id must be a positive number, not 'abc'.")
+    assert_one_sentence(run, "Argument series_id takes an illust series id or a series URL like "
+                             "https://www.pixiv.net/user/1/series/123, not 'abc'.")
     assert run.stats["finish_reason"] == "bad_arguments"
     assert run.summary().startswith("Crawl summary: could not start (finish_reason bad_arguments, exit code 2)")
     assert run.stats["pixiv/exit_code"] == 2 and run.stats["pixiv/outcome"] == "could not start"

@@ -23,7 +23,8 @@ from .decorators import coroutine_test
 from .settings import project_settings
 
 BAD_ARGUMENTS = [
-    ("illust_series", {"series_id": "abc"}, "Argument series_id must be a positive number, not 'abc'."),
+    ("illust_series", {"series_id": "abc"}, ("Argument series_id takes an illust series id or a series URL like "
+                      "https://www.pixiv.net/user/1/series/123, not 'abc'.")),
     ("illust_series", {}, "Give exactly one of -a series_id=… or -a illust_id=…."),
     ("novel_series", {"series_id": "1", "colour": "red"},
      "Unknown argument 'colour'; this spider takes: series_id, novel_id, incremental."),
@@ -103,8 +104,13 @@ SENTENCES = [
      ("Unknown argument 'colour'; this spider takes: api, work, mode, content, date, date_from, date_to, max_pages, "
       "incremental.")),
     # value types
-    ("illust_series", {"series_id": "0"}, "Argument series_id must be a positive number, not '0'."),
-    ("novel_series", {"novel_id": "x"}, "Argument novel_id must be a positive number, not 'x'."),
+    ("illust_series", {"series_id": "0"}, ("Argument series_id takes an illust series id or a series URL like "
+                                          "https://www.pixiv.net/user/1/series/123, not '0'.")),
+    ("novel_series", {"novel_id": "x"}, ("Argument novel_id takes a novel id or a novel URL like "
+                                        "https://www.pixiv.net/novel/show.php?id=123, not 'x'.")),
+    ("novel_series", {"novel_id": "https://www.pixiv.net/artworks/5"},
+     ("Argument novel_id takes a novel id or a novel URL like https://www.pixiv.net/novel/show.php?id=123; "
+     "https://www.pixiv.net/artworks/5 is an illust.")),
     ("search", {"word": "x", "hgt": "a"}, "Argument hgt must be a whole number of 0 or more, not 'a'."),
     ("search", {"word": "x", "bgt": ""}, "Argument bgt must be a whole number of 0 or more, not ''."),
     ("ranking", {"date": "bad"}, "Argument date must be a date like 2024-01-31 or 20240131, not 'bad'."),

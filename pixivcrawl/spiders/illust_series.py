@@ -2,6 +2,7 @@
 
     scrapy crawl illust_series -a series_id=10000
     scrapy crawl illust_series -a illust_id=100000018     # finds the work's series first
+    scrapy crawl illust_series -a illust_id=https://www.pixiv.net/artworks/100000018
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from typing import Any
 from pixivcrawl.endpoints import ILLUST_DETAIL, ILLUST_SERIES
 from pixivcrawl.parsers.app_api import parse_illust, parse_illust_series_detail
 
-from .params import IllustIdParam, IncrementalParam
+from .params import IllustIdParam, IllustSeriesIdParam, IncrementalParam
 from .series import SeriesSpider, SeriesStartParams
 
 
-class IllustSeriesParams(IncrementalParam, IllustIdParam, SeriesStartParams):
+class IllustSeriesParams(IncrementalParam, IllustIdParam, IllustSeriesIdParam, SeriesStartParams):
     """``illust_series``'s arguments: where an illust series crawl starts, and whether it is incremental."""
 
 

@@ -2,6 +2,7 @@
 
     scrapy crawl novel_series -a series_id=1000000
     scrapy crawl novel_series -a novel_id=20000001     # finds the novel's series first
+    scrapy crawl novel_series -a series_id=https://www.pixiv.net/novel/series/1000000
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from typing import Any
 from pixivcrawl.endpoints import NOVEL_DETAIL, NOVEL_SERIES
 from pixivcrawl.parsers.app_api import parse_novel, parse_novel_series_detail
 
-from .params import IncrementalParam, NovelIdParam
+from .params import IncrementalParam, NovelIdParam, NovelSeriesIdParam
 from .series import SeriesSpider, SeriesStartParams
 
 
-class NovelSeriesParams(IncrementalParam, NovelIdParam, SeriesStartParams):
+class NovelSeriesParams(IncrementalParam, NovelIdParam, NovelSeriesIdParam, SeriesStartParams):
     """``novel_series``'s arguments: where a novel series crawl starts, and whether it is incremental."""
 
 

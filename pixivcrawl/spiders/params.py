@@ -10,19 +10,82 @@ place)::
     class RankingParams(IncrementalParam, MaxPagesParam, DateRangeParam, DateParam, RankingChoice):
         max_pages: PositiveInt | None = Field(None, description="stop each day after this many pages")
 
-Values come from :mod:`pixivcrawl.spiders.arguments` types, which accept ``-a`` strings.
+Values come from :mod:`pixivcrawl.spiders.arguments` types, which accept ``-a`` strings, and from the id
+types below, which also accept the pixiv URL a user copies (:mod:`pixivcrawl.urls`): ``IllustRef`` takes
+``123``, ``https://www.pixiv.net/artworks/123`` or an ``i.pximg.net`` image of it and gives the id ``123``;
+``IllustRefList`` takes several, separated by commas, and gives ``[123, …]`` (in the given order, each once).
+A URL of another kind is refused with one sentence: ``Argument illust_id takes an illust id or an artworks URL
+like https://www.pixiv.net/artworks/123; https://www.pixiv.net/users/1 is a user.``
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, WithJsonSchema, model_validator
 
-from .arguments import Day, Flag, PositiveInt, SpiderArgumentError
+from pixivcrawl.urls import TAKES, Kind, PixivUrlError, expect_ref
+
+from .arguments import Day, Flag, PositiveInt, SpiderArgumentError, comma_list
 
 #: the longest ``date_from``…``date_to`` range, in days (ten years)
 MAX_RANGE_DAYS = 3660
+#: the JSON-schema ``format`` of an argument that takes an id or a pixiv URL (README's tables: "id or URL")
+REF_FORMAT = "pixiv-id-or-url"
+
+
+def _one_ref(kind: Kind) -> Callable[[Any, ValidationInfo], int]:
+    def check(value: Any, info: ValidationInfo) -> int:
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        try:
+            return expect_ref(str(info.field_name), kind, value).id
+        except PixivUrlError as exc:
+            raise SpiderArgumentError(str(exc)) from None
+    return check
+
+
+def _ref_list(kind: Kind) -> Callable[[Any, ValidationInfo], list[int]]:
+    one = _one_ref(kind)
+
+    def check(value: Any, info: ValidationInfo) -> list[int]:
+        values = comma_list(value)
+        if not values:
+            raise SpiderArgumentError(f"Argument {info.field_name} takes {TAKES[kind]} (several separated by "
+                                      f"commas), not {str(value)!r}.")
+        return list(dict.fromkeys(one(v, info) for v in values))
+    return check
+
+
+def _ref_type(kind: Kind) -> Any:
+    return Annotated[int, BeforeValidator(_one_ref(kind)),
+                     WithJsonSchema({"type": "integer", "minimum": 1, "format": REF_FORMAT})]
+
+
+def _ref_list_type(kind: Kind) -> Any:
+    return Annotated[list[int], BeforeValidator(_ref_list(kind)),
+                     WithJsonSchema({"type": "array", "items": {"type": "integer", "minimum": 1,
+                                                                "format": REF_FORMAT}})]
+
+
+#: an illust (manga, ugoira) id, or its artworks, ``member_illust.php`` or ``i.pximg.net`` URL → the id
+IllustRef = _ref_type("illust")
+#: a novel id, or its ``novel/show.php?id=`` URL or cover image → the id
+NovelRef = _ref_type("novel")
+#: a user id, or a ``/users/ID`` URL (any of its sub-pages) → the id
+UserRef = _ref_type("user")
+#: an illust series id, or its ``/user/ID/series/S`` URL → the series id
+IllustSeriesRef = _ref_type("illust_series")
+#: a novel series id, or its ``/novel/series/ID`` URL → the id
+NovelSeriesRef = _ref_type("novel_series")
+#: comma-separated lists of the same → ``[id, …]``, each once, in the given order
+IllustRefList = _ref_list_type("illust")
+NovelRefList = _ref_list_type("novel")
+UserRefList = _ref_list_type("user")
+IllustSeriesRefList = _ref_list_type("illust_series")
+NovelSeriesRefList = _ref_list_type("novel_series")
 
 
 class MaxPagesParam(BaseModel):
@@ -76,13 +139,25 @@ class SeriesIdParam(BaseModel):
     series_id: PositiveInt | None = Field(None, description="the series id — or instead the id of one of its works")
 
 
+class IllustSeriesIdParam(BaseModel):
+    series_id: IllustSeriesRef | None = Field(
+        None, description="the series id or its URL (`https://www.pixiv.net/user/1/series/10`) — or instead "
+                          "one of its works")
+
+
+class NovelSeriesIdParam(BaseModel):
+    series_id: NovelSeriesRef | None = Field(
+        None, description="the series id or its URL (`https://www.pixiv.net/novel/series/30`) — or instead "
+                          "one of its novels")
+
+
 class IllustIdParam(BaseModel):
-    illust_id: PositiveInt | None = Field(None, description="an illust (or manga, ugoira) id: the spider stores "
-                                                            "the work and crawls its series (a work in no series "
-                                                            "is stored alone, with a warning)")
+    illust_id: IllustRef | None = Field(None, description="an illust (or manga, ugoira) id or URL: the spider "
+                                                          "stores the work and crawls its series (a work in no "
+                                                          "series is stored alone, with a warning)")
 
 
 class NovelIdParam(BaseModel):
-    novel_id: PositiveInt | None = Field(None, description="a novel id: the spider stores the novel and crawls "
-                                                           "its series (a novel in no series is stored alone, "
-                                                           "with a warning)")
+    novel_id: NovelRef | None = Field(None, description="a novel id or URL: the spider stores the novel and "
+                                                        "crawls its series (a novel in no series is stored "
+                                                        "alone, with a warning)")

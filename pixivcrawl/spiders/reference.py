@@ -20,6 +20,7 @@ from scrapy.spiderloader import SpiderLoader
 from scrapy_spider_metadata import get_spider_metadata
 
 from .arguments import allowed_values
+from .params import REF_FORMAT
 
 BLOCK = re.compile(r"(<!-- spider-arguments (\w+) -->\n)(.*?)(<!-- /spider-arguments -->)", re.DOTALL)
 #: JSON-schema types, as the tables name them
@@ -65,6 +66,10 @@ def _type(prop: dict[str, Any]) -> str:
     options = [option for option in prop.get("anyOf", [prop]) if option.get("type") != "null"] or [prop]
     if options[0].get("format") == "date":
         return "date"
+    if options[0].get("format") == REF_FORMAT:
+        return "id or URL"
+    if options[0].get("items", {}).get("format") == REF_FORMAT:
+        return "ids or URLs"
     return TYPES.get(options[0].get("type", "string"), "text")
 
 

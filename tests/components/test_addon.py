@@ -49,7 +49,7 @@ def test_a_users_slot_for_another_host_is_kept_beside_pixivs():
       "PIXIV_THROTTLE_RECOVERY must be a number of seconds (0 or more), not 'soon'"]),
     ({"PIXIV_THROTTLE_INCREASE": -0.5}, ["PIXIV_THROTTLE_INCREASE must be a number (0 or more, 0 for none), not -0.5"]),
     ({"PIXIV_AUTH_REFRESH_MARGIN": "x", "PIXIV_REDIS_OUTAGE_MAX": -3},
-     ["PIXIV_AUTH_REFRESH_MARGIN must be a number of seconds (0 or more), not 'x'",
+     ["PIXIV_AUTH_REFRESH_MARGIN must be a number of seconds (negative: refresh only after expiry), not 'x'",
       "PIXIV_REDIS_OUTAGE_MAX must be a number of seconds (0 or more), not -3"]),
     ({"PIXIV_DB_AUTO_MIGRATE": "perhaps"}, ["PIXIV_DB_AUTO_MIGRATE must be true or false (1 or 0), not 'perhaps'"]),
     ({"PIXIV_FILES_IMAGE_TYPES": "illust,novel"}, ["PIXIV_FILES_IMAGE_TYPES takes illust, manga, ugoira, not novel"]),
