@@ -71,7 +71,8 @@ async def test_following_of_another_user(replica, world, graph, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
     other = next(u for u in world.users if u != ME and len(graph.followed(u, "public")) > 2)
     replica.clear()
-    result = await run_crawl("following", {"user_id": str(other), "max_pages": "1"}, replica=replica,
+    url = f"https://www.pixiv.net/en/users/{other}/following"  # the page a user copies, or the plain id
+    result = await run_crawl("following", {"user_id": url, "max_pages": "1"}, replica=replica,
                              db_url=db_url, tmp_path=tmp_path)
     assert result.stats["finish_reason"] == "finished", result.output
     rows = table_rows(db_url, "select follower_id, followed_id from follows order by position")

@@ -50,6 +50,14 @@ BAD_ARGUMENTS = [
     ("commission", {"section": "overview", "type": "manga"}, "Argument type does not apply to the overview"),
     ("commission", {"section": "in_progress", "type": "all", "mode": "all", "max_pages": "0"},
      "Argument max_pages must be a positive"),
+    ("following", {"user_id": "https://www.pixiv.net/artworks/123"},
+     ("Argument user_id takes a user id or a user URL like https://www.pixiv.net/users/123; "
+     "https://www.pixiv.net/artworks/123 is an illust.")),
+    ("following", {"restrict": "hidden"}, "Argument restrict must be one of public, private, all, not 'hidden'."),
+    ("feed", {"work": "manga"}, "Argument work must be one of illust, novel, not 'manga'."),
+    ("feed", {"restrict": "friends"}, "Argument restrict must be one of all, public, private, not 'friends'."),
+    ("feed", {"user_id": "1"}, ("Unknown argument 'user_id'; this spider takes: work, restrict, max_pages, "
+                               "incremental.")),
 ]
 
 

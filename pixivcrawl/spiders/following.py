@@ -4,6 +4,7 @@
     scrapy crawl following -a restrict=private              # its private follows (the account's own only)
     scrapy crawl following -a restrict=all                  # both lists
     scrapy crawl following -a user_id=5000001               # the public follows of another user
+    scrapy crawl following -a user_id=https://www.pixiv.net/users/5000001/following
 
 pixiv lists the follows newest first, 30 a page, each as a *user preview* (the user and their newest works); a
 ``follows`` row per follow (``position`` 0 = the newest follow of its list) and a ``users`` row per followed user.
@@ -28,9 +29,9 @@ from pixivcrawl.parsers.app_api import next_url
 from pixivcrawl.parsers.follows import UserPreview, parse_user_preview
 
 from .account import OwnAccountMixin
-from .arguments import PixivParams, PositiveInt, SpiderArgumentError
+from .arguments import PixivParams, SpiderArgumentError
 from .base import PixivSpider
-from .params import MaxPagesParam
+from .params import MaxPagesParam, UserRef
 
 #: the highest ``offset`` pixiv takes on /v1/user/following (protocol notes §2.6)
 FOLLOWING_OFFSET_CAP = 5000
@@ -39,7 +40,8 @@ FOLLOWING_OFFSET_CAP = 5000
 class FollowingChoice(PixivParams):
     """Whose follows, and which list."""
 
-    user_id: PositiveInt | None = Field(None, description="whose follows: a user id (default: the account's own)")
+    user_id: UserRef | None = Field(None, description="whose follows: a user id or user URL (default: the "
+                                                      "account's own)")
     restrict: Literal["public", "private", "all"] = Field(
         "public", description="`public`, `private` (followed privately: the account's own follows only) or `all` "
                               "(both lists)")
