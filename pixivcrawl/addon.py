@@ -4,7 +4,9 @@ settings are final. Deprecated setting names are moved to their new ones first (
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from scrapy import signals
@@ -83,6 +85,25 @@ def _mirror(name: str, value: Any) -> str | None:
     return None
 
 
+def _redis(name: str, value: Any) -> str | None:
+    if value and not str(value).startswith(("redis://", "rediss://", "unix://")):
+        return f"{name} must be a Redis URL like redis://127.0.0.1:6379/0 (or rediss://, unix://), not {value!r}"
+    return None
+
+
+def _writable_file(name: str, value: Any) -> str | None:
+    """A file the crawl writes at its end: its folder, or the nearest existing folder above it (the missing ones are
+    made then), must be writable now, not only when the crawl closes."""
+    if not value:
+        return None
+    existing = Path(str(value)).expanduser().absolute().parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        return f"{name} must be a file in a writable folder, not {value!r} ({existing} is not a writable folder)"
+    return None
+
+
 def _checks() -> dict[str, Callable[[str, Any], str | None]]:
     from pixivcrawl.middlewares.throttle import POLICIES
     from pixivcrawl.pipelines.files import SIZES
@@ -121,6 +142,8 @@ def _checks() -> dict[str, Callable[[str, Any], str | None]]:
         "PIXIV_INCREMENTAL_STOP": _number(int, 0),
         "PIXIV_REDIS_LEASE_SECONDS": _number(float, above=0, what="seconds"),
         "PIXIV_PROGRESS": _boolean,
+        "PIXIV_REDIS_URL": _redis,
+        "PIXIV_STATS_FILE": _writable_file,
     }
 
 
@@ -134,8 +157,10 @@ def setting_problems(settings: BaseSettings) -> list[str]:
     return problems
 
 
-#: the one pixivcrawl component still built in a crawl refused at start: it writes the stats (finish reason)
-_KEPT_WHEN_REFUSED = ("pixivcrawl.extensions.stats_file.StatsFileExtension",)
+#: the pixivcrawl components still built in a crawl refused at start: the summary line (outcome, exit code) and
+#: the stats file (finish reason)
+_KEPT_WHEN_REFUSED = ("pixivcrawl.extensions.stats_file.StatsFileExtension",
+                      "pixivcrawl.extensions.summary.SummaryExtension")
 
 
 class PixivAddon:

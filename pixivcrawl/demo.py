@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,7 +67,8 @@ def run_demo(works: int = 3000, database_url: str | None = None) -> int:
     pixivcrawl.db.default_database_url) and print the rows per table; the exit status of ``scrapy crawl`` for the
     worst of the crawls (0, 2 could not start, 3 losses), 3 also when something logged an error that lost nothing."""
     from pixivcrawl.db.store import Store, UnusableDatabase, open_store
-    from pixivcrawl.extensions.summary import EXIT_LOSSES, EXIT_NOT_STARTED, crawl_outcome, worst
+    from pixivcrawl.extensions.summary import EXIT_NOT_STARTED
+    from pixivcrawl.runs import exit_code, print_summary
 
     database_url = default_database_url(database_url)
     try:  # an unusable DATABASE_URL: one sentence on stderr, exit status 2, before the replica starts
@@ -84,25 +83,19 @@ def run_demo(works: int = 3000, database_url: str | None = None) -> int:
     store = Store(database_url)
     counts = store.count_rows()
     store.dispose()
-    errors = sum(s.get("log_count/ERROR", 0) for s in stats)
-    _print_summary(counts, stats, replica_requests, errors, seconds)
-    code = worst([crawl_outcome(s).code for s in stats])
-    return code if code or errors == 0 else EXIT_LOSSES
+    print_summary(counts, stats, seconds, replica_requests)
+    return exit_code(stats)
 
 
 def _crawl(origin: str, database_url: str) -> tuple[list[dict[str, Any]], float]:
     """Run every demo job against the replica at ``origin`` in one Scrapy process; each crawl's stats, and the
     seconds they took together."""
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "pixivcrawl.settings")
-    from scrapy.crawler import AsyncCrawlerProcess
-    from scrapy.utils.project import get_project_settings
-
     from pixivcrawl.db.store import Store
+    from pixivcrawl.runs import project_settings, run_crawls
 
     world = replica_get(origin, "/_replica/world")
     account = replica_account(0)
-    settings = get_project_settings()
-    settings.setdict({
+    settings = project_settings({
         "PIXIV_MIRROR": origin,
         "PIXIV_REFRESH_TOKEN": account.refresh_token,
         "PIXIV_PHPSESSID": account.phpsessid,
@@ -113,34 +106,6 @@ def _crawl(origin: str, database_url: str) -> tuple[list[dict[str, Any]], float]
         "PIXIV_API_CONCURRENCY": 8,
         "PIXIV_PROGRESS": True,
         "LOG_LEVEL": "WARNING",
-    }, priority="cmdline")
-    process = AsyncCrawlerProcess(settings)
-    crawlers = []
+    })
     print(f"Replica at {origin}; crawling into {Store(database_url).describe()}", flush=True)
-    for name, kwargs in demo_jobs(world):
-        print(f"  scrapy crawl {name} " + " ".join(f"-a {k}={v}" for k, v in kwargs.items()), flush=True)
-        crawler = process.create_crawler(name)
-        crawlers.append(crawler)
-        process.crawl(crawler, **kwargs)
-    started = time.monotonic()
-    process.start()
-    return [c.stats.get_stats() for c in crawlers], time.monotonic() - started
-
-
-def _print_summary(counts: dict[str, int], stats: list[dict[str, Any]], replica_requests: int, errors: int,
-                   seconds: float) -> None:
-    """The demo's closing table: rows per table, requests as the crawler and the replica counted them, errors,
-    seconds and finish reasons."""
-    requests = sum(s.get("downloader/request_count", 0) for s in stats)
-    reasons = sorted({s.get("finish_reason", "?") for s in stats})
-    print()
-    print("Summary")
-    print("-" * 34)
-    for table, n in counts.items():
-        print(f"{table:<22}{n:>12,}")
-    print("-" * 34)
-    print(f"{'requests (crawler)':<22}{requests:>12,}")
-    print(f"{'requests (replica)':<22}{replica_requests:>12,}")
-    print(f"{'errors':<22}{errors:>12,}")
-    print(f"{'seconds':<22}{seconds:>12.1f}")
-    print(f"{'finish reasons':<22}{', '.join(reasons):>12}")
+    return run_crawls(settings, demo_jobs(world))

@@ -147,6 +147,12 @@ SENTENCES = [
      "Argument content applies to artworks, illustrations and manga, not novels."),
     ("search", {"word": "x", "work_lang": "ja"}, "Argument work_lang applies to type=novels only."),
     ("search", {"word": "x", "scd": "2024-02-01", "ecd": "2024-01-01"}, "Argument scd must not be later than ecd."),
+    ("search", {"word": "x", "wlt": "2000", "wgt": "100"},
+     "Argument wlt (a minimum) must not be more than wgt (a maximum): 2000 > 100."),
+    ("search", {"word": "x", "blt": "100", "bgt": "5"},
+     "Argument blt (a minimum) must not be more than bgt (a maximum): 100 > 5."),
+    ("search", {"word": "x", "type": "novels", "tool": "SAI"},
+     "Argument tool applies to artworks, illustrations and manga, not novels."),
     # ranking rules
     ("ranking", {"work": "novel"}, "Novel rankings are crawled with -a api=app -a work=novel."),
     ("ranking", {"api": "app", "work": "novel", "mode": "month", "date": "20240101"},

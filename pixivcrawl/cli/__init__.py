@@ -3,7 +3,7 @@
 
 Each subcommand is one module with ``add_arguments(parser)`` (its options) and ``run(args)`` (its exit status, or
 None for 0), listed in :data:`SUBCOMMANDS`: ``replica`` (pixivcrawl.replica.cli), ``login``
-(pixivcrawl.login.cli), and ``demo``, ``export``, ``schedule``, ``spiders``, ``db`` (pixivcrawl.cli.*). A
+(pixivcrawl.login.cli), and ``demo``, ``get``, ``export``, ``schedule``, ``spiders``, ``db`` (pixivcrawl.cli.*). A
 subcommand that cannot use its arguments raises :class:`UsageError`: argparse's error, exit status 2.
 """
 
@@ -19,6 +19,8 @@ from types import ModuleType
 SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("replica", "pixivcrawl.replica.cli", "run the local pixiv replica"),
     ("demo", "pixivcrawl.cli.demo", "crawl a local replica into pixivcrawl.db and print a summary"),
+    ("get", "pixivcrawl.cli.get",
+     "crawl what pixiv URLs name (artworks, users, series, novels), each with the spider that fits"),
     ("login", "pixivcrawl.login.cli",
      "log in to pixiv in a browser and store the refresh token (mode 0600 file)"),
     ("export", "pixivcrawl.cli.export", "write a dataset (Parquet, WebDataset shards, manifest)"),
@@ -30,7 +32,7 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
 
 EPILOG = ("exit codes (as `scrapy crawl`): 0 done; 1 crashed (a traceback says where); 2 could not start "
           "(bad arguments or usage, missing credentials, unusable configuration); 3 a crawl finished with "
-          "losses (demo: the worst of its crawls)")
+          "losses (demo, get: the worst of its crawls)")
 
 
 class UsageError(Exception):

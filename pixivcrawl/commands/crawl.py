@@ -26,6 +26,9 @@ class Command(ScrapyCrawlCommand):
         if len(args) > 1:
             raise UsageError("running 'scrapy crawl' with more than one spider is not supported")
         assert self.crawler_process
+        if args[0] not in self.crawler_process.spider_loader.list():
+            known = ", ".join(sorted(self.crawler_process.spider_loader.list()))
+            raise UsageError(f"There is no spider {args[0]!r}; pixivcrawl's spiders are {known}.", print_help=False)
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()

@@ -101,6 +101,23 @@ class SearchQuery(PixivParams):
             raise SpiderArgumentError("Argument work_lang applies to type=novels only.")
         return value
 
+    @field_validator("wgt", "hgt", "bgt")
+    @classmethod
+    def _not_below_minimum(cls, value: Any, info: ValidationInfo) -> Any:
+        low = {"wgt": "wlt", "hgt": "hlt", "bgt": "blt"}[info.field_name]
+        minimum = info.data.get(low)
+        if value is not None and minimum is not None and minimum > value:
+            raise SpiderArgumentError(f"Argument {low} (a minimum) must not be more than {info.field_name} "
+                                      f"(a maximum): {minimum} > {value}.")
+        return value
+
+    @field_validator("tool")
+    @classmethod
+    def _not_for_novels_tool(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is not None and info.data.get("type") == "novels":
+            raise SpiderArgumentError("Argument tool applies to artworks, illustrations and manga, not novels.")
+        return value
+
     @field_validator("ecd")
     @classmethod
     def _not_before_scd(cls, value: Any, info: ValidationInfo) -> Any:

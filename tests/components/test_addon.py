@@ -52,18 +52,25 @@ def test_a_users_slot_for_another_host_is_kept_beside_pixivs():
      ["PIXIV_AUTH_REFRESH_MARGIN must be a number of seconds (negative: refresh only after expiry), not 'x'",
       "PIXIV_REDIS_OUTAGE_MAX must be a number of seconds (0 or more), not -3"]),
     ({"PIXIV_DB_AUTO_MIGRATE": "perhaps"}, ["PIXIV_DB_AUTO_MIGRATE must be true or false (1 or 0), not 'perhaps'"]),
+    ({"PIXIV_REDIS_URL": "http://127.0.0.1:6379"},
+     [("PIXIV_REDIS_URL must be a Redis URL like redis://127.0.0.1:6379/0 (or rediss://, unix://), "
+       "not 'http://127.0.0.1:6379'")]),
+    ({"PIXIV_STATS_FILE": "/etc/hostname/run/stats.json"},  # under a file: no folder can be made there
+     [("PIXIV_STATS_FILE must be a file in a writable folder, not '/etc/hostname/run/stats.json' "
+       "(/etc/hostname is not a writable folder)")]),
     ({"PIXIV_FILES_IMAGE_TYPES": "illust,novel"}, ["PIXIV_FILES_IMAGE_TYPES takes illust, manga, ugoira, not novel"]),
     ({"PIXIV_MIRROR": "ftp://x"}, ["PIXIV_MIRROR must be an origin like http://127.0.0.1:8321, not 'ftp://x'"]),
 ])
 def test_bad_settings_refuse_the_crawl_and_switch_pixivcrawls_components_off(settings, problems):
     crawler = make_crawler(**settings)
     assert crawler.get_addon(PixivAddon).problems == problems
-    # nothing of pixivcrawl reads the bad value: only the stats file extension stays (it writes the finish reason)
+    # nothing of pixivcrawl reads the bad value: only the summary line and the stats file stay (outcome, exit code,
+    # finish reason)
     s = crawler.settings
     assert {path for path, order in s.getdict("ITEM_PIPELINES").items() if order is not None} == set()
     assert not [p for p, o in s.getdict("DOWNLOADER_MIDDLEWARES").items() if o is not None and "pixivcrawl" in p]
-    assert [p for p, o in s.getdict("EXTENSIONS").items() if o is not None and "pixivcrawl" in p] == [
-        "pixivcrawl.extensions.stats_file.StatsFileExtension"]
+    assert sorted(p for p, o in s.getdict("EXTENSIONS").items() if o is not None and "pixivcrawl" in p) == [
+        "pixivcrawl.extensions.stats_file.StatsFileExtension", "pixivcrawl.extensions.summary.SummaryExtension"]
     assert not [h for h in s.getdict("DOWNLOAD_HANDLERS").values() if h and "pixivcrawl" in h]
     assert "DOWNLOAD_SLOTS" not in s or APP_API_HOST not in s.getdict("DOWNLOAD_SLOTS")
 
