@@ -154,6 +154,10 @@ def setting_problems(settings: BaseSettings) -> list[str]:
     for name, check in _checks().items():
         if name in settings and (problem := check(name, settings[name])):
             problems.append(problem)
+    if not problems and settings.getfloat("PIXIV_THROTTLE_BACKOFF_BASE", 60.0) > settings.getfloat(
+            "PIXIV_THROTTLE_BACKOFF_MAX", 900.0):
+        problems.append(f"PIXIV_THROTTLE_BACKOFF_BASE ({settings['PIXIV_THROTTLE_BACKOFF_BASE']}) must not be more "
+                        f"than PIXIV_THROTTLE_BACKOFF_MAX ({settings['PIXIV_THROTTLE_BACKOFF_MAX']})")
     return problems
 
 

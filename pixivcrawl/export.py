@@ -59,6 +59,10 @@ class Filters:
     until: date | None = None
     tags: list[str] = field(default_factory=list)  # every one of them must be on the work
     types: list[str] = field(default_factory=lambda: ["illust", "manga", "ugoira"])
+    #: only works this user bookmarked (a ``bookmarks`` row of theirs, public or private: the ``bookmarks`` spider)
+    bookmarked_by: int | None = None
+    #: only works of these users (their ``illusts.user_id``: the ``user`` spider, or any crawl that stored them)
+    users: list[int] = field(default_factory=list)
 
     def check(self) -> None:
         if self.rating not in RATINGS:
@@ -68,6 +72,10 @@ class Filters:
         unknown = set(self.types) - {"illust", "manga", "ugoira"}
         if unknown:
             raise ValueError(f"--type takes illust, manga, ugoira, not {', '.join(sorted(unknown))}")
+        if self.bookmarked_by is not None and self.bookmarked_by < 1:
+            raise ValueError(f"--bookmarked-by takes a pixiv user id, not {self.bookmarked_by}")
+        if any(user < 1 for user in self.users):
+            raise ValueError(f"--user takes pixiv user ids, not {', '.join(map(str, self.users))}")
 
 
 def split_of(work_id: int, val_fraction: float) -> str:
@@ -98,6 +106,12 @@ def _query(filters: Filters) -> sa.Select:
                                                        UTC))
     for tag in filters.tags:
         q = q.where(sa.exists().where(schema.illust_tags.c.illust_id == i.c.id, schema.illust_tags.c.tag == tag))
+    if filters.bookmarked_by is not None:
+        b = schema.bookmarks
+        q = q.where(sa.exists().where(b.c.user_id == filters.bookmarked_by, b.c.work_type == "illust",
+                                      b.c.work_id == i.c.id))
+    if filters.users:
+        q = q.where(i.c.user_id.in_(filters.users))
     return q
 
 

@@ -32,6 +32,9 @@ class UserItem:
     raw: dict[str, Any] = field(default_factory=dict)
     #: False for a listing record (the short user records that listings embed): it updates name and image only
     whole: bool = True
+    #: the profile (``/v1/user/detail``), on the user records of the ``user`` spider; None on the user of a work or
+    #: a listing, which leaves the stored profile columns as they are
+    profile: UserProfile | None = None
 
 
 @dataclass(kw_only=True, slots=True)
@@ -289,6 +292,66 @@ class CommissionCreatorItem:
     user_id: int
     work_type: str
     mode: str
+
+
+@dataclass(kw_only=True)
+class BookmarkItem:
+    """One work in a user's bookmarks, as their bookmark list shows it (``/v1/user/bookmarks/illust`` and
+    ``/v1/user/bookmarks/novel``): a row of the ``bookmarks`` table, keyed by owner, work type and work id. The work
+    itself is its own IllustItem or NovelItem."""
+
+    #: the user whose bookmark it is
+    user_id: int
+    #: ``illust`` (illusts, manga and ugoira) or ``novel``
+    work_type: str
+    work_id: int
+    #: ``public`` or ``private``: the list it was seen in
+    restrict: str
+    #: the bookmark's own tags, as pixiv gives them; None when the list does not say (the App API's never does)
+    tags: list[str] | None = None
+    #: where it stood in its list (one owner, work type and restrict) when last seen, 0 the newest bookmark; None
+    #: when the list was narrowed by a bookmark tag (then a stored position is kept)
+    position: int | None = None
+
+
+@dataclass(kw_only=True, frozen=True, slots=True)
+class UserProfile:
+    """A user's profile as ``GET /v1/user/detail?user_id=&filter=for_ios`` gives it: the profile columns of ``users``
+    (pixivcrawl.parsers.users.profile_record builds it from the parser's ``UserDetail``). Texts pixiv sends empty
+    are None."""
+
+    #: ``user.comment``: the profile text ("" when none)
+    comment: str
+    #: ``profile.webpage``, ``twitter_account`` (without ``@``), ``twitter_url``, ``pawoo_url``
+    webpage: str | None
+    twitter_account: str | None
+    twitter_url: str | None
+    pawoo_url: str | None
+    #: ``profile.gender`` (``male`` | ``female``), ``region``, ``job``, ``birth_day`` (``MM-DD``), ``birth_year``:
+    #: what the user made public
+    gender: str | None
+    region: str | None
+    job: str | None
+    birth_day: str | None
+    birth_year: int | None
+    #: ``profile.is_premium``
+    is_premium: bool
+    #: ``profile.total_*``: pixiv's counters when the profile was read (illusts count ugoira too)
+    total_illusts: int
+    total_manga: int
+    total_novels: int
+    total_illust_series: int
+    total_novel_series: int
+    total_illust_bookmarks_public: int
+    total_follow_users: int
+    total_mypixiv_users: int
+    #: ``profile.background_image_url``: the profile's header image on the CDN
+    background_image_url: str | None
+    #: ``workspace``: the user's tools and desk as pixiv sends them (``pc``, ``monitor``, ``tool``, …,
+    #: ``workspace_image_url``), or None
+    workspace: dict[str, Any] | None
+    #: the answer but its ``user``: ``{profile, profile_publicity, workspace}``
+    raw: dict[str, Any]
 
 
 @dataclass(kw_only=True)

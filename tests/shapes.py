@@ -10,20 +10,20 @@ MAP_KEYS = frozenset({"tagTranslation", "illusts", "images", "planTranslationTit
                       "userIllusts", "userNovels"})
 
 
-def key_tree(value: Any, _key: str | None = None) -> Any:
+def key_tree(value: Any, _key: str | None = None, maps: frozenset[str] = MAP_KEYS) -> Any:
     """A value's shape: dicts keep their keys, lists merge their elements' shapes, scalars become type names;
-    the maps named in MAP_KEYS become ``["map", merged value shape]``."""
+    the maps named in ``maps`` (MAP_KEYS, or more for one answer) become ``["map", merged value shape]``."""
     if isinstance(value, dict):
-        if _key in MAP_KEYS:
+        if _key in maps:
             merged: Any = None
             for v in value.values():
-                merged = _merge(merged, key_tree(v))
+                merged = _merge(merged, key_tree(v, maps=maps))
             return ["map", merged]
-        return {k: key_tree(v, k) for k, v in value.items()}
+        return {k: key_tree(v, k, maps) for k, v in value.items()}
     if isinstance(value, list):
         merged = None
         for element in value:
-            merged = _merge(merged, key_tree(element))
+            merged = _merge(merged, key_tree(element, maps=maps))
         return ["list", merged]
     if value is None:
         return NULL

@@ -22,11 +22,13 @@ from pixivcrawl.middlewares.headers import APP_USER_AGENT, WEB_USER_AGENT, Pixiv
 from pixivcrawl.middlewares.throttle import budget_for
 from pixivcrawl.pipelines.files import PixivFilesPipeline
 from pixivcrawl.protocol import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, STATIC_HOST, WEB_HOST
+from pixivcrawl.spiders.bookmarks import BookmarksSpider
 from pixivcrawl.spiders.commission import CommissionSpider
 from pixivcrawl.spiders.illust_series import IllustSeriesSpider
 from pixivcrawl.spiders.novel_series import NovelSeriesSpider
 from pixivcrawl.spiders.ranking import RankingSpider
 from pixivcrawl.spiders.search import SearchSpider
+from pixivcrawl.spiders.user import UserSpider
 from tests.components.helpers import (
     FakeEngine,
     illust_item,
@@ -60,6 +62,18 @@ URLS = [
      "https://app-api.pixiv.net/v1/novel/ranking?mode=week&date=2024-01-01&filter=for_ios"),
     (ep.USER_DETAIL, {"user_id": 5000001, "filter": "for_ios"}, {},
      "https://app-api.pixiv.net/v1/user/detail?user_id=5000001&filter=for_ios"),
+    (ep.USER_ILLUSTS, {"user_id": 5000001, "type": None, "filter": "for_ios", "offset": 30}, {},
+     "https://app-api.pixiv.net/v1/user/illusts?user_id=5000001&filter=for_ios&offset=30"),
+    (ep.USER_NOVELS, {"user_id": 5000001, "filter": "for_ios"}, {},
+     "https://app-api.pixiv.net/v1/user/novels?user_id=5000001&filter=for_ios"),
+    (ep.USER_PROFILE_ALL, {}, {"user_id": 5000001}, "https://www.pixiv.net/ajax/user/5000001/profile/all"),
+    (ep.USER_BOOKMARKS_ILLUST, {"user_id": 5000000, "restrict": "private", "filter": "for_ios", "tag": "風景"}, {},
+     ("https://app-api.pixiv.net/v1/user/bookmarks/illust?user_id=5000000&restrict=private&filter=for_ios"
+      "&tag=%E9%A2%A8%E6%99%AF")),
+    (ep.USER_BOOKMARKS_NOVEL, {"user_id": 5000000, "restrict": "public", "filter": "for_ios",
+                               "max_bookmark_id": 5000001821}, {},
+     ("https://app-api.pixiv.net/v1/user/bookmarks/novel?user_id=5000000&restrict=public&filter=for_ios"
+      "&max_bookmark_id=5000001821")),
     (ep.USER_FOLLOWING, {"user_id": 5000001, "restrict": "private", "filter": "for_ios"}, {},
      "https://app-api.pixiv.net/v1/user/following?user_id=5000001&restrict=private&filter=for_ios"),
     (ep.ILLUST_FOLLOW, {"restrict": "all", "offset": 30}, {}, "https://app-api.pixiv.net/v2/illust/follow?restrict=all&offset=30"),
@@ -166,7 +180,10 @@ def test_a_builder_refuses_what_the_endpoint_does_not_take(call, message):
     ("https://app-api.pixiv.net/v1/illust/series?illust_series_id=1&filter=for_ios&offset=30", "illust_series", "app"),
     ("https://app-api.pixiv.net/v2/novel/series?series_id=7&last_order=30", "novel_series", "app"),
     ("https://app-api.pixiv.net/v1/user/detail?user_id=1", "user_detail", "app"),
-    ("https://app-api.pixiv.net/v1/user/illusts?user_id=1&type=illust", None, "app"),
+    ("https://app-api.pixiv.net/v1/user/illusts?user_id=1&type=illust", "user_illusts", "app"),
+    ("https://app-api.pixiv.net/v2/illust/related?illust_id=1", None, "app"),
+    ("https://app-api.pixiv.net/v1/user/bookmarks/illust?user_id=1&restrict=public&max_bookmark_id=5",
+     "user_bookmarks_illust", "app"),
     ("https://www.pixiv.net/artworks/100000000", None, "web"),
     ("https://s.pximg.net/common/images/limit_unknown_360.png", None, "cdn"),
     ("https://example.com/v1/illust/detail?illust_id=1", None, None),
@@ -280,6 +297,11 @@ def spider(cls, **kwargs):
     (IllustSeriesSpider, {"illust_id": 100000018}, ["illust_detail"]),
     (NovelSeriesSpider, {"series_id": 7}, ["novel_series"]),
     (NovelSeriesSpider, {"novel_id": 20000001}, ["novel_detail"]),
+    (UserSpider, {"user_id": 5000001}, ["user_detail", "user_illusts", "user_novels"]),
+    (UserSpider, {"user_id": 5000001, "type": "manga", "series": 1}, ["user_detail", "user_illusts",
+                                                                      "user_profile_all"]),
+    (BookmarksSpider, {"user_id": 5000001}, ["user_bookmarks_illust"]),
+    (BookmarksSpider, {"user_id": 5000001, "work": "novel", "restrict": "private"}, ["user_bookmarks_novel"]),
 ])
 def test_start_requests_carry_their_endpoint(cls, kwargs, names):
     requests = list(spider(cls, **kwargs).start_requests_for_arguments())

@@ -13,7 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from pixivcrawl.export import split_of
+from pixivcrawl.items import BookmarkItem
 
+from .components.helpers import store_items
 from .conftest import crawl_env, run_crawl_blocking, table_rows
 
 
@@ -110,3 +112,48 @@ def test_export_options_offer_exactly_the_filters_values(capsys, tmp_path):
     assert exit_info.value.code == 2 and "[--ai {include,exclude,only}]" in err
     assert err.rstrip().endswith("--ai must be one of include, exclude, only, not 'sometimes'")
     assert not (tmp_path / "out").exists()
+
+
+def test_export_keeps_the_works_a_user_bookmarked(crawled):
+    tmp, db_url = crawled
+    works = [r[0] for r in table_rows(db_url, "select distinct work_id from media where kind = 'page' "
+                                              "order by work_id")]
+    reader, other = 5000009, 5000010
+    chosen, elsewhere = works[:3], works[3:5]
+    store_items(db_url, *(BookmarkItem(user_id=reader, work_type="illust", work_id=w, restrict=r, position=n)
+                          for n, (w, r) in enumerate(zip(chosen, ("public", "private", "public"), strict=True))),
+                *(BookmarkItem(user_id=other, work_type="illust", work_id=w, restrict="public") for w in elsewhere),
+                BookmarkItem(user_id=reader, work_type="novel", work_id=elsewhere[0], restrict="public"))
+    out = tmp / "bookmarked"
+    manifest = _export(tmp, db_url, out, "--bookmarked-by", f"https://www.pixiv.net/users/{reader}/bookmarks/artworks",
+                       "--no-webdataset")
+    rows = pq.read_table(out / "metadata.parquet").to_pylist()
+    assert {r["work_id"] for r in rows} == set(chosen) and manifest["filters"]["bookmarked_by"] == reader
+    pages = table_rows(db_url, "select count(*) from media where kind in ('page', 'ugoira_webp') and status in "
+                               f"('downloaded', 'converted') and work_id in ({', '.join(map(str, chosen))})")[0][0]
+    assert len(rows) == manifest["images"] == pages
+    proc = subprocess.run([sys.executable, "-m", "pixivcrawl", "export", str(tmp / "y"), "--database-url", db_url,
+                           "--bookmarked-by", "https://www.pixiv.net/artworks/1"], env=crawl_env(tmp),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert ("Argument --bookmarked-by takes a user id or a user URL like https://www.pixiv.net/users/123; "
+            "https://www.pixiv.net/artworks/1 is an illust." in proc.stderr)
+
+
+def test_export_keeps_the_works_of_the_users_given(crawled):
+    tmp, db_url = crawled
+    owners = table_rows(db_url, "select i.user_id, count(distinct m.work_id) from media m join illusts i on "
+                                "i.id = m.work_id where m.kind = 'page' and m.status = 'downloaded' group by i.user_id "
+                                "order by i.user_id")
+    assert len(owners) >= 2
+    (first, _), (second, _) = owners[0], owners[1]
+    out = tmp / "by_user"
+    manifest = _export(tmp, db_url, out, "--user", f"{first},https://www.pixiv.net/users/{second}/illustrations",
+                       "--no-webdataset")
+    rows = pq.read_table(out / "metadata.parquet").to_pylist()
+    assert rows and {r["user_id"] for r in rows} == {first, second} and manifest["filters"]["users"] == [first, second]
+    proc = subprocess.run([sys.executable, "-m", "pixivcrawl", "export", str(tmp / "z"), "--database-url", db_url,
+                           "--user", "https://www.pixiv.net/novel/show.php?id=5"], env=crawl_env(tmp),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "Argument --user takes a user id or a user URL" in proc.stderr
+    assert not (tmp / "z").exists()

@@ -9,7 +9,7 @@ import json
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from pixivcrawl.parsers import ajax, app_api, follows
+from pixivcrawl.parsers import ajax, app_api, bookmarks, follows, users
 from pixivcrawl.parsers.ajax import AjaxError
 from pixivcrawl.parsers.common import ParseError
 
@@ -36,6 +36,8 @@ CASES = [
         "app-api/v1_ugoira_metadata/pixko__126473222.json")),
     (app_api.next_url, lambda: load_fixture("app-api/v1_illust_series/anowlbear.json")),
     (app_api.parse_user_detail, lambda: load_fixture("app-api/v1_user_detail/pixivutil2__554800.json")),
+    (lambda d: bookmarks.parse_bookmarks_page(d, "illust"), lambda: load_fixture(
+        "app-api/v1_user_bookmarks_illust/everpcpc__490219.json")),
     (follows.parse_user_preview, lambda: load_fixture("app-api/v1_user_following/anowlbear.json")["user_previews"][0]),
     (ajax.parse_ranking_page, lambda: load_fixture("ajax/ranking_format_json_mode_weekly_content_illust_p_1.json")),
     (ajax.parse_commission_page, lambda: load_fixture(
@@ -49,6 +51,9 @@ CASES = [
     (ajax.parse_commission_request, lambda: load_fixture(
         "ajax/ajax/commission/page/request.json")["body"]["requests"][0]),
     (ajax.ajax_body, lambda: load_fixture("ajax/ajax/commission/page/request/creators/illust_mode_all_p_1.json")),
+    (users.parse_user_illusts, lambda: load_fixture("app-api/v1_user_illusts/everpcpc__490219.json")),
+    (users.parse_user_novels, lambda: load_fixture("app-api/v1_user_novels/anowlbear.json")),
+    (users.parse_profile_all, lambda: load_fixture("ajax/ajax/user/9153585/profile/all.json")["body"]),
 ]
 EXPECTED = (ParseError, AjaxError)
 

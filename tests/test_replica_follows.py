@@ -91,9 +91,9 @@ async def test_following_pages_and_refusals():
         assert status == 200 and viewed == {u: graph.follows(me, u) for u in graph.followed(other, "public")}
         # another user's private follows, an unknown restrict or user, and offsets past pixiv's cap are refused
         status, body = await _get(client, headers, f"/v1/user/following?user_id={other}&restrict=private")
-        assert (status, body["error"]["user_message"]) == (403, "Private follows are shown to their owner only.")
+        assert (status, body["error"]["user_message"]) == (403, "Your access is currently restricted.")
         status, body = await _get(client, headers, f"/v1/user/following?user_id={me}&restrict=friends")
-        assert (status, body["error"]["user_message"]) == (400, "Invalid restrict")
+        assert (status, body["error"]["message"]) == (400, '{"restrict":["restrict contains invalid value"]}')
         status, body = await _get(client, headers, "/v1/user/following?user_id=1")
         assert (status, body["error"]["user_message"]) == (404, "User has left pixiv or the user ID does not exist.")
         status, body = await _get(client, headers, f"/v1/user/following?user_id={me}&offset=5010")
@@ -122,6 +122,6 @@ async def test_the_feeds_end_at_their_depth():
         status, body = await _get(client, headers, "/v1/novel/follow?restrict=private")
         assert status == 200 and [n["id"] for n in body["novels"]] == follows.graph.novel_feed(me, "private")[:30]
         status, body = await _get(client, headers, "/v1/novel/follow?restrict=nobody")
-        assert (status, body["error"]["user_message"]) == (400, "Invalid restrict")
+        assert (status, body["error"]["message"]) == (400, '{"restrict":["restrict contains invalid value"]}')
     finally:
         await client.close()

@@ -35,10 +35,14 @@ PIXIV_ROUTES = {
         ("GET", "/v1/illust/ranking"),
         ("GET", "/v1/novel/ranking"),
         ("GET", "/v1/user/detail"),
+        ("GET", "/v1/user/bookmarks/illust"),
+        ("GET", "/v1/user/bookmarks/novel"),
         ("GET", "/v1/user/following"),
         ("GET", "/v2/illust/follow"),
         ("GET", "/v1/novel/follow"),
         ("GET", "/webview/v2/novel"),
+        ("GET", "/v1/user/illusts"),
+        ("GET", "/v1/user/novels"),
     },
     WEB_HOST: {
         ("GET", "/ranking.php"),
@@ -49,6 +53,7 @@ PIXIV_ROUTES = {
         ("GET", "/ajax/illust/{illust_id}/pages"),
         ("GET", "/ajax/illust/{illust_id}/ugoira_meta"),
         ("GET", "/ajax/novel/{novel_id}"),
+        ("GET", "/ajax/user/{user_id}/profile/all"),
     },
     IMAGE_HOST: {
         ("GET", "/img-original/img/{date}/{illust_id}_p{page}.{ext}"),

@@ -9,7 +9,7 @@ import pytest
 from pixivcrawl.replica.accounts import replica_account
 
 from .captures import load_fixture
-from .shapes import compare, key_tree
+from .shapes import MAP_KEYS, compare, key_tree
 
 COOKIE = {"Cookie": f"PHPSESSID={replica_account(2).phpsessid}"}
 #: fields newer clients document but the 2022 captures lack: search lastPage (PBD, 2026 clients), thumbnail
@@ -140,3 +140,29 @@ def test_ajax_work_errors_are_pixivs(replica, world):
     assert status == 400 and body["error"] is True and body["body"] == []
     status, body = replica.json(f"/ajax/novel/{world.novels[-1].id + 1}", host="www.pixiv.net", headers=COOKIE)
     assert status == 404 and body == {"error": True, "message": "", "body": []}
+
+
+@pytest.mark.parametrize("fixture", [
+    "ajax/ajax/user/9153585/profile/all.json",
+    "web/ajax_user_profile_all/pixivutil2__14095911.json",
+    "web/ajax_user_profile_all/pixivutil2__26357.json",
+    "web/ajax_user_profile_all/pixivutil2__4991959.json",
+    "web/ajax_user_profile_all/pixivutil2__1233_noimage.json",
+])
+def test_user_profile_all(replica, world, fixture):
+    # the first user of the test world has works of every kind, an illust series and a novel series
+    uid = next(iter(world.users))
+    body = _web(replica, f"/ajax/user/{uid}/profile/all")
+    assert body["body"]["illusts"] and body["body"]["mangaSeries"] and body["body"]["novelSeries"]
+    # request.showRequestSentTab is in the 2022 capture (9153585), not in the older pixivutil2 ones; the works are
+    # maps of id → null
+    maps = MAP_KEYS | {"manga", "novels"}
+    assert compare(key_tree(body, maps=maps), key_tree(load_fixture(fixture), maps=maps),
+                   NEWER | {"showRequestSentTab"}) == []
+
+
+def test_user_profile_all_of_a_user_who_left(replica):
+    status, body = replica.json("/ajax/user/1/profile/all", host="www.pixiv.net", headers=COOKIE)
+    assert status == 404
+    _same(body, load_fixture("web/ajax_user_profile_all/pixivutil2__1_error_nouser.json"))
+    assert body == load_fixture("web/ajax_user_profile_all/pixivutil2__1_error_nouser.json")

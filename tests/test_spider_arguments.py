@@ -10,7 +10,7 @@ the same from the command line.
 from __future__ import annotations
 
 import subprocess
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from scrapy.spiderloader import SpiderLoader
@@ -50,6 +50,10 @@ BAD_ARGUMENTS = [
     ("commission", {"section": "overview", "type": "manga"}, "Argument type does not apply to the overview"),
     ("commission", {"section": "in_progress", "type": "all", "mode": "all", "max_pages": "0"},
      "Argument max_pages must be a positive"),
+    ("bookmarks", {"work": "manga"}, "Argument work must be one of illust, novel, not 'manga'."),
+    ("bookmarks", {"restrict": "hide"}, "Argument restrict must be one of public, private, not 'hide'."),
+    ("bookmarks", {"user_id": "https://www.pixiv.net/artworks/5"}, ("Argument user_id takes a user id or a user "
+                   "URL like https://www.pixiv.net/users/123; https://www.pixiv.net/artworks/5 is an illust.")),
     ("following", {"user_id": "https://www.pixiv.net/artworks/123"},
      ("Argument user_id takes a user id or a user URL like https://www.pixiv.net/users/123; "
      "https://www.pixiv.net/artworks/123 is an illust.")),
@@ -100,6 +104,9 @@ def test_scrapy_crawl_prints_the_sentence(tmp_path):
 SEARCH_TAKES = ("word, type, order, mode, s_mode, content, wlt, wgt, hlt, hgt, ratio, tool, scd, ecd, blt, bgt, "
                 "work_lang, ai_type, lang, max_pages, details, incremental")
 FLAG_SENTENCE = "Argument {} must be one of 0, 1, true, false, yes, no, not {!r}."
+#: pixiv's day now (the ranking spider refuses later days)
+TODAY_JST = datetime.now(timezone(timedelta(hours=9))).date().isoformat()
+
 SENTENCES = [
     # unknown arguments, named with everything the spider takes
     ("search", {"word": "x", "zeta": "1", "alpha": "2"},
@@ -155,6 +162,8 @@ SENTENCES = [
      "Argument tool applies to artworks, illustrations and manga, not novels."),
     # ranking rules
     ("ranking", {"work": "novel"}, "Novel rankings are crawled with -a api=app -a work=novel."),
+    ("ranking", {"date": "2999-01-01"},
+     f"Argument date must not be after today in Japan ({TODAY_JST}): pixiv has no ranking of 2999-01-01 yet."),
     ("ranking", {"api": "app", "work": "novel", "mode": "month", "date": "20240101"},
      "Argument mode must be one of day, week, day_male, day_female, week_rookie, day_r18, not 'month'."),
     ("ranking", {"api": "app", "mode": "daily", "date": "20240101"},
@@ -265,3 +274,22 @@ def test_a_series_spider_reads_where_it_starts(spider, args, expected):
     crawler = spider_class(spider)(**args)
     assert (crawler.series_id, crawler.member_id, crawler.incremental) == expected
     assert crawler.pixiv_credentials == ("refresh_token",)
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    ({}, (None, "illust", "public", None, "USER_BOOKMARKS_ILLUST")),
+    ({"user_id": "https://www.pixiv.net/en/users/7", "work": "novel"}, (7, "novel", "public", None,
+                                                                        "USER_BOOKMARKS_NOVEL")),
+    # a bookmarks page's URL gives its list, tag and restrict; arguments given say otherwise
+    ({"user_id": "https://www.pixiv.net/users/7/bookmarks/novels?tag=%E9%A2%A8%E6%99%AF&rest=hide"},
+     (7, "novel", "private", "風景", "USER_BOOKMARKS_NOVEL")),
+    ({"user_id": "https://www.pixiv.net/users/7/bookmarks/artworks?rest=hide", "restrict": "public", "tag": "a"},
+     (7, "illust", "public", "a", "USER_BOOKMARKS_ILLUST")),
+])
+def test_a_bookmarks_spider_reads_whose_list(args, expected):
+    from pixivcrawl import endpoints
+
+    spider = spider_class("bookmarks")(**args)
+    *values, endpoint = expected
+    assert (spider.owner, spider.work, spider.restrict, spider.tag) == tuple(values)
+    assert spider.endpoint is getattr(endpoints, endpoint) and spider.pixiv_credentials == ("refresh_token",)

@@ -10,8 +10,9 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
-from pixivcrawl.db.migrate import current_revision
+from pixivcrawl.db.migrate import alembic_config, current_revision
 from pixivcrawl.db.rows import item_rows
 from pixivcrawl.db.schema import metadata
 from pixivcrawl.db.store import Batch, Store
@@ -21,6 +22,9 @@ from pixivcrawl.parsers.app_api import parse_illust, parse_novel
 from .captures import load_fixture
 from .conftest import table_rows
 from .decorators import coroutine_test
+
+#: the newest revision (get_current_head refuses a tree with two heads: the migrations form one chain)
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def _batch(*items) -> Batch:
@@ -35,7 +39,7 @@ def _illust():
 
 
 def test_migrations_build_exactly_the_schema(store):
-    assert current_revision(store.engine) == "0006_follows"
+    assert current_revision(store.engine) == HEAD
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata) == []
     store.upgrade()  # a second upgrade is a no-op
@@ -113,7 +117,7 @@ def test_upgrade_from_the_first_revision_keeps_rows(db_url):
             conn.execute(sa.text("insert into users (id, name, raw, first_seen_at, updated_at) "
                                  "values (7, 'seven', '{}', '2024-01-01', '2024-01-01')"))
         s.upgrade()
-        assert current_revision(s.engine) == "0006_follows"
+        assert current_revision(s.engine) == HEAD
         assert table_rows(db_url, "select id, name from users") == [(7, "seven")]
         assert table_rows(db_url, "select count(*) from rankings") == [(0,)]
     finally:
@@ -153,7 +157,7 @@ def test_upgrade_from_0003_adds_restriction_and_keeps_every_row(db_url):
                                                  "first_seen_at": now, "updated_at": now})
         before = {name: table_rows(db_url, f"select * from {name} order by 1") for name in old}
         s.upgrade()
-        assert current_revision(s.engine) == "0006_follows"
+        assert current_revision(s.engine) == HEAD
         after = {name: table_rows(db_url, f"select * from {name} order by 1") for name in old}
         with s.engine.connect() as conn:
             for name in ("illusts", "novels"):
@@ -251,7 +255,7 @@ def test_crawls_starting_together_migrate_one_after_another(db_url):
     procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True) for _ in range(6)]
     errors = [p.communicate(timeout=120)[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * 6, errors
-    assert current_revision(Store(db_url).engine) == "0006_follows"
+    assert current_revision(Store(db_url).engine) == HEAD
 
 
 @pytest.mark.postgres
@@ -283,3 +287,61 @@ def test_a_deadlocked_batch_is_written_again(pg_db_url):
     assert store.transient_retries == 1
     assert table_rows(pg_db_url, "select id, name from users order by id") == [(1, "user 1"), (2, "user 2")]
     store.dispose()
+
+
+def _profile_user():
+    from pixivcrawl.parsers.app_api import parse_user_detail
+    from pixivcrawl.parsers.users import profile_record
+
+    return profile_record(parse_user_detail(load_fixture("app-api/v1_user_detail/pixivutil2__1039353.json")))
+
+
+PROFILE_SQL = ("select name, comment, webpage, gender, birth_year, total_illusts, total_follow_users, is_premium, "
+               "workspace, profile_raw, profile_fetched_at from users")
+
+
+def test_a_user_without_a_profile_never_blanks_the_stored_profile(store, db_url):
+    """The user spider's record stores the profile columns; the user of a work or a listing, written after it (in
+    another batch or the same one, in either order), updates name and avatar and leaves the profile as it was."""
+    profile = _profile_user()
+    store.write(_batch(profile))
+    stored = table_rows(db_url, PROFILE_SQL)
+    _, comment, webpage, gender, year, illusts, follows, premium, workspace, raw, fetched = stored[0]
+    assert (comment, webpage, gender, year, illusts, follows, bool(premium)) == (
+        profile.profile.comment, "https://www.muhsryllzi.com", "female", 1992, 244, 1577, True)
+    assert workspace is not None and raw is not None and fetched is not None
+    plain = copy.deepcopy(profile)
+    plain.profile, plain.name = None, "renamed"
+    listed = copy.deepcopy(plain)
+    listed.whole, listed.name = False, "listed"
+    store.write(_batch(plain))
+    store.write(_batch(listed))
+    assert table_rows(db_url, PROFILE_SQL) == [("listed", *stored[0][1:])]
+    for batch in ((profile, plain), (plain, profile), (listed, profile, plain)):
+        store.write(_batch(*copy.deepcopy(batch)))
+        row = table_rows(db_url, PROFILE_SQL)[0]
+        assert row[1:-1] == stored[0][1:-1], batch  # the profile stays, whatever the order
+    # a user never profiled has NULL profile columns
+    other = copy.deepcopy(plain)
+    other.id += 1
+    store.write(_batch(other))
+    assert table_rows(db_url, f"select comment, total_illusts, profile_raw from users where id = {other.id}") == \
+        [(None, None, None)]
+
+
+def test_upgrade_from_0005_adds_the_profile_columns_and_keeps_every_row(db_url):
+    """A database of revision 0005 upgrades with its users intact, their profile columns NULL."""
+    from pixivcrawl.db.migrate import upgrade
+
+    s = Store(db_url)
+    try:
+        upgrade(s.engine, "0005")
+        with s.engine.begin() as conn:
+            conn.execute(sa.text("insert into users (id, name, account, raw, first_seen_at, updated_at) "
+                                 "values (7, 'seven', 'acc', '{}', '2024-01-01', '2024-01-01')"))
+        s.upgrade()
+        assert current_revision(s.engine) == HEAD
+        assert table_rows(db_url, "select id, name, account, comment, total_illusts, workspace from users") == \
+            [(7, "seven", "acc", None, None, None)]
+    finally:
+        s.dispose()

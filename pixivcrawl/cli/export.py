@@ -28,6 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", type=_day, default=None, help="last posting day, YYYY-MM-DD")
     parser.add_argument("--tags", default="", help="comma-separated tags a work must all have")
     parser.add_argument("--type", default="illust,manga,ugoira", help="work types (default all)")
+    parser.add_argument("--bookmarked-by", type=_user, default=None, metavar="USER",
+                        help="only works this user bookmarked (a user id or /users/ID URL; their bookmarks crawled "
+                             "by the bookmarks spider)")
+    parser.add_argument("--user", type=_users, default=[], metavar="USER[,USER…]",
+                        help="only works of these users (ids or /users/ID URLs, comma-separated)")
     parser.add_argument("--shard-size", type=int, default=1000, help="images per WebDataset shard")
     parser.add_argument("--val-fraction", type=float, default=0.05, help="share of works in validation")
     parser.add_argument("--no-webdataset", action="store_true", help="write only the Parquet and manifest")
@@ -40,7 +45,7 @@ def run(args: argparse.Namespace) -> None:
 
     filters = Filters(rating=args.rating, ai=args.ai, min_bookmarks=args.min_bookmarks, since=args.since,
                       until=args.until, tags=[t for t in args.tags.split(",") if t],
-                      types=[t for t in args.type.split(",") if t])
+                      types=[t for t in args.type.split(",") if t], bookmarked_by=args.bookmarked_by, users=args.user)
     try:
         manifest = export(default_database_url(args.database_url), args.files_store, args.out, filters,
                           shard_size=args.shard_size, val_fraction=args.val_fraction,
@@ -49,6 +54,27 @@ def run(args: argparse.Namespace) -> None:
         raise UsageError(str(exc)) from None
     print(f"{manifest['images']} images of {manifest['works']} works written to {args.out} "
           f"(train {manifest['splits']['train']}, validation {manifest['splits']['validation']})")
+
+
+def _user(value: str) -> int:
+    """``--bookmarked-by``'s user: an id, or a user's URL (pixivcrawl.urls: ``https://www.pixiv.net/users/ID`` and
+    its pages)."""
+    from pixivcrawl.urls import PixivUrlError, expect_ref
+
+    try:
+        return expect_ref("--bookmarked-by", "user", value).id
+    except PixivUrlError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _users(value: str) -> list[int]:
+    """``--user``'s users: ids or users' URLs, comma-separated."""
+    from pixivcrawl.urls import PixivUrlError, expect_ref
+
+    try:
+        return [expect_ref("--user", "user", part.strip()).id for part in value.split(",") if part.strip()]
+    except PixivUrlError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _day(value: str) -> date:

@@ -10,7 +10,7 @@ signature (page count or text length, and the upload stamp of its image URLs —
 whether a whole record of it is stored (its ``incomplete`` column is NULL: pages, ugoira frames, novel
 text), and which files were downloaded from which URL. The dedupe pipeline classifies items with it, the
 files pipeline skips files it already has, and spiders run with ``-a incremental=1`` stop listings once
-they only meet works they know.
+they only meet works (or, for the ``bookmarks`` spider, bookmarks) they know.
 """
 
 from __future__ import annotations
@@ -65,6 +65,10 @@ class CrawlMemory:
         self._media: dict[tuple[int, str, int], MediaRecord] = {}
         #: works whose stored row is pixiv's stand-in (``visible`` false or a ``restriction``)
         self._hidden: set[tuple[str, int]] = set()
+        #: (owner, work type) -> {work id: restrict} of the bookmarks stored, read on first use per owner and type
+        self._bookmarks: dict[tuple[int, str], dict[int, str]] = {}
+        #: users whose profile is stored (loaded on first use by profile_stored)
+        self._profiles: set[int] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlMemory:
@@ -192,6 +196,59 @@ class CrawlMemory:
                                     .where(r.c.source == source, r.c.mode == mode, r.c.content == content)
                                     .group_by(r.c.date))
                 return {d if isinstance(d, date) else date.fromisoformat(str(d)) for d, n, top in rows if n == top}
+        finally:
+            engine.dispose()
+
+    # -- bookmarks -----------------------------------------------------------------------------------
+
+    def bookmarks(self, user_id: int, work_type: str) -> dict[int, str]:
+        """The bookmarks of user ``user_id``'s ``work_type`` list (``illust`` or ``novel``) the database holds:
+        work id -> restrict (``public`` | ``private``). Read once per owner and work type ({} without a database);
+        the crawl's own bookmarks are not added (a crawl reads a list once)."""
+        key = (user_id, work_type)
+        if key not in self._bookmarks:
+            self._bookmarks[key] = self._load_bookmarks(user_id, work_type) if self.url else {}
+        return self._bookmarks[key]
+
+    def _load_bookmarks(self, user_id: int, work_type: str) -> dict[int, str]:
+        engine = make_engine(normalise_url(self.url))
+        try:
+            with engine.connect() as conn:
+                if not sa.inspect(conn).has_table("bookmarks"):
+                    return {}
+                b = schema.bookmarks
+                return dict(conn.execute(sa.select(b.c.work_id, b.c.restrict)
+                                         .where(b.c.user_id == user_id, b.c.work_type == work_type)).all())
+        finally:
+            engine.dispose()
+
+    # -- users ---------------------------------------------------------------------------------------
+
+    def profile_stored(self, user_id: int) -> bool:
+        """Whether the database holds user ``user_id``'s profile (``/v1/user/detail``: ``users.profile_raw`` is set),
+        or this crawl stored it (:meth:`remember_profile`). The stored profiles are read once, on first use."""
+        if self._profiles is None:
+            self._profiles = self._load_profiles()
+        return user_id in self._profiles
+
+    def remember_profile(self, user_id: int) -> None:
+        """Note that this crawl stored user ``user_id``'s profile."""
+        if self._profiles is None:
+            self._profiles = self._load_profiles()
+        self._profiles.add(user_id)
+
+    def _load_profiles(self) -> set[int]:
+        if not self.url:
+            return set()
+        engine = make_engine(normalise_url(self.url))
+        try:
+            with engine.connect() as conn:
+                if "profile_raw" not in {c["name"] for c in sa.inspect(conn).get_columns("users")}:
+                    return set()
+                u = schema.users
+                return set(conn.scalars(sa.select(u.c.id).where(u.c.profile_raw.isnot(None))))
+        except sa.exc.NoSuchTableError:
+            return set()
         finally:
             engine.dispose()
 

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pixivcrawl.items import (
+    BookmarkItem,
     CommissionCreatorItem,
     CommissionRequestItem,
     FeedEntryItem,
@@ -21,6 +22,7 @@ from pixivcrawl.items import (
     SearchHitItem,
     TagRef,
     UserItem,
+    UserProfile,
 )
 from pixivcrawl.parsers.restriction import is_hidden
 
@@ -107,7 +109,8 @@ def _rows_of(item: Any) -> ItemRows:
     out = ItemRows(whole=not hidden and getattr(item, "whole", True), hidden=hidden)
     if isinstance(item, UserItem):
         out.parent = ("users", item.id)
-        out.add("users", _pick(item, ("id", "name", "account", "profile_image_url", "raw")))
+        out.add("users", {**_pick(item, ("id", "name", "account", "profile_image_url", "raw")),
+                          **profile_row(item.profile)})
     elif isinstance(item, IllustItem):
         _illust_rows(out, item)
     elif isinstance(item, IllustSeriesItem):
@@ -138,6 +141,8 @@ def _rows_of(item: Any) -> ItemRows:
         out.add("commission_requests", row)
     elif isinstance(item, CommissionCreatorItem):
         out.add("commission_creators", _pick(item, ("user_id", "work_type", "mode")))
+    elif isinstance(item, BookmarkItem):
+        out.add("bookmarks", _pick(item, ("user_id", "work_type", "work_id", "restrict", "tags", "position")))
     elif isinstance(item, FollowItem):
         out.add("follows", _pick(item, ("follower_id", "followed_id", "restrict", "position")))
     elif isinstance(item, FeedEntryItem):
@@ -184,3 +189,14 @@ def _novel_rows(out: ItemRows, item: NovelItem) -> None:
     out.add("novels", row)
     if not out.hidden:
         _tag_rows(out, "novel_tags", "novel_id", item.id, item.tags)
+
+
+def profile_row(profile: UserProfile | None) -> dict[str, Any]:
+    """The profile columns of a ``users`` row (schema.PROFILE_COLUMNS), stamped now; {} without a profile: a row
+    without them leaves those of a stored user as they are (pixivcrawl.db.store writes only the columns a row
+    has)."""
+    if profile is None:
+        return {}
+    row = {name: getattr(profile, name) for name in schema.PROFILE_COLUMNS
+           if name not in ("profile_raw", "profile_fetched_at")}
+    return {**row, "profile_raw": profile.raw, "profile_fetched_at": datetime.now(UTC)}

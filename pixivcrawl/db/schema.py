@@ -18,6 +18,35 @@ def _crawl_columns() -> list[sa.Column]:
     ]
 
 
+def _profile_columns() -> list[sa.Column]:
+    """The profile of a user (``/v1/user/detail``, pixivcrawl.items.UserProfile): NULL until the ``user`` spider
+    stored it; a user record without a profile (a work's or a listing's user) leaves them as they are."""
+    return [
+        sa.Column("comment", sa.Text),
+        sa.Column("webpage", sa.Text),
+        sa.Column("twitter_account", sa.Text),
+        sa.Column("twitter_url", sa.Text),
+        sa.Column("pawoo_url", sa.Text),
+        sa.Column("gender", sa.String(16)),
+        sa.Column("region", sa.Text),
+        sa.Column("job", sa.Text),
+        sa.Column("birth_day", sa.String(5)),
+        sa.Column("birth_year", sa.Integer),
+        sa.Column("is_premium", sa.Boolean),
+        *(sa.Column(name, sa.Integer) for name in PROFILE_COUNTERS),
+        sa.Column("background_image_url", sa.Text),
+        sa.Column("workspace", JSONType),
+        #: the answer but its user: {profile, profile_publicity, workspace}
+        sa.Column("profile_raw", JSONType),
+        #: when the profile was last stored (UTC)
+        sa.Column("profile_fetched_at", Stamp),
+    ]
+
+
+#: the counters of a profile, as pixiv names them
+PROFILE_COUNTERS = ("total_illusts", "total_manga", "total_novels", "total_illust_series", "total_novel_series",
+                    "total_illust_bookmarks_public", "total_follow_users", "total_mypixiv_users")
+
 users = sa.Table(
     "users", metadata,
     sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
@@ -26,7 +55,11 @@ users = sa.Table(
     sa.Column("profile_image_url", sa.Text),
     sa.Column("raw", JSONType, nullable=False),
     *_crawl_columns(),
+    *_profile_columns(),
 )
+
+#: the columns of ``users`` a user record with a profile writes, and only such a record
+PROFILE_COLUMNS = tuple(column.name for column in _profile_columns())
 
 illusts = sa.Table(
     "illusts", metadata,
@@ -256,6 +289,23 @@ KEEP_IF_NULL = {
     "illusts": ("ugoira_zip_url", "ugoira_frames", "update_date"),
     "tags": ("translated_name",),
 }
+
+#: the works users bookmarked (pixivcrawl.items.BookmarkItem): one row per owner and work, whatever the list it was
+#: seen in (public or private: ``restrict``); ``last_seen_at`` is the last crawl that saw it (it plays the part of the
+#: other tables' ``updated_at``), ``position`` where it stood then in its list (0 the newest)
+bookmarks = sa.Table(
+    "bookmarks", metadata,
+    sa.Column("user_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("work_type", sa.String(16), primary_key=True),
+    sa.Column("work_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("restrict", sa.String(8), nullable=False),
+    sa.Column("tags", JSONType),
+    sa.Column("position", sa.Integer),
+    sa.Column("first_seen_at", Stamp, nullable=False),
+    sa.Column("last_seen_at", Stamp, nullable=False),
+    sa.Index("ix_bookmarks_work", "work_type", "work_id"),
+)
+KEEP_IF_NULL["bookmarks"] = ("tags", "position")
 
 #: who follows whom (App API ``/v1/user/following``); ``last_seen_at``: the last crawl that listed the follow
 follows = sa.Table(

@@ -28,12 +28,13 @@ logger = logging.getLogger(__name__)
 #: parents before children, in the order a batch writes them
 WRITE_ORDER = ("users", "tags", "illust_series", "novel_series", "illusts", "novels",
                "illust_pages", "illust_tags", "novel_tags", "media", "search_hits", "rankings", "commission_requests",
-               "commission_creators", "follows", "feed_entries")
+               "commission_creators", "bookmarks", "follows", "feed_entries")
 #: what Batch._merge_parent returns when the batch keeps a whole record over a listing or hidden one
 _KEPT = "<kept>"
-#: the columns a write stamps with its time, when a table has them (an upsert never updates ``first_seen_at``)
-STAMP_COLUMNS = ("first_seen_at", "updated_at", "last_seen_at")
-_STAMPED = {t.name: tuple(c for c in STAMP_COLUMNS if c in t.c) for t in schema.metadata.tables.values()}
+#: the time columns a write sets, per table: ``first_seen_at`` (on insert only: an upsert never updates it) and
+#: ``updated_at`` or ``last_seen_at`` (on every write)
+_STAMPS = {t.name: tuple(c for c in ("first_seen_at", "updated_at", "last_seen_at") if c in t.c)
+           for t in schema.metadata.tables.values()}
 
 
 def normalise_url(url: str) -> str:
@@ -125,8 +126,10 @@ class Batch:
             for row in rows:
                 key = tuple(row[c] for c in pk)
                 old = bucket.get(key)
+                # a column the new row lacks (a user's profile) keeps the earlier version's value
                 values = row if old is None else {
-                    **row, **{c: old.values[c] for c in keep if row.get(c) is None and old.values.get(c) is not None}}
+                    **old.values, **row,
+                    **{c: old.values[c] for c in keep if row.get(c) is None and old.values.get(c) is not None}}
                 bucket[key] = BatchRow(values, only)
 
     def _merge_parent(self, item_rows: ItemRows) -> str | None:
@@ -298,12 +301,15 @@ class Store:
                 rows = [bucket[key] for key in sorted(bucket)]
                 if not rows:
                     continue
-                stamp = dict.fromkeys(_STAMPED[table_name], now)
-                upsert(conn, table, [{**r.values, **stamp} for r in rows if r.only is None])
+                stamp = dict.fromkeys(_STAMPS[table_name], now)
+                whole = len(table.c) - len(stamp)
+                upsert(conn, table, [{**r.values, **stamp} for r in rows if r.only is None and len(r.values) == whole])
                 by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
                 for r in rows:
-                    if r.only is not None:
-                        by_columns.setdefault(r.only, []).append({**r.values, **stamp})
+                    # a row without some columns (a user without a profile) updates only those it has
+                    only = r.only if r.only is not None or len(r.values) == whole else tuple(sorted(r.values))
+                    if only is not None:
+                        by_columns.setdefault(only, []).append({**r.values, **stamp})
                 for columns, listed in by_columns.items():
                     upsert(conn, table, listed, only=columns)
                 counts[table_name] = len(rows)

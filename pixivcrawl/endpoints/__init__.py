@@ -52,8 +52,13 @@ from .catalogue import (
     SEARCH,
     UGOIRA_METADATA,
     UGOIRA_ZIP,
+    USER_BOOKMARKS_ILLUST,
+    USER_BOOKMARKS_NOVEL,
     USER_DETAIL,
     USER_FOLLOWING,
+    USER_ILLUSTS,
+    USER_NOVELS,
+    USER_PROFILE_ALL,
     WEB,
 )
 from .lookup import BY_NAME, api_of, catalogue, classify, endpoint_of, follow
@@ -64,6 +69,7 @@ __all__ = [
     "COMMISSION_LISTING", "COMMISSION_OVERVIEW", "ENDPOINTS", "ENDPOINT_META", "ILLUST_DETAIL", "ILLUST_FOLLOW",
     "ILLUST_RANKING", "ILLUST_SERIES", "ILLUST_SERIES_ILLUST", "MASTER_IMAGE", "NOVEL_DETAIL", "NOVEL_FOLLOW",
     "NOVEL_RANKING", "NOVEL_SERIES", "NOVEL_TEXT", "OAUTH", "OAUTH_TOKEN", "ORIGINAL_IMAGE", "RANKING_PHP",
-    "RESIZED_IMAGE", "SEARCH", "UGOIRA_METADATA", "UGOIRA_ZIP", "USER_DETAIL", "USER_FOLLOWING", "WEB", "Api",
-    "Endpoint", "api_of", "catalogue", "classify", "endpoint_of", "follow",
+    "RESIZED_IMAGE", "SEARCH", "UGOIRA_METADATA", "UGOIRA_ZIP", "USER_BOOKMARKS_ILLUST", "USER_BOOKMARKS_NOVEL",
+    "USER_DETAIL", "USER_FOLLOWING", "USER_ILLUSTS", "USER_NOVELS", "USER_PROFILE_ALL", "WEB", "Api", "Endpoint",
+    "api_of", "catalogue", "classify", "endpoint_of", "follow",
 ]

@@ -31,7 +31,9 @@ from pixivcrawl.parsers.app_api import (
     parse_user_detail,
     parse_webview_novel,
 )
+from pixivcrawl.parsers.bookmarks import parse_bookmarks_page
 from pixivcrawl.parsers.follows import parse_user_preview
+from pixivcrawl.parsers.users import parse_profile_all, parse_user_illusts, parse_user_novels
 from pixivcrawl.protocol import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, STATIC_HOST, WEB_HOST
 
 from .model import Api, Endpoint
@@ -105,8 +107,33 @@ USER_DETAIL = Endpoint(
     name="user_detail", api=APP, path="/v1/user/detail", params=("user_id", "filter"), answers="json",
     parser=(parse_user_detail,), budget="app",
     description="App API GET /v1/user/detail?user_id=&filter=for_ios: a user and their profile, {user, profile, "
-                "profile_publicity, workspace}; 404 for a user who left (no spider calls it yet; the replica "
-                "serves it).")
+                "profile_publicity, workspace}; 404 for a user who left.")
+USER_ILLUSTS = Endpoint(
+    name="user_illusts", api=APP, path="/v1/user/illusts", params=("user_id", "type", "filter", "offset"),
+    answers="json", parser=(parse_user_illusts, parse_illust, next_url), budget="app",
+    description="App API GET /v1/user/illusts?user_id=&type=illust|manga&filter=for_ios: a page of a user's works, "
+                "newest first, {illusts, next_url} (cursor offset, 30 a page); without type illusts, manga and "
+                "ugoira together.")
+USER_NOVELS = Endpoint(
+    name="user_novels", api=APP, path="/v1/user/novels", params=("user_id", "filter", "offset"), answers="json",
+    parser=(parse_user_novels, parse_novel, next_url), budget="app",
+    description="App API GET /v1/user/novels?user_id=&filter=for_ios: a page of a user's novels, newest first, "
+                "{novels, next_url} (cursor offset, 30 a page).")
+
+USER_BOOKMARKS_ILLUST = Endpoint(
+    name="user_bookmarks_illust", api=APP, path="/v1/user/bookmarks/illust",
+    params=("user_id", "restrict", "filter", "tag", "max_bookmark_id"), answers="json",
+    parser=(parse_bookmarks_page, parse_illust), budget="app",
+    description="App API GET /v1/user/bookmarks/illust?user_id=&restrict=public|private&filter=for_ios&tag=: a page "
+                "of the illusts (and manga, ugoira) a user bookmarked, newest bookmark first, {illusts, next_url} "
+                "(30 a page, cursor max_bookmark_id); private ones only for the account's own user.")
+USER_BOOKMARKS_NOVEL = Endpoint(
+    name="user_bookmarks_novel", api=APP, path="/v1/user/bookmarks/novel",
+    params=("user_id", "restrict", "filter", "tag", "max_bookmark_id"), answers="json",
+    parser=(parse_bookmarks_page, parse_novel), budget="app",
+    description="App API GET /v1/user/bookmarks/novel?user_id=&restrict=public|private&filter=for_ios&tag=: a page "
+                "of the novels a user bookmarked, newest bookmark first, {novels, next_url} (30 a page, cursor "
+                "max_bookmark_id); private ones only for the account's own user.")
 USER_FOLLOWING = Endpoint(
     name="user_following", api=APP, path="/v1/user/following", params=("user_id", "restrict", "filter", "offset"),
     answers="json", parser=(parse_user_preview, next_url), budget="app",
@@ -166,6 +193,12 @@ AJAX_NOVEL = Endpoint(
     parser=(parse_ajax_novel, ajax_work_user), budget="web",
     description="Ajax GET /ajax/novel/{id}?lang=: a novel whole with its text (body.content), {error, body}.")
 
+USER_PROFILE_ALL = Endpoint(
+    name="user_profile_all", api=WEB, path="/ajax/user/{user_id}/profile/all", params=("lang",), answers="json",
+    parser=(parse_profile_all,), budget="web",
+    description="Ajax GET /ajax/user/{id}/profile/all: the ids of a user's works and their series, {error, body: "
+                "{illusts, manga, novels, mangaSeries, novelSeries, pickup, …}}.")
+
 # -- OAuth (oauth.secure.pixiv.net) ---------------------------------------------------------------------
 
 OAUTH_TOKEN = Endpoint(
@@ -195,9 +228,10 @@ UGOIRA_ZIP = Endpoint(
 #: every endpoint, by API
 ENDPOINTS: tuple[Endpoint, ...] = (
     ILLUST_DETAIL, UGOIRA_METADATA, ILLUST_SERIES, ILLUST_SERIES_ILLUST, NOVEL_SERIES, NOVEL_DETAIL, NOVEL_TEXT,
-    ILLUST_RANKING, NOVEL_RANKING, USER_DETAIL, USER_FOLLOWING, ILLUST_FOLLOW, NOVEL_FOLLOW,
+    ILLUST_RANKING, NOVEL_RANKING, USER_DETAIL, USER_ILLUSTS, USER_NOVELS,
+    USER_BOOKMARKS_ILLUST, USER_BOOKMARKS_NOVEL, USER_FOLLOWING, ILLUST_FOLLOW, NOVEL_FOLLOW,
     SEARCH, RANKING_PHP, COMMISSION_OVERVIEW, COMMISSION_LISTING, AJAX_ILLUST, AJAX_ILLUST_PAGES, AJAX_UGOIRA_META,
-    AJAX_NOVEL,
+    AJAX_NOVEL, USER_PROFILE_ALL,
     OAUTH_TOKEN,
     ORIGINAL_IMAGE, MASTER_IMAGE, RESIZED_IMAGE, UGOIRA_ZIP,
 )

@@ -24,6 +24,10 @@ as the response (or error) comes back, so they never reach the scheduler, JOBDIR
 Spiders declare what they need in ``pixiv_credentials`` (``"refresh_token"``, ``"phpsessid"``); a spider
 whose credential is missing is closed at start (reason ``missing_credentials``) with one sentence saying
 what to set. ``Request.meta["pixiv_auth"] = False`` sends a request without credentials.
+
+A spider that needs the account's own pixiv user id (``bookmarks`` without ``user_id``) asks
+:meth:`PixivAuthMiddleware.account_user_id`: the token endpoint's answer names the account (``user.id``), so
+the id comes with the first token and never needs a request of its own; the token itself is never handed out.
 """
 
 from __future__ import annotations
@@ -76,7 +80,7 @@ class PixivAuthMiddleware:
         self._generation = 0
         self._lock: asyncio.Lock | None = None
         self._given_up: str | None = None  # why no token can be had (the crawl is stopping)
-        self._user_id: int | None = None  # the account's pixiv user id, from the token endpoint's answer
+        self._user_id: int | None = None  # the account's pixiv user id, from the token answer's user.id
         self._closing: asyncio.Task | None = None  # the close_spider task, kept so it is not collected mid-run
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
 
@@ -157,19 +161,17 @@ class PixivAuthMiddleware:
     def process_exception(self, request: Request, exception: Exception) -> None:
         self._strip(request)
 
-    # -- the account ---------------------------------------------------------------------------------
+    # -- tokens --------------------------------------------------------------------------------------
 
     async def account_user_id(self) -> int | None:
-        """The pixiv user id of the crawl's account: ``user.id`` of the token endpoint's answer (``POST
-        /auth/token``, the refresh-token grant), after waiting for an access token when there is none yet. None
-        without a refresh token, or when pixiv's answer names no user. Raises NoAccessToken when no token can be had
-        (the crawl is stopping). The token itself never leaves the middleware."""
+        """The pixiv user id of the account whose refresh token this crawl uses: the ``user.id`` of the token
+        endpoint's answer (``POST /auth/token``; pixiv sends it as a string), fetching a token first when none is
+        current. None without a refresh token, or when the answer names no user. Raises NoAccessToken when no
+        token can be had (pixiv refused the refresh token, or could not be reached: the crawl is stopping)."""
         if self.credentials.refresh_token is None:
             return None
         await self._access_token()
         return self._user_id
-
-    # -- tokens --------------------------------------------------------------------------------------
 
     async def _access_token(self) -> tuple[str, int]:
         if self._lock is None:
@@ -269,7 +271,7 @@ class PixivAuthMiddleware:
         token_data = data.get("response", data) if isinstance(data, dict) else None
         if response.status == 200 and isinstance(token_data, dict) and token_data.get("access_token"):
             self._token = str(token_data["access_token"])
-            self._user_id = _account_id(token_data) or self._user_id
+            self._user_id = _user_id(token_data.get("user")) or self._user_id
             lifetime = _lifetime(token_data.get("expires_in"))
             self._refresh_at = started + lifetime - self._refresh_margin(lifetime)
             self._generation += 1
@@ -304,15 +306,6 @@ def _credential(request: Request) -> str | None:
     return api.credential if api is not None else None
 
 
-def _account_id(token_data: dict) -> int | None:
-    """``user.id`` of the token endpoint's answer (pixiv sends it as a string of digits), or None."""
-    user = token_data.get("user")
-    value = user.get("id") if isinstance(user, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
-        return None
-    return int(value) or None
-
-
 def _lifetime(expires_in: object) -> float:
     """The access token's lifetime in seconds, from the token endpoint's ``expires_in`` (3600 when it is missing
     or not a positive number)."""
@@ -321,6 +314,16 @@ def _lifetime(expires_in: object) -> float:
     except (TypeError, ValueError):
         return 3600.0
     return lifetime if 0 < lifetime < float("inf") else 3600.0
+
+
+def _user_id(user: object) -> int | None:
+    """The account's user id from the token answer's ``user`` object (``{"id": "12345678", "name": …}``: a string
+    of digits, an integer in some clients' re-serialisations), or None."""
+    value = user.get("id") if isinstance(user, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    text = str(value).strip()
+    return int(text) if text.isdecimal() and int(text) > 0 else None
 
 
 #: errors.system.code of the token endpoint's refusals (every report shows 1508; its older answers had no "error")

@@ -3,9 +3,10 @@ and every work is classified against the database (new, updated, unchanged) thro
 (pixivcrawl.db.memory, the crawler's CrawlMemory extension).
 
 Keys are the same for every spider: works by id (a whole record still passes after a listing record of
-the same work, or after a record lacking its ugoira frames or novel text), users by id, rankings by (source,
-mode, content, date, rank), search hits by (query, work), commission requests by id, follows by (follower,
-followed), feed entries by (account, work type, restrict, day, work). Stats:
+the same work, or after a record lacking its ugoira frames or novel text), users by id (a user record with its
+profile still passes after one without), rankings by (source, mode, content, date, rank), search hits by (query,
+work), commission requests by id, bookmarks by (owner, work type, work), follows by (follower, followed), feed
+entries by (account, work type, restrict, day, work). Stats:
 ``pixiv/items/{new,updated,unchanged}`` for works and ``pixiv/items/dropped_duplicate``.
 
 A hidden or placeholder record (pixivcrawl.parsers.restriction.is_hidden) is counted under
@@ -24,6 +25,7 @@ from scrapy.exceptions import DropItem
 
 from pixivcrawl.db.memory import crawl_memory
 from pixivcrawl.items import (
+    BookmarkItem,
     CommissionCreatorItem,
     CommissionRequestItem,
     FeedEntryItem,
@@ -49,6 +51,8 @@ def dedupe_key(item: Any) -> tuple | None:
         return "hit", item.query_key, item.work_type, item.work_id
     if isinstance(item, CommissionCreatorItem):
         return "creator", item.user_id, item.work_type, item.mode
+    if isinstance(item, BookmarkItem):
+        return "bookmark", item.user_id, item.work_type, item.work_id
     if isinstance(item, FollowItem):
         return "follow", item.follower_id, item.followed_id
     if isinstance(item, FeedEntryItem):
@@ -78,6 +82,8 @@ class DedupePipeline:
         # a whole work record lacking a part (ugoira frames, novel text) lacks nothing only once it has it
         lacks_nothing = whole and (signed is None or item.missing() is None)
         rank = 2 if lacks_nothing else int(whole)  # hidden or listing < record lacking a part < whole record
+        if isinstance(item, UserItem) and item.profile is not None:
+            rank = 3  # a user's profile passes after the user of a work or a listing
         if key in self.seen and self.seen[key] >= rank:
             self.stats.inc_value("pixiv/items/dropped_duplicate")
             raise DropItem(f"already seen in this run: {key[0]} {key[1:]}", log_level="DEBUG")

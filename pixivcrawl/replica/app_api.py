@@ -151,6 +151,11 @@ class AppApi:
     def fallbacks(self) -> dict[str, list[web.RouteDef]]:
         return {APP_API_HOST: [web.route("*", "/{tail:.*}", self._guarded(self.no_endpoint))]}
 
+    def guarded(self, handler: Handler) -> Callable[[web.Request], object]:
+        """``handler`` behind the App API's bearer check and rate limit, for the App API routes of other replica
+        modules (pixivcrawl.replica.user_api)."""
+        return self._guarded(handler)
+
     def _guarded(self, handler: Handler) -> Callable[[web.Request], object]:
         """``handler`` behind the App API's bearer check and rate limit."""
         @functools.wraps(handler)

@@ -2,8 +2,9 @@
 
 - ``GET /v1/user/following?user_id=&restrict=public|private&offset=``: ``{user_previews, next_url}``, the users
   ``user_id`` follows with that restrict, newest follow first, 30 a page; each preview ``{user, illusts, novels,
-  is_muted}`` shows the user's newest works. The private list is the account's own only (the replica's 403
-  otherwise); an ``offset`` above 5000 is pixiv's 400 (protocol notes §2.6).
+  is_muted}`` shows the user's newest works. The private list is the account's own only: another user's is refused
+  with 403 "Your access is currently restricted." (no capture shows pixiv's answer; pixivcrawl refuses before
+  asking, as for private bookmarks); an ``offset`` above 5000 is pixiv's 400 (protocol notes §2.6).
 - ``GET /v2/illust/follow?restrict=public|private|all&offset=``: ``{illusts, next_url}``, the account's follow
   feed, newest first, 30 a page, ending at the graph's feed depth (``next_url`` null).
 - ``GET /v1/novel/follow?restrict=…&offset=``: ``{novels, next_url}``, the same for novels.
@@ -11,11 +12,14 @@
 The objects are the App API's own (:class:`~pixivcrawl.replica.app_api.Viewer`: the account's sanity limit
 applies) in the key order of the captures in ``tests/fixtures/app-api/v1_user_following``, ``v2_illust_follow``,
 ``v1_novel_follow``. Every request goes through the App API's bearer check and rate limit
-(:meth:`AppApi._guarded <pixivcrawl.replica.app_api.AppApi>`); the handlers also learn which account asks.
+(:meth:`AppApi.guarded <pixivcrawl.replica.app_api.AppApi.guarded>`); the handlers also learn which account asks.
+A ``restrict`` pixiv does not take is its 400 ``{"restrict":["restrict contains invalid value"]}`` (as
+:mod:`pixivcrawl.replica.bookmarks` answers it).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import partial
 
@@ -31,8 +35,6 @@ from .responses import json_response as _json
 
 #: the highest ``offset`` /v1/user/following takes (as the App API's search: protocol notes §2.6)
 FOLLOWING_OFFSET_CAP = 5000
-#: the replica's answer when an account asks for another user's private follows (pixiv shows them to no one else)
-PRIVATE_FOLLOWS_MESSAGE = "Private follows are shown to their owner only."
 
 
 class FollowsApi:
@@ -59,7 +61,7 @@ class FollowsApi:
         """``handler(query, viewer, account)`` behind the App API's guard, with the account the bearer belongs to."""
         async def with_account(request: web.Request) -> web.Response:
             account, _ = self.app.tokens.check_bearer(request.headers.get("Authorization"))
-            return await self.app._guarded(partial(handler, account=account))(request)
+            return await self.app.guarded(partial(handler, account=account))(request)
         return with_account
 
     # -- /v1/user/following --------------------------------------------------------------------------
@@ -70,9 +72,9 @@ class FollowsApi:
             return _not_found(DELETED_USER_MESSAGE)
         restrict = query.get("restrict", "public")
         if restrict not in ("public", "private"):
-            return _json(ao.app_error("", "Invalid restrict"), 400)
+            return _invalid_restrict()
         if restrict == "private" and uid != account.user_id:
-            return _json(ao.app_error("", PRIVATE_FOLLOWS_MESSAGE), 403)
+            return _json(ao.app_error("", ao.RESTRICTED_MESSAGE), 403)
         if (_int_arg(query, "offset") or 0) > FOLLOWING_OFFSET_CAP:
             return _json(ao.app_error(f'{{"offset":["offset must be no more than {FOLLOWING_OFFSET_CAP}"]}}'), 400)
         page, next_url = _page(self.graph.followed(uid, restrict), query, "/v1/user/following", "offset")
@@ -93,7 +95,7 @@ class FollowsApi:
 
     def _feed_restrict(self, query) -> str | web.Response:
         restrict = query.get("restrict", "public")
-        return restrict if restrict in FEED_RESTRICTS else _json(ao.app_error("", "Invalid restrict"), 400)
+        return restrict if restrict in FEED_RESTRICTS else _invalid_restrict()
 
     def illust_follow(self, query, viewer: Viewer, account: Account) -> web.Response:
         restrict = self._feed_restrict(query)
@@ -110,3 +112,9 @@ class FollowsApi:
         feed = self.graph.novel_feed(account.user_id, restrict)
         page, next_url = _page(feed, query, "/v1/novel/follow", "offset")
         return _json({"novels": [viewer.novel(nid) for nid in page], "next_url": next_url})
+
+
+def _invalid_restrict() -> web.Response:
+    """pixiv's 400 for a ``restrict`` it does not take (pixivpy#315 shows it for the bookmark lists)."""
+    return _json(ao.app_error(json.dumps({"restrict": ["restrict contains invalid value"]}, separators=(",", ":"))),
+                 400)

@@ -5,8 +5,10 @@ A request is for the pixiv host named by the ``X-Forwarded-Host`` header that ``
 serves, with pixiv's own paths as aiohttp templates:
 
 - oauth.secure.pixiv.net: the token endpoint (:mod:`.oauth`);
-- app-api.pixiv.net: the App API and the novel webview (:mod:`.app_api`), and the app login pages (:mod:`.login`);
-- www.pixiv.net: the web Ajax API, ranking.php and the commission pages (:mod:`.web_api`), and the front page;
+- app-api.pixiv.net: the App API and the novel webview (:mod:`.app_api`; a user's works lists: :mod:`.user_api`),
+  and the app login pages (:mod:`.login`);
+- www.pixiv.net: the web Ajax API, ranking.php and the commission pages (:mod:`.web_api`; a user's
+  ``profile/all``: :mod:`.user_api`), and the front page;
 - i.pximg.net and s.pximg.net: the image CDN (:mod:`.cdn`); accounts.pixiv.net: the login form (:mod:`.login`).
 
 Every host's router ends with its API's catch-all (pixiv's own "not found" answer for that host); a host the replica
@@ -34,6 +36,7 @@ from aiohttp import web
 from . import traffic
 from .accounts import AuthCodes, TokenStore, replica_account
 from .app_api import AppApi, AppObjects
+from .bookmarks import BookmarksApi
 from .cdn import Cdn
 from .config import ReplicaConfig
 from .control import PREFIX as CONTROL_PREFIX, Control
@@ -45,6 +48,7 @@ from .oauth import OAuth
 from .rankings import Rankings
 from .requestlog import LOG_ENTRY, RequestLog
 from .traffic import Blocks, Dropped, Faults, RateLimits, cloudflare_page
+from .user_api import UserApi
 from .web_api import WebApi
 from .world import World
 
@@ -124,7 +128,9 @@ class Replica:
             "app": AppApi(self.world, config, self.tokens, self.limits, self.rankings, self.app_objects),
             "web": WebApi(self.world, config, self.tokens, self.limits, self.rankings),
             "cdn": Cdn(self.world, config, self.images),
+            "bookmarks": BookmarksApi(self.world, config, self.tokens, self.limits, self.app_objects),
         }
+        self.apis["user"] = UserApi(self.world, self.apis["app"].guarded, self.apis["web"].guarded)
         self.apis["follows"] = FollowsApi(self.apis["app"], FollowGraph(self.world))
         self.control = Control(config, self.world, self.tokens, self.log, self.blocks, self.faults,
                                self.app_objects, self.images)

@@ -87,6 +87,11 @@ class WebApi:
     def fallbacks(self) -> dict[str, list[web.RouteDef]]:
         return {WEB_HOST: [web.route("*", "/{tail:.*}", self._guarded(self.no_endpoint))]}
 
+    def guarded(self, handler: Handler) -> Callable[[web.Request], object]:
+        """``handler`` behind the session look-up and the rate limit, for the web routes of other replica modules
+        (pixivcrawl.replica.user_api)."""
+        return self._guarded(handler)
+
     def _guarded(self, handler: Handler) -> Callable[[web.Request], object]:
         """``handler`` behind the session look-up and the rate limit of logged-in sessions."""
         @functools.wraps(handler)

@@ -7,14 +7,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-from pixivcrawl.endpoints import NOVEL_DETAIL, NOVEL_SERIES
-from pixivcrawl.parsers.app_api import parse_novel, parse_novel_series_detail
-
 from .params import IncrementalParam, NovelIdParam, NovelSeriesIdParam
-from .series import SeriesSpider, SeriesStartParams
+from .series import NOVEL_SERIES_KIND, SeriesSpider, SeriesStartParams
 
 
 class NovelSeriesParams(IncrementalParam, NovelIdParam, NovelSeriesIdParam, SeriesStartParams):
@@ -23,17 +17,5 @@ class NovelSeriesParams(IncrementalParam, NovelIdParam, NovelSeriesIdParam, Seri
 
 class NovelSeriesSpider(SeriesSpider[NovelSeriesParams]):
     name = "novel_series"
-    series_endpoint, series_param = NOVEL_SERIES, "series_id"
-    member_endpoint, member_param, member_key = NOVEL_DETAIL, "novel_id", "novel"
-    detail_key, list_key, count_key = "novel_series_detail", "novels", "content_count"
     #: novel series list the oldest first: an incremental crawl skips known texts but reads every page
-    newest_first = False
-
-    def parse_series_detail(self, obj: Any):
-        return parse_novel_series_detail(obj)
-
-    def parse_member_object(self, obj: Any):
-        return parse_novel(obj)
-
-    def member_items(self, obj: Any, order: int | None) -> Iterator[Any]:
-        yield from self.app_novel_items(obj, order, skip_known=self.skip_known)
+    series_kind = NOVEL_SERIES_KIND

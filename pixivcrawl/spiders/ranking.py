@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
@@ -101,6 +101,10 @@ class RankingChoice(PixivParams):
         return value
 
 
+#: pixiv's time zone: a ranking day is a day in Japan
+JST = timezone(timedelta(hours=9))
+
+
 class RankingParams(IncrementalParam, MaxPagesParam, DateRangeParam, DateParam, RankingChoice):
     date: Day | None = Field(None, description="one day, `YYYY-MM-DD` or `YYYYMMDD` (web default: the latest "
                                                "ranking; the App API needs a day or a range)")
@@ -113,6 +117,16 @@ class RankingParams(IncrementalParam, MaxPagesParam, DateRangeParam, DateParam, 
         if value is not None and info.data.get("date") is not None:
             raise SpiderArgumentError("Give either -a date=… or -a date_from=… -a date_to=…, not both.")
         return value
+
+    @model_validator(mode="after")
+    def _not_in_the_future(self) -> RankingParams:
+        today = datetime.now(JST).date()  # pixiv's rankings are days in Japan
+        last = self.date or self.date_to
+        if last is not None and last > today:
+            name = "date" if self.date is not None else "date_to"
+            raise SpiderArgumentError(f"Argument {name} must not be after today in Japan ({today.isoformat()}): "
+                                      f"pixiv has no ranking of {last.isoformat()} yet.")
+        return self
 
     @model_validator(mode="after")
     def _app_needs_a_day(self) -> RankingParams:

@@ -52,6 +52,8 @@ def test_a_users_slot_for_another_host_is_kept_beside_pixivs():
      ["PIXIV_AUTH_REFRESH_MARGIN must be a number of seconds (negative: refresh only after expiry), not 'x'",
       "PIXIV_REDIS_OUTAGE_MAX must be a number of seconds (0 or more), not -3"]),
     ({"PIXIV_DB_AUTO_MIGRATE": "perhaps"}, ["PIXIV_DB_AUTO_MIGRATE must be true or false (1 or 0), not 'perhaps'"]),
+    ({"PIXIV_THROTTLE_BACKOFF_BASE": 1000, "PIXIV_THROTTLE_BACKOFF_MAX": 10},
+     ["PIXIV_THROTTLE_BACKOFF_BASE (1000) must not be more than PIXIV_THROTTLE_BACKOFF_MAX (10)"]),
     ({"PIXIV_REDIS_URL": "http://127.0.0.1:6379"},
      [("PIXIV_REDIS_URL must be a Redis URL like redis://127.0.0.1:6379/0 (or rediss://, unix://), "
        "not 'http://127.0.0.1:6379'")]),

@@ -300,6 +300,42 @@ async def test_the_refusal_in_its_older_shape_stops_the_crawl_at_once(caplog):
     assert [r.getMessage() for r in caplog.records] == [sentence]
 
 
+@coroutine_test
+async def test_the_accounts_user_id_comes_with_its_token():
+    crawler, mw = auth_middleware()
+    assert await mw.account_user_id() == 11  # token_body's user.id, "11"
+    await mw.process_request(Request(APP_URL))
+    assert await mw.account_user_id() == 11
+    assert len(crawler.engine.downloads) == 1  # one token request: the id came with the token the request got
+
+
+@pytest.mark.parametrize(("user", "expected"), [
+    ({"id": 12345678}, 12345678), ({"id": " 7 "}, 7), ({"id": "0"}, None), ({"id": "abc"}, None),
+    ({"id": True}, None), ({}, None), (None, None),
+])
+@coroutine_test
+async def test_the_accounts_user_id_is_a_pixiv_id_or_none(user, expected):
+    def answer(request: Request) -> Response:
+        body = token_body("access-1")
+        body["response"]["user"] = user
+        return json_response(request.url, body, request=request)
+
+    _, mw = auth_middleware(answer)
+    assert await mw.account_user_id() == expected
+
+
+@coroutine_test
+async def test_no_user_id_without_a_refresh_token_nor_when_pixiv_refuses_it():
+    crawler, mw = auth_middleware(PIXIV_REFRESH_TOKEN="")
+    assert await mw.account_user_id() is None and crawler.engine.downloads == []
+    rejection = {"has_error": True, "error": "invalid_grant"}
+    crawler, mw = auth_middleware(lambda r: json_response(r.url, rejection, status=400, request=r))
+    with pytest.raises(NoAccessToken):
+        await mw.account_user_id()
+    await asyncio.sleep(0)  # the close is scheduled as a task
+    assert crawler.engine.closed == ["auth_failed"]
+
+
 # -- the web session and other hosts -----------------------------------------------------------------------
 
 @coroutine_test

@@ -11,9 +11,11 @@ from scrapy.utils.misc import build_from_crawler
 
 from pixivcrawl.db.memory import crawl_memory
 from pixivcrawl.items import CommissionCreatorItem, RankingItem, SearchHitItem, UserItem
-from pixivcrawl.parsers.app_api import parse_novel
+from pixivcrawl.parsers.app_api import parse_novel, parse_user_detail
+from pixivcrawl.parsers.users import profile_record
 from pixivcrawl.pipelines.dedupe import DedupePipeline
 from pixivcrawl.replica.app_objects import novel_obj
+from tests.captures import load_fixture
 
 from .helpers import illust_item, make_crawler, store_items, work_ids, world
 
@@ -141,3 +143,16 @@ def test_a_hidden_record_never_keeps_a_whole_one_out_of_the_run():
     with pytest.raises(DropItem):
         pipeline.process_item(hidden(item))
     assert stat(pipeline, "dropped_duplicate") == 2
+
+
+def test_a_users_profile_passes_after_the_user_of_a_work_and_only_once():
+    pipeline = dedupe_pipeline()
+    profile = profile_record(parse_user_detail(load_fixture("app-api/v1_user_detail/anowlbear.json")))
+    plain = copy.deepcopy(profile)
+    plain.profile = None  # the user object of a work
+    assert pipeline.process_item(plain) is plain
+    assert pipeline.process_item(profile) is profile
+    for again in (copy.deepcopy(profile), copy.deepcopy(plain), listing(plain)):
+        with pytest.raises(DropItem):
+            pipeline.process_item(again)
+    assert stat(pipeline, "dropped_duplicate") == 3

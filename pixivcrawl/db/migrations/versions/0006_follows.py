@@ -1,7 +1,7 @@
 """follows and feed entries
 
 Revision ID: 0006_follows
-Revises: 0005
+Revises: 0006_user
 Create Date: 2026-12-02
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0006_follows'
-down_revision: str | Sequence[str] | None = '0005'
+down_revision: str | Sequence[str] | None = '0006_user'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
