@@ -145,3 +145,72 @@ async def test_incremental_feed_stops_at_known_works(replica, graph, tmp_path):
     assert again.stats["pixiv/incremental/stopped_listings"] == 1
     assert [r["path"] for r in replica.requests()] == ["/auth/token", "/v2/illust/follow"]  # one page, no frames
     assert again.stats["pixiv/incremental/known"] == 30
+
+
+# -- following works=1 -------------------------------------------------------------------------------
+
+def _small_follower(world, graph) -> tuple[int, list[int]]:
+    """A user who follows three to six users publicly, with the fewest works among them (a short crawl), some
+    ugoira and some novels among them."""
+    def works(users: list[int]) -> int:
+        return sum(len(world.users[u].work_ids) + len(world.users[u].novel_ids) for u in users)
+
+    candidates = [(u, graph.followed(u, "public")) for u in world.users]
+    candidates = [(u, f) for u, f in candidates if 3 <= len(f) <= 6
+                  and any(world.work(w).type == "ugoira" for x in f for w in world.users[x].work_ids)
+                  and any(world.users[x].novel_ids for x in f)]
+    return min(candidates, key=lambda c: works(c[1]))
+
+
+@coroutine_test
+async def test_following_works_crawls_each_user_and_an_incremental_rerun_costs_nothing_per_user(
+        replica, world, graph, db_url, tmp_path):
+    follower, followed = _small_follower(world, graph)
+    result = await run_crawl("following", {"user_id": str(follower), "works": "1"}, replica=replica, db_url=db_url,
+                             tmp_path=tmp_path)
+    assert result.stats["finish_reason"] == "finished", result.output
+    assert result.stats["pixiv/following/users_crawled"] == len(followed)
+    illusts = dict(table_rows(db_url, "select id, incomplete from illusts"))
+    assert set(illusts) == {w for u in followed for w in world.users[u].work_ids}  # everything each published
+    assert set(illusts.values()) == {None}  # whole, ugoira with their frames
+    texts = dict(table_rows(db_url, "select id, length(text) from novels"))
+    assert texts == {n: len(world.novel_detail(n).text) for u in followed for n in world.users[u].novel_ids}
+    profiles = table_rows(db_url, "select id from users where profile_raw is not null order by id")
+    assert profiles == [(u,) for u in sorted(followed)]
+    # again, incremental: every preview shows works stored unchanged, so no user is crawled
+    replica.clear()
+    again = await run_crawl("following", {"user_id": str(follower), "works": "1", "incremental": "1"},
+                            replica=replica, db_url=db_url, tmp_path=tmp_path)
+    assert again.stats["finish_reason"] == "finished", again.output
+    paths = [r["path"] for r in replica.requests()]
+    assert sorted(paths) == ["/auth/token", "/v1/user/following"]  # the token and one page of follows
+    assert len(paths) <= 2 * len(followed)  # the goal: at most two requests per followed user
+    assert again.stats["pixiv/following/users_unchanged"] == len(followed)
+    assert table_rows(db_url, "select count(*) from follows") == [(len(followed),)]
+
+
+@coroutine_test
+async def test_incremental_following_crawls_the_users_with_something_new(fresh_replica, world, graph, tmp_path):
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    follower, followed = _small_follower(world, graph)
+    args = {"user_id": str(follower), "works": "1", "incremental": "1"}
+    # a first incremental run knows no one: every user is crawled
+    first = await run_crawl("following", args, replica=fresh_replica, db_url=db_url, tmp_path=tmp_path)
+    assert first.stats["finish_reason"] == "finished", first.output
+    assert first.stats["pixiv/following/users_crawled"] == len(followed)
+    # one followed user re-uploads their newest work: the preview shows it changed, and only that user is crawled
+    changed_user = next(u for u in followed if world.users[u].work_ids)
+    newest = world.users[changed_user].work_ids[-1]
+    fresh_replica.control("reupload", {"ids": [newest], "add_page": False})
+    fresh_replica.clear()
+    again = await run_crawl("following", args, replica=fresh_replica, db_url=db_url, tmp_path=tmp_path)
+    assert again.stats["finish_reason"] == "finished", again.output
+    app = [(r["path"], dict(urllib.parse.parse_qsl(r["query"])).get("user_id")) for r in fresh_replica.requests()
+           if r["path"].startswith("/v1/user/")]
+    # its profile is stored (not asked again); its listings' first pages find the change and stop at known works
+    assert sorted(app) == sorted([("/v1/user/following", str(follower)), ("/v1/user/illusts", str(changed_user)),
+                                  ("/v1/user/novels", str(changed_user))])
+    assert (again.stats["pixiv/following/users_unchanged"], again.stats["pixiv/following/users_crawled"]) == (
+        len(followed) - 1, 1)
+    stamp = table_rows(db_url, f"select image_stamp from illusts where id = {newest}")
+    assert stamp == [(world.date_path(world.upload_time(newest) + 86400),)]  # the re-upload (a day later) is stored
