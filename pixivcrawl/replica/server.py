@@ -5,8 +5,8 @@ A request is for the pixiv host named by the ``X-Forwarded-Host`` header that ``
 serves, with pixiv's own paths as aiohttp templates:
 
 - oauth.secure.pixiv.net: the token endpoint (:mod:`.oauth`);
-- app-api.pixiv.net: the App API and the novel webview (:mod:`.app_api`; a user's works lists: :mod:`.user_api`),
-  and the app login pages (:mod:`.login`);
+- app-api.pixiv.net: the App API and the novel webview (:mod:`.app_api`; a user's works lists: :mod:`.user_api`;
+  bookmark lists: :mod:`.bookmarks`; follow lists and feeds: :mod:`.follows`), and the app login pages (:mod:`.login`);
 - www.pixiv.net: the web Ajax API, ranking.php and the commission pages (:mod:`.web_api`; a user's
   ``profile/all``: :mod:`.user_api`), and the front page;
 - i.pximg.net and s.pximg.net: the image CDN (:mod:`.cdn`); accounts.pixiv.net: the login form (:mod:`.login`).
