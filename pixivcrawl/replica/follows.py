@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import partial
 
 from aiohttp import web
 
@@ -59,10 +58,7 @@ class FollowsApi:
 
     def _guarded(self, handler: Callable[..., web.Response]) -> Callable[[web.Request], object]:
         """``handler(query, viewer, account)`` behind the App API's guard, with the account the bearer belongs to."""
-        async def with_account(request: web.Request) -> web.Response:
-            account, _ = self.app.tokens.check_bearer(request.headers.get("Authorization"))
-            return await self.app.guarded(partial(handler, account=account))(request)
-        return with_account
+        return self.app.guarded(handler, with_account=True)
 
     # -- /v1/user/following --------------------------------------------------------------------------
 

@@ -128,8 +128,8 @@ class Replica:
             "app": AppApi(self.world, config, self.tokens, self.limits, self.rankings, self.app_objects),
             "web": WebApi(self.world, config, self.tokens, self.limits, self.rankings),
             "cdn": Cdn(self.world, config, self.images),
-            "bookmarks": BookmarksApi(self.world, config, self.tokens, self.limits, self.app_objects),
         }
+        self.apis["bookmarks"] = BookmarksApi(self.world, self.apis["app"].guarded)
         self.apis["user"] = UserApi(self.world, self.apis["app"].guarded, self.apis["web"].guarded)
         self.apis["follows"] = FollowsApi(self.apis["app"], FollowGraph(self.world))
         self.control = Control(config, self.world, self.tokens, self.log, self.blocks, self.faults,
