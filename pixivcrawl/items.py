@@ -352,3 +352,35 @@ class UserProfile:
     workspace: dict[str, Any] | None
     #: the answer but its ``user``: ``{profile, profile_publicity, workspace}``
     raw: dict[str, Any]
+
+
+@dataclass(kw_only=True)
+class FollowItem:
+    """One user a user follows (App API ``/v1/user/following``): a row of ``follows``, keyed by follower and
+    followed. A follow seen again updates its ``restrict``, ``position`` and ``last_seen_at``."""
+
+    #: the user whose follows these are
+    follower_id: int
+    #: the user followed
+    followed_id: int
+    #: ``public`` or ``private`` (a private follow shows only in the follower's own list)
+    restrict: str
+    #: where the follow stood in its list (``/v1/user/following?restrict=…``), 0 = the newest follow
+    position: int
+
+
+@dataclass(kw_only=True)
+class FeedEntryItem:
+    """One work of the account's follow feed (App API ``/v2/illust/follow``, ``/v1/novel/follow``) as it stood on
+    the day of the crawl: a row of ``feed_entries``, keyed by account, work type, restrict, day and work."""
+
+    #: the pixiv user id of the crawl's account (the feed is always the account's own)
+    account_id: int
+    work_type: str  # illust | novel
+    work_id: int
+    #: the feed asked for: ``public``, ``private`` (works of the users followed privately) or ``all``
+    restrict: str
+    #: the UTC date of the crawl, ``YYYY-MM-DD``
+    day: str
+    #: where the work stood in the feed that day, 0 = the newest
+    position: int

@@ -74,6 +74,10 @@ URLS = [
                                "max_bookmark_id": 5000001821}, {},
      ("https://app-api.pixiv.net/v1/user/bookmarks/novel?user_id=5000000&restrict=public&filter=for_ios"
       "&max_bookmark_id=5000001821")),
+    (ep.USER_FOLLOWING, {"user_id": 5000001, "restrict": "private", "filter": "for_ios"}, {},
+     "https://app-api.pixiv.net/v1/user/following?user_id=5000001&restrict=private&filter=for_ios"),
+    (ep.ILLUST_FOLLOW, {"restrict": "all", "offset": 30}, {}, "https://app-api.pixiv.net/v2/illust/follow?restrict=all&offset=30"),
+    (ep.NOVEL_FOLLOW, {"restrict": "public"}, {}, "https://app-api.pixiv.net/v1/novel/follow?restrict=public"),
     (ep.SEARCH, {"word": "猫 a/b&c", "order": "date_d", "mode": "all", "s_mode": "s_tag_full", "ai_type": 1,
                  "work_lang": "ja", "scd": "2020-01-01", "ecd": None, "p": 3}, {"kind": "novels", "word": "猫 a/b&c"},
      ("https://www.pixiv.net/ajax/search/novels/%E7%8C%AB%20a%2Fb%26c?word=%E7%8C%AB+a%2Fb%26c&order=date_d&mode=all"

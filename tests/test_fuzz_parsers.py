@@ -9,7 +9,7 @@ import json
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from pixivcrawl.parsers import ajax, app_api, bookmarks, users
+from pixivcrawl.parsers import ajax, app_api, bookmarks, follows, users
 from pixivcrawl.parsers.ajax import AjaxError
 from pixivcrawl.parsers.common import ParseError
 
@@ -38,6 +38,7 @@ CASES = [
     (app_api.parse_user_detail, lambda: load_fixture("app-api/v1_user_detail/pixivutil2__554800.json")),
     (lambda d: bookmarks.parse_bookmarks_page(d, "illust"), lambda: load_fixture(
         "app-api/v1_user_bookmarks_illust/everpcpc__490219.json")),
+    (follows.parse_user_preview, lambda: load_fixture("app-api/v1_user_following/anowlbear.json")["user_previews"][0]),
     (ajax.parse_ranking_page, lambda: load_fixture("ajax/ranking_format_json_mode_weekly_content_illust_p_1.json")),
     (ajax.parse_commission_page, lambda: load_fixture(
         "ajax/ajax/commission/page/request/in_progress/ugoira_mode_all_p_1.json")["body"]),

@@ -228,3 +228,55 @@ def test_user_novels(replica, world, bearer):
     assert status == 200 and len(body["novels"]) > 1
     _assert_same_shape(body, load_fixture("app-api/v1_user_novels/anowlbear.json"),
                        NEWER_USER_WORKS_FIELDS | NEWER_NOVEL_FIELDS)
+# -- follows (pixivcrawl.replica.follows) ---------------------------------------------------------------
+
+#: the doc-extracts end their lists with this stand-in for the entries they left out
+TRIMMED = {"etc": "etc"}
+
+
+def _trimmed(values: list) -> list:
+    return [value for value in values if value != TRIMMED]
+
+
+def test_user_following(replica, world, bearer):
+    uid = next(iter(world.users))  # the replica's account 0, who follows more than a page of users
+    status, body = replica.json(f"/v1/user/following?user_id={uid}&restrict=public&filter=for_ios", headers=bearer)
+    assert status == 200 and len(body["user_previews"]) == 30 and "offset=30" in body["next_url"]
+    capture = load_fixture("app-api/v1_user_following/anowlbear.json")
+    for preview in capture["user_previews"]:
+        preview["illusts"] = _trimmed(preview["illusts"])
+        # the doc-extract writes the string "false" here; the same source's follower, mypixiv and recommended
+        # previews send a boolean, as do pixivpy's models
+        preview["is_muted"] = preview["is_muted"] == "true"
+    # this capture shows no `novels`; the same source's mypixiv previews have them
+    _assert_same_shape(body, capture, NEWER_ILLUST_FIELDS | {"novels"})
+    mypixiv = _trimmed(load_fixture("app-api/v1_user_mypixiv/anowlbear.json")["user_previews"])
+    for preview in mypixiv:
+        preview["illusts"] = _trimmed(preview["illusts"])
+    _assert_same_shape(body["user_previews"], mypixiv, NEWER_ILLUST_FIELDS)
+    # the previews' novels are the App API's novel objects, as the novel feed sends them
+    novels = [n for p in body["user_previews"] for n in p["novels"] if n["series"] == {}]
+    assert novels
+    _assert_same_shape(novels, _trimmed(load_fixture("app-api/v1_novel_follow/anowlbear.json")["novels"]),
+                       NEWER_NOVEL_FIELDS)
+
+
+@pytest.mark.parametrize("fixture", sorted(
+    path.relative_to(FIXTURES).as_posix() for path in FIXTURES.glob("app-api/v2_illust_follow/*.json")))
+def test_illust_follow(replica, bearer, fixture):
+    status, body = replica.json("/v2/illust/follow?restrict=all", headers=bearer)
+    assert status == 200 and len(body["illusts"]) == 30 and "offset=30" in body["next_url"]
+    capture = load_fixture(fixture)
+    capture["illusts"] = _trimmed(capture["illusts"])
+    _assert_same_shape(body, capture, NEWER_ILLUST_FIELDS)
+
+
+def test_novel_follow(replica, bearer):
+    status, body = replica.json("/v1/novel/follow?restrict=all", headers=bearer)
+    assert status == 200 and len(body["novels"]) == 30 and "offset=30" in body["next_url"]
+    capture = load_fixture("app-api/v1_novel_follow/anowlbear.json")
+    capture["novels"] = _trimmed(capture["novels"])
+    # the capture's novels are all outside series ({}); series members carry {id, title} as in the series capture
+    body["novels"] = [n for n in body["novels"] if n["series"] == {}]
+    assert body["novels"]
+    _assert_same_shape(body, capture, NEWER_NOVEL_FIELDS)

@@ -54,6 +54,16 @@ BAD_ARGUMENTS = [
     ("bookmarks", {"restrict": "hide"}, "Argument restrict must be one of public, private, not 'hide'."),
     ("bookmarks", {"user_id": "https://www.pixiv.net/artworks/5"}, ("Argument user_id takes a user id or a user "
                    "URL like https://www.pixiv.net/users/123; https://www.pixiv.net/artworks/5 is an illust.")),
+    ("following", {"user_id": "https://www.pixiv.net/artworks/123"},
+     ("Argument user_id takes a user id or a user URL like https://www.pixiv.net/users/123; "
+     "https://www.pixiv.net/artworks/123 is an illust.")),
+    ("following", {"restrict": "hidden"}, "Argument restrict must be one of public, private, all, not 'hidden'."),
+    ("following", {"incremental": "1"},
+     "Argument incremental=1 needs works=1: the follow list itself is always read whole."),
+    ("feed", {"work": "manga"}, "Argument work must be one of illust, novel, not 'manga'."),
+    ("feed", {"restrict": "friends"}, "Argument restrict must be one of all, public, private, not 'friends'."),
+    ("feed", {"user_id": "1"}, ("Unknown argument 'user_id'; this spider takes: work, restrict, max_pages, "
+                               "incremental.")),
 ]
 
 

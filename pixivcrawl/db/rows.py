@@ -10,6 +10,8 @@ from pixivcrawl.items import (
     BookmarkItem,
     CommissionCreatorItem,
     CommissionRequestItem,
+    FeedEntryItem,
+    FollowItem,
     IllustItem,
     IllustPage,
     IllustSeriesItem,
@@ -141,6 +143,12 @@ def _rows_of(item: Any) -> ItemRows:
         out.add("commission_creators", _pick(item, ("user_id", "work_type", "mode")))
     elif isinstance(item, BookmarkItem):
         out.add("bookmarks", _pick(item, ("user_id", "work_type", "work_id", "restrict", "tags", "position")))
+    elif isinstance(item, FollowItem):
+        out.add("follows", _pick(item, ("follower_id", "followed_id", "restrict", "position")))
+    elif isinstance(item, FeedEntryItem):
+        row = _pick(item, ("account_id", "work_type", "work_id", "restrict", "position"))
+        row["day"] = date.fromisoformat(item.day)
+        out.add("feed_entries", row)
     else:
         raise TypeError(f"no table stores {type(item).__name__} items")
     return out

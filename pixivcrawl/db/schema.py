@@ -306,3 +306,28 @@ bookmarks = sa.Table(
     sa.Index("ix_bookmarks_work", "work_type", "work_id"),
 )
 KEEP_IF_NULL["bookmarks"] = ("tags", "position")
+
+#: who follows whom (App API ``/v1/user/following``); ``last_seen_at``: the last crawl that listed the follow
+follows = sa.Table(
+    "follows", metadata,
+    sa.Column("follower_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("followed_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("restrict", sa.String(8), nullable=False),  # public | private
+    sa.Column("position", sa.Integer, nullable=False),  # 0 = the newest follow of its list
+    sa.Index("ix_follows_followed", "followed_id"),
+    sa.Column("first_seen_at", Stamp, nullable=False),
+    sa.Column("last_seen_at", Stamp, nullable=False),
+)
+
+#: the account's follow feed (``/v2/illust/follow``, ``/v1/novel/follow``), one row per work per day it was seen
+feed_entries = sa.Table(
+    "feed_entries", metadata,
+    sa.Column("account_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("work_type", sa.String(16), primary_key=True),  # illust | novel
+    sa.Column("restrict", sa.String(8), primary_key=True),  # public | private | all
+    sa.Column("day", sa.Date, primary_key=True),  # UTC date of the crawl
+    sa.Column("work_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("position", sa.Integer, nullable=False),  # 0 = the newest work of the feed that day
+    sa.Index("ix_feed_entries_work", "work_type", "work_id"),
+    *_crawl_columns(),
+)

@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 #: parents before children, in the order a batch writes them
 WRITE_ORDER = ("users", "tags", "illust_series", "novel_series", "illusts", "novels",
                "illust_pages", "illust_tags", "novel_tags", "media", "search_hits", "rankings", "commission_requests",
-               "commission_creators", "bookmarks")
+               "commission_creators", "bookmarks", "follows", "feed_entries")
 #: what Batch._merge_parent returns when the batch keeps a whole record over a listing or hidden one
 _KEPT = "<kept>"
 #: the time columns a write sets, per table: ``first_seen_at`` (on insert only: an upsert never updates it) and

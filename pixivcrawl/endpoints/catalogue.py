@@ -32,6 +32,7 @@ from pixivcrawl.parsers.app_api import (
     parse_webview_novel,
 )
 from pixivcrawl.parsers.bookmarks import parse_bookmarks_page
+from pixivcrawl.parsers.follows import parse_user_preview
 from pixivcrawl.parsers.users import parse_profile_all, parse_user_illusts, parse_user_novels
 from pixivcrawl.protocol import APP_API_HOST, IMAGE_HOST, OAUTH_HOST, STATIC_HOST, WEB_HOST
 
@@ -133,6 +134,23 @@ USER_BOOKMARKS_NOVEL = Endpoint(
     description="App API GET /v1/user/bookmarks/novel?user_id=&restrict=public|private&filter=for_ios&tag=: a page "
                 "of the novels a user bookmarked, newest bookmark first, {novels, next_url} (30 a page, cursor "
                 "max_bookmark_id); private ones only for the account's own user.")
+USER_FOLLOWING = Endpoint(
+    name="user_following", api=APP, path="/v1/user/following", params=("user_id", "restrict", "filter", "offset"),
+    answers="json", parser=(parse_user_preview, next_url), budget="app",
+    description="App API GET /v1/user/following?user_id=&restrict=public|private&filter=for_ios: a page of the users "
+                "a user follows, newest follow first, {user_previews: [{user, illusts, novels, is_muted}], next_url} "
+                "(cursor offset, at most 5000); private follows for the account's own user only.")
+ILLUST_FOLLOW = Endpoint(
+    name="illust_follow", api=APP, path="/v2/illust/follow", params=("restrict", "offset"), answers="json",
+    parser=(parse_illust, next_url), budget="app",
+    description="App API GET /v2/illust/follow?restrict=public|private|all: a page of the account's follow feed, "
+                "the newest illusts and manga of the users it follows, {illusts, next_url} (cursor offset; pixiv "
+                "ends it after a fixed depth).")
+NOVEL_FOLLOW = Endpoint(
+    name="novel_follow", api=APP, path="/v1/novel/follow", params=("restrict", "offset"), answers="json",
+    parser=(parse_novel, next_url), budget="app",
+    description="App API GET /v1/novel/follow?restrict=public|private|all: a page of the account's novel follow "
+                "feed, newest first, {novels, next_url} (cursor offset; pixiv ends it after a fixed depth).")
 
 # -- web (www.pixiv.net) --------------------------------------------------------------------------------
 
@@ -211,7 +229,7 @@ UGOIRA_ZIP = Endpoint(
 ENDPOINTS: tuple[Endpoint, ...] = (
     ILLUST_DETAIL, UGOIRA_METADATA, ILLUST_SERIES, ILLUST_SERIES_ILLUST, NOVEL_SERIES, NOVEL_DETAIL, NOVEL_TEXT,
     ILLUST_RANKING, NOVEL_RANKING, USER_DETAIL, USER_ILLUSTS, USER_NOVELS,
-    USER_BOOKMARKS_ILLUST, USER_BOOKMARKS_NOVEL,
+    USER_BOOKMARKS_ILLUST, USER_BOOKMARKS_NOVEL, USER_FOLLOWING, ILLUST_FOLLOW, NOVEL_FOLLOW,
     SEARCH, RANKING_PHP, COMMISSION_OVERVIEW, COMMISSION_LISTING, AJAX_ILLUST, AJAX_ILLUST_PAGES, AJAX_UGOIRA_META,
     AJAX_NOVEL, USER_PROFILE_ALL,
     OAUTH_TOKEN,

@@ -5,7 +5,8 @@ and every work is classified against the database (new, updated, unchanged) thro
 Keys are the same for every spider: works by id (a whole record still passes after a listing record of
 the same work, or after a record lacking its ugoira frames or novel text), users by id (a user record with its
 profile still passes after one without), rankings by (source, mode, content, date, rank), search hits by (query,
-work), commission requests by id, bookmarks by (owner, work type, work). Stats:
+work), commission requests by id, bookmarks by (owner, work type, work), follows by (follower, followed), feed
+entries by (account, work type, restrict, day, work). Stats:
 ``pixiv/items/{new,updated,unchanged}`` for works and ``pixiv/items/dropped_duplicate``.
 
 A hidden or placeholder record (pixivcrawl.parsers.restriction.is_hidden) is counted under
@@ -27,6 +28,8 @@ from pixivcrawl.items import (
     BookmarkItem,
     CommissionCreatorItem,
     CommissionRequestItem,
+    FeedEntryItem,
+    FollowItem,
     IllustItem,
     IllustSeriesItem,
     NovelItem,
@@ -50,6 +53,10 @@ def dedupe_key(item: Any) -> tuple | None:
         return "creator", item.user_id, item.work_type, item.mode
     if isinstance(item, BookmarkItem):
         return "bookmark", item.user_id, item.work_type, item.work_id
+    if isinstance(item, FollowItem):
+        return "follow", item.follower_id, item.followed_id
+    if isinstance(item, FeedEntryItem):
+        return "feed", item.account_id, item.work_type, item.restrict, item.day, item.work_id
     return None
 
 

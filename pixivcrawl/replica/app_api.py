@@ -151,13 +151,16 @@ class AppApi:
     def fallbacks(self) -> dict[str, list[web.RouteDef]]:
         return {APP_API_HOST: [web.route("*", "/{tail:.*}", self._guarded(self.no_endpoint))]}
 
-    def guarded(self, handler: Handler) -> Callable[[web.Request], object]:
+    def guarded(self, handler: Callable[..., web.Response], *, with_account: bool = False
+                ) -> Callable[[web.Request], object]:
         """``handler`` behind the App API's bearer check and rate limit, for the App API routes of other replica
-        modules (pixivcrawl.replica.user_api)."""
-        return self._guarded(handler)
+        modules (pixivcrawl.replica.user_api, .bookmarks, .follows); ``with_account``: it is called with the asking
+        account too, ``handler(query, viewer, account=...)``."""
+        return self._guarded(handler, with_account=with_account)
 
-    def _guarded(self, handler: Handler) -> Callable[[web.Request], object]:
-        """``handler`` behind the App API's bearer check and rate limit."""
+    def _guarded(self, handler: Callable[..., web.Response], *, with_account: bool = False
+                 ) -> Callable[[web.Request], object]:
+        """``handler(query, viewer)`` behind the App API's bearer check and rate limit."""
         @functools.wraps(handler)
         async def guarded(request: web.Request) -> web.Response:
             account, problem = self.tokens.check_bearer(request.headers.get("Authorization"))
@@ -170,6 +173,8 @@ class AppApi:
             if self.limits.over_limit(account.user_id, "app"):
                 note(request, limited=True)
                 return _json(ao.app_error("Rate Limit"), self.config.app_limit_status)
+            if with_account:
+                return handler(request.query, viewer, account=account)
             return handler(request.query, viewer)
         return guarded
 

@@ -31,7 +31,6 @@ Every request needs the App API's bearer and counts against its account's rate l
 
 from __future__ import annotations
 
-import functools
 import json
 import random
 from collections.abc import Callable
@@ -44,12 +43,9 @@ from aiohttp import web
 from pixivcrawl.protocol import APP_API_HOST
 
 from . import app_objects as ao
-from .accounts import Account, TokenStore
-from .app_api import AppObjects, Viewer
-from .config import ReplicaConfig
-from .requestlog import note
+from .accounts import Account
+from .app_api import Viewer
 from .responses import json_response as _json
-from .traffic import RateLimits
 from .world import USER_BASE, World
 
 #: bookmarks per page, as pixiv pages them
@@ -139,13 +135,10 @@ class BookmarksApi:
     #: whether no crawl calls these routes (False: pixiv endpoints a crawl calls)
     replica_only = False
 
-    def __init__(self, world: World, config: ReplicaConfig, tokens: TokenStore, limits: RateLimits,
-                 objects: AppObjects, bookmarks: Bookmarks | None = None) -> None:
+    def __init__(self, world: World, guard: Callable[..., Callable[[web.Request], object]],
+                 bookmarks: Bookmarks | None = None) -> None:
         self.world = world
-        self.config = config
-        self.tokens = tokens
-        self.limits = limits
-        self.objects = objects
+        self.guard = guard
         self.bookmarks = bookmarks or Bookmarks(world)
 
     def routes(self) -> dict[str, list[web.RouteDef]]:
@@ -158,22 +151,9 @@ class BookmarksApi:
         return {}  # the App API's own catch-all (pixivcrawl.replica.app_api) answers the rest of the host
 
     def _guarded(self, handler: Callable[..., web.Response]) -> Callable[[web.Request], object]:
-        """``handler(query, viewer, account)`` behind the App API's bearer check and rate limit (those of
-        :class:`~pixivcrawl.replica.app_api.AppApi`, whose handlers do not need the asking account)."""
-        @functools.wraps(handler)
-        async def guarded(request: web.Request) -> web.Response:
-            account, problem = self.tokens.check_bearer(request.headers.get("Authorization"))
-            if account is None:
-                return _json(ao.app_error(
-                    "Error occurred at the OAuth process. Please check your Access Token to fix this. "
-                    f"Error Message: {problem}"), 400)
-            note(request, account=account.user_id)
-            if self.limits.over_limit(account.user_id, "app"):
-                note(request, limited=True)
-                return _json(ao.app_error("Rate Limit"), self.config.app_limit_status)
-            viewer = self.objects.viewer(self.tokens.app_sanity_limit(account, self.config.app_sanity_limit))
-            return handler(request.query, viewer, account)
-        return guarded
+        """``handler(query, viewer, account)`` behind the App API's bearer check and rate limit (``guard``:
+        :meth:`pixivcrawl.replica.app_api.AppApi.guarded`), with the asking account."""
+        return self.guard(handler, with_account=True)
 
     def illust_bookmarks(self, query, viewer: Viewer, account: Account) -> web.Response:
         return self._list("illust", query, viewer, account)

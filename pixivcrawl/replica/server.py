@@ -5,8 +5,8 @@ A request is for the pixiv host named by the ``X-Forwarded-Host`` header that ``
 serves, with pixiv's own paths as aiohttp templates:
 
 - oauth.secure.pixiv.net: the token endpoint (:mod:`.oauth`);
-- app-api.pixiv.net: the App API and the novel webview (:mod:`.app_api`; a user's works lists: :mod:`.user_api`),
-  and the app login pages (:mod:`.login`);
+- app-api.pixiv.net: the App API and the novel webview (:mod:`.app_api`; a user's works lists: :mod:`.user_api`;
+  bookmark lists: :mod:`.bookmarks`; follow lists and feeds: :mod:`.follows`), and the app login pages (:mod:`.login`);
 - www.pixiv.net: the web Ajax API, ranking.php and the commission pages (:mod:`.web_api`; a user's
   ``profile/all``: :mod:`.user_api`), and the front page;
 - i.pximg.net and s.pximg.net: the image CDN (:mod:`.cdn`); accounts.pixiv.net: the login form (:mod:`.login`).
@@ -40,6 +40,8 @@ from .bookmarks import BookmarksApi
 from .cdn import Cdn
 from .config import ReplicaConfig
 from .control import PREFIX as CONTROL_PREFIX, Control
+from .follow_graph import FollowGraph
+from .follows import FollowsApi
 from .images import ImageFactory
 from .login import LoginPages
 from .oauth import OAuth
@@ -126,9 +128,10 @@ class Replica:
             "app": AppApi(self.world, config, self.tokens, self.limits, self.rankings, self.app_objects),
             "web": WebApi(self.world, config, self.tokens, self.limits, self.rankings),
             "cdn": Cdn(self.world, config, self.images),
-            "bookmarks": BookmarksApi(self.world, config, self.tokens, self.limits, self.app_objects),
         }
+        self.apis["bookmarks"] = BookmarksApi(self.world, self.apis["app"].guarded)
         self.apis["user"] = UserApi(self.world, self.apis["app"].guarded, self.apis["web"].guarded)
+        self.apis["follows"] = FollowsApi(self.apis["app"], FollowGraph(self.world))
         self.control = Control(config, self.world, self.tokens, self.log, self.blocks, self.faults,
                                self.app_objects, self.images)
         self._fallbacks: set[web.AbstractResource] = set()
