@@ -12,6 +12,7 @@ from typing import Any
 
 from pixivcrawl.db import default_database_url
 from pixivcrawl.replica.accounts import replica_account
+from pixivcrawl.replica.follow_graph import FollowGraph
 from pixivcrawl.replica.world import World
 
 
@@ -49,7 +50,8 @@ def replica_get(origin: str, path: str) -> dict:
 def demo_jobs(world: dict) -> list[tuple[str, dict[str, str]]]:
     """Which spiders the demo runs, with their arguments, chosen from the replica's world (its summary,
     ``/_replica/world``): both series spiders, search, rankings, commissions, a small user's works and novels
-    (:func:`demo_user`), the account's own bookmarks, and what :func:`demo_urls` name (``pixivcrawl get``'s
+    (:func:`demo_user`), the account's own bookmarks, a user's follows with their works (:func:`demo_follower`),
+    the first page of the account's follow feed, and what :func:`demo_urls` name (``pixivcrawl get``'s
     crawls)."""
     illust_series = list(world["illust_series"].items())
     novel_series = list(world["novel_series"].items())
@@ -65,6 +67,8 @@ def demo_jobs(world: dict) -> list[tuple[str, dict[str, str]]]:
         ("commission", {}),
         ("user", {"user_id": str(demo_user(world))}),
         ("bookmarks", {}),
+        ("following", {"user_id": str(demo_follower(world)), "works": "1"}),
+        ("feed", {"max_pages": "1"}),
         *url_jobs(demo_urls(world)),
     ]
 
@@ -81,6 +85,17 @@ def demo_user(summary: dict) -> int:
     users = [u for u in world.users.values() if len(u.work_ids) >= 3 and u.novel_ids
              and any(world.work(w).type == "ugoira" for w in u.work_ids)]
     return min(users, key=lambda u: (len(u.work_ids) + len(u.novel_ids), u.id)).id
+
+
+def demo_follower(summary: dict) -> int:
+    """The user whose follows the demo crawls with ``works=1``: of those who follow at least two users publicly,
+    the one whose followed users published the fewest works and novels (a short crawl)."""
+    world = _world(summary)
+    graph = FollowGraph(world)
+    published = {uid: len(u.work_ids) + len(u.novel_ids) for uid, u in world.users.items()}
+    followers = {uid: graph.followed(uid, "public") for uid in world.users}
+    return min((uid for uid, followed in followers.items() if len(followed) >= 2),
+               key=lambda uid: (sum(published[f] for f in followers[uid]), uid))
 
 
 def demo_urls(summary: dict) -> list[str]:
