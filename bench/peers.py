@@ -55,7 +55,7 @@ ADAPTERS = BENCH / "peer_adapters"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
-from peer_user_jobs import USER_JOBS, UserJobs, print_user_jobs, refresh_token, run_user_jobs  # noqa: E402
+from peer_user_jobs import FOLLOWS, USER_JOBS, UserJobs, print_user_jobs, refresh_token, run_user_jobs  # noqa: E402
 from replica_load import token, wrk_mix  # noqa: E402
 
 from pixivcrawl.demo import replica_get, replica_process  # noqa: E402
@@ -521,7 +521,7 @@ def run_series_jobs(args: argparse.Namespace, python: Path, jobs: list[int]) -> 
 def run_user_part(args: argparse.Namespace, python: Path, jobs: list[int]) -> None:
     """Jobs 4-6 (bench/peer_user_jobs.py) on a replica of the standard world with ``--user-world`` works."""
     with tempfile.TemporaryDirectory(prefix="pixivcrawl-peers-") as tmpdir, \
-            bench_replica(100, works=args.user_world, follows=20) as (origin, pid):
+            bench_replica(100, works=args.user_world, follows=FOLLOWS) as (origin, pid):
         bench = Bench(args, origin, pid, python, Path(tmpdir))
         world = replica_get(origin, "/_replica/world")
         bench.user_jobs = UserJobs(bench._app, world["users"], jobs)
