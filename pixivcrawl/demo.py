@@ -56,18 +56,19 @@ def demo_jobs(world: dict) -> list[tuple[str, dict[str, str]]]:
     illust_series = list(world["illust_series"].items())
     novel_series = list(world["novel_series"].items())
     latest = world["latest_ranking_date"]
-    return [
+    user, follower = demo_user(world), demo_follower(world)
+    return [  # a world of a few dozen works may have one series of each kind: it is then crawled both ways
         ("illust_series", {"series_id": illust_series[0][0]}),
-        ("illust_series", {"illust_id": str(illust_series[1][1][0])}),
+        ("illust_series", {"illust_id": str(illust_series[min(1, len(illust_series) - 1)][1][0])}),
         ("novel_series", {"series_id": novel_series[0][0]}),
-        ("novel_series", {"novel_id": str(novel_series[1][1][-1])}),
+        ("novel_series", {"novel_id": str(novel_series[min(1, len(novel_series) - 1)][1][-1])}),
         ("search", {"word": "漫画", "s_mode": "s_tag", "order": "date_d"}),
         ("ranking", {"mode": "daily", "date_from": world["ranking_week_start"], "date_to": latest}),
         ("ranking", {"api": "app", "work": "novel", "mode": "day", "date": latest}),
         ("commission", {}),
-        ("user", {"user_id": str(demo_user(world))}),
+        *([("user", {"user_id": str(user)})] if user else []),
         ("bookmarks", {}),
-        ("following", {"user_id": str(demo_follower(world)), "works": "1"}),
+        *([("following", {"user_id": str(follower), "works": "1"})] if follower else []),
         ("feed", {"max_pages": "1"}),
         *url_jobs(demo_urls(world)),
     ]
@@ -78,35 +79,37 @@ def _world(summary: dict) -> World:
     return World(seed=summary["seed"], works=summary["works"])
 
 
-def demo_user(summary: dict) -> int:
+def demo_user(summary: dict) -> int | None:
     """The user whose works the demo crawls: the one with the fewest works among those with at least three
-    illusts or manga, one of them an ugoira, and a novel (a short crawl that still shows every kind)."""
+    illusts or manga, one of them an ugoira, and a novel (a short crawl that still shows every kind); None in a
+    world too small to have one."""
     world = _world(summary)
     users = [u for u in world.users.values() if len(u.work_ids) >= 3 and u.novel_ids
              and any(world.work(w).type == "ugoira" for w in u.work_ids)]
-    return min(users, key=lambda u: (len(u.work_ids) + len(u.novel_ids), u.id)).id
+    return min(users, key=lambda u: (len(u.work_ids) + len(u.novel_ids), u.id)).id if users else None
 
 
-def demo_follower(summary: dict) -> int:
+def demo_follower(summary: dict) -> int | None:
     """The user whose follows the demo crawls with ``works=1``: of those who follow at least two users publicly,
-    the one whose followed users published the fewest works and novels (a short crawl)."""
+    the one whose followed users published the fewest works and novels (a short crawl); None when nobody does."""
     world = _world(summary)
     graph = FollowGraph(world)
     published = {uid: len(u.work_ids) + len(u.novel_ids) for uid, u in world.users.items()}
     followers = {uid: graph.followed(uid, "public") for uid in world.users}
     return min((uid for uid, followed in followers.items() if len(followed) >= 2),
-               key=lambda uid: (sum(published[f] for f in followers[uid]), uid))
+               key=lambda uid: (sum(published[f] for f in followers[uid]), uid), default=None)
 
 
 def demo_urls(summary: dict) -> list[str]:
-    """The pixiv URLs the demo crawls as ``pixivcrawl get`` does: two works outside any series (an ugoira, by
-    its ``/en/`` URL, and the first illust of the world) and a novel outside any series."""
+    """The pixiv URLs the demo crawls as ``pixivcrawl get`` does: two works outside any series (the first illust
+    of the world, and an ugoira by its ``/en/`` URL) and a novel outside any series (those the world has)."""
     world = _world(summary)
-    ugoira = next(w.id for w in world.works if w.type == "ugoira" and w.series_id is None)
-    illust = next(w.id for w in world.works if w.type == "illust" and w.series_id is None)
-    novel = next(n.id for n in world.novels if n.series_id is None)
-    return [f"https://www.pixiv.net/artworks/{illust}", f"https://www.pixiv.net/en/artworks/{ugoira}",
+    illust = next((w.id for w in world.works if w.type == "illust" and w.series_id is None), None)
+    ugoira = next((w.id for w in world.works if w.type == "ugoira" and w.series_id is None), None)
+    novel = next((n.id for n in world.novels if n.series_id is None), None)
+    urls = [f"https://www.pixiv.net/artworks/{illust}", f"https://www.pixiv.net/en/artworks/{ugoira}",
             f"https://www.pixiv.net/novel/show.php?id={novel}"]
+    return [url for url, wid in zip(urls, (illust, ugoira, novel), strict=True) if wid is not None]
 
 
 def url_jobs(urls: list[str]) -> list[tuple[str, dict[str, str]]]:
