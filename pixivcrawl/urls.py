@@ -117,6 +117,10 @@ class PixivRef:
         return self.url or str(self.id)
 
 
+#: the largest id pixiv's 64-bit id columns (and ours) hold
+MAX_ID = 2**63 - 1
+
+
 def is_url(text: str) -> bool:
     """Does ``text`` look like a URL rather than a plain id (it has a ``/`` or a ``.`` in it)?"""
     return "/" in text or "." in text
@@ -134,6 +138,8 @@ def parse_ref(text: str, kind: Kind | None = None) -> PixivRef:
             raise PixivUrlError(f"{value} is a plain id: say what it is an id of, or give its pixiv URL.")
         if int(value) <= 0:
             raise PixivUrlError(f"{value} is not an id: pixiv's ids are positive numbers.")
+        if int(value) > MAX_ID:
+            raise PixivUrlError(f"{value} is not an id: pixiv's ids are at most {MAX_ID}.")
         return PixivRef(kind, int(value))
     if not is_url(value):
         raise PixivUrlError(f"{value!r} is neither an id nor a pixiv URL.")
@@ -147,6 +153,8 @@ def parse_ref(text: str, kind: Kind | None = None) -> PixivRef:
         raise PixivUrlError(f"{value} is not a pixiv URL (www.pixiv.net or i.pximg.net).")
     if ref is None:
         raise PixivUrlError(f"{value} names no pixiv work, user or series that pixivcrawl knows.")
+    if ref.id > MAX_ID or (ref.user_id or 0) > MAX_ID:
+        raise PixivUrlError(f"{value} names no pixiv work, user or series: pixiv's ids are at most {MAX_ID}.")
     return PixivRef(ref.kind, ref.id, ref.user_id, ref.page, ref.tag, ref.restrict, url=value)
 
 

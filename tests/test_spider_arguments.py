@@ -295,3 +295,12 @@ def test_a_bookmarks_spider_reads_whose_list(args, expected):
     *values, endpoint = expected
     assert (spider.owner, spider.work, spider.restrict, spider.tag) == tuple(values)
     assert spider.endpoint is getattr(endpoints, endpoint) and spider.pixiv_credentials == ("refresh_token",)
+
+
+def test_a_following_page_url_with_rest_hide_asks_for_the_private_list():
+    from pixivcrawl.spiders.following import FollowingParams
+
+    url = "https://www.pixiv.net/users/5000000/following?rest=hide"
+    assert validate_arguments(FollowingParams, {"user_id": url}).restrict == "private"
+    assert validate_arguments(FollowingParams, {"user_id": url, "restrict": "all"}).restrict == "all"
+    assert validate_arguments(FollowingParams, {"user_id": url.split("?", maxsplit=1)[0]}).restrict == "public"

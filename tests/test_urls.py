@@ -229,3 +229,10 @@ def test_readme_tables_call_them_ids_or_urls():
 
     types = {arg.name: arg.type for arg in arguments(IllustSeriesSpider)}
     assert types == {"series_id": "id or URL", "illust_id": "id or URL", "incremental": "flag"}
+
+
+@pytest.mark.parametrize("value", ["https://www.pixiv.net/artworks/99999999999999999999999", "9223372036854775808",
+                                   "https://www.pixiv.net/users/99999999999999999999/bookmarks/artworks"])
+def test_an_id_beyond_64_bits_is_refused(value):
+    with pytest.raises(PixivUrlError, match=r"pixiv's ids are at most 9223372036854775807"):
+        parse_ref(value, "illust")

@@ -64,7 +64,7 @@ def _user(value: str) -> int:
     try:
         return expect_ref("--bookmarked-by", "user", value).id
     except PixivUrlError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise argparse.ArgumentError(None, str(exc)) from None
 
 
 def _users(value: str) -> list[int]:
@@ -74,7 +74,7 @@ def _users(value: str) -> list[int]:
     try:
         return [expect_ref("--user", "user", part.strip()).id for part in value.split(",") if part.strip()]
     except PixivUrlError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise argparse.ArgumentError(None, str(exc)) from None
 
 
 def _day(value: str) -> date:

@@ -38,6 +38,7 @@ from pixivcrawl.endpoints import USER_FOLLOWING, follow
 from pixivcrawl.items import FollowItem
 from pixivcrawl.parsers.app_api import next_url
 from pixivcrawl.parsers.follows import UserPreview, parse_user_preview
+from pixivcrawl.urls import PixivUrlError, parse_ref
 
 from .account import OwnAccountMixin
 from .arguments import Flag, PixivParams, PositiveInt, SpiderArgumentError
@@ -57,6 +58,21 @@ class FollowingChoice(PixivParams):
     restrict: Literal["public", "private", "all"] = Field(
         "public", description="`public`, `private` (followed privately: the account's own follows only) or `all` "
                               "(both lists)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_a_following_page(cls, data: Any) -> Any:
+        """``user_id`` given as the URL of a user's following page: ``?rest=hide`` gives ``restrict=private``
+        unless ``restrict`` is given."""
+        if not isinstance(data, dict) or not isinstance(data.get("user_id"), str) or "restrict" in data:
+            return data
+        try:
+            ref = parse_ref(data["user_id"], "user")
+        except PixivUrlError:
+            return data  # refused by the field, in its turn
+        if ref.kind == "user" and ref.page == "following" and ref.restrict is not None:
+            return {**data, "restrict": ref.restrict}
+        return data
 
 
 class FollowingWorks(PixivParams):
