@@ -190,7 +190,7 @@ def print_user_jobs(results: dict, user_jobs: UserJobs, limit: float, out=None) 
             paths = sorted(r["paths"].items(), key=lambda kv: -kv[1])
             print(f"  {r['tool']} requests by path: " + ", ".join(f"{p} {n}" for p, n in paths), file=out)
             novel = sum(n for path, n in r["paths"].items() if "novel" in path)
-            if novel:  # the following spider has no type=: it crawls the users' novels (with text) too
+            if novel:  # novels (with text) the peers do not crawl: pixivcrawl without type= crawls them
                 rest = r["requests"] - novel
                 print(f"  {r['tool']} without its {novel} novel requests (novels the peers do not crawl): {rest} "
                       f"requests, {100 * rest / works:.1f} per 100 works, {100 * rest / works / best_requests:.2f}x "

@@ -214,3 +214,34 @@ async def test_incremental_following_crawls_the_users_with_something_new(fresh_r
         len(followed) - 1, 1)
     stamp = table_rows(db_url, f"select image_stamp from illusts where id = {newest}")
     assert stamp == [(world.date_path(world.upload_time(newest) + 86400),)]  # the re-upload (a day later) is stored
+
+
+@coroutine_test
+async def test_following_works_of_one_type(replica, world, graph, tmp_path):
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    follower, followed = _small_follower(world, graph)
+    args = {"user_id": str(follower), "works": "1", "type": "illust,manga"}
+    replica.clear()
+    result = await run_crawl("following", args, replica=replica, db_url=db_url, tmp_path=tmp_path)
+    assert result.stats["finish_reason"] == "finished", result.output
+    assert {r[0] for r in table_rows(db_url, "select id from illusts")} == {
+        w for u in followed for w in world.users[u].work_ids}
+    # the novels the followed users have (test_following_works_crawls_each_user…) cost no request and no row
+    assert table_rows(db_url, "select count(*) from novels") == [(0,)]
+    paths = {r["path"] for r in replica.requests()}
+    assert "/v1/user/illusts" in paths and not paths & {"/v1/user/novels", "/webview/v2/novel"}
+    # an incremental re-run with the same type: the previews' novels, not asked for, do not make a user new
+    replica.clear()
+    again = await run_crawl("following", {**args, "incremental": "1"}, replica=replica, db_url=db_url,
+                            tmp_path=tmp_path)
+    assert again.stats["finish_reason"] == "finished", again.output
+    assert sorted(r["path"] for r in replica.requests()) == ["/auth/token", "/v1/user/following"]
+    assert again.stats["pixiv/following/users_unchanged"] == len(followed)
+
+
+@coroutine_test
+async def test_following_type_must_not_be_empty(replica, tmp_path):
+    result = await run_crawl("following", {"works": "1", "type": ""}, replica=replica,
+                             db_url=f"sqlite:///{tmp_path / 'x.db'}", tmp_path=tmp_path)
+    assert result.stats["finish_reason"] == "bad_arguments"
+    assert "Argument type must not be empty." in result.output

@@ -21,6 +21,8 @@ from .decorators import coroutine_test
 USER = 5000007
 #: a user with an illust series and a novel series
 SERIES_USER = 5000018
+#: the most prolific user of the test world: several pages of works
+PROLIFIC = 5000000
 
 
 def _log(replica, prefix: str = "/") -> list[tuple[str, dict]]:
@@ -72,7 +74,7 @@ async def test_user_stores_the_profile_and_every_work_whole(replica, world, db_u
                                                                              "workspace"}
     assert fetched is not None and result.stats["pixiv/user/profiles"] == 1
 
-    # one profile request; both listings page by page through next_url, illusts and manga in one listing
+    # one profile request; every page of both listings (illusts and manga in one listing), each once
     log = _log(replica)
     assert [p for p, _ in log if p == "/v1/user/detail"] == ["/v1/user/detail"]
     listed = sorted((p, q.get("offset", "0"), q.get("type")) for p, q in log if p.startswith("/v1/user/"))
@@ -101,6 +103,39 @@ async def test_an_incremental_rerun_with_nothing_new_costs_two_requests(replica,
     assert again.stats["pixiv/items/unchanged"] == 30 + len(user_novel_ids(world, USER))
     # the work records' user (without a profile) left the stored profile as it was
     assert table_rows(db_url, "select comment, total_illusts, profile_raw, profile_fetched_at from users") == before
+
+
+def _stored(db_url: str) -> tuple[list[tuple], list[tuple]]:
+    """The works and their pages, as stored."""
+    return (sorted(table_rows(db_url, "select id, type, title, page_count, user_id, incomplete from illusts")),
+            sorted(table_rows(db_url, "select illust_id, page, original_url from illust_pages")))
+
+
+@coroutine_test
+async def test_pages_are_requested_at_once_and_store_what_walking_stores(replica, world, tmp_path):
+    works = user_work_ids(world, PROLIFIC)
+    pages = -(-len(works) // 30)
+    assert pages >= 3
+    walked_db, at_once_db = (f"sqlite:///{tmp_path / name}" for name in ("walked.db", "at_once.db"))
+    # incremental=1 on an empty database walks next_url after next_url and stores every work: the reference
+    walked = await run_crawl("user", {"user_id": PROLIFIC, "type": "illust,manga", "incremental": "1"},
+                             replica=replica, db_url=walked_db, tmp_path=tmp_path)
+    assert walked.stats["finish_reason"] == "finished", walked.output
+    assert "pixiv/user/pages_requested_at_once" not in walked.stats
+    replica.clear()
+    result = await run_crawl("user", {"user_id": PROLIFIC, "type": "illust,manga"}, replica=replica,
+                             db_url=at_once_db, tmp_path=tmp_path)
+    assert result.stats["finish_reason"] == "finished", result.output
+    assert {r[0] for r in table_rows(at_once_db, "select id from illusts")} == set(works)
+    assert _stored(at_once_db) == _stored(walked_db)
+    assert result.stats["pixiv/user/pages_requested_at_once"] == pages - 1
+    # every page once, each scheduled from the profile's callback (its Referer), none from another page's
+    listing = [r for r in replica.requests() if r["path"] == "/v1/user/illusts"]
+    assert sorted(parse_qs(r["query"]).get("offset", ["0"])[0] for r in listing) == sorted(
+        str(o) for o in range(0, len(works), 30))
+    detail = [r for r in replica.requests() if r["path"] == "/v1/user/detail"]
+    assert len(detail) == 1
+    assert {r["referer"].split("?")[0] for r in listing} == {"https://app-api.pixiv.net/v1/user/detail"}
 
 
 @coroutine_test

@@ -7,6 +7,7 @@ with ``works=1``, everything each of them published, as the ``user`` spider craw
     scrapy crawl following -a user_id=5000001               # the public follows of another user
     scrapy crawl following -a user_id=https://www.pixiv.net/users/5000001/following
     scrapy crawl following -a works=1 -a incremental=1      # keep every artist followed current
+    scrapy crawl following -a works=1 -a type=illust,manga  # their art only, no novels
 
 pixiv lists the follows newest first, 30 a page, each as a *user preview* (the user and their newest works); a
 ``follows`` row per follow (``position`` 0 = the newest follow of its list) and a ``users`` row per followed user.
@@ -15,36 +16,38 @@ the last crawl's is one the user undid. pixiv lists no further than offset 5000 
 stops there with a warning.
 
 With ``works=1`` each followed user is crawled by :class:`~pixivcrawl.spiders.user_works.UserWorksMixin` (profile,
-illusts, manga and ugoira, novels with text, all stored whole and downloaded). An incremental crawl
-(``incremental=1``) first reads the preview: a user whose profile is stored and whose newest works (up to three
-illusts and three novels, all the preview shows) are all stored unchanged has nothing new, and costs no request at
-all — a re-run over hundreds of artists with nothing new costs the token and one request per 30 of them. The others
-are crawled incrementally as the ``user`` spider does (at most two requests each when nothing is new). This relies on
-earlier runs having finished: a re-upload of an older work, or a user crawl cut short, is found by a run without
-``incremental=1`` (resume a killed run with ``JOBDIR``).
+illusts, manga and ugoira, novels with text, all stored whole and downloaded; ``type=`` chooses which, as the
+``user`` spider's does). An incremental crawl (``incremental=1``) first reads the preview: a user whose profile is
+stored and whose newest works (up to three illusts and three novels, all the preview shows; those of the kinds
+``type=`` asks for) are all stored unchanged has nothing new, and costs no request at all — a re-run over hundreds of
+artists with nothing new costs the token and one request per 30 of them. The others are crawled incrementally as the
+``user`` spider does (at most two requests each when nothing is new). This relies on earlier runs having finished: a
+re-upload of an older work, or a user crawl cut short, is found by a run without ``incremental=1`` (resume a killed
+run with ``JOBDIR``).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 import scrapy
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 from scrapy.http import Response
 
 from pixivcrawl.endpoints import USER_FOLLOWING, follow
-from pixivcrawl.items import FollowItem
+from pixivcrawl.items import FollowItem, IllustItem, NovelItem
 from pixivcrawl.parsers.app_api import next_url
 from pixivcrawl.parsers.follows import UserPreview, parse_user_preview
 from pixivcrawl.urls import PixivUrlError, parse_ref
 
 from .account import OwnAccountMixin
-from .arguments import Flag, PixivParams, PositiveInt, SpiderArgumentError
+from .arguments import Flag, PixivParams, PositiveInt, SpiderArgumentError, comma_list
 from .base import PixivSpider
 from .params import IncrementalParam, MaxPagesParam, UserRef
-from .user_works import UserWorksMixin
+from .user import WorkType
+from .user_works import WORK_TYPES, UserWorksMixin
 
 #: the highest ``offset`` pixiv takes on /v1/user/following (protocol notes §2.6)
 FOLLOWING_OFFSET_CAP = 5000
@@ -76,10 +79,20 @@ class FollowingChoice(PixivParams):
 
 
 class FollowingWorks(PixivParams):
-    """Whether the followed users' works are crawled too."""
+    """Whether the followed users' works are crawled too, and which of them."""
 
     works: Flag = Field(False, description="`1`: also crawl each followed user as the `user` spider does: profile, "
                                            "illusts, manga and ugoira, novels with text, stored whole and downloaded")
+    type: Annotated[list[WorkType], BeforeValidator(comma_list)] = Field(
+        list(WORK_TYPES), description="with `works=1`: comma-separated kinds of work crawled, as the `user` spider's "
+                                      "`type`: `illust` (illusts and ugoira), `manga`, `novel`")
+
+    @field_validator("type")
+    @classmethod
+    def _not_empty(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise SpiderArgumentError("Argument type must not be empty.")
+        return value
 
 
 class FollowingParams(IncrementalParam, FollowingWorks, MaxPagesParam, FollowingChoice):
@@ -158,7 +171,7 @@ class FollowingSpider(OwnAccountMixin, UserWorksMixin, PixivSpider[FollowingPara
             self.count("following/users_unchanged")
             return
         self.count("following/users_crawled")
-        yield from self.user_requests(preview.user.id)
+        yield from self.user_requests(preview.user.id, types=self.type)
 
     def nothing_new(self, preview: UserPreview) -> bool:
         """In an incremental crawl: whether a followed user is stored as an earlier crawl of theirs left them — their
@@ -166,7 +179,12 @@ class FollowingSpider(OwnAccountMixin, UserWorksMixin, PixivSpider[FollowingPara
         unchanged — so that crawling them again would find nothing new."""
         if not self.incremental or preview.unreadable or not self.memory.profile_stored(preview.user.id):
             return False
-        return all(self.known_unchanged(work) for work in preview.works())
+        return all(self.known_unchanged(work) for work in preview.works() if self.wanted(work))
+
+    def wanted(self, work: IllustItem | NovelItem) -> bool:
+        """Whether the ``type`` argument asks for a work of this kind (an ugoira is an ``illust``)."""
+        kind = "novel" if isinstance(work, NovelItem) else "manga" if work.type == "manga" else "illust"
+        return kind in self.type
 
     def next_page(self, url: str, restrict: str, page: int, offset: int) -> Iterator[scrapy.Request]:
         """The page after ``page`` (``url``, pixiv's ``next_url``), unless ``max_pages`` or pixiv's offset cap ends

@@ -34,13 +34,15 @@ from scrapy.http import Response
 
 from pixivcrawl.endpoints import USER_DETAIL, USER_ILLUSTS, USER_NOVELS, USER_PROFILE_ALL, follow
 from pixivcrawl.items import IllustItem, NovelItem
-from pixivcrawl.parsers.app_api import parse_illust, parse_novel, parse_user_detail
+from pixivcrawl.parsers.app_api import UserDetail, parse_illust, parse_novel, parse_user_detail
 from pixivcrawl.parsers.users import parse_profile_all, parse_user_illusts, parse_user_novels, profile_record
 
 from .series import SeriesCrawlMixin
 
 #: what a user publishes, as the ``type`` argument names it
 WORK_TYPES = ("illust", "manga", "novel")
+#: works a page of ``/v1/user/illusts`` and ``/v1/user/novels`` holds
+USER_PAGE_SIZE = 30
 
 
 def has_tag(item: IllustItem | NovelItem, tag: str) -> bool:
@@ -61,44 +63,97 @@ class UserWorksMixin(SeriesCrawlMixin):
         manga in one listing when both are asked for), and with ``series`` the user's ``profile/all``. ``tag``
         keeps only the works that carry it."""
         types = [t for t in WORK_TYPES if t in set(types)]
-        if self.skip_known and self.memory.profile_stored(user_id):
-            self.count("user/profiles_known")
-        else:
-            yield self.request(USER_DETAIL, {"user_id": user_id, "filter": "for_ios"}, self.parse_user_profile,
-                               cb_kwargs={"user_id": user_id})
+        listings = []
         illusts = [t for t in types if t != "novel"]
         if illusts:
-            yield self.request(USER_ILLUSTS, {"user_id": user_id, "type": illusts[0] if len(illusts) == 1 else None,
-                                              "filter": "for_ios"},
-                               self.parse_user_works, cb_kwargs={"user_id": user_id, "kind": "illust", "tag": tag})
+            listings.append({"user_id": user_id, "kind": "illust", "tag": tag,
+                             "illust_type": illusts[0] if len(illusts) == 1 else None})
         if "novel" in types:
-            yield self.request(USER_NOVELS, {"user_id": user_id, "filter": "for_ios"}, self.parse_user_works,
-                               cb_kwargs={"user_id": user_id, "kind": "novel", "tag": tag, "leave_series": series})
+            listings.append({"user_id": user_id, "kind": "novel", "tag": tag, "leave_series": series})
+        if self.skip_known and self.memory.profile_stored(user_id):
+            self.count("user/profiles_known")
+            yield from self.first_listing_pages(listings)
+        elif getattr(self, "incremental", False):
+            yield self.request(USER_DETAIL, {"user_id": user_id, "filter": "for_ios"}, self.parse_user_profile,
+                               cb_kwargs={"user_id": user_id})
+            yield from self.first_listing_pages(listings)
+        else:  # the profile's counters give the listings' lengths: their pages are then requested at once
+            yield self.request(USER_DETAIL, {"user_id": user_id, "filter": "for_ios"}, self.parse_user_profile,
+                               self.profile_failed, cb_kwargs={"user_id": user_id, "listings": listings})
         if series:
             yield self.request(USER_PROFILE_ALL, None, self.parse_user_series, user_id=user_id,
                                cb_kwargs={"user_id": user_id, "types": types})
 
+    def first_listing_pages(self, listings: list[dict]) -> Iterator[scrapy.Request]:
+        """The first page of each listing (``listings``: the ``cb_kwargs`` of :meth:`parse_user_works` plus
+        ``illust_type``, the ``type`` of ``/v1/user/illusts``), its other pages to follow by ``next_url``."""
+        for listing in listings:
+            yield self.listing_page(listing, 0)
+
+    def listing_page(self, listing: dict, offset: int, planned_until: int = 0) -> scrapy.Request:
+        """The page of a listing at ``offset``, in the URL form of pixiv's ``next_url``
+        (``/v1/user/illusts?filter=for_ios&type=illust&user_id=…&offset=30``; the first page without ``offset``);
+        ``planned_until``: the listing's length when its pages are requested at once (0: walked)."""
+        kwargs = {key: value for key, value in listing.items() if key != "illust_type"}
+        kwargs.update(offset=offset, planned_until=planned_until)
+        if listing["kind"] == "novel":
+            endpoint, params = USER_NOVELS, {"filter": "for_ios", "user_id": listing["user_id"]}
+        else:
+            endpoint = USER_ILLUSTS
+            params = {"filter": "for_ios", "type": listing["illust_type"], "user_id": listing["user_id"]}
+        if offset:
+            params["offset"] = offset
+        return self.request(endpoint, params, self.parse_user_works, cb_kwargs=kwargs)
+
+    def all_listing_pages(self, detail: UserDetail, listings: list[dict]) -> Iterator[scrapy.Request]:
+        """Every page of each listing at once, their number from the profile's counters (``total_illusts``,
+        ``total_manga``, ``total_novels`` of ``/v1/user/detail``; 30 works a page); the last page follows
+        ``next_url`` should the user have published more since (``pixiv/user/pages_requested_at_once`` counts the
+        pages after the first)."""
+        for listing in listings:
+            if listing["kind"] == "novel":
+                total = detail.total_novels
+            else:
+                total = {"illust": detail.total_illusts, "manga": detail.total_manga}.get(
+                    listing["illust_type"], detail.total_illusts + detail.total_manga)
+            offsets = range(0, max(total, 1), USER_PAGE_SIZE)
+            self.count("user/pages_requested_at_once", len(offsets) - 1)
+            for offset in offsets:
+                yield self.listing_page(listing, offset, planned_until=total)
+
     # -- the profile --------------------------------------------------------------------------------
 
-    def parse_user_profile(self, response: Response, user_id: int) -> Iterator[Any]:
+    def parse_user_profile(self, response: Response, user_id: int, listings: list[dict] | None = None
+                           ) -> Iterator[Any]:
         """``/v1/user/detail``: the user record with its profile (pixiv's 404 for a user who left is logged and
-        counted as an error)."""
+        counted as an error); then, when the crawl asks for them (``listings``), every page of the user's listings at
+        once (their first pages only, to walk, when the profile is unreadable)."""
         data = self.app_json(response, f"profile of user {user_id}")
         detail = None if data is None else self.parsed(parse_user_detail, data, "user profile")
         if detail is None:
+            yield from self.first_listing_pages(listings or [])
             return
         self._users_seen.add(detail.user.id)  # the user of a work met later adds nothing
         self.memory.remember_profile(detail.user.id)
         self.count("user/profiles")
         yield profile_record(detail)
+        yield from self.all_listing_pages(detail, listings or [])
+
+    def profile_failed(self, failure) -> Iterator[scrapy.Request]:
+        """Errback of the profile: logged and counted as :meth:`on_error`; the listings the profile was to size are
+        then walked from their first pages."""
+        self.on_error(failure)
+        yield from self.first_listing_pages(failure.request.cb_kwargs.get("listings") or [])
 
     # -- the works ----------------------------------------------------------------------------------
 
     def parse_user_works(self, response: Response, user_id: int, kind: str, tag: str | None = None,
-                         leave_series: bool = False, streak: int = 0) -> Iterator[Any]:
-        """A page of ``/v1/user/illusts`` (``kind`` illust) or ``/v1/user/novels`` (``kind`` novel): each work the
-        crawl keeps (see :meth:`keeps`), expanded whole; then the next page, unless an incremental crawl met
-        ``PIXIV_INCREMENTAL_STOP`` known, unchanged works in a row (``streak`` counts them across pages)."""
+                         leave_series: bool = False, streak: int = 0, offset: int = 0,
+                         planned_until: int = 0) -> Iterator[Any]:
+        """A page of ``/v1/user/illusts`` (``kind`` illust) or ``/v1/user/novels`` (``kind`` novel) at ``offset``:
+        each work the crawl keeps (see :meth:`keeps`), expanded whole; then the next page, unless an incremental
+        crawl met ``PIXIV_INCREMENTAL_STOP`` known, unchanged works in a row (``streak`` counts them across pages)
+        or the page is one of those requested at once before the listing's planned end (``planned_until``)."""
         novels = kind == "novel"
         what = f"{'novels' if novels else 'works'} of user {user_id}"
         data = self.app_json(response, what)
@@ -118,7 +173,7 @@ class UserWorksMixin(SeriesCrawlMixin):
                 yield from self.novel_items(item, obj, skip_known=self.skip_known)
             else:
                 yield from self.work_items(item, obj, skip_known=self.skip_known)
-        if page.next_url is None:
+        if page.next_url is None or offset + len(page.works) < planned_until:
             return
         if getattr(self, "incremental", False) and streak >= self.incremental_stop:
             self.logger.info("Stopping the %s after %d known, unchanged works in a row.", what, streak)
@@ -126,7 +181,7 @@ class UserWorksMixin(SeriesCrawlMixin):
             return
         yield follow(page.next_url, callback=self.parse_user_works, errback=self.on_error,
                      cb_kwargs={"user_id": user_id, "kind": kind, "tag": tag, "leave_series": leave_series,
-                                "streak": streak})
+                                "streak": streak, "offset": offset + len(page.works)})
 
     def keeps(self, item: IllustItem | NovelItem, tag: str | None, leave_series: bool) -> bool:
         """Whether a listed work is crawled here: not when ``tag`` is given and the work lacks it
