@@ -1,7 +1,7 @@
 """The table itself: pixiv's four APIs (:data:`APIS`) and every endpoint pixivcrawl calls (:data:`ENDPOINTS`).
 
-Each entry cites pixiv's endpoint as the crawler sends it; docs/pixiv-protocol.md (in ../shared/docs) has the
-captures they were read from, tests/fixtures the answers the parsers are tested on.
+Each entry cites pixiv's endpoint as the crawler sends it; docs/pixiv-protocol.md says what pixiv accepts and
+returns there (with the sources it was read from), tests/fixtures holds the real answers the parsers are tested on.
 """
 
 from __future__ import annotations
