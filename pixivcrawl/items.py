@@ -317,8 +317,8 @@ class BookmarkItem:
 @dataclass(kw_only=True, frozen=True, slots=True)
 class UserProfile:
     """A user's profile as ``GET /v1/user/detail?user_id=&filter=for_ios`` gives it: the profile columns of ``users``
-    (pixivcrawl.parsers.users.profile_record builds it from the parser's ``UserDetail``). Texts pixiv sends empty
-    are None."""
+    (pixivcrawl.parsers.app_api.parse_user_detail builds it; pixivcrawl.parsers.users.profile_record puts it on the
+    user record). Texts pixiv sends empty are None."""
 
     #: ``user.comment``: the profile text ("" when none)
     comment: str

@@ -138,26 +138,28 @@ def test_user_detail_of_every_capture(fixture):
     assert (detail.user.id, detail.user.name, detail.user.account) == (
         data["user"]["id"], data["user"]["name"], data["user"]["account"])
     assert detail.user.whole and detail.user.profile_image_url == data["user"]["profile_image_urls"]["medium"]
-    assert detail.comment == data["user"]["comment"] and detail.raw is data
+    assert detail.profile.comment == data["user"]["comment"] and detail.raw is data
     counters = ("total_illusts", "total_manga", "total_novels", "total_illust_series", "total_novel_series",
                 "total_illust_bookmarks_public", "total_follow_users", "total_mypixiv_users")
-    assert {key: getattr(detail, key) for key in counters} == {key: profile[key] for key in counters}
-    assert detail.is_premium is profile["is_premium"]
+    assert {key: getattr(detail.profile, key) for key in counters} == {key: profile[key] for key in counters}
+    assert detail.profile.is_premium is profile["is_premium"]
     # texts pixiv sends empty are None; the others are pixiv's
     for key in ("webpage", "twitter_account", "twitter_url", "pawoo_url", "gender", "region", "job", "birth_day",
                 "background_image_url"):
-        assert getattr(detail, key) == (profile[key] or None), key
-    assert detail.birth_year == (profile["birth_year"] or None)
+        assert getattr(detail.profile, key) == (profile[key] or None), key
+    assert detail.profile.birth_year == (profile["birth_year"] or None)
 
 
 def test_user_detail_values():
     assert len(USER_DETAILS) == 8  # the parametrized test above sees every capture
     full = parse_user_detail(load_fixture("app-api/v1_user_detail/pixivutil2__1039353.json"))
-    assert (full.user.id, full.total_illusts, full.total_manga, full.total_follow_users) == (1039353, 244, 3, 1577)
-    assert (full.gender, full.birth_day, full.birth_year, full.region) == ("female", "06-24", 1992, None)
-    assert (full.webpage, full.twitter_account, full.is_premium) == ("https://www.muhsryllzi.com", "HlruJbmaUw", True)
+    shown = full.profile
+    assert (full.user.id, shown.total_illusts, shown.total_manga, shown.total_follow_users) == (1039353, 244, 3, 1577)
+    assert (shown.gender, shown.birth_day, shown.birth_year, shown.region) == ("female", "06-24", 1992, None)
+    assert (shown.webpage, shown.twitter_account, shown.is_premium) == (
+        "https://www.muhsryllzi.com", "HlruJbmaUw", True)
     # a birthday without its year, and a novel among the works
-    partial = parse_user_detail(load_fixture("app-api/v1_user_detail/anowlbear.json"))
+    partial = parse_user_detail(load_fixture("app-api/v1_user_detail/anowlbear.json")).profile
     assert (partial.birth_day, partial.birth_year, partial.gender, partial.webpage) == ("05-18", None, None, None)
     assert (partial.total_illusts, partial.total_novels, partial.total_illust_bookmarks_public) == (27, 1, 366)
     assert partial.twitter_url == "https://twitter.com/rpiv_iuuh88" and partial.is_premium is False

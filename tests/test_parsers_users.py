@@ -118,7 +118,7 @@ def test_profile_record_of_every_user_detail(fixture):
     user = profile_record(detail)
     assert (user.id, user.name, user.whole) == (detail.user.id, detail.user.name, True)
     profile = user.profile
-    assert profile.comment == detail.comment and profile.total_manga == detail.total_manga
+    assert profile is detail.profile and profile.comment == detail.profile.comment
     assert profile.workspace == data["workspace"] and set(profile.raw) == {"profile", "profile_publicity", "workspace"}
     assert detail.user.profile is None  # the parser's record is left as it was
     row = item_rows(user).rows["users"][0]

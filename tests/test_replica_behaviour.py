@@ -51,11 +51,12 @@ def test_user_detail_is_the_worlds_user(replica, world):
     uid = world.works[0].user_id
     status, body = replica.json(f"/v1/user/detail?user_id={uid}&filter=for_ios", headers=auth)
     detail = parse_user_detail(body)
+    shown = detail.profile
     types = [world.work(wid).type for wid in world.user(uid).work_ids]
     assert status == 200 and (detail.user.id, detail.user.name) == (uid, world.user_name(uid)[0])
-    assert (detail.total_illusts, detail.total_manga) == (len(types) - types.count("manga"), types.count("manga"))
-    assert detail.total_novels == len(world.user(uid).novel_ids)
-    assert detail.total_illust_series == sum(s.user_id == uid for s in world.illust_series.values())
+    assert (shown.total_illusts, shown.total_manga) == (len(types) - types.count("manga"), types.count("manga"))
+    assert shown.total_novels == len(world.user(uid).novel_ids)
+    assert shown.total_illust_series == sum(s.user_id == uid for s in world.illust_series.values())
     assert replica.json(f"/v1/user/detail?user_id={uid}", headers=auth) == (status, body)  # the same every time
     # pixiv's 404 for a user who left (or never was), and the App API's bearer check
     status, body = replica.json("/v1/user/detail?user_id=1&filter=for_ios", headers=auth)

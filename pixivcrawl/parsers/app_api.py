@@ -19,6 +19,7 @@ from pixivcrawl.items import (
     NovelSeriesItem,
     TagRef,
     UserItem,
+    UserProfile,
 )
 from pixivcrawl.protocol import APP_API_HOST
 from pixivcrawl.signature import image_stamp
@@ -238,43 +239,16 @@ def parse_webview_novel(html: str) -> WebviewNovel:
 
 @dataclass(frozen=True, slots=True)
 class UserDetail:
-    """A user's profile as ``GET /v1/user/detail?user_id=&filter=for_ios`` gives it (:func:`parse_user_detail`).
+    """A user's profile as ``GET /v1/user/detail?user_id=&filter=for_ios`` gives it (:func:`parse_user_detail`):
+    the user record and its :class:`~pixivcrawl.items.UserProfile` (pixiv's counters at the time of the request, the
+    links and public fields; texts pixiv sends empty, and a ``0`` birth year, are None). Everything else pixiv
+    sends (``profile_publicity``, ``address_id``, ``job_id``, the viewer's ``is_followed`` …) stays in ``raw``."""
 
-    Counters are pixiv's own totals at the time of the request; texts pixiv sends empty (``""``, a ``0`` birth
-    year) are None. Everything else pixiv sends (``profile_publicity``, ``workspace``, ``address_id``, ``job_id``,
-    the viewer's ``is_followed`` …) stays in ``raw``."""
-
-    #: the ``user`` object: id, name, account, avatar (``profile_image_urls.medium``), a whole record
+    #: the ``user`` object: id, name, account, avatar (``profile_image_urls.medium``), a whole record without its
+    #: profile (pixivcrawl.parsers.users.profile_record joins them)
     user: UserItem
-    #: ``user.comment``: the profile text, as the user wrote it ("" when none)
-    comment: str
-    #: ``profile.total_*``: works posted (illusts count ugoira too), illust and novel series, public illust
-    #: bookmarks, users followed, my pixiv friends
-    total_illusts: int
-    total_manga: int
-    total_novels: int
-    total_illust_series: int
-    total_novel_series: int
-    total_illust_bookmarks_public: int
-    total_follow_users: int
-    total_mypixiv_users: int
-    #: ``profile.is_premium``: whether the user has pixiv Premium
-    is_premium: bool
-    #: ``profile.webpage``, ``twitter_account`` (without ``@``), ``twitter_url``, ``pawoo_url``: the links the
-    #: profile shows, or None
-    webpage: str | None
-    twitter_account: str | None
-    twitter_url: str | None
-    pawoo_url: str | None
-    #: ``profile.gender`` (``male`` | ``female`` | ``unknown``), ``region`` (free text), ``job`` (pixiv's job
-    #: name), ``birth_day`` (``MM-DD``), ``birth_year``: what the user made public, or None
-    gender: str | None
-    region: str | None
-    job: str | None
-    birth_day: str | None
-    birth_year: int | None
-    #: ``profile.background_image_url``: the profile's header image on the CDN, or None
-    background_image_url: str | None
+    #: every profile column of ``users``
+    profile: UserProfile
     #: the whole answer as pixiv sent it: ``{user, profile, profile_publicity, workspace}``
     raw: dict[str, Any]
 
@@ -295,27 +269,32 @@ def parse_user_detail(data: Any) -> UserDetail:
     def text(key: str) -> str | None:
         return opt_str(profile.get(key)) or None
 
+    workspace = data.get("workspace")
     return UserDetail(
         user=parse_user(user, where="user_detail.user"),
-        comment=_get(user, "comment", str, optional=True, where="user_detail.user") or "",
-        total_illusts=counter("total_illusts"),
-        total_manga=counter("total_manga"),
-        total_novels=counter("total_novels"),
-        total_illust_series=counter("total_illust_series"),
-        total_novel_series=counter("total_novel_series"),
-        total_illust_bookmarks_public=counter("total_illust_bookmarks_public"),
-        total_follow_users=counter("total_follow_users"),
-        total_mypixiv_users=counter("total_mypixiv_users"),
-        is_premium=_get(profile, "is_premium", bool, where="user_detail.profile"),
-        webpage=text("webpage"),
-        twitter_account=text("twitter_account"),
-        twitter_url=text("twitter_url"),
-        pawoo_url=text("pawoo_url"),
-        gender=text("gender"),
-        region=text("region"),
-        job=text("job"),
-        birth_day=text("birth_day"),
-        birth_year=_get(profile, "birth_year", int, optional=True, where="user_detail.profile") or None,
-        background_image_url=text("background_image_url"),
+        profile=UserProfile(
+            comment=_get(user, "comment", str, optional=True, where="user_detail.user") or "",
+            total_illusts=counter("total_illusts"),
+            total_manga=counter("total_manga"),
+            total_novels=counter("total_novels"),
+            total_illust_series=counter("total_illust_series"),
+            total_novel_series=counter("total_novel_series"),
+            total_illust_bookmarks_public=counter("total_illust_bookmarks_public"),
+            total_follow_users=counter("total_follow_users"),
+            total_mypixiv_users=counter("total_mypixiv_users"),
+            is_premium=_get(profile, "is_premium", bool, where="user_detail.profile"),
+            webpage=text("webpage"),
+            twitter_account=text("twitter_account"),
+            twitter_url=text("twitter_url"),
+            pawoo_url=text("pawoo_url"),
+            gender=text("gender"),
+            region=text("region"),
+            job=text("job"),
+            birth_day=text("birth_day"),
+            birth_year=_get(profile, "birth_year", int, optional=True, where="user_detail.profile") or None,
+            background_image_url=text("background_image_url"),
+            workspace=workspace if isinstance(workspace, dict) else None,
+            raw={key: value for key, value in data.items() if key != "user"},
+        ),
         raw=data,
     )

@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from pixivcrawl.items import UserItem, UserProfile
+from pixivcrawl.items import UserItem
 
 from .app_api import UserDetail, next_url
 from .common import ParseError, get_field
@@ -106,10 +106,5 @@ def parse_profile_all(body: Any) -> ProfileAll:
 
 def profile_record(detail: UserDetail) -> UserItem:
     """The user record of a ``/v1/user/detail`` answer (:class:`~pixivcrawl.parsers.app_api.UserDetail`): its user
-    with the :class:`~pixivcrawl.items.UserProfile` (every profile column of ``users``)."""
-    raw = {key: value for key, value in detail.raw.items() if key != "user"}
-    workspace = raw.get("workspace")
-    names = {f.name for f in dataclasses.fields(UserProfile)} - {"workspace", "raw"}
-    profile = UserProfile(**{name: getattr(detail, name) for name in names},
-                          workspace=workspace if isinstance(workspace, dict) else None, raw=raw)
-    return dataclasses.replace(detail.user, profile=profile)
+    with its :class:`~pixivcrawl.items.UserProfile` (every profile column of ``users``)."""
+    return dataclasses.replace(detail.user, profile=detail.profile)

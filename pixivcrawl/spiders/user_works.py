@@ -112,10 +112,10 @@ class UserWorksMixin(SeriesCrawlMixin):
         pages after the first)."""
         for listing in listings:
             if listing["kind"] == "novel":
-                total = detail.total_novels
+                total = detail.profile.total_novels
             else:
-                total = {"illust": detail.total_illusts, "manga": detail.total_manga}.get(
-                    listing["illust_type"], detail.total_illusts + detail.total_manga)
+                total = {"illust": detail.profile.total_illusts, "manga": detail.profile.total_manga}.get(
+                    listing["illust_type"], detail.profile.total_illusts + detail.profile.total_manga)
             offsets = range(0, max(total, 1), USER_PAGE_SIZE)
             self.count("user/pages_requested_at_once", len(offsets) - 1)
             for offset in offsets:
