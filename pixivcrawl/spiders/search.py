@@ -87,11 +87,12 @@ class SearchQuery(PixivParams):
         None, description="`1` hides AI-generated works, `0` shows them")
     lang: Text | None = Field(None, description="language of tag translations (`en`, `ja`, `zh`, …)")
 
-    @field_validator("content", mode="before")
+    @field_validator("content", "tool", mode="before")
     @classmethod
     def _not_for_novels(cls, value: Any, info: ValidationInfo) -> Any:
         if value is not None and info.data.get("type") == "novels":
-            raise SpiderArgumentError("Argument content applies to artworks, illustrations and manga, not novels.")
+            raise SpiderArgumentError(f"Argument {info.field_name} applies to artworks, illustrations and manga, "
+                                      "not novels.")
         return value
 
     @field_validator("work_lang")
@@ -109,13 +110,6 @@ class SearchQuery(PixivParams):
         if value is not None and minimum is not None and minimum > value:
             raise SpiderArgumentError(f"Argument {low} (a minimum) must not be more than {info.field_name} "
                                       f"(a maximum): {minimum} > {value}.")
-        return value
-
-    @field_validator("tool")
-    @classmethod
-    def _not_for_novels_tool(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is not None and info.data.get("type") == "novels":
-            raise SpiderArgumentError("Argument tool applies to artworks, illustrations and manga, not novels.")
         return value
 
     @field_validator("ecd")
