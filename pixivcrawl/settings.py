@@ -13,6 +13,7 @@ from pixivcrawl import db as _db
 
 BOT_NAME = "pixivcrawl"
 SPIDER_MODULES = ["pixivcrawl.spiders"]
+SPIDER_LOADER_CLASS = "pixivcrawl.spiders.loader.PixivSpiderLoader"  # imports a spider's module when it is loaded
 NEWSPIDER_MODULE = "pixivcrawl.spiders"
 COMMANDS_MODULE = "pixivcrawl.commands"  # `scrapy crawl` exits non-zero when the crawl did not do its job
 ADDONS = {"pixivcrawl.addon.PixivAddon": 0}
