@@ -224,7 +224,7 @@ def main() -> None:
             if args.base:
                 trees = {"base": worktree(args.base, tmp / "base"), "this": ROOT}
             measured = Rows(relay, series, owner, at_head, tmp)
-            for label, tree in trees.items():  # one unmeasured round: the page cache, the replica's objects
+            for tree in trees.values():  # one unmeasured round: the page cache, the replica's objects
                 for row in rows:
                     measured.measure(row, tree)
             for n in range(args.runs):
