@@ -15,11 +15,13 @@ process, ``--runs`` times (alternately, so that the machine's load hits every ro
 - ``pixivcrawl get https://www.pixiv.net/user/…/series/…`` (the same series), start to the first request, into a
   database at the newest schema.
 
-A run's clock starts just before ``Popen``. Prints per row the median, min and max wall seconds, the median CPU
-seconds (the process's own rusage, up to its exit or kill), and the median as a ratio of ``python -c pass``'s
-and as seconds above it. With ``--base REV`` every row also runs with that revision's code (a temporary git
-worktree, as bench/ab.py does: ``PYTHONPATH`` and the working directory point at the tree), alternating with this
-tree's, and a third line per row gives this tree's median over the base's.
+Every process runs with Python's bytecode cache on, kept in the temporary folder (``PYTHONPYCACHEPREFIX``;
+``PYTHONDONTWRITEBYTECODE`` is dropped): an installed pixivcrawl has its ``.pyc`` files, and without them each run
+would compile pixivcrawl's modules from source again. A run's clock starts just before ``Popen``. Prints per row the
+median, min and max wall seconds, the median CPU seconds (the process's own rusage, up to its exit or kill), and the
+median as a ratio of ``python -c pass``'s and as seconds above it. With ``--base REV`` every row also runs with that
+revision's code (a temporary git worktree, as bench/ab.py does: ``PYTHONPATH`` and the working directory point at
+the tree), alternating with this tree's, and a third line per row gives this tree's median over the base's.
 """
 
 from __future__ import annotations
@@ -136,6 +138,10 @@ class Rows:
     def __init__(self, relay: Relay, series: str, owner: int, at_head: Path, tmp: Path) -> None:
         self.relay, self.series, self.owner, self.at_head, self.tmp = relay, series, owner, at_head, tmp
         self.n = 0
+        self.env = {key: value for key, value in os.environ.items()
+                    if key not in ("PYTHONDONTWRITEBYTECODE", "SCRAPY_SETTINGS_MODULE")}
+        self.env.update({"PYTHONPYCACHEPREFIX": str(tmp / "pycache"), "PIXIV_MIRROR": relay.origin,
+                         "PIXIV_REFRESH_TOKEN": "replica-refresh-token-0"})
 
     def crawl_flags(self, out: Path) -> list[str]:
         return ["-s", "PIXIV_THROTTLE_APP_RATE=0", "-s", "PIXIV_THROTTLE_WEB_RATE=0", "-s", "PIXIV_API_CONCURRENCY=8",
@@ -152,9 +158,7 @@ class Rows:
         self.n += 1
         out = self.tmp / f"run-{self.n}"
         out.mkdir()
-        env = {**os.environ, "PYTHONPATH": str(tree), "PIXIV_MIRROR": self.relay.origin,
-               "PIXIV_REFRESH_TOKEN": "replica-refresh-token-0"}
-        env.pop("SCRAPY_SETTINGS_MODULE", None)
+        env = {**self.env, "PYTHONPATH": str(tree)}
         relay = self.relay
         spider = ["illust_series", "-a", f"series_id={self.series}"]
         if row == "pass":
