@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: modules a crawl without Redis, with a database at the newest schema, of no images (PIL), never needs
 HEAVY = ("redis", "aiohttp", "alembic", "scrapy.extensions.remote_control", "scrapy.extensions.telnet",
-         "pixivcrawl.replica", "pixivcrawl.spiders.ranking", "pixivcrawl.spiders.search", "PIL")
+         "pixivcrawl.replica", "pixivcrawl.spiders.ranking", "pixivcrawl.spiders.search", "PIL", "tqdm")
 
 REPORT = ("import atexit, json, sys\n"
           "heavy = {heavy!r}\n"
