@@ -9,10 +9,18 @@ deprecation warning (pixivcrawl.deprecations).
 
 import os
 
+# The download handler's modules, imported here, where the stack is shallow and few modules are loaded: Scrapy's
+# deprecated TLS class aliases call inspect.stack() when they are made, whose cost grows with the stack's depth and
+# the number of modules loaded (python/cpython#92041): ~0.09 s of CPU inside the running crawl (where the add-on's
+# PIXIV_MIRROR check first imported the handler), ~0.04 s here.
+import scrapy.core.downloader.contextfactory
+import scrapy.core.downloader.handlers.http11  # noqa: F401 - imported for its cost, not a name
+
 from pixivcrawl import db as _db
 
 BOT_NAME = "pixivcrawl"
 SPIDER_MODULES = ["pixivcrawl.spiders"]
+SPIDER_LOADER_CLASS = "pixivcrawl.spiders.loader.PixivSpiderLoader"  # imports a spider's module when it is loaded
 NEWSPIDER_MODULE = "pixivcrawl.spiders"
 COMMANDS_MODULE = "pixivcrawl.commands"  # `scrapy crawl` exits non-zero when the crawl did not do its job
 ADDONS = {"pixivcrawl.addon.PixivAddon": 0}

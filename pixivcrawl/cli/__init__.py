@@ -53,21 +53,27 @@ def one_of(option: str, values: Iterable[str]) -> Callable[[str], str]:
     return check
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
-    """The ``pixivcrawl`` parser with every subcommand's options, and the module of each subcommand by name."""
+def build_parser(argv: list[str] | None = None) -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
+    """The ``pixivcrawl`` parser with every subcommand, and the module of each subcommand by name. With ``argv``,
+    only the module of the subcommand it names is imported (and its options added): ``pixivcrawl get`` does not
+    import the replica, the login or the export; without, every subcommand's."""
     parser = argparse.ArgumentParser(prog="pixivcrawl", description="pixivcrawl tools", epilog=EPILOG)
     sub = parser.add_subparsers(dest="command", required=True)
+    chosen = None if argv is None else next((a for a in argv if not a.startswith("-")), "")
     modules = {}
     for name, module_name, help_text in SUBCOMMANDS:
-        module = importlib.import_module(module_name)
-        module.add_arguments(sub.add_parser(name, help=help_text))
-        modules[name] = module
+        subparser = sub.add_parser(name, help=help_text)
+        if chosen is None or name == chosen:
+            module = importlib.import_module(module_name)
+            module.add_arguments(subparser)
+            modules[name] = module
     return parser, modules
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser, modules = build_parser()
-    args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    argv = argv if argv is not None else sys.argv[1:]
+    parser, modules = build_parser(argv)
+    args = parser.parse_args(argv)
     try:
         status = modules[args.command].run(args)
     except UsageError as exc:

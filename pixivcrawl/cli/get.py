@@ -111,11 +111,11 @@ def batches(targets: list[Target]) -> list[Job]:
 
 def check_jobs(jobs: list[Job], settings) -> None:
     """Every crawl's spider exists and takes its arguments; :class:`UsageError` with one sentence otherwise."""
-    from scrapy.spiderloader import SpiderLoader
+    from scrapy.spiderloader import get_spider_loader
 
     from pixivcrawl.spiders.arguments import SpiderArgumentError, validate_arguments
 
-    loader = SpiderLoader.from_settings(settings)
+    loader = get_spider_loader(settings)
     for spider, args in jobs:
         if spider not in loader.list():
             raise UsageError(f"the {spider} spider, which {', '.join(f'{k}={v}' for k, v in args.items())} needs, "

@@ -26,9 +26,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import redis.asyncio as aioredis
 from scrapy.crawler import Crawler
 from scrapy.settings import BaseSettings
 
@@ -36,6 +35,9 @@ from pixivcrawl.credentials import CredentialsError, load_credentials
 
 from .connection import async_client, fingerprint_of, key_prefix, redis_url
 from .outage import RedisOutage, outage_of
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 
 class Limit(NamedTuple):

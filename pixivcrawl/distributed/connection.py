@@ -6,13 +6,13 @@ import hashlib
 import os
 import socket
 import uuid
+from typing import TYPE_CHECKING
 
-import redis
-import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry as AsyncRetry
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 from scrapy.settings import BaseSettings
+
+if TYPE_CHECKING:  # redis-py is imported by the functions that make clients: a crawl without Redis never loads it
+    import redis
+    import redis.asyncio as aioredis
 
 
 def redis_url(settings: BaseSettings) -> str:
@@ -24,12 +24,21 @@ def sync_client(url: str) -> redis.Redis:
     """The scheduler's client. Short timeouts: its calls run on the reactor, and a Redis that does not answer
     in 5 s is treated as away (pixivcrawl.distributed.outage). A pooled connection that broke (Redis restarted)
     is retried once on a new one, so a Redis that is back is not taken for one still away."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30,
                                 retry=Retry(NoBackoff(), 1), retry_on_error=[redis.ConnectionError])
 
 
 def async_client(url: str) -> aioredis.Redis:
     """The shared budgets' client (asyncio), retrying a broken pooled connection once as :func:`sync_client`."""
+    import redis
+    import redis.asyncio as aioredis
+    from redis.asyncio.retry import Retry as AsyncRetry
+    from redis.backoff import NoBackoff
+
     return aioredis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10,
                                    retry=AsyncRetry(NoBackoff(), 1), retry_on_error=[redis.ConnectionError])
 

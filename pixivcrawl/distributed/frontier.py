@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import redis
+if TYPE_CHECKING:  # the frontier is made only with PIXIV_REDIS_URL: redis-py is imported then, not before
+    import redis
 
 #: how long the id of a finished run is kept (seconds): a worker still closing learns that its run
 #: finished, not that its frontier vanished
@@ -236,5 +238,11 @@ class Frontier:
                     pipe.set(self.done_key, self.run, ex=DONE_TTL)
                 pipe.execute()
                 return True
-            except redis.WatchError:
+            except _watch_error():
                 return False
+
+
+def _watch_error() -> type[Exception]:
+    from redis import WatchError
+
+    return WatchError

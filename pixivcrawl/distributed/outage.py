@@ -28,9 +28,9 @@ import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from functools import cache
 from typing import Any, TypeVar
 
-import redis
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
@@ -39,14 +39,20 @@ from .frontier import Frontier, FrontierLost, FrontierSize
 
 logger = logging.getLogger(__name__)
 
-#: the errors that mean "Redis is not answering now", not "this call is wrong"
-OUTAGE_ERRORS: tuple[type[Exception], ...] = (
-    redis.exceptions.ConnectionError,  # BusyLoadingError (Redis loading its dump) is one
-    redis.exceptions.TimeoutError,
-    redis.exceptions.TryAgainError,
-    redis.exceptions.ReadOnlyError,  # a replica during a failover
-    redis.exceptions.MasterDownError,
-)
+@cache
+def outage_errors() -> tuple[type[Exception], ...]:
+    """The errors that mean "Redis is not answering now", not "this call is wrong" (redis-py is imported here, on
+    first use: a crawl without Redis never loads it)."""
+    import redis
+
+    return (
+        redis.exceptions.ConnectionError,  # BusyLoadingError (Redis loading its dump) is one
+        redis.exceptions.TimeoutError,
+        redis.exceptions.TryAgainError,
+        redis.exceptions.ReadOnlyError,  # a replica during a failover
+        redis.exceptions.MasterDownError,
+    )
+
 
 FINISH_REASON = "frontier_lost"
 BACKOFF_FIRST, BACKOFF_MAX = 0.1, 2.0
@@ -90,7 +96,7 @@ class RedisOutage:
         return self.gave_up or not getattr(self.crawler, "crawling", True)
 
     def failed(self, exc: BaseException) -> None:
-        """A Redis call failed with one of OUTAGE_ERRORS."""
+        """A Redis call failed with one of outage_errors()."""
         now = time.monotonic()
         if self.since is None:
             self.since = now
@@ -141,7 +147,7 @@ class RedisOutage:
             started = time.monotonic()
             try:
                 result = await fn(*args, **kwargs)
-            except OUTAGE_ERRORS as exc:
+            except outage_errors() as exc:
                 self.failed(exc)
                 if self.stopping:
                     raise RedisUnavailable(f"Redis is not answering ({type(exc).__name__})") from None
@@ -190,7 +196,7 @@ class BufferedFrontier:
             return default
         try:
             result = fn(*args)
-        except OUTAGE_ERRORS as exc:
+        except outage_errors() as exc:
             self.outage.failed(exc)
             return default
         except FrontierLost:
@@ -204,7 +210,7 @@ class BufferedFrontier:
         nothing is left to do), or the frontier vanished (stop)."""
         try:
             status = self.frontier.status()
-        except OUTAGE_ERRORS as exc:
+        except outage_errors() as exc:
             self.outage.failed(exc)
             return
         if status != "finished":
@@ -215,7 +221,7 @@ class BufferedFrontier:
         while self.outbox and not self.outage.down and not self.outage.gave_up:
             try:
                 self.outbox[0]()
-            except OUTAGE_ERRORS as exc:
+            except outage_errors() as exc:
                 self.outage.failed(exc)
                 return False
             except FrontierLost:
@@ -234,7 +240,7 @@ class BufferedFrontier:
         if self.outage.down:
             try:
                 self.frontier.client.ping()
-            except OUTAGE_ERRORS as exc:
+            except outage_errors() as exc:
                 self.outage.failed(exc)
                 return False
             self.outage.succeeded()

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
-from tqdm import tqdm
+
+if TYPE_CHECKING:  # tqdm is imported when the line is drawn: a crawl without PIXIV_PROGRESS never loads it
+    from tqdm import tqdm
 
 #: seconds between two drawings of the line: on a terminal, and in a log
 TERMINAL_INTERVAL, LOG_INTERVAL = 0.5, 2.0
@@ -56,6 +58,8 @@ class ProgressExtension:
         self.started = time.monotonic()
         terminal = self.stream.isatty()
         if terminal:
+            from tqdm import tqdm
+
             self.bar = tqdm(desc=self.name, unit=" items", file=self.stream, leave=True, dynamic_ncols=True)
         self._timer = create_looping_call(self.render)
         self._timer.start(TERMINAL_INTERVAL if terminal else LOG_INTERVAL, now=False)
@@ -69,6 +73,8 @@ class ProgressExtension:
             self.bar.set_postfix_str(postfix, refresh=False)
             self.bar.refresh()
             return
+        from tqdm import tqdm
+
         self.stream.write(tqdm.format_meter(n=counts["items"], total=None, elapsed=time.monotonic() - self.started,
                                             prefix=self.name, unit=" items", postfix=postfix) + "\n")
         self.stream.flush()

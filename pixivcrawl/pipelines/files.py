@@ -42,7 +42,6 @@ from pathlib import PurePosixPath
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from PIL import Image, UnidentifiedImageError
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
@@ -276,6 +275,8 @@ class PixivFilesPipeline(FilesPipeline):
             if not body.startswith(b"PK"):
                 raise FileException("not a zip archive")
         else:
+            from PIL import Image, UnidentifiedImageError  # here: a crawl without images never imports Pillow
+
             try:
                 with Image.open(io.BytesIO(body)) as image:
                     width, height = image.size

@@ -39,7 +39,6 @@ import zipfile
 from collections.abc import Sequence
 from typing import Any
 
-from PIL import Image
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
@@ -108,6 +107,8 @@ def animate(zip_bytes: bytes, frames: list[dict[str, Any]], fmt: str) -> tuple[b
     consecutive frames become one frame with their delays added). Raises ``KeyError`` for a file missing from
     the zip, ``zipfile.BadZipFile``, ``OSError``/``ValueError`` for an unreadable frame, frames of different
     sizes, a negative delay or a delay the format cannot hold."""
+    from PIL import Image  # here: a crawl that converts no ugoira never imports Pillow
+
     with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
         images = [Image.open(io.BytesIO(zf.read(f["file"]))).convert("RGB") for f in frames]
     size = images[0].size

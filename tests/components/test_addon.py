@@ -108,3 +108,20 @@ def test_a_users_spider_middlewares_are_kept_with_redis():
                             SPIDER_MIDDLEWARES={mine: 543, LEASES: 20}).settings
     assert settings.getdict("SPIDER_MIDDLEWARES") == {mine: 543, LEASES: 20}
 
+
+
+TELNET = "scrapy.extensions.telnet.TelnetConsole"
+REMOTE_CONTROL = "scrapy.extensions.remote_control.RemoteControl"
+
+
+def test_scrapys_extensions_switched_off_are_left_out():
+    # pixivcrawl.settings switches the telnet console and the remote control off: their modules are not imported
+    base = make_crawler().settings.getdict("EXTENSIONS_BASE")
+    assert TELNET not in base and REMOTE_CONTROL not in base
+    assert "scrapy.extensions.corestats.CoreStats" in base and "scrapy.extensions.logstats.LogStats" in base
+
+
+@pytest.mark.parametrize("overrides", [{"REMOTE_CONTROL_ENABLED": True, "TELNETCONSOLE_ENABLED": "1"},
+                                       {"EXTENSIONS": {REMOTE_CONTROL: 0, TELNET: 0}}])
+def test_scrapys_extensions_switched_on_or_named_stay(overrides):
+    assert {TELNET, REMOTE_CONTROL} <= set(make_crawler(**overrides).settings.getdict("EXTENSIONS_BASE"))
