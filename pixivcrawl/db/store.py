@@ -6,9 +6,11 @@ same transaction as the work, so a crash leaves either the old or the new versio
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -158,11 +160,23 @@ class Batch:
 
 
 def upsert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]], *,
-           only: tuple[str, ...] | None = None) -> None:
-    """Insert ``rows``; on a key that exists, update every column (or just ``only`` and ``updated_at``)."""
+           only: tuple[str, ...] | None = None, stamp: dict[str, Any] | None = None) -> None:
+    """Insert ``rows``; on a key that exists, update every column (or just ``only`` and ``updated_at``).
+    ``stamp`` (column -> value) is added to every row (the time columns of a write)."""
     if not rows:
         return
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = _upsert_statement(conn.dialect.name, table.name, only)
+    if conn.dialect.name == "sqlite":
+        _execute_many(conn, stmt, rows, stamp or {})
+    else:
+        conn.execute(stmt, [{**row, **stamp} for row in rows] if stamp else rows)
+
+
+@functools.lru_cache(maxsize=512)
+def _upsert_statement(dialect: str, table_name: str, only: tuple[str, ...] | None) -> sa.Insert:
+    """The upsert of :func:`upsert`, built once per dialect, table and ``only``."""
+    table = schema.metadata.tables[table_name]
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(table)
     pk = [c.name for c in table.primary_key]
     keep = schema.KEEP_IF_NULL.get(table.name, ())
@@ -171,9 +185,45 @@ def upsert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]], *,
         for c in table.columns if c.name not in pk and c.name != "first_seen_at"
         and (only is None or c.name in only or c.name == "updated_at")
     }
-    stmt = stmt.on_conflict_do_update(index_elements=pk, set_=updates) if updates else \
+    return stmt.on_conflict_do_update(index_elements=pk, set_=updates) if updates else \
         stmt.on_conflict_do_nothing(index_elements=pk)
-    conn.execute(stmt, rows)
+
+
+def _execute_many(conn: Connection, stmt: sa.Insert, rows: list[dict[str, Any]], stamp: dict[str, Any]) -> None:
+    """``conn.execute(stmt, [{**row, **stamp} for row in rows])`` on SQLite, with the statement compiled once and
+    the rows turned into the driver's parameters by the same bind processors SQLAlchemy would use (the values
+    stored are the same): the per-row work of SQLAlchemy's executemany cost a third of the write. ``stamp``'s
+    values are processed once."""
+    keys = (*rows[0], *(c for c in stamp if c not in rows[0]))
+    compiled = _compiled(conn.dialect, stmt, keys)
+    if compiled is None:
+        conn.execute(stmt, [{**row, **stamp} for row in rows])
+        return
+    sql, names, processors = compiled
+    plan = [(name, processors.get(name), name in stamp,
+             (processors[name](stamp[name]) if name in processors else stamp[name]) if name in stamp else None)
+            for name in names]
+    params = [tuple([value if fixed else (process(row[name]) if process else row[name])
+                     for name, process, fixed, value in plan]) for row in rows]
+    conn.exec_driver_sql(sql, params)
+
+
+#: dialect -> (statement, row keys) -> what :func:`_compiled` returns
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _compiled(dialect: Any, stmt: sa.Insert, keys: tuple[str, ...]) -> tuple[str, tuple[str, ...], dict] | None:
+    """(SQL, bind names in order, bind processors) of ``stmt`` for rows with ``keys``; None when the statement is
+    not a plain positional one (a column default to compute, an expanding parameter)."""
+    cache = _COMPILED.setdefault(dialect, {})
+    if (stmt, keys) not in cache:
+        compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
+        plain = compiled.positional and not compiled.insert_prefetch and not compiled.postfetch \
+            and not compiled.literal_execute_params and not compiled.post_compile_params \
+            and set(compiled.positiontup or ()) <= set(keys)
+        cache[stmt, keys] = (compiled.string, tuple(compiled.positiontup), dict(compiled._bind_processors)) \
+            if plain else None
+    return cache[stmt, keys]
 
 
 def _chunks(values: Iterable[int], size: int = 500) -> Iterable[list[int]]:
@@ -303,15 +353,16 @@ class Store:
                     continue
                 stamp = dict.fromkeys(_STAMPS[table_name], now)
                 whole = len(table.c) - len(stamp)
-                upsert(conn, table, [{**r.values, **stamp} for r in rows if r.only is None and len(r.values) == whole])
+                upsert(conn, table, [r.values for r in rows if r.only is None and len(r.values) == whole],
+                       stamp=stamp)
                 by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
                 for r in rows:
                     # a row without some columns (a user without a profile) updates only those it has
                     only = r.only if r.only is not None or len(r.values) == whole else tuple(sorted(r.values))
                     if only is not None:
-                        by_columns.setdefault(only, []).append({**r.values, **stamp})
+                        by_columns.setdefault(only, []).append(r.values)
                 for columns, listed in by_columns.items():
-                    upsert(conn, table, listed, only=columns)
+                    upsert(conn, table, listed, only=columns, stamp=stamp)
                 counts[table_name] = len(rows)
         return counts
 
