@@ -89,3 +89,40 @@ def test_a_statement_is_compiled_once_per_row_shape(tmp_path, keys):
     assert store_module._compiled(store.engine.dialect, stmt, keys) is first
     assert first[1] == keys
     store.dispose()
+
+
+def _naive_children(items) -> dict[str, set]:
+    """The child rows a batch of ``items`` must hold: each work's from its last version only."""
+    last = {}
+    for item in items:
+        last[item.id] = item_rows(copy.deepcopy(item))
+    out: dict[str, set] = {}
+    for out_rows in last.values():
+        for table in ("illust_pages", "illust_tags"):
+            out.setdefault(table, set()).update(tuple(sorted(r.items())) for r in out_rows.rows.get(table, ()))
+    return out
+
+
+def test_a_work_met_again_in_a_batch_replaces_only_its_own_children():
+    """Works met several times in one batch (a work ranked on several days), in any interleaving: each keeps the
+    pages and tags of its last version, none of another work's are dropped."""
+    first = parse_illust(load_fixture("app-api/v1_illust_series/anowlbear.json")["illusts"][0])
+    assert len(first.pages) > 1 and len(first.tags) > 3
+    base = [first, *(copy.deepcopy(first) for _ in range(2))]
+    for n, work in enumerate(base):
+        work.id += n
+    versions = []
+    for round_ in range(4):
+        for n, work in enumerate(base):
+            version = copy.deepcopy(work)
+            version.tags = work.tags[(round_ + n) % 3:]  # another set of tags each time
+            version.pages = work.pages[:len(work.pages) - round_ % 2]
+            versions.append(version)
+    versions += [copy.deepcopy(base[1])]  # the second work last, as it was first
+    batch = Batch()
+    for version in versions:
+        batch.add(item_rows(copy.deepcopy(version)))
+    held = {table: {tuple(sorted(r.values.items())) for r in batch.rows.get(table, {}).values()}
+            for table in ("illust_pages", "illust_tags")}
+    assert held == _naive_children(versions)
+    assert held["illust_tags"] and held["illust_pages"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import operator
 import random
 import time
 import weakref
@@ -92,6 +93,9 @@ class Batch:
         self.item_count = 0
         #: every item's rows as added, to write them one by one if the batch as a whole is refused
         self.members: list[ItemRows] = []
+        #: table -> column -> value -> keys of the rows added with that value (a row's value may have changed
+        #: since: checked when used), so that replacing a parent's children needs no scan of the whole table
+        self._by_value: dict[str, dict[str, dict[Any, list[tuple]]]] = {}
 
     def __len__(self) -> int:
         return self.item_count
@@ -114,25 +118,46 @@ class Batch:
             bucket = self.rows.get(table)
             if parent_id in parents and bucket:
                 # an earlier version of this parent in the same batch: drop its children (only a parent
-                # already listed here can have children in the batch, so the scan is skipped otherwise)
-                for key in [k for k, r in bucket.items() if r.values[col] == parent_id]:
+                # already listed here can have children in the batch)
+                for key in self._keys_with(table, col, parent_id):
                     del bucket[key]
             parents.add(parent_id)
         for table, rows in item_rows.rows.items():
             if table == merged_parent:
                 continue
             only = item_rows.columns if table == partial_parent else None
-            pk = [c.name for c in schema.metadata.tables[table].primary_key]
+            key_of = _KEY_OF[table]
             bucket = self.rows.setdefault(table, {})
             keep = schema.KEEP_IF_NULL.get(table, ())
+            indexes = self._by_value.get(table)
             for row in rows:
-                key = tuple(row[c] for c in pk)
+                key = key_of(row)
+                if indexes:
+                    for col, index in indexes.items():
+                        index.setdefault(row[col], []).append(key)
                 old = bucket.get(key)
                 # a column the new row lacks (a user's profile) keeps the earlier version's value
                 values = row if old is None else {
                     **old.values, **row,
                     **{c: old.values[c] for c in keep if row.get(c) is None and old.values.get(c) is not None}}
                 bucket[key] = BatchRow(values, only)
+
+    def _keys_with(self, table: str, col: str, value: Any) -> list[tuple]:
+        """The keys of ``table``'s rows in the batch whose ``col`` is ``value`` (the index of ``col`` is built on
+        the first call, from the rows in the batch, then kept up to date by :meth:`add`)."""
+        bucket = self.rows[table]
+        indexes = self._by_value.setdefault(table, {})
+        index = indexes.get(col)
+        if index is None:
+            index = indexes[col] = {}
+            for key, r in bucket.items():
+                index.setdefault(r.values[col], []).append(key)
+        found = []
+        for key in dict.fromkeys(index.pop(value, ())):
+            r = bucket.get(key)
+            if r is not None and r.values[col] == value:
+                found.append(key)
+        return found
 
     def _merge_parent(self, item_rows: ItemRows) -> str | None:
         """The parent row of a listing or hidden record, against a row of the same work already in the batch:
@@ -157,6 +182,19 @@ class Batch:
             existing.only = tuple(dict.fromkeys((*existing.only, *columns)))
             merged = table
         return merged
+
+
+def _key_getter(table: sa.Table):
+    """A function giving a row's primary key as a tuple."""
+    names = [c.name for c in table.primary_key]
+    if len(names) == 1:
+        name = names[0]
+        return lambda row: (row[name],)
+    return operator.itemgetter(*names)
+
+
+#: table -> a function giving a row's primary key as a tuple
+_KEY_OF = {name: _key_getter(table) for name, table in schema.metadata.tables.items()}
 
 
 def upsert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]], *,
