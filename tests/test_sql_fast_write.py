@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from pixivcrawl.db import store as store_module
+from pixivcrawl.db import upsert as store_module
 from pixivcrawl.db.rows import item_rows
 from pixivcrawl.db.store import Batch, Store
 from pixivcrawl.parsers.app_api import parse_illust, parse_novel
