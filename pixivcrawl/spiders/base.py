@@ -22,6 +22,7 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from pixivcrawl import collector
 from pixivcrawl.db.memory import CrawlMemory, crawl_memory
 from pixivcrawl.endpoints import Endpoint
 from pixivcrawl.exceptions import GivenUp
@@ -64,6 +65,7 @@ class PixivSpider(AppWorksMixin, RecoverHiddenMixin, SpiderArguments[ParamsT], s
             self.crawler.stats.set_value("pixiv/errors/bad_argument", str(self.argument_error))
             raise CloseSpider("bad_arguments")
         self.resumed = self._mark_job_started()
+        collector.settle()  # the start-up heap is built: out of the collector's way (pixivcrawl.collector)
         for request in self.start_requests_for_arguments():
             yield request
 
