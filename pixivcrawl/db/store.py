@@ -7,6 +7,7 @@ same transaction as the work, so a crash leaves either the old or the new versio
 from __future__ import annotations
 
 import logging
+import operator
 import random
 import time
 from collections.abc import Iterable
@@ -17,11 +18,11 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from . import schema
 from .rows import ItemRows
+from .upsert import upsert
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,9 @@ class Batch:
         self.item_count = 0
         #: every item's rows as added, to write them one by one if the batch as a whole is refused
         self.members: list[ItemRows] = []
+        #: table -> column -> value -> keys of the rows added with that value (a row's value may have changed
+        #: since: checked when used), so that replacing a parent's children needs no scan of the whole table
+        self._by_value: dict[str, dict[str, dict[Any, list[tuple]]]] = {}
 
     def __len__(self) -> int:
         return self.item_count
@@ -112,25 +116,46 @@ class Batch:
             bucket = self.rows.get(table)
             if parent_id in parents and bucket:
                 # an earlier version of this parent in the same batch: drop its children (only a parent
-                # already listed here can have children in the batch, so the scan is skipped otherwise)
-                for key in [k for k, r in bucket.items() if r.values[col] == parent_id]:
+                # already listed here can have children in the batch)
+                for key in self._keys_with(table, col, parent_id):
                     del bucket[key]
             parents.add(parent_id)
         for table, rows in item_rows.rows.items():
             if table == merged_parent:
                 continue
             only = item_rows.columns if table == partial_parent else None
-            pk = [c.name for c in schema.metadata.tables[table].primary_key]
+            key_of = _KEY_OF[table]
             bucket = self.rows.setdefault(table, {})
             keep = schema.KEEP_IF_NULL.get(table, ())
+            indexes = self._by_value.get(table)
             for row in rows:
-                key = tuple(row[c] for c in pk)
+                key = key_of(row)
+                if indexes:
+                    for col, index in indexes.items():
+                        index.setdefault(row[col], []).append(key)
                 old = bucket.get(key)
                 # a column the new row lacks (a user's profile) keeps the earlier version's value
                 values = row if old is None else {
                     **old.values, **row,
                     **{c: old.values[c] for c in keep if row.get(c) is None and old.values.get(c) is not None}}
                 bucket[key] = BatchRow(values, only)
+
+    def _keys_with(self, table: str, col: str, value: Any) -> list[tuple]:
+        """The keys of ``table``'s rows in the batch whose ``col`` is ``value`` (the index of ``col`` is built on
+        the first call, from the rows in the batch, then kept up to date by :meth:`add`)."""
+        bucket = self.rows[table]
+        indexes = self._by_value.setdefault(table, {})
+        index = indexes.get(col)
+        if index is None:
+            index = indexes[col] = {}
+            for key, r in bucket.items():
+                index.setdefault(r.values[col], []).append(key)
+        found = []
+        for key in dict.fromkeys(index.pop(value, ())):
+            r = bucket.get(key)
+            if r is not None and r.values[col] == value:
+                found.append(key)
+        return found
 
     def _merge_parent(self, item_rows: ItemRows) -> str | None:
         """The parent row of a listing or hidden record, against a row of the same work already in the batch:
@@ -157,23 +182,17 @@ class Batch:
         return merged
 
 
-def upsert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]], *,
-           only: tuple[str, ...] | None = None) -> None:
-    """Insert ``rows``; on a key that exists, update every column (or just ``only`` and ``updated_at``)."""
-    if not rows:
-        return
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table)
-    pk = [c.name for c in table.primary_key]
-    keep = schema.KEEP_IF_NULL.get(table.name, ())
-    updates = {
-        c.name: (sa.func.coalesce(stmt.excluded[c.name], table.c[c.name]) if c.name in keep else stmt.excluded[c.name])
-        for c in table.columns if c.name not in pk and c.name != "first_seen_at"
-        and (only is None or c.name in only or c.name == "updated_at")
-    }
-    stmt = stmt.on_conflict_do_update(index_elements=pk, set_=updates) if updates else \
-        stmt.on_conflict_do_nothing(index_elements=pk)
-    conn.execute(stmt, rows)
+def _key_getter(table: sa.Table):
+    """A function giving a row's primary key as a tuple."""
+    names = [c.name for c in table.primary_key]
+    if len(names) == 1:
+        name = names[0]
+        return lambda row: (row[name],)
+    return operator.itemgetter(*names)
+
+
+#: table -> a function giving a row's primary key as a tuple
+_KEY_OF = {name: _key_getter(table) for name, table in schema.metadata.tables.items()}
 
 
 def _chunks(values: Iterable[int], size: int = 500) -> Iterable[list[int]]:
@@ -303,15 +322,16 @@ class Store:
                     continue
                 stamp = dict.fromkeys(_STAMPS[table_name], now)
                 whole = len(table.c) - len(stamp)
-                upsert(conn, table, [{**r.values, **stamp} for r in rows if r.only is None and len(r.values) == whole])
+                upsert(conn, table, [r.values for r in rows if r.only is None and len(r.values) == whole],
+                       stamp=stamp)
                 by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
                 for r in rows:
                     # a row without some columns (a user without a profile) updates only those it has
                     only = r.only if r.only is not None or len(r.values) == whole else tuple(sorted(r.values))
                     if only is not None:
-                        by_columns.setdefault(only, []).append({**r.values, **stamp})
+                        by_columns.setdefault(only, []).append(r.values)
                 for columns, listed in by_columns.items():
-                    upsert(conn, table, listed, only=columns)
+                    upsert(conn, table, listed, only=columns, stamp=stamp)
                 counts[table_name] = len(rows)
         return counts
 

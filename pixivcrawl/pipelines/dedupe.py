@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
@@ -77,7 +76,7 @@ class DedupePipeline:
         if key is None:
             return item
         hidden = is_hidden(item)
-        whole = bool(ItemAdapter(item).get("whole", True)) and not hidden
+        whole = bool(getattr(item, "whole", True)) and not hidden  # every item is a dataclass (pixivcrawl.items)
         signed = work_signature(item)
         # a whole work record lacking a part (ugoira frames, novel text) lacks nothing only once it has it
         lacks_nothing = whole and (signed is None or item.missing() is None)

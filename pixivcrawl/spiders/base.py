@@ -22,6 +22,7 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from pixivcrawl import collector
 from pixivcrawl.db.memory import CrawlMemory, crawl_memory
 from pixivcrawl.endpoints import Endpoint
 from pixivcrawl.exceptions import GivenUp
@@ -45,6 +46,12 @@ class PixivSpider(AppWorksMixin, RecoverHiddenMixin, SpiderArguments[ParamsT], s
 
     #: pixiv answers errors with JSON bodies: let them reach the callbacks, which log the cause
     handle_httpstatus_list: ClassVar[list[int]] = [400, 403, 404]
+    #: Scrapy's check for a generator callback that returns a value parses the callback's source on every
+    #: response (its cache is keyed on the bound method, a new object per request): about 0.1 CPU s per 300
+    #: responses. tests/test_spider_callbacks.py makes the same check once for every spider's callbacks.
+    #: Scrapy's per-item and per-response DEBUG messages are not built below LOG_LEVEL (pixivcrawl.logformatter).
+    custom_settings: ClassVar[dict[str, Any]] = {"WARN_ON_GENERATOR_RETURN_VALUE": False,
+                                                 "LOG_FORMATTER": "pixivcrawl.logformatter.LevelLogFormatter"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         scrapy.Spider.__init__(self, *args, **kwargs)  # not Args.__init__: see SpiderArguments
@@ -60,6 +67,7 @@ class PixivSpider(AppWorksMixin, RecoverHiddenMixin, SpiderArguments[ParamsT], s
             self.crawler.stats.set_value("pixiv/errors/bad_argument", str(self.argument_error))
             raise CloseSpider("bad_arguments")
         self.resumed = self._mark_job_started()
+        collector.settle()  # the start-up heap is built: out of the collector's way (pixivcrawl.collector)
         for request in self.start_requests_for_arguments():
             yield request
 

@@ -1,0 +1,37 @@
+"""Python's cyclic garbage collector, set for a crawl: the heap built at start-up (modules, Scrapy's components,
+the schema) is frozen out of its collections, and it collects the young generation every 50,000 allocations
+rather than every 700.
+
+A crawl allocates many small containers per item (dataclasses, row dicts, Scrapy's per-item coroutines) that
+mostly die young, while the start-up heap stays: with Python's thresholds a metadata crawl of 2,000 works ran
+about 900 collections, six of them full ones that walked the whole start-up heap, 0.4 to 1 CPU s in all (a fifth of
+the crawl). Frozen, the start-up heap is never walked again (its cycles are never freed: it lives as long as the
+process anyway). A young collection during the crawl still cost about 20 ms whatever its size (0.4 CPU s for
+the 22 of that crawl at 10,000): at 50,000 there are 3 or 4 (0.1 s). Peak RSS stays the same within a few MB
+(the crawl of 11,019 originals: 251 MB before, 249-253 MB after).
+
+Done once per process (:func:`settle`, from ``PixivSpider.start``): a process that runs several crawls (the test
+suite) freezes only what the first one found.
+"""
+
+from __future__ import annotations
+
+import gc
+
+#: allocations between two collections of the young generation (Python's default: 700)
+YOUNG_THRESHOLD = 50_000
+
+#: whether this process settled the collector already
+_state = {"settled": False}
+
+
+def settle() -> bool:
+    """Freeze the heap as it is and raise the young generation's threshold, the first time it is called in this
+    process (True then; False afterwards: nothing more is done)."""
+    if _state["settled"]:
+        return False
+    _state["settled"] = True
+    gc.freeze()
+    _young, *older = gc.get_threshold()
+    gc.set_threshold(max(_young, YOUNG_THRESHOLD), *older)
+    return True

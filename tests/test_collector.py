@@ -1,0 +1,47 @@
+"""The garbage collector set for a crawl (pixivcrawl.collector): the start-up heap frozen, the young generation's
+threshold raised, once per process, from the spider's start."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from pixivcrawl import collector
+from tests.components.helpers import make_crawler
+from tests.decorators import coroutine_test
+
+
+@pytest.fixture
+def fresh_collector(monkeypatch):
+    """collector as if this process had not settled yet; the collector's state restored afterwards."""
+    threshold = gc.get_threshold()
+    monkeypatch.setitem(collector._state, "settled", False)
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
+
+def test_settle_freezes_the_heap_and_raises_the_young_threshold_once(fresh_collector):
+    gc.unfreeze()
+    gc.set_threshold(700, 10, 10)
+    held = [object(), {"a": []}]  # tracked containers, frozen with the rest
+    assert collector.settle() is True
+    assert gc.get_freeze_count() > 0
+    assert gc.get_threshold() == (collector.YOUNG_THRESHOLD, 10, 10)
+    gc.unfreeze()
+    gc.set_threshold(700, 10, 10)
+    assert collector.settle() is False  # a second crawl in this process changes nothing
+    assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == (700, 10, 10)
+    assert held
+
+
+@coroutine_test
+async def test_the_spider_settles_the_collector_when_it_starts(fresh_collector, monkeypatch):
+    calls = []
+    monkeypatch.setattr(collector, "settle", lambda: calls.append(1) or True)
+    crawler = make_crawler()
+    requests = [request async for request in crawler.spider.start()]
+    assert requests
+    assert calls == [1]
