@@ -2,20 +2,28 @@
 
 The rewrite happens in the download handler, below every middleware: the scheduler, the dupefilter,
 download slots, logs, items and the database all keep pixiv's real URLs; only the bytes on the wire go to
-the mirror, with the original host name in ``X-Forwarded-Host``.
+the mirror, with the original host name in ``X-Forwarded-Host``. The request itself is not copied for that: the
+Twisted agent below (:class:`_MirrorAgent`) is given the mirror's URL and the extra header, and builds the
+response under the request's own URL.
 """
 
 from __future__ import annotations
 
 import time
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urldefrag, urlsplit, urlunsplit
 
 from scrapy import Request
-from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler, _RequestBodyProducer, _ScrapyAgent
+from scrapy.core.downloader.handlers.http11 import logger as http11_logger
 from scrapy.crawler import Crawler
+from scrapy.exceptions import ResponseDataLossError
 from scrapy.http import Response
+from scrapy.utils._download_handlers import get_dataloss_msg, wrap_twisted_exceptions
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
+from twisted.web.http_headers import Headers as TxHeaders
 
 from .middlewares.auth import PixivAuthMiddleware
 from .middlewares.throttle import PixivThrottleMiddleware
@@ -81,11 +89,52 @@ class MirrorDownloadHandler(HTTP11DownloadHandler):
         return response
 
     async def _download(self, request: Request) -> Response:
-        """Scrapy's download, sent to the mirror when it is set and the host is pixiv's."""
+        """Scrapy's download, sent to the mirror when it is set and the host is pixiv's: Scrapy's
+        HTTP11DownloadHandler.download_request (2.19) with :class:`_MirrorAgent` in place of its agent."""
         target = mirrored_url(request.url, *self._mirror) if self._mirror is not None else None
         if target is None:
             return await super().download_request(request)
-        headers = request.headers.copy()
-        headers["X-Forwarded-Host"] = urlparse_cached(request).hostname
-        response = await super().download_request(request.replace(url=target, headers=headers))
-        return response.replace(url=request.url)
+        agent = _MirrorAgent(
+            target, urlparse_cached(request).hostname or "",
+            contextFactory=self._contextFactory, bindAddress=self._bind_address, pool=self._pool,
+            maxsize=getattr(self._crawler.spider, "download_maxsize", self._default_maxsize),
+            warnsize=getattr(self._crawler.spider, "download_warnsize", self._default_warnsize),
+            fail_on_dataloss=self._fail_on_dataloss, crawler=self._crawler,
+            tls_verbose_logging=self._tls_verbose_logging)
+        try:
+            with wrap_twisted_exceptions():
+                return await maybe_deferred_to_future(agent.download_request(request))
+        except ResponseDataLossError:
+            if not self._fail_on_dataloss_warned:
+                self._fail_on_dataloss_warned = True
+                http11_logger.warning(get_dataloss_msg(request.url))
+            raise
+
+
+class _MirrorAgent(_ScrapyAgent):
+    """Scrapy's agent (2.19's ``_ScrapyAgent.download_request``), but the bytes go to ``wire_url`` with an
+    ``X-Forwarded-Host`` header, and the response carries the request's own URL: no copy of the request, its
+    headers or the response is made for the rewrite."""
+
+    def __init__(self, wire_url: str, forwarded_host: str, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._wire_url = wire_url
+        self._forwarded_host = forwarded_host.encode("ascii")
+
+    def download_request(self, request: Request) -> Deferred[Response]:
+        from twisted.internet import reactor
+
+        timeout = request.meta.get("download_timeout") or self._connectTimeout
+        agent = self._get_agent(request, timeout)
+        url = urldefrag(request.url)[0]
+        headers = TxHeaders(request.headers)
+        headers.setRawHeaders(b"X-Forwarded-Host", [self._forwarded_host])
+        body = _RequestBodyProducer(request.body) if request.body else None
+        start_time = time.monotonic()
+        d = agent.request(request.method.encode("ascii"), self._wire_url.encode("ascii"), headers, body)
+        d.addCallback(self._cb_latency, request, start_time)
+        d2 = d.addCallback(self._cb_bodyready, request)
+        d3 = d2.addCallback(self._cb_bodydone, url)
+        self._timeout_cl = reactor.callLater(timeout, d3.cancel)
+        d3.addBoth(self._cb_timeout, request, url, timeout)
+        return d3
