@@ -3,19 +3,23 @@
 The rewrite happens in the download handler, below every middleware: the scheduler, the dupefilter,
 download slots, logs, items and the database all keep pixiv's real URLs; only the bytes on the wire go to
 the mirror, with the original host name in ``X-Forwarded-Host``. The request itself is not copied for that: the
-Twisted agent below (:class:`_MirrorAgent`) is given the mirror's URL and the extra header, and builds the
-response under the request's own URL.
+Twisted agent below Scrapy's (:class:`_MirrorAgent`) is given the mirror's URL and the extra header, and the
+response is built under the request's own URL.
 """
 
 from __future__ import annotations
 
 import time
 from typing import Any, TypeVar
-from urllib.parse import urldefrag, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from scrapy import Request
-from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler, _RequestBodyProducer, _ScrapyAgent
-from scrapy.core.downloader.handlers.http11 import logger as http11_logger
+from scrapy.core.downloader.handlers.http11 import (
+    HTTP11DownloadHandler,
+    _ScrapyAgent,
+    _TunnelingAgent,
+    logger as http11_logger,
+)
 from scrapy.crawler import Crawler
 from scrapy.exceptions import ResponseDataLossError
 from scrapy.http import Response
@@ -112,29 +116,28 @@ class MirrorDownloadHandler(HTTP11DownloadHandler):
 
 
 class _MirrorAgent(_ScrapyAgent):
-    """Scrapy's agent (2.19's ``_ScrapyAgent.download_request``), but the bytes go to ``wire_url`` with an
-    ``X-Forwarded-Host`` header, and the response carries the request's own URL: no copy of the request, its
-    headers or the response is made for the rewrite."""
+    """Scrapy's agent, whose Twisted agent sends the bytes to ``wire_url`` with an ``X-Forwarded-Host`` header;
+    the response carries the request's own URL: no copy of the request, its headers or the response is made for
+    the rewrite."""
 
     def __init__(self, wire_url: str, forwarded_host: str, **kwargs: Any):
         super().__init__(**kwargs)
-        self._wire_url = wire_url
-        self._forwarded_host = forwarded_host.encode("ascii")
+        self._wire_url = wire_url.encode("ascii")
+        self._forwarded_host = [forwarded_host.encode("ascii")]
 
-    def download_request(self, request: Request) -> Deferred[Response]:
-        from twisted.internet import reactor
+    def _get_agent(self, request: Request, timeout: float) -> Any:
+        return _ToMirror(super()._get_agent(request, timeout), self._wire_url, self._forwarded_host)
 
-        timeout = request.meta.get("download_timeout") or self._connectTimeout
-        agent = self._get_agent(request, timeout)
-        url = urldefrag(request.url)[0]
-        headers = TxHeaders(request.headers)
-        headers.setRawHeaders(b"X-Forwarded-Host", [self._forwarded_host])
-        body = _RequestBodyProducer(request.body) if request.body else None
-        start_time = time.monotonic()
-        d = agent.request(request.method.encode("ascii"), self._wire_url.encode("ascii"), headers, body)
-        d.addCallback(self._cb_latency, request, start_time)
-        d2 = d.addCallback(self._cb_bodyready, request)
-        d3 = d2.addCallback(self._cb_bodydone, url)
-        self._timeout_cl = reactor.callLater(timeout, d3.cancel)
-        d3.addBoth(self._cb_timeout, request, url, timeout)
-        return d3
+
+class _ToMirror:
+    """A Twisted agent's ``request`` with the mirror's URL in place of pixiv's, and the ``X-Forwarded-Host``
+    header added to the headers Scrapy built for the wire."""
+
+    def __init__(self, agent: Any, wire_url: bytes, forwarded_host: list[bytes]):
+        self._agent, self._wire_url, self._forwarded_host = agent, wire_url, forwarded_host
+
+    def request(self, method: bytes, uri: bytes, headers: TxHeaders, body: Any = None) -> Deferred:
+        headers.setRawHeaders(b"X-Forwarded-Host", self._forwarded_host)
+        if isinstance(self._agent, _TunnelingAgent):  # what Scrapy's agent does for its own tunnel
+            headers.removeHeader(b"Proxy-Authorization")
+        return self._agent.request(method, self._wire_url, headers, body)
