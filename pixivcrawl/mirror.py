@@ -2,7 +2,9 @@
 
 The rewrite happens in the download handler, below every middleware: the scheduler, the dupefilter,
 download slots, logs, items and the database all keep pixiv's real URLs; only the bytes on the wire go to
-the mirror, with the original host name in ``X-Forwarded-Host``.
+the mirror, with the original host name in ``X-Forwarded-Host``. The request itself is not copied for that: the
+Twisted agent below Scrapy's (:class:`_MirrorAgent`) is given the mirror's URL and the extra header, and the
+response is built under the request's own URL.
 """
 
 from __future__ import annotations
@@ -12,10 +14,20 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from scrapy import Request
-from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.core.downloader.handlers.http11 import (
+    HTTP11DownloadHandler,
+    _ScrapyAgent,
+    _TunnelingAgent,
+    logger as http11_logger,
+)
 from scrapy.crawler import Crawler
+from scrapy.exceptions import ResponseDataLossError
 from scrapy.http import Response
+from scrapy.utils._download_handlers import get_dataloss_msg, wrap_twisted_exceptions
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
+from twisted.web.http_headers import Headers as TxHeaders
 
 from .middlewares.auth import PixivAuthMiddleware
 from .middlewares.throttle import PixivThrottleMiddleware
@@ -81,11 +93,51 @@ class MirrorDownloadHandler(HTTP11DownloadHandler):
         return response
 
     async def _download(self, request: Request) -> Response:
-        """Scrapy's download, sent to the mirror when it is set and the host is pixiv's."""
+        """Scrapy's download, sent to the mirror when it is set and the host is pixiv's: Scrapy's
+        HTTP11DownloadHandler.download_request (2.19) with :class:`_MirrorAgent` in place of its agent."""
         target = mirrored_url(request.url, *self._mirror) if self._mirror is not None else None
         if target is None:
             return await super().download_request(request)
-        headers = request.headers.copy()
-        headers["X-Forwarded-Host"] = urlparse_cached(request).hostname
-        response = await super().download_request(request.replace(url=target, headers=headers))
-        return response.replace(url=request.url)
+        agent = _MirrorAgent(
+            target, urlparse_cached(request).hostname or "",
+            contextFactory=self._contextFactory, bindAddress=self._bind_address, pool=self._pool,
+            maxsize=getattr(self._crawler.spider, "download_maxsize", self._default_maxsize),
+            warnsize=getattr(self._crawler.spider, "download_warnsize", self._default_warnsize),
+            fail_on_dataloss=self._fail_on_dataloss, crawler=self._crawler,
+            tls_verbose_logging=self._tls_verbose_logging)
+        try:
+            with wrap_twisted_exceptions():
+                return await maybe_deferred_to_future(agent.download_request(request))
+        except ResponseDataLossError:
+            if not self._fail_on_dataloss_warned:
+                self._fail_on_dataloss_warned = True
+                http11_logger.warning(get_dataloss_msg(request.url))
+            raise
+
+
+class _MirrorAgent(_ScrapyAgent):
+    """Scrapy's agent, whose Twisted agent sends the bytes to ``wire_url`` with an ``X-Forwarded-Host`` header;
+    the response carries the request's own URL: no copy of the request, its headers or the response is made for
+    the rewrite."""
+
+    def __init__(self, wire_url: str, forwarded_host: str, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._wire_url = wire_url.encode("ascii")
+        self._forwarded_host = [forwarded_host.encode("ascii")]
+
+    def _get_agent(self, request: Request, timeout: float) -> Any:
+        return _ToMirror(super()._get_agent(request, timeout), self._wire_url, self._forwarded_host)
+
+
+class _ToMirror:
+    """A Twisted agent's ``request`` with the mirror's URL in place of pixiv's, and the ``X-Forwarded-Host``
+    header added to the headers Scrapy built for the wire."""
+
+    def __init__(self, agent: Any, wire_url: bytes, forwarded_host: list[bytes]):
+        self._agent, self._wire_url, self._forwarded_host = agent, wire_url, forwarded_host
+
+    def request(self, method: bytes, uri: bytes, headers: TxHeaders, body: Any = None) -> Deferred:
+        headers.setRawHeaders(b"X-Forwarded-Host", self._forwarded_host)
+        if isinstance(self._agent, _TunnelingAgent):  # what Scrapy's agent does for its own tunnel
+            headers.removeHeader(b"Proxy-Authorization")
+        return self._agent.request(method, self._wire_url, headers, body)

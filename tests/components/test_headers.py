@@ -102,3 +102,21 @@ def test_the_user_agent_wins_over_scrapys_default_in_pixivcrawls_order():
         default.process_request(request)
         mw.process_request(request)
     assert header(app, "User-Agent") == APP_USER_AGENT and header(web, "User-Agent") == WEB_USER_AGENT
+
+
+def test_the_client_time_follows_the_clock_second_by_second(monkeypatch):
+    """The stamp and hash are computed once per second of the clock, and a new second gets its own."""
+    import pixivcrawl.middlewares.headers as headers_module
+
+    now = [1_700_000_000.2]
+    monkeypatch.setattr(headers_module.time, "time", lambda: now[0])
+    stamps = []
+    for t in (1_700_000_000.2, 1_700_000_000.9, 1_700_000_001.0, 1_700_000_000.5):
+        now[0] = t
+        request = Request(APP_URL)
+        headers_middleware().process_request(request)
+        stamp = header(request, "X-Client-Time")
+        assert header(request, "X-Client-Hash") == hashlib.md5((stamp + HASH_SECRET).encode()).hexdigest()
+        stamps.append(stamp)
+    assert stamps == ["2023-11-14T22:13:20+00:00", "2023-11-14T22:13:20+00:00", "2023-11-14T22:13:21+00:00",
+                      "2023-11-14T22:13:20+00:00"]

@@ -1,9 +1,11 @@
 """PIXIV_MIRROR: the URL rewrite helper and MirrorDownloadHandler, which sends pixiv's hosts to the mirror and
-gives the response back under pixiv's URL (the HTTP/1.1 handler below it is a recording stand-in)."""
+gives the response back under pixiv's URL (a local HTTP server records what reaches the wire; for other hosts the
+HTTP/1.1 handler below it is a recording stand-in)."""
 
 from __future__ import annotations
 
 import pytest
+from aiohttp import web
 from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.http import Response
@@ -54,18 +56,71 @@ def mirror_handler(origin: str, **settings) -> MirrorDownloadHandler:
     return build_from_crawler(MirrorDownloadHandler, make_crawler(PIXIV_MIRROR=origin, **settings))
 
 
-@pytest.mark.parametrize("url", [f"https://{host}/some/path?q=1" for host in sorted(PIXIV_HOSTS)])
+class WireRecorder:
+    """A local HTTP server standing in for the mirror: records each request as it arrived (request line, headers,
+    body) and answers 200 with ``from <path?query>``."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, dict[str, str], bytes]] = []
+        self.origin = ""
+        self._runner: web.AppRunner | None = None
+
+    async def _answer(self, request: web.Request) -> web.Response:
+        self.seen.append((request.method, request.path_qs, dict(request.headers), await request.read()))
+        return web.Response(body=b"from " + request.path_qs.encode(), content_type="application/json")
+
+    async def __aenter__(self) -> WireRecorder:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._answer)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.origin = f"http://127.0.0.1:{port}"
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+
+@pytest.mark.parametrize("url", [f"https://{host}/some/path?q=1#part" for host in sorted(PIXIV_HOSTS)])
 @coroutine_test
-async def test_pixiv_requests_go_to_the_mirror_and_come_back_under_their_url(sent, url):
-    handler = mirror_handler("http://127.0.0.1:8321")
-    request = Request(url, headers={"Referer": "https://www.pixiv.net/"})
-    response = await handler.download_request(request)
-    (wire,) = sent
-    assert wire.url == "http://127.0.0.1:8321/some/path?q=1"
-    assert wire.headers["X-Forwarded-Host"] == url.split("/")[2].encode()
-    assert wire.headers["Referer"] == b"https://www.pixiv.net/"
-    assert response.url == url and response.body == b"from " + wire.url.encode()
+async def test_pixiv_requests_go_to_the_mirror_and_come_back_under_their_url(url):
+    async with WireRecorder() as mirror:
+        handler = mirror_handler(mirror.origin)
+        try:
+            request = Request(url, headers={"Referer": "https://www.pixiv.net/"})
+            response = await handler.download_request(request)
+        finally:
+            await handler.close()
+    ((method, path, headers, _body),) = mirror.seen
+    assert (method, path) == ("GET", "/some/path?q=1")
+    assert headers["Host"] == mirror.origin.split("/")[2]
+    assert headers["X-Forwarded-Host"] == url.split("/")[2]
+    assert headers["Referer"] == "https://www.pixiv.net/"
+    assert response.url == url.split("#")[0] and response.body == b"from /some/path?q=1"
+    assert response.status == 200 and response.headers["Content-Type"] == b"application/json"
     assert b"X-Forwarded-Host" not in request.headers  # the scheduler's request is left as it was
+    assert request.url == url and "download_latency" in request.meta
+
+
+@coroutine_test
+async def test_a_mirrored_post_sends_its_body_and_method():
+    async with WireRecorder() as mirror:
+        handler = mirror_handler(mirror.origin)
+        try:
+            request = Request("https://oauth.secure.pixiv.net/auth/token", method="POST", body=b"a=1&b=2",
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+            response = await handler.download_request(request)
+        finally:
+            await handler.close()
+    ((method, path, headers, body),) = mirror.seen
+    assert (method, path, body) == ("POST", "/auth/token", b"a=1&b=2")
+    assert headers["X-Forwarded-Host"] == "oauth.secure.pixiv.net"
+    assert headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert response.url == "https://oauth.secure.pixiv.net/auth/token"
 
 
 @coroutine_test
