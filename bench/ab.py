@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -36,6 +37,7 @@ def worktree(rev: str, into: Path) -> Path:
 
 def measure(bench: Bench, tree: Path, job: int, out: Path) -> dict:
     """One crawl of ``job`` with the code in ``tree``: wall, CPU, peak RSS, requests, exit code."""
+    shutil.rmtree(out, ignore_errors=True)  # a new database and files store: every run downloads everything
     cmd, env, _cwd = bench.command("pixivcrawl", job, out)
     env = {**env, "PYTHONPATH": str(tree)}  # this tree's pixivcrawl, whatever the venv's editable install says
     post(bench.origin, "/_replica/requests/clear")
