@@ -238,12 +238,27 @@ class PixivFilesPipeline(FilesPipeline):
             self._in_hand.release()
 
     async def media_downloaded(self, response, request, info, *, item=None):
+        """Scrapy's ``FilesPipeline.media_downloaded`` (the same checks, stats, result and errors) without what
+        costs time per file and serves nothing here: its DEBUG line and the Referer formatted for it, a second
+        :meth:`file_path`, the WARNING lines :class:`_OneLinePerFile` drops anyway."""
         try:
             if response.status != 200:  # Scrapy's says only "download-error"
                 retries = request.meta.get("retry_times", 0)
                 raise FileException(f"HTTP {response.status}" + (
                     f" after {retries} {'retry' if retries == 1 else 'retries'}" if retries else ""))
-            return await super().media_downloaded(response, request, info, item=item)
+            if not response.body:
+                raise FileException("empty-content")
+            status = "cached" if "cached" in response.flags else "downloaded"
+            self.inc_stats(status)
+            path = self.file_path(request, response=response, info=info, item=item)
+            try:
+                checksum = await self._store_file(response, request, info, path)
+            except FileException:
+                raise
+            except Exception as exc:  # as Scrapy's: logged with its traceback, recorded with its text
+                logger.error("File (unknown-error): Error processing file from %s", request, exc_info=True)
+                raise FileException(str(exc)) from exc
+            return {"url": request.url, "path": path, "checksum": checksum, "status": status}
         finally:
             self._hand_back(request)
 
@@ -266,6 +281,12 @@ class PixivFilesPipeline(FilesPipeline):
     # -- storing -------------------------------------------------------------------------------------
 
     async def file_downloaded(self, response: Response, request: Request, info, *, item=None) -> str:
+        return await self._store_file(response, request, info,
+                                      self.file_path(request, response=response, info=info, item=item))
+
+    async def _store_file(self, response: Response, request: Request, info, path: str) -> str:
+        """Check the body (complete, a zip or an image whose size Pillow reads from its header), store it under
+        ``path`` and return its sha256."""
         body = response.body
         declared = response.headers.get(b"Content-Length")
         if declared is not None and int(declared) != len(body):
@@ -281,12 +302,12 @@ class PixivFilesPipeline(FilesPipeline):
                     width, height = image.size
             except (UnidentifiedImageError, OSError) as exc:
                 raise FileException(f"not an image ({exc})") from None
-        path = self.file_path(request, response=response, info=info, item=item)
         # hashing and the local write run in a thread (hashlib releases the GIL): the reactor keeps
         # downloading meanwhile instead of waiting on the disk (the largest cost of an image crawl)
         try:
             if isinstance(self.store, AtomicFSFilesStore):
-                digest = await asyncio.to_thread(self.store.hash_and_persist, path, body)
+                digest = await asyncio.get_running_loop().run_in_executor(None, self.store.hash_and_persist,
+                                                                          path, body)
             else:
                 digest = hashlib.sha256(body).hexdigest()
                 await ensure_awaitable(self.store.persist_file(path, io.BytesIO(body), info))
