@@ -165,6 +165,17 @@ class PixivFilesPipeline(FilesPipeline):
         else:  # in a crawl, in the background: a large store takes a while to walk
             self._sweep = loop.create_task(self._remove_stale_parts())
 
+    async def process_item(self, item: Any) -> Any:
+        """Scrapy's, then one sync of each folder the item's files were renamed into (the store leaves it out of
+        each file's write, :meth:`_store_file`): every file is on disk under its name before the work goes on to
+        the database, with one folder sync per work instead of one per page."""
+        item = await super().process_item(item)
+        if isinstance(self.store, AtomicFSFilesStore) and isinstance(item, IllustItem) and item.media:
+            folders = {self.store.folder_of(m.path) for m in item.media if m.status == "downloaded" and m.path}
+            if folders:
+                await asyncio.get_running_loop().run_in_executor(None, self.store.sync_folders, folders)
+        return item
+
     async def close_spider(self) -> None:
         if self._sweep is not None:
             await self._sweep
@@ -306,8 +317,9 @@ class PixivFilesPipeline(FilesPipeline):
         # downloading meanwhile instead of waiting on the disk (the largest cost of an image crawl)
         try:
             if isinstance(self.store, AtomicFSFilesStore):
+                # its folder is synced once for all the files of the work (process_item)
                 digest = await asyncio.get_running_loop().run_in_executor(None, self.store.hash_and_persist,
-                                                                          path, body)
+                                                                          path, body, False)
             else:
                 digest = hashlib.sha256(body).hexdigest()
                 await ensure_awaitable(self.store.persist_file(path, io.BytesIO(body), info))

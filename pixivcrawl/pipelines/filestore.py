@@ -18,6 +18,7 @@ import stat
 import tempfile
 import threading
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 from scrapy.pipelines.files import FSFilesStore
@@ -58,8 +59,16 @@ def write_atomically(target: Path, data: bytes) -> None:
             if isinstance(exc, FileNotFoundError) and attempt == 1 and folder.is_dir():
                 continue  # the temporary was removed under us: write it again
             raise
-        _FOLDERS.sync(where)  # the rename itself is on disk
+        unsynced = getattr(_LATER, "folders", None)
+        if unsynced is None:
+            _FOLDERS.sync(where)  # the rename itself is on disk
+        else:  # the caller syncs it before anything relies on the rename (AtomicFSFilesStore.sync_folders)
+            unsynced.add(where)
         return
+
+
+#: per thread: ``folders``, a set while AtomicFSFilesStore.hash_and_persist leaves the folder sync to its caller
+_LATER = threading.local()
 
 
 #: how many folders a store remembers having made (a work's pages arrive together; older ones are made again,
@@ -233,10 +242,26 @@ class AtomicFSFilesStore(FSFilesStore):
         # from threads, where FSFilesStore._mkdir's check-then-create is not)
         write_atomically(self._get_filesystem_path(path), buf.getvalue())
 
-    def hash_and_persist(self, path: str, data: bytes) -> str:
-        """sha256 of ``data``, stored under ``path``: one call for a worker thread."""
-        write_atomically(self._get_filesystem_path(path), data)
+    def hash_and_persist(self, path: str, data: bytes, sync_folder: bool = True) -> str:
+        """sha256 of ``data``, stored under ``path``: one call for a worker thread. With ``sync_folder`` false the
+        file is synced and renamed into place but its folder is not synced: the caller calls :meth:`sync_folders`
+        before anything relies on the rename (the files pipeline: once for all the files of a work, before the
+        work goes on to the database)."""
+        _LATER.folders = set() if not sync_folder else None
+        try:
+            write_atomically(self._get_filesystem_path(path), data)
+        finally:
+            _LATER.folders = None
         return hashlib.sha256(data).hexdigest()
+
+    def folder_of(self, path: str) -> str:
+        """The folder (on disk) of the file stored under ``path``."""
+        return str(self._get_filesystem_path(path).parent)
+
+    def sync_folders(self, folders: Iterable[str]) -> None:
+        """Sync each of ``folders`` (the renames made in them are on disk when this returns)."""
+        for folder in folders:
+            _FOLDERS.sync(folder)
 
     def remove_stale_parts(self, before: float) -> tuple[int, list[str]]:
         """Remove the temporaries a killed process left in the store's ``works/`` tree (see

@@ -11,6 +11,10 @@ import time
 
 from pixivcrawl.pipelines import filestore
 from pixivcrawl.pipelines.filestore import STALE_PART, write_atomically
+from tests.decorators import coroutine_test
+
+from .helpers import illust_item, work_ids
+from .test_files import files_pipeline, store_path
 
 
 def test_temporaries_have_the_names_the_sweep_removes(tmp_path, monkeypatch):
@@ -96,3 +100,28 @@ def test_a_new_file_gets_the_mode_open_gives_under_the_umask(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "a.jpg").stat().st_mode & 0o777 == 0o640
+
+
+@coroutine_test
+async def test_a_works_folder_is_synced_once_after_all_its_pages_are_renamed(tmp_path, monkeypatch):
+    """The files pipeline leaves each page's folder sync out of its write and syncs the work's folder once, after
+    the last rename and before the work goes on (to the database)."""
+    events: list[tuple[str, str]] = []
+    real_sync, real_replace = filestore._sync_folder, filestore.Path.replace
+
+    def sync_folder(folder):
+        events.append(("sync", str(folder)))
+        real_sync(folder)
+
+    def replace(self, target):
+        events.append(("rename", str(target.parent)))
+        return real_replace(self, target)
+
+    monkeypatch.setattr(filestore, "_sync_folder", sync_folder)
+    monkeypatch.setattr(filestore.Path, "replace", replace)
+    pipeline = files_pipeline(tmp_path)
+    item = illust_item(work_ids("manga", pages=3)[0])
+    await pipeline.process_item(item)
+    folder = str(store_path(pipeline, item.media[0].path).parent)
+    assert [m.status for m in item.media] == ["downloaded"] * item.page_count
+    assert events == [("rename", folder)] * item.page_count + [("sync", folder)]
