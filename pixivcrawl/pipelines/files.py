@@ -92,13 +92,32 @@ _STOPPING = "pixiv-stopping"
 
 def media_path(work_id: int, kind: str, page: int, url: str) -> str:
     """A file's path in the store, from numbers and an allow-listed extension only."""
-    suffix = EXTENSIONS.get(PurePosixPath(urlsplit(url).path).suffix.lower(), ".bin")
+    suffix = EXTENSIONS.get(_suffix(urlsplit(url).path).lower(), ".bin")
     folder = f"works/{work_id // 1_000_000:04d}/{work_id}"
     if kind == "page":
         return f"{folder}/{work_id}_p{page}{suffix}"
     if kind == "ugoira_zip":
         return f"{folder}/{work_id}_ugoira.zip"
     return f"{folder}/{work_id}_{kind}{suffix}"
+
+
+def _suffix(path: str) -> str:
+    """``PurePosixPath(path).suffix``, without building the path for the usual ``…/name.ext``."""
+    name = path[path.rfind("/") + 1:]
+    if name in ("", ".", ".."):  # a path pathlib normalises first
+        name = PurePosixPath(path).name
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
+
+
+class _ByUrl:
+    """The media pipeline's key of a file request (the requests that are one download, within a run): its URL.
+    The pipeline's requests are GETs without a body, of URLs pixiv gave, so the URL tells them apart as the
+    default fingerprint (sha1 of the canonical URL, method and body) would, at a fraction of its cost per file."""
+
+    @staticmethod
+    def fingerprint(request: Request) -> bytes:
+        return request.url.encode()
 
 
 def is_placeholder(url: str) -> bool:
@@ -132,6 +151,7 @@ class PixivFilesPipeline(FilesPipeline):
         if unknown:
             raise ValueError(f"PIXIV_FILES_IMAGE_TYPES takes {', '.join(WORK_TYPES)}, not {', '.join(sorted(unknown))}")
         super().__init__(store_uri, crawler=crawler)
+        self._fingerprinter = _ByUrl()  # Scrapy's MediaPipeline keys its per-run download cache by this
         self.memory = crawl_memory(crawler)  # the files earlier runs stored
         self._done: dict[str, dict[str, Any]] = {}  # path -> size, dimensions, sha256 of a stored file
         self._pending: dict[int, list[tuple[str, int, str]]] = {}  # id(item) -> its requests, in order
