@@ -91,13 +91,32 @@ _STOPPING = "pixiv-stopping"
 
 def media_path(work_id: int, kind: str, page: int, url: str) -> str:
     """A file's path in the store, from numbers and an allow-listed extension only."""
-    suffix = EXTENSIONS.get(PurePosixPath(urlsplit(url).path).suffix.lower(), ".bin")
+    suffix = EXTENSIONS.get(_suffix(urlsplit(url).path).lower(), ".bin")
     folder = f"works/{work_id // 1_000_000:04d}/{work_id}"
     if kind == "page":
         return f"{folder}/{work_id}_p{page}{suffix}"
     if kind == "ugoira_zip":
         return f"{folder}/{work_id}_ugoira.zip"
     return f"{folder}/{work_id}_{kind}{suffix}"
+
+
+def _suffix(path: str) -> str:
+    """``PurePosixPath(path).suffix``, without building the path for the usual ``…/name.ext``."""
+    name = path[path.rfind("/") + 1:]
+    if name in ("", ".", ".."):  # a path pathlib normalises first
+        name = PurePosixPath(path).name
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
+
+
+class _ByUrl:
+    """The media pipeline's key of a file request (the requests that are one download, within a run): its URL.
+    The pipeline's requests are GETs without a body, of URLs pixiv gave, so the URL tells them apart as the
+    default fingerprint (sha1 of the canonical URL, method and body) would, at a fraction of its cost per file."""
+
+    @staticmethod
+    def fingerprint(request: Request) -> bytes:
+        return request.url.encode()
 
 
 def is_placeholder(url: str) -> bool:
@@ -131,6 +150,7 @@ class PixivFilesPipeline(FilesPipeline):
         if unknown:
             raise ValueError(f"PIXIV_FILES_IMAGE_TYPES takes {', '.join(WORK_TYPES)}, not {', '.join(sorted(unknown))}")
         super().__init__(store_uri, crawler=crawler)
+        self._fingerprinter = _ByUrl()  # Scrapy's MediaPipeline keys its per-run download cache by this
         self.memory = crawl_memory(crawler)  # the files earlier runs stored
         self._done: dict[str, dict[str, Any]] = {}  # path -> size, dimensions, sha256 of a stored file
         self._pending: dict[int, list[tuple[str, int, str]]] = {}  # id(item) -> its requests, in order
@@ -163,6 +183,17 @@ class PixivFilesPipeline(FilesPipeline):
             self._swept(*self.store.remove_stale_parts(self._started))
         else:  # in a crawl, in the background: a large store takes a while to walk
             self._sweep = loop.create_task(self._remove_stale_parts())
+
+    async def process_item(self, item: Any) -> Any:
+        """Scrapy's, then one sync of each folder the item's files were renamed into (the store leaves it out of
+        each file's write, :meth:`_store_file`): every file is on disk under its name before the work goes on to
+        the database, with one folder sync per work instead of one per page."""
+        item = await super().process_item(item)
+        if isinstance(self.store, AtomicFSFilesStore) and isinstance(item, IllustItem) and item.media:
+            folders = {self.store.folder_of(m.path) for m in item.media if m.status == "downloaded" and m.path}
+            if folders:
+                await asyncio.get_running_loop().run_in_executor(None, self.store.sync_folders, folders)
+        return item
 
     async def close_spider(self) -> None:
         if self._sweep is not None:
@@ -237,12 +268,27 @@ class PixivFilesPipeline(FilesPipeline):
             self._in_hand.release()
 
     async def media_downloaded(self, response, request, info, *, item=None):
+        """Scrapy's ``FilesPipeline.media_downloaded`` (the same checks, stats, result and errors) without what
+        costs time per file and serves nothing here: its DEBUG line and the Referer formatted for it, a second
+        :meth:`file_path`, the WARNING lines :class:`_OneLinePerFile` drops anyway."""
         try:
             if response.status != 200:  # Scrapy's says only "download-error"
                 retries = request.meta.get("retry_times", 0)
                 raise FileException(f"HTTP {response.status}" + (
                     f" after {retries} {'retry' if retries == 1 else 'retries'}" if retries else ""))
-            return await super().media_downloaded(response, request, info, item=item)
+            if not response.body:
+                raise FileException("empty-content")
+            status = "cached" if "cached" in response.flags else "downloaded"
+            self.inc_stats(status)
+            path = self.file_path(request, response=response, info=info, item=item)
+            try:
+                checksum = await self._store_file(response, request, info, path)
+            except FileException:
+                raise
+            except Exception as exc:  # as Scrapy's: logged with its traceback, recorded with its text
+                logger.error("File (unknown-error): Error processing file from %s", request, exc_info=True)
+                raise FileException(str(exc)) from exc
+            return {"url": request.url, "path": path, "checksum": checksum, "status": status}
         finally:
             self._hand_back(request)
 
@@ -265,6 +311,12 @@ class PixivFilesPipeline(FilesPipeline):
     # -- storing -------------------------------------------------------------------------------------
 
     async def file_downloaded(self, response: Response, request: Request, info, *, item=None) -> str:
+        return await self._store_file(response, request, info,
+                                      self.file_path(request, response=response, info=info, item=item))
+
+    async def _store_file(self, response: Response, request: Request, info, path: str) -> str:
+        """Check the body (complete, a zip or an image whose size Pillow reads from its header), store it under
+        ``path`` and return its sha256."""
         body = response.body
         declared = response.headers.get(b"Content-Length")
         if declared is not None and int(declared) != len(body):
@@ -282,12 +334,13 @@ class PixivFilesPipeline(FilesPipeline):
                     width, height = image.size
             except (UnidentifiedImageError, OSError) as exc:
                 raise FileException(f"not an image ({exc})") from None
-        path = self.file_path(request, response=response, info=info, item=item)
         # hashing and the local write run in a thread (hashlib releases the GIL): the reactor keeps
         # downloading meanwhile instead of waiting on the disk (the largest cost of an image crawl)
         try:
             if isinstance(self.store, AtomicFSFilesStore):
-                digest = await asyncio.to_thread(self.store.hash_and_persist, path, body)
+                # its folder is synced once for all the files of the work (process_item)
+                digest = await asyncio.get_running_loop().run_in_executor(None, self.store.hash_and_persist,
+                                                                          path, body, False)
             else:
                 digest = hashlib.sha256(body).hexdigest()
                 await ensure_awaitable(self.store.persist_file(path, io.BytesIO(body), info))

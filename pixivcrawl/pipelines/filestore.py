@@ -10,29 +10,23 @@ is Scrapy's ``FSFilesStore`` writing that way (pixivcrawl.pipelines.files uses i
 from __future__ import annotations
 
 import hashlib
+import errno
 import os
+import random
 import re
 import stat
 import tempfile
+import threading
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 from scrapy.pipelines.files import FSFilesStore
 from scrapy.pipelines.media import FileException
 
 
-def _file_mode() -> int:
-    """0o666 less the process umask (read once, at import, when no other thread can be creating files)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-#: the mode of the files the store writes: what ``open()`` would give a new file under the process umask
-FILE_MODE = _file_mode()
-
-
-#: the names write_atomically gives its temporaries (tempfile.mkstemp: 8 random characters)
+#: the names write_atomically gives its temporaries (8 random hex digits; tempfile.mkstemp's, which earlier
+#: versions used: 8 random characters)
 STALE_PART = re.compile(r"\..+\.[a-z0-9_]{8}\.part")
 
 
@@ -40,27 +34,135 @@ def write_atomically(target: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``target`` (``.<name>.<random>.part``), sync it to disk and rename
     it into place, then sync the folder: ``target`` is either absent, its old version, or complete — never partial,
     even after a power cut. A temporary removed before its rename (another crawl starting on the same store takes
-    it for a killed process's) is written once more. Raises OSError (the disk is full, the store read-only, …)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    it for a killed process's) is written once more. Raises OSError (the disk is full, the store read-only, …).
+
+    A folder made already is not made again, and writes renamed in one folder at the same time share one sync of
+    it (:class:`_Folders`). Each step that releases the GIL costs a worker thread a wait for it while the reactor
+    runs: the file is written with a few plain ``os`` calls."""
+    folder = target.parent
+    where = str(folder)
+    if not _FOLDERS.made(where):
+        folder.mkdir(parents=True, exist_ok=True)
     for attempt in (1, 2):
-        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        temporary, fd = _create_temporary(target)
         try:
-            os.fchmod(fd, FILE_MODE)  # mkstemp makes it 0600: the store's files get the mode any new file would
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())  # the bytes are on disk before the name points at them
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)  # the bytes are on disk before the name points at them
+            finally:
+                os.close(fd)
             Path(temporary).replace(target)
         except BaseException as exc:
             Path(temporary).unlink(missing_ok=True)
-            if isinstance(exc, FileNotFoundError) and attempt == 1 and target.parent.is_dir():
+            if isinstance(exc, FileNotFoundError) and attempt == 1 and folder.is_dir():
                 continue  # the temporary was removed under us: write it again
             raise
-        _sync_folder(target.parent)  # the rename itself is on disk
+        unsynced = getattr(_LATER, "folders", None)
+        if unsynced is None:
+            _FOLDERS.sync(where)  # the rename itself is on disk
+        else:  # the caller syncs it before anything relies on the rename (AtomicFSFilesStore.sync_folders)
+            unsynced.add(where)
         return
 
 
-def _sync_folder(folder: Path) -> None:
+#: per thread: ``folders``, a set while AtomicFSFilesStore.hash_and_persist leaves the folder sync to its caller
+_LATER = threading.local()
+
+
+#: how many folders a store remembers having made (a work's pages arrive together; older ones are made again,
+#: which costs one ``mkdir`` that finds them)
+MADE_FOLDERS = 4096
+#: a new file only: the temporary's name is ours alone
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
+def _create_temporary(target: Path) -> tuple[str, int]:
+    """A new temporary beside ``target``, ``.<name>.<8 random hex digits>.part`` (:data:`STALE_PART`), open for
+    writing with the mode ``open()`` gives any new file under the umask: its name and descriptor. A name taken
+    already is drawn again; a folder removed since it was made is made again (once)."""
+    folder = target.parent
+    remade = False
+    for _ in range(100):
+        name = f"{folder}/.{target.name}.{random.getrandbits(32):08x}.part"
+        try:
+            return name, os.open(name, _CREATE, 0o666)
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            if remade:
+                raise
+            folder.mkdir(parents=True, exist_ok=True)
+            remade = True
+    raise FileExistsError(errno.EEXIST, "No usable temporary name found", str(folder))
+
+
+class _Folders:
+    """The folders a store made, and the syncs of them in progress, shared by the threads that write files.
+
+    :meth:`sync` is a group commit: a thread whose rename happened while another thread was syncing the same
+    folder waits for that sync to end and then runs one more, for every rename made meanwhile; a sync started
+    after a rename covers it. Every rename is on disk when its :meth:`sync` returns, as with a sync of its own."""
+
+    def __init__(self) -> None:
+        self._made: set[str] = set()
+        self._lock = threading.Lock()
+        self._syncing: dict[str, _FolderSync] = {}
+
+    def made(self, folder: str) -> bool:
+        """Whether ``folder`` was made (or found) already; remembers it as made from now on (the caller makes
+        it). Remembers the last :data:`MADE_FOLDERS` folders at most: a crawl's memory stays flat."""
+        if folder in self._made:
+            return True
+        if len(self._made) >= MADE_FOLDERS:
+            self._made.clear()
+        self._made.add(folder)
+        return False
+
+    def sync(self, folder: str) -> None:
+        with self._lock:
+            state = self._syncing.get(folder)
+            if state is None:
+                state = self._syncing[folder] = _FolderSync(self._lock)
+            state.requested += 1
+            mine = state.requested
+            while state.synced < mine:
+                if state.running:
+                    state.done.wait()
+                    continue
+                state.running, covered = True, state.requested
+                self._lock.release()
+                synced = False
+                try:
+                    _sync_folder(folder)
+                    synced = True
+                finally:
+                    self._lock.acquire()
+                    state.running = False
+                    if synced:
+                        state.synced = covered
+                    state.done.notify_all()
+            if not state.running and state.synced == state.requested:
+                self._syncing.pop(folder, None)
+
+
+class _FolderSync:
+    """One folder's syncs: how many renames asked for one, how many of them the last sync covered."""
+
+    __slots__ = ("done", "requested", "running", "synced")
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self.requested = self.synced = 0
+        self.running = False
+        self.done = threading.Condition(lock)
+
+
+#: the folders this process's writes made and is syncing (every store and the ugoira pipeline share them)
+_FOLDERS = _Folders()
+
+
+def _sync_folder(folder: Path | str) -> None:
     """fsync ``folder`` (best effort: not every system lets a folder be opened or synced)."""
     try:
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
@@ -140,10 +242,26 @@ class AtomicFSFilesStore(FSFilesStore):
         # from threads, where FSFilesStore._mkdir's check-then-create is not)
         write_atomically(self._get_filesystem_path(path), buf.getvalue())
 
-    def hash_and_persist(self, path: str, data: bytes) -> str:
-        """sha256 of ``data``, stored under ``path``: one call for a worker thread."""
-        write_atomically(self._get_filesystem_path(path), data)
+    def hash_and_persist(self, path: str, data: bytes, sync_folder: bool = True) -> str:
+        """sha256 of ``data``, stored under ``path``: one call for a worker thread. With ``sync_folder`` false the
+        file is synced and renamed into place but its folder is not synced: the caller calls :meth:`sync_folders`
+        before anything relies on the rename (the files pipeline: once for all the files of a work, before the
+        work goes on to the database)."""
+        _LATER.folders = set() if not sync_folder else None
+        try:
+            write_atomically(self._get_filesystem_path(path), data)
+        finally:
+            _LATER.folders = None
         return hashlib.sha256(data).hexdigest()
+
+    def folder_of(self, path: str) -> str:
+        """The folder (on disk) of the file stored under ``path``."""
+        return str(self._get_filesystem_path(path).parent)
+
+    def sync_folders(self, folders: Iterable[str]) -> None:
+        """Sync each of ``folders`` (the renames made in them are on disk when this returns)."""
+        for folder in folders:
+            _FOLDERS.sync(folder)
 
     def remove_stale_parts(self, before: float) -> tuple[int, list[str]]:
         """Remove the temporaries a killed process left in the store's ``works/`` tree (see
