@@ -7,7 +7,8 @@ then runs each job alternately with the base tree and with this tree (``--runs``
 the machine's load hits both alike). Each run is its own ``scrapy crawl`` process, limits off, into a new SQLite
 file; only pixivcrawl runs (bench/peers.py compares with the peers). Prints per job the medians of wall seconds, CPU
 seconds (the process's own rusage) and peak RSS, the requests the replica saw, and this tree's figures as ratios of
-the base's (under 1.00: less). Jobs: 1 metadata of a --works illust series, 2 the same plus every original image, 3
+the base's (under 1.00: less); then whether the last run of each side stored the same (bench/compare_stores.py:
+every table and column but ``*_at``, and for job 2 the files' bytes and modes). Jobs: 1 metadata of a --works illust series, 2 the same plus every original image, 3
 a week of App API rankings. ``--latency S`` adds S seconds to every App API and CDN answer.
 """
 
@@ -26,6 +27,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
+from compare_stores import compare  # noqa: E402
 from peers import Bench, bench_replica, post, replica_log, run_measured  # noqa: E402
 
 
@@ -72,8 +74,15 @@ def main() -> None:
                 for n in range(args.runs):
                     for label, tree in (("base", base), ("this", ROOT)):
                         print(f"job {job} run {n + 1}/{args.runs}: {label} …", flush=True)
-                        r = measure(bench, tree, job, tmp / f"out-{label}")
+                        r = measure(bench, tree, job, tmp / f"out-{label}-job{job}")
                         results.setdefault(job, {}).setdefault(label, []).append(r)
+            # what the last run of each side stored, compared (every table and column but *_at, files and modes)
+            print("stored by the last base run against the last run of this tree:")
+            for job in jobs:
+                out = {label: tmp / f"out-{label}-job{job}" for label in ("base", "this")}
+                print(f"  job {job}: ", end="", flush=True)
+                compare(out["base"] / "pixivcrawl.db", out["this"] / "pixivcrawl.db",
+                        (out["base"] / "files", out["this"] / "files") if job == 2 else None)
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)], check=False)
     print()

@@ -1,5 +1,5 @@
 """Whether two crawls stored the same: every table, row and column of two SQLite databases (time stamps, the
-columns ending in ``_at``, left out) and the files of two folders, byte for byte.
+columns ending in ``_at``, left out) and the files of two folders, byte for byte and with their modes.
 
     python bench/compare_stores.py A.db B.db [--files A_DIR B_DIR]
 
@@ -28,8 +28,9 @@ def table_rows(db: Path) -> dict[str, list[tuple]]:
     return out
 
 
-def files(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+def files(folder: Path) -> dict[str, tuple[str, int]]:
+    """Each file under ``folder``: its relative path -> (sha256, mode)."""
+    return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mode)
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
@@ -39,7 +40,12 @@ def main() -> int:
     parser.add_argument("b", type=Path)
     parser.add_argument("--files", nargs=2, type=Path)
     args = parser.parse_args()
-    a, b = table_rows(args.a), table_rows(args.b)
+    return compare(args.a, args.b, args.files)
+
+
+def compare(db_a: Path, db_b: Path, folders: tuple[Path, Path] | None = None) -> int:
+    """Print the differences between two crawls' databases (and files folders); 1 if there is any, else 0."""
+    a, b = table_rows(db_a), table_rows(db_b)
     problems = 0
     for table in sorted(set(a) | set(b)):
         ra, rb = a.get(table), b.get(table)
@@ -49,14 +55,14 @@ def main() -> int:
             only_b = set(rb or ()) - set(ra or ())
             print(f"{table}: {len(ra or ()) - 1} vs {len(rb or ()) - 1} rows; {len(only_a)} only in A, "
                   f"{len(only_b)} only in B; e.g. {sorted(only_a)[:1]} / {sorted(only_b)[:1]}")
-    if args.files:
-        fa, fb = files(args.files[0]), files(args.files[1])
+    if folders:
+        fa, fb = files(folders[0]), files(folders[1])
         if fa != fb:
             problems += 1
             differing = sorted(k for k in fa.keys() | fb.keys() if fa.get(k) != fb.get(k))
             print(f"files: {len(fa)} vs {len(fb)}; differing: {differing[:5]}")
     rows = sum(len(r) - 1 for r in a.values())
-    print(f"{len(a)} tables, {rows} rows" + (f", {len(files(args.files[0]))} files" if args.files else "")
+    print(f"{len(a)} tables, {rows} rows" + (f", {len(files(folders[0]))} files" if folders else "")
           + (": the same" if not problems else f": {problems} difference(s)"))
     return 1 if problems else 0
 
