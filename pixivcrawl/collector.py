@@ -12,6 +12,12 @@ the 22 of that crawl at 10,000): at 50,000 there are 3 or 4 (0.1 s). Peak RSS st
 
 Done once per process (:func:`settle`, from ``PixivSpider.start``): a process that runs several crawls (the test
 suite) freezes only what the first one found.
+
+Start-up itself (Scrapy's components, the schema, the add-on) allocates enough to run about 160 young, 15 middle
+and one full collection between pixivcrawl's settings module and the spider's start, ~0.15 CPU s of a 0.85 s start.
+:func:`starting`, called when Scrapy imports ``pixivcrawl.settings`` (the first of pixivcrawl a ``scrapy`` command
+imports), raises the young threshold to the crawl's already; the collector stays on (a script importing the
+settings is never left without one), and :func:`settle` still freezes the heap when the spider starts.
 """
 
 from __future__ import annotations
@@ -23,6 +29,15 @@ YOUNG_THRESHOLD = 50_000
 
 #: whether this process settled the collector already
 _state = {"settled": False}
+
+
+def starting() -> None:
+    """Raise the young generation's threshold to :data:`YOUNG_THRESHOLD` for the start-up of a crawl (from
+    ``pixivcrawl.settings``); nothing once :func:`settle` ran, or where it is already higher."""
+    if _state["settled"]:
+        return
+    young, *older = gc.get_threshold()
+    gc.set_threshold(max(young, YOUNG_THRESHOLD), *older)
 
 
 def settle() -> bool:

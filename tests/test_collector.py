@@ -45,3 +45,24 @@ async def test_the_spider_settles_the_collector_when_it_starts(fresh_collector, 
     requests = [request async for request in crawler.spider.start()]
     assert requests
     assert calls == [1]
+
+
+def test_starting_raises_the_young_threshold_and_leaves_the_collector_on(fresh_collector):
+    gc.set_threshold(700, 10, 10)
+    collector.starting()
+    assert gc.get_threshold() == (collector.YOUNG_THRESHOLD, 10, 10)
+    assert gc.isenabled()
+    collector._state["settled"] = True
+    gc.set_threshold(700, 10, 10)
+    collector.starting()  # after settle: nothing
+    assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_importing_the_settings_module_raises_the_threshold_in_a_new_process():
+    import subprocess
+    import sys
+
+    code = ("import gc; before = gc.get_threshold()[0]; import pixivcrawl.settings; "
+            "print(before, gc.get_threshold()[0], gc.isenabled())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == ["700", str(collector.YOUNG_THRESHOLD), "True"]
