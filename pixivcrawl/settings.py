@@ -9,6 +9,10 @@ deprecation warning (pixivcrawl.deprecations).
 
 import os
 
+from pixivcrawl import collector as _collector
+
+_collector.starting()  # fewer collections while the crawl starts (pixivcrawl.collector)
+
 # The download handler's modules, imported here, where the stack is shallow and few modules are loaded: Scrapy's
 # deprecated TLS class aliases call inspect.stack() when they are made, whose cost grows with the stack's depth and
 # the number of modules loaded (python/cpython#92041): ~0.09 s of CPU inside the running crawl (where the add-on's

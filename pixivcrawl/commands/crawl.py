@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 
+from scrapy import signals
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
+from pixivcrawl import collector
 from pixivcrawl.extensions.summary import EXIT_CRASHED, crawl_outcome
 
 
@@ -29,9 +31,14 @@ class Command(ScrapyCrawlCommand):
         if args[0] not in self.crawler_process.spider_loader.list():
             known = ", ".join(sorted(self.crawler_process.spider_loader.list()))
             raise UsageError(f"There is no spider {args[0]!r}; pixivcrawl's spiders are {known}.", print_help=False)
-        crawler = self._create_crawler(args[0])
-        self.crawler_process.crawl(crawler, **opts.spargs)
-        self.crawler_process.start()
+        collector.pause()  # no garbage collection until the spider is opened (pixivcrawl.collector)
+        try:
+            crawler = self._create_crawler(args[0])
+            crawler.signals.connect(collector.settle, signal=signals.spider_opened)
+            self.crawler_process.crawl(crawler, **opts.spargs)
+            self.crawler_process.start()
+        finally:
+            collector.resume()
         if self.crawler_process.bootstrap_failed:
             self.exitcode = EXIT_CRASHED
             return
