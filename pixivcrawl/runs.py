@@ -43,18 +43,26 @@ def project_settings(overrides: Mapping[str, Any]) -> Any:
 def run_crawls(settings: Any, jobs: Sequence[Job], out: TextIO | None = None) -> tuple[list[dict[str, Any]], float]:
     """Run ``jobs`` in one Scrapy process with ``settings`` (Scrapy ``Settings``), announcing each on ``out``
     (stdout by default); each crawl's final stats, in the jobs' order, and the seconds they took together."""
+    from scrapy import signals
     from scrapy.crawler import AsyncCrawlerProcess
 
+    from pixivcrawl import collector
+
     out = out or sys.stdout
-    process = AsyncCrawlerProcess(settings)
-    crawlers = []
-    for name, kwargs in jobs:
-        print(f"  {command_line(name, kwargs)}", file=out, flush=True)
-        crawler = process.create_crawler(name)
-        crawlers.append(crawler)
-        process.crawl(crawler, **kwargs)
-    started = time.monotonic()
-    process.start()
+    collector.pause()  # as `scrapy crawl`: no garbage collection until a spider is opened (pixivcrawl.collector)
+    try:
+        process = AsyncCrawlerProcess(settings)
+        crawlers = []
+        for name, kwargs in jobs:
+            print(f"  {command_line(name, kwargs)}", file=out, flush=True)
+            crawler = process.create_crawler(name)
+            crawler.signals.connect(collector.settle, signal=signals.spider_opened)
+            crawlers.append(crawler)
+            process.crawl(crawler, **kwargs)
+        started = time.monotonic()
+        process.start()
+    finally:
+        collector.resume()
     return [c.stats.get_stats() for c in crawlers], time.monotonic() - started
 
 

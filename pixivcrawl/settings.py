@@ -40,6 +40,10 @@ FEED_EXPORT_ENCODING = "utf-8"
 # per second per API, and parallel image downloads.
 CONCURRENT_REQUESTS = 16  # default 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 8  # default 8
+# default 100: Scrapy starts that many tasks per response, even one that yields nothing (~0.9 ms); a page of 30
+# works still fills PIXIV_CDN_CONCURRENCY. Jobs 1 and 3 of bench/peers.py: 0.93x and 0.97x CPU, job 2 the same CPU
+# and 0.80x peak RSS (bench/ab.py -s CONCURRENT_ITEMS=8)
+CONCURRENT_ITEMS = 8
 PIXIV_API_CONCURRENCY = 1
 PIXIV_CDN_CONCURRENCY = 8
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]  # default also has 429: rate limits are not plain errors

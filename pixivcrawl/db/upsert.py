@@ -12,7 +12,6 @@ import weakref
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from . import schema
@@ -35,7 +34,10 @@ def upsert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]], *,
 def _upsert_statement(dialect: str, table_name: str, only: tuple[str, ...] | None) -> sa.Insert:
     """The upsert of :func:`upsert`, built once per dialect, table and ``only``."""
     table = schema.metadata.tables[table_name]
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    if dialect == "postgresql":  # the dialect's module only where it is used: a SQLite crawl never loads PostgreSQL's
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     stmt = insert(table)
     pk = [c.name for c in table.primary_key]
     keep = schema.KEEP_IF_NULL.get(table.name, ())
