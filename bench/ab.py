@@ -8,9 +8,10 @@ the machine's load hits both alike). Each run is its own ``scrapy crawl`` proces
 file; only pixivcrawl runs (bench/peers.py compares with the peers). Prints per job the medians of wall seconds, CPU
 seconds (the process's own rusage) and peak RSS, the requests the replica saw, and this tree's figures as ratios of
 the base's (under 1.00: less); then whether the last run of each side stored the same (bench/compare_stores.py:
-every table and column but ``*_at``, and for job 2 the files' bytes and modes). Jobs: 1 metadata of a --works illust series, 2 the same plus every original image, 3
-a week of App API rankings. ``--latency S`` adds S seconds to every App API and CDN answer; ``-s NAME=VALUE`` gives
-this tree's runs a setting (``--base HEAD -s …`` measures a setting alone).
+every table and column but ``*_at``, and for job 2 the files' bytes and modes). Jobs: 1 metadata of a --works
+illust series, 2 the same plus every original image, 3 a week of App API rankings. ``--latency S`` adds S seconds to
+every App API and CDN answer; ``-s NAME=VALUE`` gives this tree's runs a setting (``--base HEAD -s …`` measures a
+setting alone).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The same crawls with pixivcrawl, gallery-dl and a pixivpy script, side by side, on one replica.
 
     python bench/peers.py [--works 2000] [--jobs 1,2,3,4,5,6] [--user-world 21000] [--peers-venv DIR]
-                          [--limit-rate 10] [--rss-scan] [--profile DIR]
+                          [--limit-rate 10] [--api-concurrency 16] [--rss-scan] [--profile DIR]
 
 1. Makes (once) a virtualenv outside the repository with the peers from PyPI, at the versions pinned below
    (``--peers-venv``, default ``~/.cache/pixivcrawl-bench/peers-venv``). Their code is not copied: the
@@ -10,7 +10,8 @@
 2. Starts a replica whose first illust series has --works works (a world about 22 times that size, so
    that one user owns enough works), and runs three jobs with each tool, limits off, each in its own
    process: (1) metadata of the series, (2) the same plus every original image (and ugoira zip), (3) a
-   week of daily rankings from the App API. Per run: wall seconds, requests (the replica's log, cleared
+   week of daily rankings from the App API (pixivcrawl with ``--api-concurrency`` App API requests in flight,
+   default 16; the peers send one at a time). Per run: wall seconds, requests (the replica's log, cleared
    between runs), works/s, MB (job 2: the image files written; jobs 1 and 3: requests × the mean answer size wrk saw
    for the same requests), peak RSS and CPU seconds
    (``wait4`` rusage of that process alone), the ratio to the best peer, and the fraction of the ceiling.
@@ -147,8 +148,8 @@ def warm_bytecode(peers: Path) -> None:
     env = bytecode_env(None)
     subprocess.run([peers, "-c", "import gallery_dl.__main__, gallery_dl.extractor.pixiv, pixivpy3, requests"],
                    env=env, check=True)
-    subprocess.run([sys.executable, "-c", "import pixivcrawl.spiders.illust_series, pixivcrawl.spiders.ranking, "
-                    "pixivcrawl.pipelines.sql, pixivcrawl.pipelines.files, pixivcrawl.db.migrate, scrapy.cmdline"],
+    subprocess.run([sys.executable, "-c", ("import pixivcrawl.spiders.illust_series, pixivcrawl.spiders.ranking, "
+                    "pixivcrawl.pipelines.sql, pixivcrawl.pipelines.files, pixivcrawl.db.migrate, scrapy.cmdline")],
                    env=env, cwd=ROOT, check=True)
     subprocess.run([sys.executable, "-m", "scrapy", "list"], env=env, cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
@@ -198,6 +199,8 @@ class Bench:
         first = self._app(f"/v1/illust/detail?illust_id={self.members[0]}")
         self.owner = first["illust"]["user"]["id"]
         self.gdl_config = tmp / "gallery-dl.json"
+        #: pixivcrawl's App API requests in flight (PIXIV_API_CONCURRENCY; the peers send one at a time)
+        self.api_concurrency = getattr(args, "api_concurrency", 16)
         self.runs: list[dict] = []
         self.user_jobs: UserJobs | None = None
 
@@ -225,7 +228,8 @@ class Bench:
                    "DATABASE_URL": f"sqlite:///{out / 'pixivcrawl.db'}"}
             rate = ["-s", f"PIXIV_THROTTLE_APP_RATE={1 / paced:g}"] if paced else \
                 ["-s", "PIXIV_THROTTLE_APP_RATE=0", "-s", "PIXIV_THROTTLE_WEB_RATE=0"]
-            cmd = [sys.executable, "-m", "scrapy", "crawl", *spider, *rate, "-s", "PIXIV_API_CONCURRENCY=8",
+            cmd = [sys.executable, "-m", "scrapy", "crawl", *spider, *rate,
+                   "-s", f"PIXIV_API_CONCURRENCY={self.api_concurrency}",
                    "-s", f"PIXIV_FILES_IMAGE_SIZE={'original' if job == 2 else 'none'}",
                    "-s", f"FILES_STORE={out / 'files'}",
                    "-s", "LOG_LEVEL=WARNING", "-s", f"PIXIV_STATS_FILE={out / 'stats.json'}"]
@@ -427,6 +431,9 @@ def main() -> None:
     parser.add_argument("--latency", type=float, nargs="*", default=[0.02, 0.1],
                         help="seconds added to every answer in last runs of job 1, one run per value "
                              "(a network round trip: ~0.02 s in Japan, 0.1-0.25 s from elsewhere; none: no such run)")
+    parser.add_argument("--api-concurrency", type=int, default=16,
+                        help="pixivcrawl's PIXIV_API_CONCURRENCY in every run (default 16, Scrapy's "
+                             "CONCURRENT_REQUESTS; its default of 1 is for pixiv's limits, which these runs lift)")
     parser.add_argument("--skip-images", action="store_true", help="leave job 2 out")
     parser.add_argument("--jobs", default="1,2,3,4,5,6", help="which jobs to run (comma-separated)")
     parser.add_argument("--user-world", type=int, default=21000,

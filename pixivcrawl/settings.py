@@ -17,10 +17,10 @@ _collector.starting()  # fewer collections while the crawl starts (pixivcrawl.co
 # deprecated TLS class aliases call inspect.stack() when they are made, whose cost grows with the stack's depth and
 # the number of modules loaded (python/cpython#92041): ~0.09 s of CPU inside the running crawl (where the add-on's
 # PIXIV_MIRROR check first imported the handler), ~0.04 s here.
-import scrapy.core.downloader.contextfactory
-import scrapy.core.downloader.handlers.http11  # noqa: F401 - imported for its cost, not a name
+import scrapy.core.downloader.contextfactory  # noqa: E402 - after starting(): imported for its cost
+import scrapy.core.downloader.handlers.http11  # noqa: E402, F401 - imported for its cost, not a name
 
-from pixivcrawl import db as _db
+from pixivcrawl import db as _db  # noqa: E402
 
 BOT_NAME = "pixivcrawl"
 SPIDER_MODULES = ["pixivcrawl.spiders"]

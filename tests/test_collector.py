@@ -101,8 +101,8 @@ def _crawl_command_gc(tmp_path, series_id: str, database: str = "") -> list[str]
             "from scrapy.cmdline import execute\n"
             f"sys.argv = ['scrapy', 'crawl', 'illust_series', '-a', 'series_id={series_id}', '-s', 'LOG_LEVEL=ERROR',"
             f" '-s', 'FILES_STORE={tmp_path / 'files'}', '-s', 'PIXIV_MIRROR=http://127.0.0.1:9']\nexecute()\n")
-    env = {**os.environ, "DATABASE_URL": database or f"sqlite:///{tmp_path / 'db.sqlite'}", "PIXIV_REFRESH_TOKEN": "token",
-           "PIXIV_REDIS_URL": "", "SCRAPY_SETTINGS_MODULE": "pixivcrawl.settings"}
+    env = {**os.environ, "DATABASE_URL": database or f"sqlite:///{tmp_path / 'db.sqlite'}",
+           "PIXIV_REFRESH_TOKEN": "token", "PIXIV_REDIS_URL": "", "SCRAPY_SETTINGS_MODULE": "pixivcrawl.settings"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False,
                          env=env)
     lines = [line.split()[1:] for line in out.stdout.splitlines() if line.startswith("GC ")]

@@ -286,7 +286,7 @@ class PixivFilesPipeline(FilesPipeline):
             except FileException:
                 raise
             except Exception as exc:  # as Scrapy's: logged with its traceback, recorded with its text
-                logger.error("File (unknown-error): Error processing file from %s", request, exc_info=True)
+                logger.exception("File (unknown-error): Error processing file from %s", request)
                 raise FileException(str(exc)) from exc
             return {"url": request.url, "path": path, "checksum": checksum, "status": status}
         finally:

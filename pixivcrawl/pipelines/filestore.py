@@ -9,8 +9,8 @@ is Scrapy's ``FSFilesStore`` writing that way (pixivcrawl.pipelines.files uses i
 
 from __future__ import annotations
 
-import hashlib
 import errno
+import hashlib
 import os
 import random
 import re
@@ -23,7 +23,6 @@ from pathlib import Path
 
 from scrapy.pipelines.files import FSFilesStore
 from scrapy.pipelines.media import FileException
-
 
 #: the names write_atomically gives its temporaries (8 random hex digits; tempfile.mkstemp's, which earlier
 #: versions used: 8 random characters)
