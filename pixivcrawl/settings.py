@@ -34,6 +34,11 @@ LOG_LEVEL = "INFO"  # default DEBUG
 TELNETCONSOLE_ENABLED = False  # default True: a local code-execution surface
 REMOTE_CONTROL_ENABLED = False  # default True since 2.19: a local code-execution surface
 FEED_EXPORT_ENCODING = "utf-8"
+# Scrapy's Crawled/Scraped/Dropped messages not made at all below LOG_LEVEL (pixivcrawl.logformatter)
+LOG_FORMATTER = "pixivcrawl.logformatter.LevelLogFormatter"
+# default True: Scrapy parses a generator callback's source on every response to warn about a returned value;
+# tests/test_spider_callbacks.py makes that check once for every spider
+WARN_ON_GENERATOR_RETURN_VALUE = False
 
 # Concurrency. Per-host budgets (DOWNLOAD_SLOTS) are derived by pixivcrawl.addon from PIXIV_API_CONCURRENCY
 # and PIXIV_CDN_CONCURRENCY, and paced by the throttle (PIXIV_THROTTLE_*): by default about one metadata request

@@ -40,6 +40,9 @@ def test_at_debug_every_message_is_made_as_scrapy_makes_it():
     assert messages["dropped_debug"]["level"] == logging.DEBUG
 
 
-def test_the_spiders_use_it():
-    assert PixivSpider.custom_settings["LOG_FORMATTER"] == "pixivcrawl.logformatter.LevelLogFormatter"
+def test_the_project_uses_it_and_a_project_of_its_own_may_replace_it():
     assert make_crawler(LOG_LEVEL="INFO").settings["LOG_FORMATTER"] == "pixivcrawl.logformatter.LevelLogFormatter"
+    # a settings module of the user's (project priority) or -s wins: the spiders do not force it
+    assert "LOG_FORMATTER" not in (PixivSpider.custom_settings or {})
+    assert make_crawler(LOG_FORMATTER="scrapy.logformatter.LogFormatter").settings["LOG_FORMATTER"] == (
+        "scrapy.logformatter.LogFormatter")

@@ -1,5 +1,5 @@
 """Every spider callback that is a generator returns no value (Scrapy would ignore it): the check Scrapy makes per
-response with ``WARN_ON_GENERATOR_RETURN_VALUE``, which pixivcrawl's spiders switch off (it parses the callback's
+response with ``WARN_ON_GENERATOR_RETURN_VALUE``, which pixivcrawl's settings switch off (it parses the callback's
 source on every response), made here once for every method of every spider."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ def _spiders() -> list[type]:
     return [loader.load(name) for name in loader.list()]
 
 
-def test_the_spiders_switch_scrapys_per_response_check_off():
-    assert PixivSpider.custom_settings["WARN_ON_GENERATOR_RETURN_VALUE"] is False
+def test_the_project_switches_scrapys_per_response_check_off():
+    assert get_project_settings().getbool("WARN_ON_GENERATOR_RETURN_VALUE", True) is False
     assert all(issubclass(spider, PixivSpider) for spider in _spiders())
 
 

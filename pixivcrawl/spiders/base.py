@@ -50,9 +50,6 @@ class PixivSpider(AppWorksMixin, RecoverHiddenMixin, SpiderArguments[ParamsT], s
     #: response (its cache is keyed on the bound method, a new object per request): about 0.1 CPU s per 300
     #: responses. tests/test_spider_callbacks.py makes the same check once for every spider's callbacks.
     #: Scrapy's per-item and per-response DEBUG messages are not built below LOG_LEVEL (pixivcrawl.logformatter).
-    custom_settings: ClassVar[dict[str, Any]] = {"WARN_ON_GENERATOR_RETURN_VALUE": False,
-                                                 "LOG_FORMATTER": "pixivcrawl.logformatter.LevelLogFormatter"}
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         scrapy.Spider.__init__(self, *args, **kwargs)  # not Args.__init__: see SpiderArguments
         self._users_seen: set[int] = set()
