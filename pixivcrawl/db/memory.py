@@ -18,14 +18,14 @@ from __future__ import annotations
 import logging
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
+import sqlalchemy as sa
 from scrapy.crawler import Crawler
 
+from pixivcrawl.db import schema
+from pixivcrawl.db.store import make_engine, normalise_url
 from pixivcrawl.items import MediaRecord
-
-if TYPE_CHECKING:  # SQLAlchemy and the schema are imported when the memory reads the database, not with the spiders
-    import sqlalchemy as sa
 
 logger = logging.getLogger(__name__)
 
@@ -80,11 +80,7 @@ class CrawlMemory:
         self._works = {}
         if not self.url:
             return
-        import sqlalchemy as sa
-
-        from pixivcrawl.db import schema
-
-        engine = _engine(self.url)
+        engine = make_engine(normalise_url(self.url))
         try:
             with engine.connect() as conn:
                 if not sa.inspect(conn).has_table("illusts"):
@@ -105,8 +101,6 @@ class CrawlMemory:
     def _load_works(self, conn: sa.Connection, kind: str, table: sa.Table, length: sa.Column) -> None:
         """Every stored work of ``table`` (``illusts`` with its page count, ``novels`` with its text length)."""
         assert self._works is not None
-        import sqlalchemy as sa
-
         hidden = sa.or_(table.c.visible.is_(False), table.c.restriction.isnot(None))
         # a whole record lacks nothing (``incomplete`` is NULL: pages, ugoira frames, novel text), or is pixiv's
         # placeholder for a work it will not show (whose stored record stays as it was)
@@ -192,11 +186,7 @@ class CrawlMemory:
         """Days whose ranking is stored without a gap (ranks 1..n)."""
         if not self.url:
             return set()
-        import sqlalchemy as sa
-
-        from pixivcrawl.db import schema
-
-        engine = _engine(self.url)
+        engine = make_engine(normalise_url(self.url))
         try:
             with engine.connect() as conn:
                 if not sa.inspect(conn).has_table("rankings"):
@@ -221,11 +211,7 @@ class CrawlMemory:
         return self._bookmarks[key]
 
     def _load_bookmarks(self, user_id: int, work_type: str) -> dict[int, str]:
-        import sqlalchemy as sa
-
-        from pixivcrawl.db import schema
-
-        engine = _engine(self.url)
+        engine = make_engine(normalise_url(self.url))
         try:
             with engine.connect() as conn:
                 if not sa.inspect(conn).has_table("bookmarks"):
@@ -254,11 +240,7 @@ class CrawlMemory:
     def _load_profiles(self) -> set[int]:
         if not self.url:
             return set()
-        import sqlalchemy as sa
-
-        from pixivcrawl.db import schema
-
-        engine = _engine(self.url)
+        engine = make_engine(normalise_url(self.url))
         try:
             with engine.connect() as conn:
                 if "profile_raw" not in {c["name"] for c in sa.inspect(conn).get_columns("users")}:
@@ -269,12 +251,6 @@ class CrawlMemory:
             return set()
         finally:
             engine.dispose()
-
-
-def _engine(url: str) -> sa.Engine:
-    from pixivcrawl.db.store import make_engine, normalise_url
-
-    return make_engine(normalise_url(url))
 
 
 def local_store_root(store: str | None) -> Path | None:
