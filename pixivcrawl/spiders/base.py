@@ -46,10 +46,7 @@ class PixivSpider(AppWorksMixin, RecoverHiddenMixin, SpiderArguments[ParamsT], s
 
     #: pixiv answers errors with JSON bodies: let them reach the callbacks, which log the cause
     handle_httpstatus_list: ClassVar[list[int]] = [400, 403, 404]
-    #: Scrapy's check for a generator callback that returns a value parses the callback's source on every
-    #: response (its cache is keyed on the bound method, a new object per request): about 0.1 CPU s per 300
-    #: responses. tests/test_spider_callbacks.py makes the same check once for every spider's callbacks.
-    #: Scrapy's per-item and per-response DEBUG messages are not built below LOG_LEVEL (pixivcrawl.logformatter).
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         scrapy.Spider.__init__(self, *args, **kwargs)  # not Args.__init__: see SpiderArguments
         self._users_seen: set[int] = set()
