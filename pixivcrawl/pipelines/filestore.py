@@ -29,11 +29,13 @@ from scrapy.pipelines.media import FileException
 STALE_PART = re.compile(r"\..+\.[a-z0-9_]{8}\.part")
 
 
-def write_atomically(target: Path, data: bytes) -> None:
+def write_atomically(target: Path, data: bytes, *, sync_folder: bool = True) -> None:
     """Write ``data`` to a temporary file beside ``target`` (``.<name>.<random>.part``), sync it to disk and rename
     it into place, then sync the folder: ``target`` is either absent, its old version, or complete — never partial,
-    even after a power cut. A temporary removed before its rename (another crawl starting on the same store takes
-    it for a killed process's) is written once more. Raises OSError (the disk is full, the store read-only, …).
+    even after a power cut. With ``sync_folder`` false the folder is not synced: the caller syncs it before anything
+    relies on the rename (AtomicFSFilesStore.sync_folders). A temporary removed before its rename (another crawl
+    starting on the same store takes it for a killed process's) is written once more. Raises OSError (the disk is
+    full, the store read-only, …).
 
     A folder made already is not made again, and writes renamed in one folder at the same time share one sync of
     it (:class:`_Folders`). Each step that releases the GIL costs a worker thread a wait for it while the reactor
@@ -58,16 +60,9 @@ def write_atomically(target: Path, data: bytes) -> None:
             if isinstance(exc, FileNotFoundError) and attempt == 1 and folder.is_dir():
                 continue  # the temporary was removed under us: write it again
             raise
-        unsynced = getattr(_LATER, "folders", None)
-        if unsynced is None:
+        if sync_folder:
             _FOLDERS.sync(where)  # the rename itself is on disk
-        else:  # the caller syncs it before anything relies on the rename (AtomicFSFilesStore.sync_folders)
-            unsynced.add(where)
         return
-
-
-#: per thread: ``folders``, a set while AtomicFSFilesStore.hash_and_persist leaves the folder sync to its caller
-_LATER = threading.local()
 
 
 #: how many folders a store remembers having made (a work's pages arrive together; older ones are made again,
@@ -246,11 +241,7 @@ class AtomicFSFilesStore(FSFilesStore):
         file is synced and renamed into place but its folder is not synced: the caller calls :meth:`sync_folders`
         before anything relies on the rename (the files pipeline: once for all the files of a work, before the
         work goes on to the database)."""
-        _LATER.folders = set() if not sync_folder else None
-        try:
-            write_atomically(self._get_filesystem_path(path), data)
-        finally:
-            _LATER.folders = None
+        write_atomically(self._get_filesystem_path(path), data, sync_folder=sync_folder)
         return hashlib.sha256(data).hexdigest()
 
     def folder_of(self, path: str) -> str:

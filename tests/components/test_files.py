@@ -434,10 +434,10 @@ def _failing_writes(monkeypatch, code: int, fail: set[str] | None = None):
     """Make the store's writes fail with the OS error ``code`` (for every file, or for the names in ``fail``)."""
     real = files_module.write_atomically
 
-    def write(target, data):
+    def write(target, data, **options):
         if fail is None or target.name in fail:
             raise OSError(code, os.strerror(code), str(target))
-        real(target, data)
+        real(target, data, **options)
 
     monkeypatch.setattr(files_module, "write_atomically", write)
 
