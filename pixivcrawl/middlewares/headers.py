@@ -4,6 +4,7 @@ request gets is its API's ``client`` (pixivcrawl.endpoints.api_of)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from datetime import UTC, datetime
@@ -21,16 +22,15 @@ WEB_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firef
 def client_time_and_hash(now: datetime | None = None) -> tuple[str, str]:
     """``X-Client-Time`` and ``X-Client-Hash`` as pixiv's own app computes them (``now``: the current time)."""
     if now is None:  # the stamp has whole seconds: computed once per second, not once per request
-        second = int(time.time())
-        if second != _current[0]:
-            _current[:] = [second, *client_time_and_hash(datetime.fromtimestamp(second, UTC))]
-        return _current[1], _current[2]
+        return _at_second(int(time.time()))
     stamp = now.strftime("%Y-%m-%dT%H:%M:%S+00:00")
     return stamp, hashlib.md5((stamp + HASH_SECRET).encode(), usedforsecurity=False).hexdigest()
 
 
-#: the second, X-Client-Time and X-Client-Hash last computed for the current time
-_current: list = [None, "", ""]
+@functools.lru_cache(maxsize=1)
+def _at_second(second: int) -> tuple[str, str]:
+    """:func:`client_time_and_hash` of the second ``second`` (seconds since the epoch), kept until the next one."""
+    return client_time_and_hash(datetime.fromtimestamp(second, UTC))
 
 
 class PixivHeadersMiddleware:
