@@ -185,7 +185,7 @@ async def test_a_full_disk_stops_the_crawl_after_max_errors_and_keeps_what_is_st
     files = {p: p.read_bytes() for p in (tmp_path / "files").rglob("*") if p.is_file()}
     assert stored and len(files) == len(stored)
 
-    def full_disk(target, data):
+    def full_disk(target, data, **options):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
 
     monkeypatch.setattr(filestore, "write_atomically", full_disk)
