@@ -76,7 +76,9 @@ async def browser_login(options: LoginOptions) -> dict[str, str]:
         found = await _wait_for(code, page, options, "login code")
         values = await exchange_code(found, pkce.verifier, options.mirror)
         if options.cookie:
-            values["phpsessid"] = await _web_session(context, page, options)
+            # a page of its own (the same cookies): the app login's redirects may still be landing on ``page``,
+            # and a navigation of that page would interrupt the web login's
+            values["phpsessid"] = await _web_session(context, await context.new_page(), options)
         return values
 
 
